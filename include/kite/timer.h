@@ -1,0 +1,47 @@
+/*
+ * Clocks and timers.
+ *
+ * CLOCK_VIRTUAL is the guest's time: it follows the host's monotonic clock while the VM runs
+ * and stands still while it is stopped, so device timers (PIT, RTC periodic, APIC) neither fire
+ * nor fall behind during a pause.  CLOCK_REALTIME is the host's monotonic clock (UI refresh,
+ * backends); CLOCK_HOST is wall-clock time (the RTC's date).
+ * Timers fire in their context's thread: main-context timers run with the BQL held.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef KITE_TIMER_H
+#define KITE_TIMER_H
+
+#include "kite/osdep.h"
+#include "kite/main-loop.h"
+
+typedef enum KiteClockType {
+    KITE_CLOCK_REALTIME,
+    KITE_CLOCK_VIRTUAL,
+    KITE_CLOCK_HOST,
+    KITE_CLOCK_MAX
+} KiteClockType;
+
+#define NANOSECONDS_PER_SECOND 1000000000LL
+
+int64_t clock_get_ns(KiteClockType type);
+/* Stop/start the virtual clock (the run state code calls these on stop/cont). */
+void clock_virtual_stop(void);
+void clock_virtual_start(void);
+bool clock_virtual_running(void);
+/* For save/restore: the virtual clock's value while stopped can be set. */
+void clock_virtual_set_ns(int64_t ns);
+
+typedef struct KiteTimer KiteTimer;
+typedef void KiteTimerCB(void *opaque);
+
+KiteTimer *timer_new_ns(KiteClockType type, KiteTimerCB *cb, void *opaque);
+KiteTimer *timer_new_ns_ctx(KiteContext *ctx, KiteClockType type, KiteTimerCB *cb,
+                            void *opaque);
+void timer_free(KiteTimer *t);              /* deletes it first if pending */
+/* Arm for absolute time expire_ns on its clock (re-arming moves it). Thread-safe. */
+void timer_mod_ns(KiteTimer *t, int64_t expire_ns);
+void timer_del(KiteTimer *t);
+bool timer_pending(KiteTimer *t);
+int64_t timer_expire_time_ns(KiteTimer *t);  /* -1 if not pending */
+
+#endif
