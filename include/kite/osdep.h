@@ -31,6 +31,8 @@ typedef uint64_t hwaddr;
     ((type *)((char *)(ptr) - offsetof(type, member)))
 #endif
 
+#define BITS_PER_LONG (sizeof(unsigned long) * 8)
+#define BITS_TO_LONGS(n) (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ROUND_UP(n, d) (((n) + (d) - 1) & -(0 ? (n) : (d)))
 #define ROUND_DOWN(n, d) ((n) & -(0 ? (n) : (d)))

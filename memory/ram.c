@@ -1,0 +1,221 @@
+/*
+ * RAM blocks: host memory behind RAM/ROM regions, and their dirty bitmaps.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "memory/memory-internal.h"
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+
+static GPtrArray *ram_blocks;   /* of RAMBlock * */
+
+void (*ram_code_write_hook)(RAMBlock *rb, uint64_t offset, uint64_t len);
+
+static uint64_t host_page_align(uint64_t size)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    return (size + page - 1) & ~(page - 1);
+}
+
+int ram_open_backing_file(const char *path, uint64_t size, Error **errp)
+{
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "cannot open memory backing file '%s'", path);
+        return -1;
+    }
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < size &&
+        ftruncate(fd, size) < 0) {
+        error_setg_errno(errp, errno, "cannot size memory backing file '%s'", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int ram_open_memfd(const char *name, uint64_t size, Error **errp)
+{
+    int fd = memfd_create(name, MFD_CLOEXEC);
+
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "memfd_create failed");
+        return -1;
+    }
+    if (ftruncate(fd, host_page_align(size)) < 0) {
+        error_setg_errno(errp, errno, "cannot size memfd for '%s'", name);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+RAMBlock *ram_block_new(MemoryRegion *mr, const char *name, uint64_t size, int fd, bool share,
+                        Error **errp)
+{
+    RAMBlock *rb;
+    uint64_t mapsize = host_page_align(size);
+    uint64_t pages = DIV_ROUND_UP(mapsize, KITE_PAGE_SIZE);
+    void *host;
+
+    if (size == 0 || size == UINT64_MAX) {
+        error_setg(errp, "invalid RAM size for '%s'", name);
+        return NULL;
+    }
+    if (fd < 0) {
+        /* NORESERVE: guest RAM is committed as the guest touches it, as on a real host. */
+        host = mmap(NULL, mapsize, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    } else {
+        host = mmap(NULL, mapsize, PROT_READ | PROT_WRITE, share ? MAP_SHARED : MAP_PRIVATE,
+                    fd, 0);
+    }
+    if (host == MAP_FAILED) {
+        char *s = g_strdup_printf("%" PRIu64, size);
+        error_setg_errno(errp, errno, "cannot allocate %s bytes of guest memory for '%s'", s,
+                         name);
+        g_free(s);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return NULL;
+    }
+    rb = g_new0(RAMBlock, 1);
+    rb->mr = mr;
+    rb->idstr = g_strdup(name);
+    rb->host = host;
+    rb->size = mapsize;
+    rb->fd = fd;
+    for (int i = 0; i < DIRTY_MEMORY_NUM; i++) {
+        rb->dirty[i] = g_new0(unsigned long, BITS_TO_LONGS(pages));
+    }
+    if (!ram_blocks) {
+        ram_blocks = g_ptr_array_new();
+    }
+    g_ptr_array_add(ram_blocks, rb);
+    return rb;
+}
+
+void ram_block_free(RAMBlock *rb)
+{
+    g_ptr_array_remove(ram_blocks, rb);
+    munmap(rb->host, rb->size);
+    if (rb->fd >= 0) {
+        close(rb->fd);
+    }
+    for (int i = 0; i < DIRTY_MEMORY_NUM; i++) {
+        g_free(rb->dirty[i]);
+    }
+    g_free(rb->idstr);
+    g_free(rb);
+}
+
+void ram_block_foreach(void (*fn)(RAMBlock *rb, void *opaque), void *opaque)
+{
+    for (guint i = 0; ram_blocks && i < ram_blocks->len; i++) {
+        fn(ram_blocks->pdata[i], opaque);
+    }
+}
+
+static void bitmap_set_range(unsigned long *map, uint64_t first, uint64_t n)
+{
+    for (uint64_t i = first; i < first + n; i++) {
+        map[i / BITS_PER_LONG] |= 1UL << (i % BITS_PER_LONG);
+    }
+}
+
+void ram_block_set_dirty(RAMBlock *rb, uint64_t offset, uint64_t len)
+{
+    uint64_t first, last;
+
+    if (len == 0 || offset >= rb->size) {
+        return;
+    }
+    len = MIN(len, rb->size - offset);
+    first = offset >> KITE_PAGE_BITS;
+    last = (offset + len - 1) >> KITE_PAGE_BITS;
+    for (int i = 0; i < DIRTY_MEMORY_NUM; i++) {
+        bitmap_set_range(rb->dirty[i], first, last - first + 1);
+    }
+}
+
+void ram_block_note_write(RAMBlock *rb, uint64_t offset, uint64_t len)
+{
+    ram_block_set_dirty(rb, offset, len);
+    if (ram_code_write_hook) {
+        ram_code_write_hook(rb, offset, len);
+    }
+}
+
+/* Region-relative dirty queries (follow aliases to the block). */
+static RAMBlock *dirty_block(MemoryRegion *mr, hwaddr *addr)
+{
+    while (mr->alias) {
+        *addr += mr->alias_offset;
+        mr = mr->alias;
+    }
+    return mr->ram_block;
+}
+
+void memory_region_set_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size)
+{
+    RAMBlock *rb = dirty_block(mr, &addr);
+
+    if (rb) {
+        ram_block_set_dirty(rb, addr, size);
+    }
+}
+
+static bool dirty_range_op(MemoryRegion *mr, hwaddr addr, hwaddr size, unsigned client,
+                           bool clear, bool test)
+{
+    RAMBlock *rb = dirty_block(mr, &addr);
+    bool any = false;
+
+    if (!rb || size == 0 || addr >= rb->size || client >= DIRTY_MEMORY_NUM) {
+        return false;
+    }
+    size = MIN(size, rb->size - addr);
+    for (uint64_t p = addr >> KITE_PAGE_BITS; p <= (addr + size - 1) >> KITE_PAGE_BITS; p++) {
+        unsigned long bit = 1UL << (p % BITS_PER_LONG);
+        unsigned long *word = &rb->dirty[client][p / BITS_PER_LONG];
+        if (test && (*word & bit)) {
+            any = true;
+        }
+        if (clear) {
+            *word &= ~bit;
+        }
+    }
+    return any;
+}
+
+bool memory_region_test_and_clear_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size,
+                                        unsigned client)
+{
+    return dirty_range_op(mr, addr, size, client, true, true);
+}
+
+bool memory_region_get_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size, unsigned client)
+{
+    return dirty_range_op(mr, addr, size, client, false, true);
+}
+
+void memory_region_reset_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size, unsigned client)
+{
+    dirty_range_op(mr, addr, size, client, true, false);
+}
+
+RAMBlock *ram_block_from_host(const void *p, uint64_t *offset)
+{
+    const uint8_t *host = p;
+
+    for (guint i = 0; ram_blocks && i < ram_blocks->len; i++) {
+        RAMBlock *rb = ram_blocks->pdata[i];
+        if (host >= rb->host && host < rb->host + rb->size) {
+            *offset = host - rb->host;
+            return rb;
+        }
+    }
+    return NULL;
+}
