@@ -1,0 +1,91 @@
+/*
+ * The architecture-neutral part of a vCPU.
+ *
+ * Each target (target/i386, later riscv64) derives its CPU type from TYPE_CPU.  The
+ * accelerator owns how a vCPU runs (a KVM thread per vCPU, or the interpreter's round-robin
+ * thread); this file owns what every accelerator shares: the vCPU list, interrupt requests,
+ * and stop/resume handshakes with the main loop.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_CORE_CPU_H
+#define HW_CORE_CPU_H
+
+#include "hw/qdev.h"
+#include "kite/memory.h"
+
+#define TYPE_CPU "cpu"
+
+/* interrupt_request bits. */
+enum {
+    CPU_INTERRUPT_HARD = 1 << 0,     /* a maskable interrupt is pending at the PIC/APIC */
+    CPU_INTERRUPT_NMI = 1 << 1,
+    CPU_INTERRUPT_INIT = 1 << 2,
+    CPU_INTERRUPT_SIPI = 1 << 3,
+    CPU_INTERRUPT_SMI = 1 << 4,
+    CPU_INTERRUPT_POLL = 1 << 5,     /* re-evaluate the APIC (TPR changed, EOI, ...) */
+    CPU_INTERRUPT_TPR = 1 << 6,
+};
+
+typedef struct CPUState CPUState;
+
+typedef struct CPUClass {
+    DeviceClass parent_class;
+    /* True if the vCPU has something to do even though it halted (a pending interrupt). */
+    bool (*has_work)(CPUState *cpu);
+    void (*dump_state)(CPUState *cpu, GString *out);
+    int64_t (*get_arch_id)(CPUState *cpu);        /* x86: APIC ID */
+    uint64_t (*get_pc)(CPUState *cpu);
+    /* Architectural reset of the register state (called from the device reset). */
+    void (*cpu_reset)(CPUState *cpu);
+} CPUClass;
+
+struct CPUState {
+    DeviceState parent_obj;
+    int cpu_index;
+    AddressSpace *as;
+
+    /* Thread state, protected by the BQL unless noted. */
+    GThread *thread;
+    GCond halt_cond;
+    bool created;
+    bool stop;                   /* pause requested */
+    bool stopped;                /* acknowledged: not running guest code */
+    bool halted;                 /* guest executed HLT (or is a waiting AP) */
+    bool unplug;                 /* thread should exit */
+    bool thread_exited;
+    uint32_t interrupt_request;  /* CPU_INTERRUPT_*, set atomically from any thread */
+    int exit_request;            /* atomic: leave guest execution soon */
+    bool vcpu_dirty;             /* registers in the CPU struct are newer than the accel's */
+    bool throttle;
+
+    /* Accelerator state. */
+    int kvm_fd;
+    void *kvm_run;
+    void *accel;
+};
+
+CPUClass *CPU_CLASS(const void *klass);
+CPUClass *CPU_GET_CLASS(const void *obj);
+CPUState *CPU(const void *obj);
+
+/* The vCPU the calling thread runs (NULL in the main loop and iothreads). */
+extern __thread CPUState *current_cpu;
+
+/* The vCPU list, in cpu_index order. */
+extern GPtrArray *cpu_list;
+#define CPU_FOREACH(cpu) \
+    for (guint cpu_iter_ = 0; cpu_list && cpu_iter_ < cpu_list->len && \
+         ((cpu) = cpu_list->pdata[cpu_iter_], 1); cpu_iter_++)
+CPUState *cpu_by_index(int index);
+CPUState *cpu_by_arch_id(int64_t id);
+int cpu_count(void);
+
+/* Raise/clear interrupt request bits; raising kicks the vCPU out of guest code or HLT. */
+void cpu_interrupt(CPUState *cpu, uint32_t mask);
+void cpu_reset_interrupt(CPUState *cpu, uint32_t mask);
+/* Ask the vCPU to leave guest execution and look at its requests. */
+void cpu_exit(CPUState *cpu);
+bool cpu_has_work(CPUState *cpu);
+void cpu_reset(CPUState *cpu);
+
+#endif
