@@ -1,0 +1,35 @@
+/*
+ * The 8042 keyboard controller (ports 0x60/0x64, IRQ 1 and 12) with a minimal PS/2 keyboard
+ * and mouse behind it.
+ *
+ * Board wiring: an output GPIO named I8042_A20_LINE carries the A20 gate (1 = A20 enabled);
+ * connect it to the CPU's A20 mask (port92 has the same line).  Resets requested through the
+ * controller (pulse output line FEh, output port bit 0) go to
+ * system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET).
+ *
+ * Input hooks for the future PS/2 input layer (display issue): i8042_kbd_put_scancode and
+ * i8042_aux_put_bytes queue bytes as the keyboard/mouse would send them.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_INPUT_I8042_H
+#define HW_INPUT_I8042_H
+
+#include "hw/isa.h"
+
+#define TYPE_I8042 "i8042"
+#define I8042_A20_LINE "a20"
+
+typedef struct I8042State I8042State;
+
+/*
+ * Queue one byte from the keyboard (a scancode in the keyboard's current set).  Dropped while
+ * the keyboard has scanning disabled (F5h) or its queue is full.  Translation to set 1 when
+ * the command byte's XLAT bit is on is the caller's job: see i8042_kbd_translating.
+ */
+void i8042_kbd_put_scancode(I8042State *s, uint8_t byte);
+bool i8042_kbd_translating(I8042State *s);
+int i8042_kbd_scancode_set(I8042State *s);          /* 1, 2 or 3 (F0h) */
+/* Queue a mouse movement packet's bytes; dropped unless data reporting is enabled (F4h). */
+void i8042_aux_put_bytes(I8042State *s, const uint8_t *bytes, int n);
+
+#endif
