@@ -19,21 +19,38 @@ GMainContext *kite_context_get_g(KiteContext *ctx);
 
 /* Set up the main loop (idempotent).  Must run before any other call here. */
 void main_loop_init(void);
-/* One iteration: wait for events (not at all if nonblocking), then dispatch them. */
+/*
+ * One iteration: wait for events (not at all if nonblocking), then dispatch them.  Call it with
+ * the BQL held (main() does): it is released only while blocked in ppoll(), so every handler,
+ * BH and timer of the main context runs under the BQL.  Without the BQL (unit tests) it takes
+ * it for the dispatch and gives it back before returning.
+ */
 void main_loop_wait(bool nonblocking);
-/* Run one iteration of ctx from the thread that owns it (iothreads). */
+/*
+ * Run one iteration of ctx from the thread that runs it (iothreads); true if anything was
+ * dispatched.  On the main context it behaves like main_loop_wait().  Returns false at once if
+ * another thread is iterating ctx.
+ */
 bool kite_context_iterate(KiteContext *ctx, bool blocking);
 /* Wake a blocked main_loop_wait/kite_context_iterate from any thread. */
 void kite_context_notify(KiteContext *ctx);
 
 /* --- fd handlers --- */
 typedef void IOHandler(void *opaque);
-/* Register/replace/remove (both NULL) the handlers for fd on the main context. */
+/*
+ * Register/replace/remove (both NULL) the handlers for fd on the main context.  Thread-safe.
+ * fd_read also runs on hangup/error (read() then reports EOF or the error); a write handler
+ * keeps firing while the fd is writable, so remove it when there is nothing left to write.
+ */
 void kite_set_fd_handler(int fd, IOHandler *fd_read, IOHandler *fd_write, void *opaque);
 void kite_context_set_fd_handler(KiteContext *ctx, int fd, IOHandler *fd_read,
                                  IOHandler *fd_write, void *opaque);
 
-/* --- bottom halves: run cb once, soon, in the context's thread; schedule is thread-safe --- */
+/*
+ * --- bottom halves: run cb once, soon, in the context's thread; schedule is thread-safe ---
+ * Scheduling an already scheduled BH does nothing; a BH scheduled from its own callback runs
+ * on the next iteration.  kite_bh_delete may be called from the callback itself.
+ */
 typedef struct KiteBH KiteBH;
 typedef void KiteBHFunc(void *opaque);
 KiteBH *kite_bh_new(KiteBHFunc *cb, void *opaque);          /* on the main context */
@@ -54,7 +71,11 @@ int event_notifier_set(EventNotifier *e);
 bool event_notifier_test_and_clear(EventNotifier *e);
 int event_notifier_get_fd(const EventNotifier *e);
 
-/* --- iothreads: a thread running its own KiteContext --- */
+/*
+ * --- iothreads: a thread running its own KiteContext ---
+ * Callbacks on an iothread's context run WITHOUT the BQL.  Destroy stops the thread, joins it,
+ * and frees the context with its BHs and fd handlers; timers created on it must be freed first.
+ */
 typedef struct KiteIOThread KiteIOThread;
 KiteIOThread *kite_iothread_new(const char *name, Error **errp);
 KiteContext *kite_iothread_get_context(KiteIOThread *t);

@@ -6,6 +6,11 @@
  * nor fall behind during a pause.  CLOCK_REALTIME is the host's monotonic clock (UI refresh,
  * backends); CLOCK_HOST is wall-clock time (the RTC's date).
  * Timers fire in their context's thread: main-context timers run with the BQL held.
+ *
+ * CLOCK_VIRTUAL starts STOPPED at 0: it does not advance, and its timers do not fire, until
+ * clock_virtual_start() (vm_start() calls it when the VM first runs).  Time spent stopped is
+ * not counted, so virtual = host monotonic time minus the time spent stopped.
+ * clock_get_ns() is lock-free and may be called from any thread.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef KITE_TIMER_H
@@ -38,7 +43,11 @@ KiteTimer *timer_new_ns(KiteClockType type, KiteTimerCB *cb, void *opaque);
 KiteTimer *timer_new_ns_ctx(KiteContext *ctx, KiteClockType type, KiteTimerCB *cb,
                             void *opaque);
 void timer_free(KiteTimer *t);              /* deletes it first if pending */
-/* Arm for absolute time expire_ns on its clock (re-arming moves it). Thread-safe. */
+/*
+ * Arm for absolute time expire_ns on its clock (re-arming moves it).  Thread-safe: arming from
+ * another thread wakes the context if the deadline moved earlier.  Timers with equal expiry
+ * fire in arming order.  timer_free() must not race with the timer's callback.
+ */
 void timer_mod_ns(KiteTimer *t, int64_t expire_ns);
 void timer_del(KiteTimer *t);
 bool timer_pending(KiteTimer *t);
