@@ -1,0 +1,457 @@
+/*
+ * x86 interpreter: the decoded-code cache and the main loop.
+ *
+ * Traces (up to X86_TRACE_MAX_INSNS instructions, never crossing a 4 KiB page) are
+ * kept in a direct-mapped table indexed by a hash of the guest-physical address of
+ * their first byte, tagged with the decode mode and the generation of their page.
+ * Their ops come from a pool that is flushed whole when full (Bochs' icache does the
+ * same).  Self-modifying code: each physical page records which 64-byte lines hold
+ * decoded code; TLB write entries for such pages are marked NOTDIRTY so stores take
+ * the slow path, and a store (or DMA, through x86_code_cache_invalidate) that hits a
+ * marked line bumps the page's generation, which invalidates all its traces.
+ *
+ * Instructions that cross a page boundary, code executed from MMIO, and single
+ * stepping (TF, interrupt shadows, exact budgets, stop addresses) run uncached
+ * through a one-instruction scratch trace.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "target/i386/tcg/internal.h"
+#include "target/i386/tcg/mem.h"
+#include "target/i386/tcg/decode.h"
+
+#define TRACE_TABLE_BITS 15
+#define TRACE_TABLE_SIZE (1u << TRACE_TABLE_BITS)
+#define TRACE_POOL_OPS   (512u * 1024)
+#define CODE_L2_BITS     12               /* pages per second-level chunk */
+#define CODE_L1_BITS     16               /* covers 2^28 pages = 1 TiB */
+
+/* ---- code cache ------------------------------------------------------------------ */
+
+X86CodeCache *x86_code_cache_new(void)
+{
+    X86CodeCache *c = g_new0(X86CodeCache, 1);
+
+    c->table = g_new0(X86Trace, TRACE_TABLE_SIZE);
+    for (unsigned i = 0; i < TRACE_TABLE_SIZE; i++) {
+        c->table[i].paddr = ~0ULL;
+    }
+    c->pool_size = TRACE_POOL_OPS;
+    c->pool = g_new0(KiteOp, c->pool_size);
+    c->pages = g_new0(X86CodePage *, 1u << CODE_L1_BITS);
+    c->cpus = g_ptr_array_new();
+    c->refcount = 1;
+    return c;
+}
+
+void x86_code_cache_unref(X86CodeCache *c)
+{
+    if (!c || --c->refcount > 0) {
+        return;
+    }
+    for (unsigned i = 0; i < (1u << CODE_L1_BITS); i++) {
+        g_free(c->pages[i]);
+    }
+    g_free(c->pages);
+    g_free(c->pool);
+    g_free(c->table);
+    g_ptr_array_free(c->cpus, true);
+    g_free(c);
+}
+
+X86CodePage *x86_code_page(X86CodeCache *c, uint64_t paddr, bool create)
+{
+    uint64_t pfn = paddr >> 12;
+    X86CodePage **l1;
+
+    if (pfn >> (CODE_L1_BITS + CODE_L2_BITS)) {
+        return NULL;
+    }
+    l1 = &c->pages[pfn >> CODE_L2_BITS];
+    if (!*l1) {
+        if (!create) {
+            return NULL;
+        }
+        *l1 = g_new0(X86CodePage, 1u << CODE_L2_BITS);
+    }
+    return &(*l1)[pfn & ((1u << CODE_L2_BITS) - 1)];
+}
+
+/* Bit mask of the 64-byte lines touched by [off, off + len) within one page. */
+static uint64_t line_mask(unsigned off, unsigned len)
+{
+    unsigned first = off >> 6, last = MIN(off + len - 1, 4095u) >> 6;
+    uint64_t hi = last == 63 ? ~0ULL : (2ULL << last) - 1;
+    return hi & ~((1ULL << first) - 1);
+}
+
+void x86_code_page_mark(X86CodeCache *c, uint64_t paddr, unsigned len)
+{
+    X86CodePage *p = x86_code_page(c, paddr, true);
+    bool was_code = p->lines != 0;
+
+    p->lines |= line_mask(paddr & 0xfff, len);
+    if (!was_code) {
+        x86_tlb_protect_code(c, paddr & X86_PAGE_MASK);
+    }
+}
+
+static bool code_invalidate_page(X86CodeCache *c, uint64_t paddr, unsigned len)
+{
+    X86CodePage *p = x86_code_page(c, paddr, false);
+
+    if (p && (p->lines & line_mask(paddr & 0xfff, len))) {
+        p->lines = 0;
+        p->gen++;
+        c->smc_invalidations++;
+        return true;
+    }
+    return false;
+}
+
+void x86_smc_check(X86CPU *cpu, uint64_t paddr, unsigned len)
+{
+    if (code_invalidate_page(cpu->cache, paddr, len)) {
+        cpu->smc_hit = true;
+    }
+}
+
+void x86_code_cache_invalidate(X86CodeCache *c, uint64_t paddr, uint64_t len)
+{
+    bool hit = false;
+
+    while (len) {
+        unsigned off = paddr & 0xfff;
+        unsigned n = MIN(len, 4096 - off);
+        hit |= code_invalidate_page(c, paddr, n);
+        paddr += n;
+        len -= n;
+    }
+    if (hit) {
+        /* A device model may run this in the middle of an OUT or MMIO store. */
+        for (unsigned i = 0; i < c->cpus->len; i++) {
+            X86CPU *cpu = g_ptr_array_index(c->cpus, i);
+            cpu->smc_hit = true;
+        }
+    }
+}
+
+void x86_code_cache_flush(X86CodeCache *c)
+{
+    for (unsigned i = 0; i < TRACE_TABLE_SIZE; i++) {
+        c->table[i].paddr = ~0ULL;
+    }
+    c->pool_used = 0;
+    for (unsigned i = 0; i < (1u << CODE_L1_BITS); i++) {
+        X86CodePage *chunk = c->pages[i];
+        if (chunk) {
+            for (unsigned j = 0; j < (1u << CODE_L2_BITS); j++) {
+                if (chunk[j].lines) {
+                    chunk[j].lines = 0;
+                    chunk[j].gen++;
+                }
+            }
+        }
+    }
+    c->flushes++;
+}
+
+/* ---- trace execution helpers ---------------------------------------------------- */
+
+void x86_trace_exit_next(X86CPU *cpu, const KiteOp *op)
+{
+    cpu->smc_hit = false;
+    cpu->icount_left += cpu->cur_n - (op - cpu->cur_ops) - 1;
+    cpu->env.rip += op->next_off;
+}
+
+/* Closes a trace whose last instruction falls through. */
+void x86_op_trace_end(X86CPU *cpu, const KiteOp *op)
+{
+    cpu->smc_hit = false;
+    cpu->env.rip += op->next_off;
+}
+
+static inline uint32_t trace_hash(uint64_t paddr)
+{
+    return (paddr ^ (paddr >> 10) ^ (paddr >> (10 + TRACE_TABLE_BITS))) &
+           (TRACE_TABLE_SIZE - 1);
+}
+
+/* Bytes of code available at la before the page end (if page) or the CS limit. */
+static unsigned code_avail(X86CPU *cpu, uint64_t la, bool page, bool *limited)
+{
+    unsigned avail = page ? 4096 - (la & 0xfff) : 4096;
+
+    *limited = false;
+    if (cpu->seg_checks) {
+        uint64_t eip = cpu->env.rip;
+        uint32_t limit = cpu->env.segs[R_CS].limit;
+        if (eip > limit) {
+            x86_raise(cpu, NULL, EXCP_GP, 0);
+        }
+        if ((uint64_t)limit - eip + 1 < avail) {
+            avail = limit - eip + 1;
+            *limited = true;
+        }
+    }
+    return avail;
+}
+
+static X86Trace *trace_build(X86CPU *cpu, X86Trace *t, uint64_t la, uint64_t paddr)
+{
+    X86CodeCache *c = cpu->cache;
+    unsigned bytes, avail;
+    int n, nops;
+    bool limited;
+    KiteOp *ops;
+
+    if (c->pool_size - c->pool_used < X86_TRACE_MAX_INSNS + 2) {
+        x86_code_cache_flush(c);
+    }
+    avail = code_avail(cpu, la, true, &limited);
+    ops = c->pool + c->pool_used;
+    n = x86_decode_trace(cpu, cpu->fetch_host + (la & 0xfff), avail, ops,
+                         X86_TRACE_MAX_INSNS, &nops, &bytes);
+    if (n == 0) {
+        return NULL;
+    }
+    c->pool_used += nops;
+    c->traces_built++;
+    x86_code_page_mark(c, paddr, bytes);
+    t->paddr = paddr;
+    t->mode = cpu->env.hflags & X86_MODE_KEY;
+    t->gen = cpu->fetch_page->gen;
+    t->ops = ops;
+    t->n_insns = n;
+    t->bytes = bytes;
+    return t;
+}
+
+/*
+ * Decode and run the single instruction at la without caching it: for page-crossing
+ * instructions, code in MMIO, and single-stepping.
+ */
+static void exec_uncached(X86CPU *cpu, uint64_t la)
+{
+    uint8_t buf[16];
+    unsigned avail, bytes, have;
+    bool limited;
+    int n, nops;
+
+    avail = code_avail(cpu, la, false, &limited);
+    have = MIN(avail, 15u);
+    /* Fetch only what this page holds first: the next page may not be mapped. */
+    x86_fetch_bytes(cpu, la, buf, MIN(have, 4096 - (unsigned)(la & 0xfff)));
+    n = x86_decode_trace(cpu, buf, MIN(have, 4096 - (unsigned)(la & 0xfff)),
+                         cpu->scratch, 1, &nops, &bytes);
+    if (n == 0) {
+        unsigned first = MIN(have, 4096 - (unsigned)(la & 0xfff));
+        if (first == have) {
+            /* Needs bytes past the CS limit, or longer than 15 bytes. */
+            x86_raise(cpu, NULL, EXCP_GP, 0);
+        }
+        x86_fetch_bytes(cpu, (la + first) & cpu->la_mask, buf + first, have - first);
+        n = x86_decode_trace(cpu, buf, have, cpu->scratch, 1, &nops, &bytes);
+        if (n == 0) {
+            x86_raise(cpu, NULL, EXCP_GP, 0);
+        }
+    }
+    cpu->icount_left -= 1;
+    cpu->cur_ops = cpu->scratch;
+    cpu->cur_n = 1;
+    cpu->scratch[0].exec(cpu, cpu->scratch);
+}
+
+/* ---- events between traces ----------------------------------------------------- */
+
+void x86_update_pending(X86CPU *cpu)
+{
+    CPUX86State *env = &cpu->env;
+
+    cpu->pending_local = env->halted || env->wait_sipi || env->int_shadow ||
+                         (env->eflags & X86_EFLAGS_TF) || cpu->stop_rip != ~0ULL;
+}
+
+static bool hard_irq_deliverable(X86CPU *cpu, uint32_t req)
+{
+    return (req & X86_INT_HARD) && (cpu->env.eflags & X86_EFLAGS_IF);
+}
+
+/*
+ * Handle interrupt requests and local events.  Returns an exit reason, or -1 to go
+ * on with the main loop.
+ */
+static int exec_events(X86CPU *cpu)
+{
+    CPUX86State *env = &cpu->env;
+    uint32_t req = atomic_load(&cpu->interrupt_request);
+
+    if (req & X86_INT_EXIT) {
+        atomic_fetch_and(&cpu->interrupt_request, ~X86_INT_EXIT);
+        return X86_EXIT_REQUEST;
+    }
+    if (req & X86_INT_INIT) {
+        atomic_fetch_and(&cpu->interrupt_request, ~X86_INT_INIT);
+        x86_cpu_do_init(cpu);
+        return -1;
+    }
+    if (req & X86_INT_SIPI) {
+        atomic_fetch_and(&cpu->interrupt_request, ~X86_INT_SIPI);
+        if (env->wait_sipi) {
+            /* SDM vol. 3A, 8.4.4.1: start in real mode at vector * 4 KiB. */
+            x86_cpu_set_seg(env, R_CS, env->sipi_vector << 8, env->sipi_vector << 12,
+                            0xffff, X86_SEG_P | X86_SEG_S | X86_SEG_TYPE_CODE |
+                            X86_SEG_TYPE_RW | X86_SEG_TYPE_A);
+            env->rip = 0;
+            env->wait_sipi = false;
+            env->halted = false;
+            x86_cpu_sync_state(cpu);
+        }
+    }
+    if (env->wait_sipi) {
+        return X86_EXIT_HLT;
+    }
+    if (env->int_shadow) {
+        /* STI / MOV SS: the next instruction runs before any interrupt. */
+        if ((req & X86_INT_NMI) || hard_irq_deliverable(cpu, req)) {
+            env->int_shadow = false;
+            x86_update_pending(cpu);
+            if (cpu->icount_left <= 0) {
+                return X86_EXIT_BUDGET;
+            }
+            exec_uncached(cpu, (cpu->seg_base[R_CS] + env->rip) & cpu->la_mask);
+            return -1;
+        }
+        env->int_shadow = false;
+    }
+    if ((req & X86_INT_NMI) && !env->nmi_blocked) {
+        atomic_fetch_and(&cpu->interrupt_request, ~X86_INT_NMI);
+        env->halted = false;
+        env->nmi_blocked = true;
+        cpu->stats.interrupts++;
+        x86_update_pending(cpu);
+        x86_deliver(cpu, NULL, EXCP_NMI, false, 0, false, env->rip, true);
+        return -1;
+    }
+    if (hard_irq_deliverable(cpu, req)) {
+        int vec = cpu->ops->ack_interrupt ? cpu->ops->ack_interrupt(cpu->opaque) : -1;
+        if (vec >= 0) {
+            env->halted = false;
+            cpu->stats.interrupts++;
+            x86_update_pending(cpu);
+            x86_deliver(cpu, NULL, vec & 0xff, false, 0, false, env->rip, true);
+            return -1;
+        }
+    }
+    if (env->halted) {
+        return X86_EXIT_HLT;
+    }
+    x86_update_pending(cpu);
+    if (cpu->stop_rip != ~0ULL || (env->eflags & X86_EFLAGS_TF)) {
+        bool tf = env->eflags & X86_EFLAGS_TF;
+        if (env->rip == cpu->stop_rip) {
+            return X86_EXIT_DEBUG;
+        }
+        if (cpu->icount_left <= 0) {
+            return X86_EXIT_BUDGET;
+        }
+        exec_uncached(cpu, (cpu->seg_base[R_CS] + env->rip) & cpu->la_mask);
+        if (tf) {
+            /* Single-step trap after the instruction (SDM vol. 3B, 17.3.1.4). */
+            env->dr[6] |= 1u << 14;
+            x86_deliver(cpu, NULL, EXCP_DB, false, 0, false, env->rip, true);
+        }
+        return -1;
+    }
+    return -1;
+}
+
+/* ---- main loop -------------------------------------------------------------------- */
+
+static X86ExitReason exec_loop(X86CPU *cpu)
+{
+    CPUX86State *env = &cpu->env;
+    X86CodeCache *c = cpu->cache;
+
+    for (;;) {
+        uint64_t la, paddr;
+        X86Trace *t;
+
+        if (unlikely(atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed) |
+                     cpu->pending_local)) {
+            int r = exec_events(cpu);
+            if (r >= 0) {
+                return r;
+            }
+            if (cpu->pending_local) {
+                continue;
+            }
+        }
+        if (unlikely(cpu->icount_left <= 0)) {
+            return X86_EXIT_BUDGET;
+        }
+        la = (cpu->seg_base[R_CS] + env->rip) & cpu->la_mask;
+        if (unlikely((la & X86_PAGE_MASK) != cpu->fetch_vpage)) {
+            x86_fetch_page(cpu, la);
+        }
+        if (unlikely(!cpu->fetch_page)) {
+            exec_uncached(cpu, la);
+            continue;
+        }
+        paddr = cpu->fetch_ppage | (la & 0xfff);
+        t = &c->table[trace_hash(paddr)];
+        if (unlikely(t->paddr != paddr || t->mode != (env->hflags & X86_MODE_KEY) ||
+                     t->gen != cpu->fetch_page->gen)) {
+            if (!trace_build(cpu, t, la, paddr)) {
+                exec_uncached(cpu, la);
+                continue;
+            }
+        } else if (unlikely(cpu->seg_checks) &&
+                   env->rip + t->bytes - 1 > env->segs[R_CS].limit) {
+            exec_uncached(cpu, la);
+            continue;
+        }
+        if (unlikely(t->n_insns > cpu->icount_left)) {
+            exec_uncached(cpu, la);
+            continue;
+        }
+        cpu->icount_left -= t->n_insns;
+        cpu->cur_ops = t->ops;
+        cpu->cur_n = t->n_insns;
+        cpu->stats.traces_run++;
+        t->ops->exec(cpu, t->ops);
+    }
+}
+
+X86ExitReason x86_cpu_exec(X86CPU *cpu, int64_t max_insns, int64_t *executed)
+{
+    X86ExitReason reason;
+
+    if (cpu->shutdown) {
+        if (executed) {
+            *executed = 0;
+        }
+        return X86_EXIT_SHUTDOWN;
+    }
+    cpu->icount_left = max_insns;
+    x86_fpu_host_enter(cpu);
+    cpu->jmp_valid = true;
+    if (sigsetjmp(cpu->jmp, 0) != 0) {
+        /* x86_raise() came back here with cpu->excp_vec set. */
+        cpu->stats.exceptions++;
+        if (!x86_handle_exception(cpu)) {
+            reason = X86_EXIT_SHUTDOWN;
+            goto out;
+        }
+    }
+    reason = exec_loop(cpu);
+out:
+    cpu->jmp_valid = false;
+    x86_fpu_host_leave(cpu);
+    cpu->stats.insns += max_insns - cpu->icount_left;
+    if (executed) {
+        *executed = max_insns - cpu->icount_left;
+    }
+    return reason;
+}

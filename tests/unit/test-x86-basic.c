@@ -1,0 +1,274 @@
+/*
+ * x86 interpreter: execution basics in each mode: real-mode and 32-bit code, BCD,
+ * self-modifying code, page-crossing instructions and data, MMIO and port I/O,
+ * REP string fast paths, exact instruction budgets, CPUID.
+ *
+ * Expected values are worked out from the SDM's definition of each instruction
+ * (comments show the arithmetic).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "kite/osdep.h"
+#include "x86-harness.h"
+
+static void run_to_hlt(X86T *m, uint64_t rip)
+{
+    X86ExitReason r = x86t_run(m, rip, 1000000);
+
+    g_assert_cmpint(r, ==, X86_EXIT_HLT);
+}
+
+static void test_real_mode(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+
+    x86t_setup_real(m);
+    run_to_hlt(m, x86t_sym(m, "rm_basic") - 0x20000);
+    g_assert_cmphex(env->regs[R_EAX] & 0xffff, ==, 0x1245);     /* 0x1234 + 0x10 + 1 */
+    g_assert_cmphex(env->regs[R_ECX] & 0xffff, ==, 0x1244);
+    g_assert_cmphex(env->regs[R_ESI] & 0xffff, ==, 0xbeef);
+    g_assert_cmphex(env->regs[R_EDI] & 0xffff, ==, 0x1244);
+    g_assert_cmphex(x86t_rd(m, 0x30010, 2), ==, 0xbeef);         /* ES = 0x3000 */
+    g_assert_cmphex(env->segs[R_ES].base, ==, 0x30000);
+    g_assert_cmphex(env->regs[R_ESP] & 0xffff, ==, 0x7000);
+    x86t_free(m);
+}
+
+static void test_real_mode_int(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+    uint64_t h;
+
+    x86t_setup_real(m);
+    h = x86t_sym(m, "rm_int_handler");
+    x86t_wr(m, 0x30 * 4, 2, h - 0x20000);                       /* IVT: IP, then CS */
+    x86t_wr(m, 0x30 * 4 + 2, 2, 0x2000);
+    x86_cpu_set_eflags(env, 0x202);
+    run_to_hlt(m, x86t_sym(m, "rm_int") - 0x20000);
+    g_assert_cmphex(env->regs[R_EAX] & 0xffff, ==, 5 + 100 + 1);
+    g_assert_cmphex(env->regs[R_EBX] & X86_EFLAGS_IF, ==, 0);  /* cleared in handler */
+    g_assert_cmphex(x86_cpu_get_eflags(env) & X86_EFLAGS_IF, ==, X86_EFLAGS_IF);
+    g_assert_cmphex(env->regs[R_ESP] & 0xffff, ==, 0x7000);
+    x86t_free(m);
+}
+
+static void test_prot32(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+
+    x86t_setup_prot32(m);
+    run_to_hlt(m, x86t_sym(m, "pm32_basic"));
+    g_assert_cmphex(env->regs[R_EDX], ==, 0x12345688);           /* stored sum */
+    g_assert_cmphex(env->regs[R_ECX], ==, 0x123455aa);           /* push/pop */
+    /* DAA on AL = 0xaa: +6 (low nibble > 9), +0x60 (AL > 0x99) -> 0x10, CF = 1. */
+    g_assert_cmphex(env->regs[R_EAX], ==, 0x12345510);
+    g_assert_cmphex(x86_cpu_get_eflags(env) & X86_EFLAGS_CF, ==, X86_EFLAGS_CF);
+    g_assert_cmphex(env->regs[R_ESP], ==, X86T_STACK);
+    x86t_free(m);
+}
+
+static void test_bcd(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+
+    x86t_setup_prot32(m);
+    run_to_hlt(m, x86t_sym(m, "pm32_bcd"));
+    /* 79 + 35 = 114 in BCD: AL = 0x14, CF = 1. */
+    g_assert_cmphex(env->regs[R_EBX] & 0xffff, ==, 0x1401);
+    /* 35 - 47 = -12: AL = 0x88 with borrow. */
+    g_assert_cmphex(env->regs[R_ECX] & 0xffff, ==, 0x8801);
+    /* AAA after 0x0f + 3 = 0x12 (AF set): AX 0x0012 + 0x106 = 0x0118, AL &= 0xf. */
+    g_assert_cmphex(env->regs[R_EDX] & 0xffff, ==, 0x0108);
+    /* AAD: 1 * 10 + 2 = 12; AAM: 77 = 7 * 10 + 7. */
+    g_assert_cmphex(env->regs[R_ESI] & 0xffff, ==, 0x000c);
+    g_assert_cmphex(env->regs[R_EDI] & 0xffff, ==, 0x0707);
+    x86t_free(m);
+}
+
+static void test_smc(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+
+    x86t_setup_long64(m);
+    run_to_hlt(m, x86t_sym(m, "smc_next"));
+    g_assert_cmphex(env->regs[R_EAX], ==, 42);
+    g_assert_cmphex(env->regs[R_EBX], ==, 7);                   /* patched immediate */
+
+    env->halted = false;
+    run_to_hlt(m, x86t_sym(m, "smc_loop"));
+    /* First pass adds 1, then the imm8 is patched to 10: 1 + 10 + 10. */
+    g_assert_cmphex(env->regs[R_EAX], ==, 21);
+    x86t_free(m);
+}
+
+static void test_smc_dma(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+    /* mov $1, %eax; hlt at 0x300000 */
+    uint8_t code[] = { 0xb8, 1, 0, 0, 0, 0xf4 };
+
+    x86t_setup_long64(m);
+    x86t_write_bytes(m, 0x300000, code, sizeof(code));
+    run_to_hlt(m, 0x300000);
+    g_assert_cmphex(env->regs[R_EAX], ==, 1);
+    /* A device writes the code behind the CPU's back and says so. */
+    code[1] = 2;
+    x86t_write_bytes(m, 0x300000, code, sizeof(code));
+    env->halted = false;
+    run_to_hlt(m, 0x300000);
+    g_assert_cmphex(env->regs[R_EAX], ==, 2);
+    x86t_free(m);
+}
+
+static void test_page_cross(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+    /* mov $0x89abcdef, %eax (5 bytes) starting 2 bytes before a page end; hlt. */
+    uint8_t code[] = { 0xb8, 0xef, 0xcd, 0xab, 0x89, 0xf4 };
+
+    x86t_setup_long64(m);
+    x86t_write_bytes(m, 0x300ffe, code, sizeof(code));
+    run_to_hlt(m, 0x300ffe);
+    g_assert_cmphex(env->regs[R_EAX], ==, 0x89abcdef);
+    g_assert_cmphex(env->rip, ==, 0x301004);
+
+    /* A qword store, load and RMW straddling 0x201000. */
+    for (int k = 1; k < 8; k++) {
+        env->halted = false;
+        env->regs[R_EAX] = 0x0102030405060708ULL * k;
+        env->regs[R_EDI] = 0x201000 - k;
+        run_to_hlt(m, x86t_sym(m, "cross_page"));
+        g_assert_cmphex(env->regs[R_EBX], ==, 0x0102030405060708ULL * k);
+        g_assert_cmphex(env->regs[R_ECX], ==, 0x0102030405060708ULL * k + 1);
+        g_assert_cmphex(x86t_rd(m, 0x201000 - k, 8), ==, 0x0102030405060708ULL * k + 1);
+    }
+    x86t_free(m);
+}
+
+static void test_mmio_pio(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+
+    x86t_setup_long64(m);
+    run_to_hlt(m, x86t_sym(m, "mmio_test"));
+    g_assert_cmphex(m->mmio[0], ==, 0x1122334455667788ULL);
+    g_assert_cmphex(env->regs[R_EBX], ==, 0x55667788);
+    g_assert_cmphex(env->regs[R_ECX], ==, 0xbeef);
+    g_assert_cmphex(env->regs[R_EDX], ==, 1);                   /* 0 + 1, via RMW */
+    g_assert_cmpuint(m->mmio_reads, >=, 3);
+    g_assert_cmpuint(m->mmio_writes, >=, 3);
+
+    env->halted = false;
+    run_to_hlt(m, x86t_sym(m, "io_test"));
+    g_assert_cmpstr(m->console->str, ==, "Kite!");
+    g_assert_cmphex(env->regs[R_EBX] & 0xff, ==, 0x5a);
+    x86t_free(m);
+}
+
+static void test_rep_fast(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+
+    x86t_setup_long64(m);
+    run_to_hlt(m, x86t_sym(m, "rep_big"));
+    g_assert_cmphex(env->regs[R_EDX], ==, 0x0101010101010101ULL);
+    g_assert_cmphex(env->regs[R_ECX], ==, 0);
+    g_assert_cmphex(env->regs[R_ESI], ==, 0x500000);
+    for (uint64_t a = 0x600000; a < 0x700000; a += 4096) {
+        g_assert_cmphex(x86t_rd(m, a + (a >> 12) % 4089, 8), ==, 0x0101010101010101ULL);
+    }
+    g_assert_cmphex(x86t_rd(m, 0x700000, 8), ==, 0);
+
+    env->halted = false;
+    run_to_hlt(m, x86t_sym(m, "rep_overlap"));
+    g_assert_cmphex(env->regs[R_EAX], ==, 0xcdabcdabcdabcdabULL);
+    x86t_free(m);
+}
+
+static void test_budget(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+    int64_t done;
+    X86ExitReason r;
+
+    x86t_setup_long64(m);
+    env->regs[R_ECX] = 100000;
+    env->rip = x86t_sym(m, "bench_loop");
+    /* 2 setup instructions, then 4 per iteration. */
+    r = x86_cpu_exec(m->cpu, 1000, &done);
+    g_assert_cmpint(r, ==, X86_EXIT_BUDGET);
+    g_assert_cmpint(done, ==, 1000);
+    g_assert_cmpuint(env->regs[R_ECX], ==, 100000 - 249);
+    g_assert_cmphex(env->rip, ==, x86t_sym(m, "bench_loop") + 4 + 6);  /* after add, xor */
+    r = x86_cpu_exec(m->cpu, 1, &done);
+    g_assert_cmpint(done, ==, 1);
+    g_assert_cmpuint(env->regs[R_ECX], ==, 100000 - 250);
+    r = x86_cpu_exec(m->cpu, 100000000, &done);
+    g_assert_cmpint(r, ==, X86_EXIT_HLT);
+    g_assert_cmpint(done, ==, 1 + 4 * (100000 - 250) + 1);     /* JNZ, loops, HLT */
+    g_assert_cmpuint(env->regs[R_ECX], ==, 0);
+    x86t_free(m);
+}
+
+static void test_cpuid(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+
+    x86t_setup_long64(m);
+    run_to_hlt(m, x86t_sym(m, "cpuid_test"));
+    g_assert_cmphex(env->regs[R_R8], ==, 0x68747541);           /* "Auth" */
+    g_assert_cmphex(env->regs[R_R9], ==, 0x69746e65);           /* "enti" */
+    g_assert_cmphex(env->regs[R_R10], ==, 0x444d4163);          /* "cAMD" */
+    g_assert_true(env->regs[R_R11] & (1u << 26));               /* SSE2 */
+    g_assert_true(env->regs[R_R12] & (1u << 29));               /* LM */
+    g_assert_true(env->regs[R_R12] & (1u << 11));               /* SYSCALL */
+    x86t_free(m);
+}
+
+static void test_divide_error(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+    uint64_t h = x86t_sym(m, "excp_handler_hlt");
+    uint64_t div = x86t_sym(m, "div_zero") + 2 + 5 + 2;          /* the DIV */
+
+    x86t_setup_long64(m);
+    x86t_set_gate64(m, 0, h, 0, 0, false);
+    run_to_hlt(m, x86t_sym(m, "div_zero"));
+    g_assert_cmphex(env->rip, ==, h + 1);
+    /* #DE is a fault: the frame's RIP is the DIV itself (SDM vol. 3A, 6.15). */
+    g_assert_cmphex(x86t_rd(m, env->regs[R_ESP], 8), ==, div);
+    g_assert_cmphex(x86t_rd(m, env->regs[R_ESP] + 8, 8), ==, X86T_CS64);
+    g_assert_cmphex(x86t_rd(m, env->regs[R_ESP] + 24, 8), ==, X86T_STACK);
+    g_assert_cmphex(env->regs[R_EAX], ==, 100);                 /* unchanged */
+    x86t_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/x86/basic/real-mode", test_real_mode);
+    g_test_add_func("/x86/basic/real-mode-int", test_real_mode_int);
+    g_test_add_func("/x86/basic/prot32", test_prot32);
+    g_test_add_func("/x86/basic/bcd", test_bcd);
+    g_test_add_func("/x86/basic/smc", test_smc);
+    g_test_add_func("/x86/basic/smc-dma", test_smc_dma);
+    g_test_add_func("/x86/basic/page-cross", test_page_cross);
+    g_test_add_func("/x86/basic/mmio-pio", test_mmio_pio);
+    g_test_add_func("/x86/basic/rep-fast", test_rep_fast);
+    g_test_add_func("/x86/basic/budget", test_budget);
+    g_test_add_func("/x86/basic/cpuid", test_cpuid);
+    g_test_add_func("/x86/basic/divide-error", test_divide_error);
+    return g_test_run();
+}

@@ -1,0 +1,724 @@
+/*
+ * Guest code for the x86 interpreter unit tests, assembled and linked at build time
+ * (64-bit code at 1 MiB, 16-bit code in .text16 at 0x20000) and loaded by
+ * x86-harness.c from the ELF file.  Snippets named in the C tests are functions: the
+ * "alu_*" ones are position independent and end in RET, so the same bytes also run
+ * on the host CPU for comparison.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+.macro SNIP name
+    .globl \name
+    .type \name, @function
+\name:
+.endm
+
+.macro END name
+    ret
+    .size \name, . - \name
+.endm
+
+.macro ENDH name
+    hlt
+    .size \name, . - \name
+.endm
+
+    .text
+    .code64
+
+/* ---- ALU register forms: rax op= rbx -------------------------------------------- */
+.irp op, add, or, adc, sbb, and, sub, xor, cmp, test
+SNIP alu_\op\()8
+    \op %bl, %al
+END alu_\op\()8
+SNIP alu_\op\()8h
+    \op %bh, %ah
+END alu_\op\()8h
+SNIP alu_\op\()16
+    \op %bx, %ax
+END alu_\op\()16
+SNIP alu_\op\()32
+    \op %ebx, %eax
+END alu_\op\()32
+SNIP alu_\op\()64
+    \op %rbx, %rax
+END alu_\op\()64
+SNIP alu_\op\()i8
+    \op $0x5a, %al
+END alu_\op\()i8
+SNIP alu_\op\()i16
+    \op $-3, %dx
+END alu_\op\()i16
+SNIP alu_\op\()i32
+    \op $0x12345678, %ecx
+END alu_\op\()i32
+SNIP alu_\op\()i64
+    \op $-0x5678, %r9
+END alu_\op\()i64
+SNIP alu_\op\()m32
+    lea 1f(%rip), %rsi
+    mov %eax, (%rsi)
+    \op %ebx, (%rsi)
+    mov (%rsi), %eax
+    mov $0, %esi
+    ret
+1:  .quad 0
+    .size alu_\op\()m32, . - alu_\op\()m32
+SNIP alu_\op\()rm16
+    lea 1f(%rip), %rsi
+    mov %bx, (%rsi)
+    \op (%rsi), %ax
+    mov $0, %esi
+    ret
+1:  .quad 0
+    .size alu_\op\()rm16, . - alu_\op\()rm16
+.endr
+
+/* ---- unary ------------------------------------------------------------------------ */
+.irp op, inc, dec, neg, not
+SNIP alu_\op\()8
+    \op %bl
+END alu_\op\()8
+SNIP alu_\op\()16
+    \op %bx
+END alu_\op\()16
+SNIP alu_\op\()32
+    \op %ebx
+END alu_\op\()32
+SNIP alu_\op\()64
+    \op %rbx
+END alu_\op\()64
+SNIP alu_\op\()m64
+    lea 1f(%rip), %rsi
+    mov %rbx, (%rsi)
+    \op\()q (%rsi)
+    mov (%rsi), %rbx
+    mov $0, %esi
+    ret
+1:  .quad 0
+    .size alu_\op\()m64, . - alu_\op\()m64
+.endr
+
+/* ---- shifts and rotates: by CL, by 1, by imm ---------------------------------------- */
+.irp op, rol, ror, rcl, rcr, shl, shr, sar
+SNIP alu_\op\()8
+    \op %cl, %al
+END alu_\op\()8
+SNIP alu_\op\()16
+    \op %cl, %ax
+END alu_\op\()16
+SNIP alu_\op\()32
+    \op %cl, %eax
+END alu_\op\()32
+SNIP alu_\op\()64
+    \op %cl, %rax
+END alu_\op\()64
+SNIP alu_\op\()1_32
+    \op $1, %eax
+END alu_\op\()1_32
+SNIP alu_\op\()1_8
+    \op $1, %bh
+END alu_\op\()1_8
+SNIP alu_\op\()i7_16
+    \op $7, %bx
+END alu_\op\()i7_16
+SNIP alu_\op\()i13_64
+    \op $13, %rdx
+END alu_\op\()i13_64
+SNIP alu_\op\()m32
+    lea 1f(%rip), %rsi
+    mov %eax, (%rsi)
+    \op\()l %cl, (%rsi)
+    mov (%rsi), %eax
+    mov $0, %esi
+    ret
+1:  .quad 0
+    .size alu_\op\()m32, . - alu_\op\()m32
+.endr
+
+/* ---- multiply and divide (operands chosen by the test so nothing faults) ---------- */
+.irp op, mul, imul, div, idiv
+SNIP alu_\op\()8
+    \op %bl
+END alu_\op\()8
+SNIP alu_\op\()16
+    \op %bx
+END alu_\op\()16
+SNIP alu_\op\()32
+    \op %ebx
+END alu_\op\()32
+SNIP alu_\op\()64
+    \op %rbx
+END alu_\op\()64
+.endr
+
+SNIP alu_imul2_16
+    imul %bx, %ax
+END alu_imul2_16
+SNIP alu_imul2_32
+    imul %ebx, %eax
+END alu_imul2_32
+SNIP alu_imul2_64
+    imul %rbx, %rax
+END alu_imul2_64
+SNIP alu_imul3_32
+    imul $-7, %ebx, %eax
+END alu_imul3_32
+SNIP alu_imul3_64
+    imul $0x12345, %rbx, %rax
+END alu_imul3_64
+SNIP alu_imul3_16
+    imul $300, %bx, %ax
+END alu_imul3_16
+
+/* ---- bit scans and tests --------------------------------------------------------- */
+.irp op, bsf, bsr, popcnt
+SNIP alu_\op\()16
+    \op %bx, %ax
+END alu_\op\()16
+SNIP alu_\op\()32
+    \op %ebx, %eax
+END alu_\op\()32
+SNIP alu_\op\()64
+    \op %rbx, %rax
+END alu_\op\()64
+.endr
+
+.irp op, bt, bts, btr, btc
+SNIP alu_\op\()16
+    \op %cx, %ax
+END alu_\op\()16
+SNIP alu_\op\()32
+    \op %ecx, %eax
+END alu_\op\()32
+SNIP alu_\op\()64
+    \op %rcx, %rax
+END alu_\op\()64
+SNIP alu_\op\()i32
+    \op $19, %eax
+END alu_\op\()i32
+SNIP alu_\op\()m
+    lea 1f(%rip), %rsi
+    mov %rax, (%rsi)
+    mov %rbx, 8(%rsi)
+    and $127, %ecx
+    \op\()q %rcx, (%rsi)
+    mov (%rsi), %rax
+    mov 8(%rsi), %rbx
+    mov $0, %esi
+    ret
+1:  .quad 0, 0
+    .size alu_\op\()m, . - alu_\op\()m
+.endr
+
+.irp op, shld, shrd
+SNIP alu_\op\()16
+    \op %cl, %bx, %ax
+END alu_\op\()16
+SNIP alu_\op\()32
+    \op %cl, %ebx, %eax
+END alu_\op\()32
+SNIP alu_\op\()64
+    \op %cl, %rbx, %rax
+END alu_\op\()64
+SNIP alu_\op\()i64
+    \op $5, %rbx, %rax
+END alu_\op\()i64
+.endr
+
+/* ---- exchange and compare ---------------------------------------------------------- */
+SNIP alu_cmpxchg8
+    cmpxchg %cl, %bl
+END alu_cmpxchg8
+SNIP alu_cmpxchg32
+    cmpxchg %ecx, %ebx
+END alu_cmpxchg32
+SNIP alu_cmpxchg64
+    cmpxchg %rcx, %rbx
+END alu_cmpxchg64
+SNIP alu_cmpxchgm32
+    lea 1f(%rip), %rsi
+    mov %ebx, (%rsi)
+    lock cmpxchg %ecx, (%rsi)
+    mov (%rsi), %ebx
+    mov $0, %esi
+    ret
+1:  .quad 0
+    .size alu_cmpxchgm32, . - alu_cmpxchgm32
+SNIP alu_xadd16
+    xadd %bx, %ax
+END alu_xadd16
+SNIP alu_xadd64
+    xadd %rbx, %rax
+END alu_xadd64
+SNIP alu_xchg8
+    xchg %bl, %ah
+END alu_xchg8
+SNIP alu_xchg32
+    xchg %ebx, %eax
+END alu_xchg32
+SNIP alu_cmpxchg8b
+    lea 1f(%rip), %rsi
+    mov %rdi, (%rsi)
+    cmpxchg8b (%rsi)
+    mov (%rsi), %rdi
+    mov $0, %esi
+    ret
+1:  .quad 0
+    .size alu_cmpxchg8b, . - alu_cmpxchg8b
+SNIP alu_cmpxchg16b
+    lea 2f(%rip), %rsi
+    add $15, %rsi
+    and $-16, %rsi
+    cmp %rdx, %rax                  /* flags independent of where the code runs */
+    mov %rdi, (%rsi)
+    mov %rbp, 8(%rsi)
+    cmpxchg16b (%rsi)
+    mov (%rsi), %rdi
+    mov 8(%rsi), %rbp
+    mov $0, %esi
+    ret
+2:  .quad 0, 0, 0, 0
+    .size alu_cmpxchg16b, . - alu_cmpxchg16b
+
+/* ---- conversions, moves, misc ---------------------------------------------------- */
+SNIP alu_conv
+    mov %rax, %rbx
+    cbw
+    mov %rax, %rcx
+    mov %rbx, %rax
+    cwde
+    mov %rax, %rdx
+    mov %rbx, %rax
+    cdqe
+    mov %rax, %rsi
+    mov %rbx, %rax
+    cwd
+    mov %rdx, %r8
+    cdq
+    mov %rdx, %r9
+    cqo
+    mov %rdx, %r10
+    bswap %ebx
+    mov %rbx, %r11
+    bswap %rax
+END alu_conv
+SNIP alu_movx
+    movzbl %bl, %eax
+    movzwl %bx, %ecx
+    movsbq %bl, %rdx
+    movswq %bx, %rsi
+    movslq %ebx, %rdi
+    movsbw %bh, %dx
+    movzbl %bh, %ecx
+    movsbl %bl, %r10d
+    movzbw %bl, %r11w
+END alu_movx
+SNIP alu_lea
+    lea 0x12(%rbx,%rcx,4), %rax
+    lea -0x80(%ebx,%ecx,8), %edx
+    lea 7(%rbx,%rcx), %si
+    lea (,%rcx,2), %rdi
+END alu_lea
+SNIP alu_lahf
+    sahf
+    lahf
+END alu_lahf
+SNIP alu_cmc
+    cmc
+    setc %bl
+    stc
+    setc %bh
+    clc
+    setc %cl
+    cmc
+END alu_cmc
+SNIP alu_setcc
+    cmp %rbx, %rax
+    seto %cl
+    setno %ch
+    setb %dl
+    setae %dh
+    sete %r8b
+    setne %r9b
+    setbe %r10b
+    seta %r11b
+    sets %r12b
+    setns %r13b
+    setp %r14b
+    setnp %r15b
+    setl %sil
+    setge %dil
+    setle %bpl
+    setg %bl
+END alu_setcc
+SNIP alu_cmov
+    cmp %rbx, %rax
+    mov $1, %ecx
+    mov $2, %edx
+    cmovo %rdx, %rcx
+    cmovb %ecx, %r8d
+    cmovae %edx, %r9d
+    cmovbe %rcx, %r10
+    cmova %dx, %r11w
+    cmovl %ecx, %r12d
+    cmovge %rdx, %r13
+    cmovle %ecx, %r14d
+    cmovg %edx, %r15d
+    cmovs %rbx, %rsi
+    cmovp %rax, %rdi
+    cmovnz %rax, %rbp
+END alu_cmov
+SNIP alu_adc_chain
+    add %rcx, %rax
+    adc %rdx, %rbx
+    sbb %rax, %rdx
+    adc $0, %rcx
+END alu_adc_chain
+SNIP alu_loop
+    mov $37, %ecx
+    xor %eax, %eax
+1:  add %ecx, %eax
+    loop 1b
+    mov $5, %ecx
+2:  inc %edx
+    cmp $3, %edx
+    loopne 2b
+END alu_loop
+SNIP alu_stack
+    push %rax
+    push %rbx
+    pushw $0x1234
+    pushq $-5
+    pop %rcx
+    popw %dx
+    pop %rsi
+    pop %rdi
+    pushf
+    pop %r8
+END alu_stack
+SNIP alu_enter_leave
+    mov %rsp, %r10
+    enter $32, $0
+    mov %r10, %r11
+    sub %rsp, %r11
+    mov %r10, %r12
+    sub %rbp, %r12
+    leave
+    sub %rsp, %r10
+END alu_enter_leave
+SNIP alu_xlat
+    lea 1f(%rip), %rbx
+    and $15, %eax
+    xlat
+    mov $0, %ebx
+    ret
+1:  .byte 3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3
+    .size alu_xlat, . - alu_xlat
+SNIP alu_string
+    cld
+    lea 1f(%rip), %rsi
+    lea 64(%rsi), %rdi
+    mov %rax, (%rsi)
+    mov %rbx, 8(%rsi)
+    mov $16, %ecx
+    rep movsb
+    lea 1f(%rip), %rsi
+    lea 64(%rsi), %rdi
+    mov $16, %ecx
+    repe cmpsb
+    mov %rcx, %r8
+    lea 1f(%rip), %rdi
+    mov $0x5a, %al
+    mov $3, %ecx
+    rep stosb
+    lea 1f(%rip), %rdi
+    mov $0x5a, %al
+    mov $16, %ecx
+    repe scasb
+    mov %rcx, %r9
+    lea 1f(%rip), %rsi
+    std
+    lea 7(%rsi), %rsi
+    lodsb
+    lodsw
+    cld
+    mov (%rdi), %rbx
+    mov $0, %esi
+    mov $0, %edi
+    ret
+1:  .fill 128, 1, 0
+    .size alu_string, . - alu_string
+SNIP alu_jcc
+    xor %ecx, %ecx
+    cmp %rbx, %rax
+    jo 1f
+    or $1, %ecx
+1:  jb 2f
+    or $2, %ecx
+2:  je 3f
+    or $4, %ecx
+3:  jbe 4f
+    or $8, %ecx
+4:  js 5f
+    or $16, %ecx
+5:  jp 6f
+    or $32, %ecx
+6:  jl 7f
+    or $64, %ecx
+7:  jle 8f
+    or $128, %ecx
+8:  jno 9f
+    or $256, %ecx
+9:  jae 10f
+    or $512, %ecx
+10: jne 11f
+    or $1024, %ecx
+11: ja 12f
+    or $2048, %ecx
+12: jns 13f
+    or $4096, %ecx
+13: jnp 14f
+    or $8192, %ecx
+14: jge 15f
+    or $16384, %ecx
+15: jg 16f
+    or $32768, %ecx
+16:
+END alu_jcc
+
+/* ---- non-differential snippets (end in HLT) -------------------------------------- */
+
+/* Self-modifying code: patch the immediate of the next instruction. */
+SNIP smc_next
+    movl $42, %eax
+    lea 1f(%rip), %rsi
+    movl $7, 1(%rsi)                /* the imm32 of "mov $1, %ebx" below */
+1:  movl $1, %ebx
+    hlt
+    .size smc_next, . - smc_next
+
+/* SMC in a loop: the patched instruction already ran (and was cached) once. */
+SNIP smc_loop
+    xor %eax, %eax
+    mov $3, %ecx
+    lea 2f(%rip), %rsi
+1:
+2:  add $1, %eax                    /* 83 c0 01: imm8 at offset 2 */
+    movb $10, 2(%rsi)
+    loop 1b
+    hlt
+    .size smc_loop, . - smc_loop
+
+/* Divide error: handler at vector 0 records it. */
+SNIP div_zero
+    xor %ebx, %ebx
+    mov $100, %eax
+    xor %edx, %edx
+    div %ebx
+    hlt
+    .size div_zero, . - div_zero
+
+SNIP excp_handler_hlt
+    hlt
+    .size excp_handler_hlt, . - excp_handler_hlt
+
+SNIP mmio_test
+    mov $0xfed00000, %esi
+    movq $0x1122334455667788, %rax
+    mov %rax, (%rsi)
+    movl (%rsi), %ebx
+    movw $0xbeef, 8(%rsi)
+    movzwl 8(%rsi), %ecx
+    addl $1, 16(%rsi)
+    movq 16(%rsi), %rdx
+    hlt
+    .size mmio_test, . - mmio_test
+
+SNIP io_test
+    mov $0xe9, %dx
+    mov $'K', %al
+    out %al, %dx
+    mov $'i', %al
+    out %al, $0xe9
+    in $0x80, %al
+    mov %al, %bl
+    lea 1f(%rip), %rsi
+    mov $3, %ecx
+    rep outsb
+    hlt
+1:  .ascii "te!"
+    .size io_test, . - io_test
+
+/* rdi = page boundary - k: copies a qword across the boundary. */
+SNIP cross_page
+    mov %rax, (%rdi)
+    mov (%rdi), %rbx
+    addq $1, (%rdi)
+    mov (%rdi), %rcx
+    hlt
+    .size cross_page, . - cross_page
+
+SNIP cpuid_test
+    xor %eax, %eax
+    cpuid
+    mov %ebx, %r8d
+    mov %edx, %r9d
+    mov %ecx, %r10d
+    mov $1, %eax
+    cpuid
+    mov %edx, %r11d
+    mov $0x80000001, %eax
+    cpuid
+    mov %edx, %r12d
+    hlt
+    .size cpuid_test, . - cpuid_test
+
+/* A long REP MOVSQ / STOSQ through the fast path. */
+SNIP rep_big
+    cld
+    mov $0x400000, %rdi
+    mov $0x0101010101010101, %rax
+    mov $0x20000, %ecx              /* 1 MiB */
+    rep stosq
+    mov $0x400000, %rsi
+    mov $0x600000, %rdi
+    mov $0x20000, %ecx
+    rep movsq
+    mov $0x600000, %rdi
+    mov $0xffff8, %rbx
+    mov (%rdi,%rbx), %rdx
+    hlt
+    .size rep_big, . - rep_big
+
+/* Overlapping REP MOVSB forward: replicates a pattern (the classic "memset by copy"). */
+SNIP rep_overlap
+    cld
+    mov $0x400000, %rsi
+    movb $0xab, (%rsi)
+    movb $0xcd, 1(%rsi)
+    lea 2(%rsi), %rdi
+    mov $62, %ecx
+    rep movsb
+    mov 0x400000+56, %rax
+    hlt
+    .size rep_overlap, . - rep_overlap
+
+/* Benchmark loops. */
+SNIP bench_loop
+    xor %eax, %eax
+    xor %edx, %edx
+1:  add %rcx, %rax
+    xor %rax, %rdx
+    sub $1, %rcx
+    jnz 1b
+    hlt
+    .size bench_loop, . - bench_loop
+
+SNIP bench_mixed
+    lea bench_data(%rip), %rsi
+    xor %eax, %eax
+1:  mov %rcx, %rdx
+    and $255, %edx
+    mov (%rsi,%rdx,8), %rbx
+    add %rbx, %rax
+    mov %rax, 8(%rsi,%rdx,8)
+    call 2f
+    test $3, %cl
+    jz 3f
+    imul $3, %rax, %rax
+3:  dec %rcx
+    jnz 1b
+    hlt
+2:  push %rbx
+    shr $3, %rbx
+    xor %rbx, %rax
+    pop %rbx
+    ret
+    .size bench_mixed, . - bench_mixed
+
+    .data
+    .balign 64
+bench_data:
+    .fill 264, 8, 0
+
+/* ---- 32-bit protected-mode code ----------------------------------------------------- */
+    .text
+    .code32
+SNIP pm32_basic
+    mov $0x12345678, %eax
+    mov $0x10, %ebx
+    add %ebx, %eax
+    mov %eax, 0x8000
+    movw $0x55aa, %ax
+    push %eax
+    pop %ecx
+    lea 0x8000, %esi
+    mov (%esi), %edx
+    call 1f
+    daa
+    hlt
+1:  ret
+    .size pm32_basic, . - pm32_basic
+
+/* BCD in 32-bit mode: packed add of 0x79 + 0x35 = 0x114 (DAA) and friends. */
+SNIP pm32_bcd
+    mov $0x79, %al
+    add $0x35, %al
+    daa
+    setc %bl
+    mov %al, %bh
+    mov $0x35, %al
+    sub $0x47, %al
+    das
+    setc %cl
+    mov %al, %ch
+    mov $0x0f, %ax
+    add $0x03, %al
+    aaa
+    mov %ax, %dx
+    mov $0x0102, %ax
+    aad $10
+    mov %ax, %si
+    mov $77, %al
+    aam $10
+    mov %ax, %di
+    hlt
+    .size pm32_bcd, . - pm32_bcd
+
+/* ---- 16-bit real-mode code (linked at 0x20000, CS = 0x2000) ---------------------- */
+    .section .text16, "ax"
+    .code16
+SNIP rm_basic
+    mov $0x1234, %ax
+    mov $0x10, %bx
+    add %bx, %ax
+    mov %ax, %ds:0x100
+    push %ax
+    pop %cx
+    mov $0x3000, %dx
+    mov %dx, %es
+    movw $0xbeef, %es:0x10
+    mov %es:0x10, %si
+    mov $0x100, %bx
+    mov (%bx), %di
+    call 1f
+    hlt
+1:  add $1, %ax
+    ret
+    .size rm_basic, . - rm_basic
+
+/* INT 0x30 through the IVT (handler installed by the test) then IRET. */
+SNIP rm_int
+    mov $5, %ax
+    int $0x30
+    add $1, %ax
+    hlt
+    .size rm_int, . - rm_int
+SNIP rm_int_handler
+    add $100, %ax
+    pushf
+    pop %bx
+    iret
+    .size rm_int_handler, . - rm_int_handler
