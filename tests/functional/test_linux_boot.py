@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+# Boot Debian's stock kernel with the busybox initramfs from scripts/build-linux-guest.sh,
+# run a few commands in its shell over the serial console, and power it off through ACPI.
+# One test case per -smp value.  Prints "PASS name", "FAIL name: reason" or
+# "SKIP name: reason" per case and a closing "N passed, N failed, N skipped" line.
+# Exit status: 1 if a case failed, 77 if every case was skipped, 0 otherwise.
+#
+#   tests/functional/test_linux_boot.py [--emulator PATH] [--accel tcg] [--smp 1,2]
+#
+# The emulator defaults to $KITE_BIN, else build/kite; the reference run is
+#   tests/functional/test_linux_boot.py --emulator qemu-system-x86_64
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
+
+SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
+                                                         os.path.join(SRCDIR, "build", "kite")),
+                   help="emulator binary (default: $KITE_BIN, else build/kite)")
+    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"),
+                   help="value for -accel (default: $KITE_ACCEL, else tcg)")
+    p.add_argument("--smp", default="1,2", help="comma-separated -smp values, one case each")
+    p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
+                                                         os.path.join(SRCDIR, "build", "guest")),
+                   help="where vmlinuz and initrd.gz are (built there if missing)")
+    p.add_argument("--log-dir", default=None,
+                   help="console logs go here (default: GUEST_DIR/logs)")
+    p.add_argument("--boot-timeout", type=float, default=float(os.environ.get(
+        "KITE_BOOT_TIMEOUT", 300)), help="seconds allowed to reach the marker (default 300)")
+    p.add_argument("--cmd-timeout", type=float, default=120,
+                   help="seconds allowed per guest command (default 120)")
+    p.add_argument("--extra-arg", action="append", default=[],
+                   help="extra emulator argument (repeatable)")
+    return p.parse_args()
+
+
+def prepare_guest(guest_dir):
+    """Build (or confirm cached) the guest; return (vmlinuz, initrd, kernel version) or
+    raise RuntimeError with the reason the guest is unavailable."""
+    script = os.path.join(SRCDIR, "scripts", "build-linux-guest.sh")
+    r = subprocess.run(["bash", script, guest_dir], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    files = [os.path.join(guest_dir, f) for f in ("vmlinuz", "initrd.gz", "kernel-version")]
+    if r.returncode != 0:
+        why = (r.stderr.strip().splitlines() or ["(no message)"])[-1]
+        if all(os.path.exists(f) for f in files):
+            print(f"# build-linux-guest.sh failed ({why}); using the existing guest files")
+        else:
+            raise RuntimeError(f"cannot build the guest: {why}")
+    with open(files[2]) as f:
+        kver = f.read().strip()
+    return files[0], files[1], kver
+
+
+def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
+    """One boot; returns a list of timing notes, raises GuestError on failure."""
+    argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256", "-smp", str(smp),
+            "-kernel", vmlinuz, "-initrd", initrd,
+            "-append", "console=ttyS0 panic=-1 quiet",
+            "-nographic", "-no-reboot", "-net", "none"] + args.extra_arg
+    with Guest(argv, log_path=log_path) as g:
+        g.start()
+        m = g.expect(READY_RE, args.boot_timeout)
+        t_marker = g.elapsed()
+        failed = [line for line in g.transcript.splitlines() if "kite-init:" in line]
+        if failed:
+            raise GuestError("init reported: " + "; ".join(failed))
+        g.shell_sync(timeout=args.cmd_timeout)
+
+        def expect_output(cmd, want, compare=lambda out, want: out == want):
+            out = g.check(cmd, args.cmd_timeout)
+            if not compare(out, want):
+                raise GuestError(f"{cmd!r} printed {out!r}, expected {want!r}")
+
+        expect_output("uname -r", kver)
+        expect_output("cat /proc/cpuinfo | grep -c processor", str(smp))
+        expect_output("echo $((6*7))", "42")
+        zeros_md5 = hashlib.md5(bytes(8 << 20)).hexdigest()
+        expect_output("dd if=/dev/zero bs=1M count=8 2>/dev/null | md5sum",
+                      f"{zeros_md5}  -")
+        # 00:00.0 is the i440FX host bridge; the PIIX3 ISA bridge is at 00:01.0.
+        expect_output("ls /sys/bus/pci/devices", ["0000:00:00.0", "0000:00:01.0"],
+                      lambda out, want: all(d in out.split() for d in want))
+        rc, _ = g.run("false")
+        if rc != 1:
+            raise GuestError(f"'false' reported exit status {rc}, expected 1")
+        t_cmds = g.elapsed()
+        status = g.poweroff(timeout=args.cmd_timeout)
+        if status != 0:
+            raise GuestError(g.describe_failure(f"emulator exit status {status}, expected 0"))
+        return [f"marker at {t_marker:.1f} s (guest uptime {m.group(1)} s)",
+                f"commands done at {t_cmds:.1f} s", f"exited at {g.elapsed():.1f} s"]
+
+
+def main():
+    args = parse_args()
+    cases = [(f"linux-boot-smp{n}", int(n)) for n in args.smp.split(",") if n.strip()]
+    results = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+
+    def report(kind, name, reason=None):
+        results[kind] += 1
+        if reason is None:
+            print(f"{kind} {name}", flush=True)
+        else:
+            first, _, rest = reason.partition("\n")
+            print(f"{kind} {name}: {first}", flush=True)
+            for line in rest.splitlines():
+                print(f"    {line}", flush=True)
+
+    emulator = find_emulator(args.emulator)
+    skip_reason = None
+    if emulator is None:
+        skip_reason = f"emulator {args.emulator} not found or not executable"
+    else:
+        try:
+            vmlinuz, initrd, kver = prepare_guest(args.guest_dir)
+        except RuntimeError as e:
+            skip_reason = str(e)
+
+    if skip_reason is not None:
+        for name, _ in cases:
+            report("SKIP", name, skip_reason)
+    else:
+        log_dir = args.log_dir or os.path.join(args.guest_dir, "logs")
+        os.makedirs(log_dir, exist_ok=True)
+        print(f"# emulator {emulator}, accel {args.accel}, kernel {kver}")
+        for name, smp in cases:
+            log_path = os.path.join(log_dir, f"{name}.log")
+            t0 = time.monotonic()
+            try:
+                notes = boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path)
+            except GuestError as e:
+                report("FAIL", name, f"{e}\n(after {time.monotonic() - t0:.1f} s;"
+                       f" console log {log_path})")
+                continue
+            print(f"# {name}: " + ", ".join(notes))
+            report("PASS", name)
+
+    print(f"{results['PASS']} passed, {results['FAIL']} failed, {results['SKIP']} skipped")
+    if results["FAIL"]:
+        return 1
+    if results["SKIP"] and not results["PASS"]:
+        return 77
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
