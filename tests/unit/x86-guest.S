@@ -722,3 +722,197 @@ SNIP rm_int_handler
     pop %bx
     iret
     .size rm_int_handler, . - rm_int_handler
+
+/* ==== system tests (test-x86-sys.c) ================================================ */
+
+/* Mailbox per vector at 0x40000 + vec * 128: count, err, rip, cs, rflags, rsp, ss, cr2,
+ * the handler's own rsp. */
+#define MB(vec, off) (0x40000 + (vec) * 128 + (off))
+
+    .text
+    .code64
+.macro HANDLER vec, has_err, ret
+SNIP \ret\()_\vec
+    .if \has_err
+    pop MB(\vec, 8)
+    .else
+    movq $-1, MB(\vec, 8)
+    .endif
+    push %rax
+    mov 8(%rsp), %rax
+    mov %rax, MB(\vec, 16)
+    mov 16(%rsp), %rax
+    mov %rax, MB(\vec, 24)
+    mov 24(%rsp), %rax
+    mov %rax, MB(\vec, 32)
+    mov 32(%rsp), %rax
+    mov %rax, MB(\vec, 40)
+    mov 40(%rsp), %rax
+    mov %rax, MB(\vec, 48)
+    mov %cr2, %rax
+    mov %rax, MB(\vec, 56)
+    lea 8(%rsp), %rax
+    mov %rax, MB(\vec, 64)
+    incq MB(\vec, 0)
+    pop %rax
+    .ifc \ret, h
+    hlt
+    .else
+    iretq
+    .endif
+    .size \ret\()_\vec, . - \ret\()_\vec
+.endm
+
+.irp vec, 0, 1, 2, 3, 4, 5, 6, 7, 9, 16, 18, 19, 32, 64, 128
+HANDLER \vec, 0, h
+HANDLER \vec, 0, r
+.endr
+.irp vec, 8, 10, 11, 12, 13, 14, 17
+HANDLER \vec, 1, h
+HANDLER \vec, 1, r
+.endr
+
+/* rdi = address: load, store, fetch. */
+SNIP sys_load
+    mov (%rdi), %rax
+    hlt
+    .size sys_load, . - sys_load
+SNIP sys_store
+    movq $0x1234, (%rdi)
+    hlt
+    .size sys_store, . - sys_store
+SNIP sys_jump
+    jmp *%rdi
+    .size sys_jump, . - sys_jump
+SNIP sys_ud2
+    ud2
+    .size sys_ud2, . - sys_ud2
+SNIP sys_int3
+    int3
+    mov $77, %ebx
+    hlt
+    .size sys_int3, . - sys_int3
+SNIP sys_bad_ds
+    mov $0x1234, %ax
+    mov %ax, %ds
+    hlt
+    .size sys_bad_ds, . - sys_bad_ds
+SNIP sys_invlpg
+    mov (%rdi), %rax                /* old mapping */
+    mov %rsi, (%rdx)                /* rdx: the PTE, rsi: new value */
+    invlpg (%rdi)
+    mov (%rdi), %rbx                /* new mapping */
+    mov %cr3, %rcx
+    mov %rcx, %cr3
+    hlt
+    .size sys_invlpg, . - sys_invlpg
+SNIP sys_sti_hlt
+    sti
+    hlt
+    mov $5, %ecx
+    hlt
+    .size sys_sti_hlt, . - sys_sti_hlt
+SNIP sys_spin
+    sti
+1:  inc %rcx
+    cmp $1000000, %rcx
+    jb 1b
+    hlt
+    .size sys_spin, . - sys_spin
+
+/* Enter CPL 3 at rdi (user code) with user stack rsi via IRETQ. */
+SNIP sys_to_user
+    pushq $0x23                     /* SS = UDS | 3 */
+    push %rsi
+    pushq $0x202                    /* IF */
+    pushq $0x2b                     /* CS = UCS64 | 3 */
+    push %rdi
+    iretq
+    .size sys_to_user, . - sys_to_user
+
+/* User code: a system call, then privileged work that must fault. */
+SNIP user_syscall
+    mov $42, %edi
+    syscall
+    mov %rax, %r12                  /* the kernel's return value */
+    mov $0xe9, %dx
+    mov $'u', %al
+    out %al, %dx                    /* allowed by the I/O bitmap */
+    hlt                             /* #GP at CPL 3 */
+    .size user_syscall, . - user_syscall
+SNIP user_cli
+    cli
+    hlt
+    .size user_cli, . - user_cli
+SNIP user_load
+    mov (%rdi), %rax
+    hlt
+    .size user_load, . - user_load
+SNIP user_out80
+    out %al, $0x80
+    hlt
+    .size user_out80, . - user_out80
+
+/* LSTAR target: CPL 0 with the user's RSP still loaded. */
+SNIP syscall_entry
+    mov %rcx, 0x48000               /* user RIP */
+    mov %r11, 0x48008               /* user RFLAGS */
+    mov %rdi, 0x48010
+    pushfq
+    pop %rax
+    mov %rax, 0x48018               /* RFLAGS after FMASK */
+    mov %cs, %eax
+    mov %eax, 0x48020
+    mov %ss, %eax
+    mov %eax, 0x48028
+    lea 1(%rdi), %rax
+    sysretq
+    .size syscall_entry, . - syscall_entry
+
+/* Real mode -> protected mode -> long mode, as a boot loader does it. */
+    .code32
+SNIP pm_entry32
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov $0x7f000, %esp
+    mov %cr4, %eax
+    or $0x20, %eax                  /* PAE */
+    mov %eax, %cr4
+    mov $0x10000, %eax
+    mov %eax, %cr3
+    mov $0xc0000080, %ecx
+    rdmsr
+    or $0x100, %eax                 /* LME */
+    wrmsr
+    mov %cr0, %eax
+    or $0x80000000, %eax            /* PG: IA-32e mode becomes active */
+    mov %eax, %cr0
+    ljmp $0x08, $lm_entry64
+    .size pm_entry32, . - pm_entry32
+    .code64
+SNIP lm_entry64
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov $0xc0000080, %ecx
+    rdmsr
+    mov %eax, %ebx
+    movabs $0x123456789abcdef0, %rax
+    hlt
+    .size lm_entry64, . - lm_entry64
+
+    .section .text16, "ax"
+    .code16
+SNIP rm_to_long
+    cli
+    lgdtl %cs:(gdtr_rm - 0x20000)
+    mov %cr0, %eax
+    or $1, %eax
+    mov %eax, %cr0
+    ljmpl $0x30, $pm_entry32
+    .size rm_to_long, . - rm_to_long
+    .balign 8
+gdtr_rm:
+    .word 0xff
+    .long 0x1000
