@@ -1,0 +1,48 @@
+/*
+ * ACPI fixed hardware shared by the PM device (hw/acpi/pm.c) and the table builder: register
+ * layout of the PM1a event/control blocks and the PM timer (ACPI 6.4 §4.8), and the sleep
+ * type values the DSDT's \_S5 package announces.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_ACPI_ACPI_H
+#define HW_ACPI_ACPI_H
+
+#define TYPE_ACPI_PM "isa-acpi-pm"
+
+#define ACPI_PM_IO_BASE     0x600
+#define ACPI_PM1_EVT_OFF    0x00        /* PM1_STS at +0, PM1_EN at +2 */
+#define ACPI_PM1_EVT_LEN    4
+#define ACPI_PM1_CNT_OFF    0x04
+#define ACPI_PM1_CNT_LEN    2
+#define ACPI_PM_TMR_OFF     0x08
+#define ACPI_PM_TMR_LEN     4
+#define ACPI_PM_IO_LEN      0x0c
+#define ACPI_SCI_IRQ        9
+
+/* PM1 status/enable bits (§4.8.3.1, tables 4.16/4.17). */
+#define ACPI_BITMASK_TIMER_STATUS       0x0001
+#define ACPI_BITMASK_BUS_MASTER_STATUS  0x0010
+#define ACPI_BITMASK_GLOBAL_LOCK_STATUS 0x0020
+#define ACPI_BITMASK_POWER_BUTTON_STATUS 0x0100
+#define ACPI_BITMASK_SLEEP_BUTTON_STATUS 0x0200
+#define ACPI_BITMASK_RT_CLOCK_STATUS    0x0400
+#define ACPI_BITMASK_WAKE_STATUS        0x8000
+
+/* PM1 control bits (§4.8.3.2.1, table 4.18). */
+#define ACPI_BITMASK_SCI_ENABLE         0x0001
+#define ACPI_BITMASK_BUS_MASTER_RLD     0x0002
+#define ACPI_BITMASK_GLOBAL_LOCK_RELEASE 0x0004
+#define ACPI_SLP_TYP_SHIFT              10
+#define ACPI_SLP_TYP_MASK               (7 << ACPI_SLP_TYP_SHIFT)
+#define ACPI_BITMASK_SLEEP_ENABLE       0x2000
+
+/*
+ * SLP_TYPx values.  They are chipset-defined; Kite uses the PIIX4's (82371AB datasheet,
+ * PMCNTRL SUS_TYP: 000b soft off, 001b suspend to RAM), as QEMU's pc machine does.
+ */
+#define ACPI_SLP_TYP_S5     0
+#define ACPI_SLP_TYP_S3     1
+
+#define ACPI_PM_TIMER_FREQUENCY 3579545     /* Hz (§4.8.3.3) */
+
+#endif
