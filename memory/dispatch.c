@@ -346,3 +346,26 @@ void address_space_unmap(AddressSpace *as, void *host, hwaddr len, bool is_write
         ram_block_note_write(rb, offset, MIN(access_len, len));
     }
 }
+
+void address_space_ram_to_gpa(AddressSpace *as, RAMBlock *rb, uint64_t offset, uint64_t len,
+                              void (*fn)(hwaddr gpa, uint64_t len, void *opaque), void *opaque)
+{
+    FlatView *fv = address_space_get_flatview(as);
+    uint64_t end = offset + len;
+
+    for (unsigned i = 0; i < fv->nr; i++) {
+        const FlatRange *fr = &fv->ranges[i];
+        uint64_t fr_lo, fr_hi, lo, hi;
+
+        if (fr->mr->ram_block != rb) {
+            continue;
+        }
+        fr_lo = fr->offset_in_region;
+        fr_hi = fr_lo + (fr->last - fr->start) + 1;
+        lo = MAX(fr_lo, offset);
+        hi = MIN(fr_hi, end);
+        if (lo < hi) {
+            fn(fr->start + (lo - fr_lo), hi - lo, opaque);
+        }
+    }
+}

@@ -17,11 +17,6 @@ typedef struct VMStateEntry {
 
 static GPtrArray *vmstate_entries;
 
-/* The timer hooks are weak so that the core links without the main loop (unit tests). */
-int64_t timer_expire_time_ns(KiteTimer *t) __attribute__((weak));
-void timer_mod_ns(KiteTimer *t, int64_t expire_ns) __attribute__((weak));
-void timer_del(KiteTimer *t) __attribute__((weak));
-
 static void put_bytes(GByteArray *out, const void *p, size_t n)
 {
     g_byte_array_append(out, p, n);
@@ -78,7 +73,7 @@ static int save_field(GByteArray *out, const VMStateField *f, void *opaque, Erro
             break;
         case VMS_TIMER: {
             KiteTimer *t = *(KiteTimer **)p;
-            int64_t when = t && timer_expire_time_ns ? timer_expire_time_ns(t) : -1;
+            int64_t when = t ? timer_expire_time_ns(t) : -1;
             put_le(out, (uint64_t)when, 8);
             break;
         }
@@ -211,7 +206,7 @@ static bool load_field(Reader *r, const VMStateField *f, void *opaque)
             if (!get_le(r, &v, 8)) {
                 return false;
             }
-            if (t && timer_mod_ns && timer_del) {
+            if (t) {
                 if ((int64_t)v < 0) {
                     timer_del(t);
                 } else {

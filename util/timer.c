@@ -27,6 +27,7 @@ struct KiteTimer {
 static GMutex vclock_lock;       /* serialises writers */
 static unsigned vclock_seq;      /* odd while a writer updates the fields below */
 static bool vclock_running;
+static bool vclock_manual;       /* qtest: stopped, but timers run as time is set */
 static int64_t vclock_offset;    /* running: virtual = monotonic + offset */
 static int64_t vclock_frozen;    /* stopped: the value it stands at */
 
@@ -98,7 +99,8 @@ void clock_virtual_stop(void)
 void clock_virtual_start(void)
 {
     vclock_write_begin();
-    if (!vclock_running) {
+    /* In manual (qtest) mode the clock only moves when told to. */
+    if (!vclock_running && !__atomic_load_n(&vclock_manual, __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&vclock_offset, vclock_frozen - get_clock(CLOCK_MONOTONIC),
                          __ATOMIC_RELAXED);
         __atomic_store_n(&vclock_running, true, __ATOMIC_RELAXED);
@@ -156,7 +158,8 @@ static bool clock_is_runnable(KiteClockType type, int64_t *now)
     bool running = true;
 
     *now = type == KITE_CLOCK_VIRTUAL ? vclock_read(&running) : clock_get_ns(type);
-    return running;
+    return running || (type == KITE_CLOCK_VIRTUAL &&
+                       __atomic_load_n(&vclock_manual, __ATOMIC_ACQUIRE));
 }
 
 int64_t timerlists_deadline_ns(KiteTimerLists *tl)
@@ -305,4 +308,28 @@ int64_t timer_expire_time_ns(KiteTimer *t)
     e = t->expire;
     g_mutex_unlock(&t->ctx->timers.lock);
     return e;
+}
+
+/* --- manual virtual time (qtest) --- */
+
+void clock_virtual_set_manual(bool manual)
+{
+    __atomic_store_n(&vclock_manual, manual, __ATOMIC_RELEASE);
+    kite_context_notify_all();
+}
+
+int64_t timer_next_deadline_ns(KiteClockType type)
+{
+    KiteTimerLists *tl = &kite_main_context()->timers;
+    int64_t when;
+
+    g_mutex_lock(&tl->lock);
+    when = tl->head[type] ? tl->head[type]->expire : -1;
+    g_mutex_unlock(&tl->lock);
+    return when;
+}
+
+bool timers_run_expired_main(void)
+{
+    return timerlists_run_expired(&kite_main_context()->timers);
 }

@@ -233,6 +233,9 @@ void address_space_stl(AddressSpace *as, hwaddr addr, uint32_t val);
 void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen, bool is_write);
 void address_space_unmap(AddressSpace *as, void *host, hwaddr len, bool is_write,
                          hwaddr access_len);
+/* Call fn for each guest-physical range of as that shows [offset, offset+len) of rb. */
+void address_space_ram_to_gpa(AddressSpace *as, RAMBlock *rb, uint64_t offset, uint64_t len,
+                              void (*fn)(hwaddr gpa, uint64_t len, void *opaque), void *opaque);
 /* The region section covering addr (mr NULL if unassigned); no reference is taken. */
 MemoryRegionSection address_space_find_section(AddressSpace *as, hwaddr addr);
 

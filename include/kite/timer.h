@@ -36,6 +36,12 @@ bool clock_virtual_running(void);
 /* For save/restore: the virtual clock's value while stopped can be set. */
 void clock_virtual_set_ns(int64_t ns);
 
+/*
+ * qtest: the virtual clock stays stopped and moves only by clock_virtual_set_ns(), but its
+ * timers still fire when that time reaches them (QEMU's qtest clock).
+ */
+void clock_virtual_set_manual(bool manual);
+
 typedef struct KiteTimer KiteTimer;
 typedef void KiteTimerCB(void *opaque);
 
@@ -52,5 +58,9 @@ void timer_mod_ns(KiteTimer *t, int64_t expire_ns);
 void timer_del(KiteTimer *t);
 bool timer_pending(KiteTimer *t);
 int64_t timer_expire_time_ns(KiteTimer *t);  /* -1 if not pending */
+/* Earliest expiry (absolute ns) of the main context's timers on clock type, or -1. */
+int64_t timer_next_deadline_ns(KiteClockType type);
+/* Run the main context's expired timers now (qtest clock steps); true if any ran. */
+bool timers_run_expired_main(void);
 
 #endif

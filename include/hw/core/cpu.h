@@ -28,6 +28,27 @@ enum {
 
 typedef struct CPUState CPUState;
 
+/* Why a target's interpreter returned to the accelerator's loop. */
+typedef enum TCGExitReason {
+    TCG_EXIT_BUDGET,      /* ran its instruction budget */
+    TCG_EXIT_REQUEST,     /* a kick (cpu_exit, interrupt) asked it to return */
+    TCG_EXIT_HALTED,      /* HLT or waiting for a startup IPI: sleep until there is work */
+    TCG_EXIT_SHUTDOWN,    /* triple fault: the machine resets */
+    TCG_EXIT_DEBUG,       /* breakpoint or single step (gdb stub) */
+} TCGExitReason;
+
+/* What the architecture-neutral interpreter driver (accel/tcg) needs from a target. */
+typedef struct TCGCPUOps {
+    /* Create the interpreter state for cs (vCPU creation, BQL held). */
+    void (*init_vcpu)(CPUState *cs);
+    /* Run guest code for up to budget instructions, without the BQL. */
+    TCGExitReason (*exec)(CPUState *cs, int64_t budget, int64_t *executed);
+    /* From any thread: make a running exec() return soon. */
+    void (*kick)(CPUState *cs);
+    /* On the vCPU thread: the memory map changed, drop cached translations. */
+    void (*flush_tlb)(CPUState *cs);
+} TCGCPUOps;
+
 typedef struct CPUClass {
     DeviceClass parent_class;
     /* True if the vCPU has something to do even though it halted (a pending interrupt). */
@@ -35,8 +56,7 @@ typedef struct CPUClass {
     void (*dump_state)(CPUState *cpu, GString *out);
     int64_t (*get_arch_id)(CPUState *cpu);        /* x86: APIC ID */
     uint64_t (*get_pc)(CPUState *cpu);
-    /* Architectural reset of the register state (called from the device reset). */
-    void (*cpu_reset)(CPUState *cpu);
+    const TCGCPUOps *tcg_ops;
 } CPUClass;
 
 struct CPUState {
@@ -56,7 +76,7 @@ struct CPUState {
     uint32_t interrupt_request;  /* CPU_INTERRUPT_*, set atomically from any thread */
     int exit_request;            /* atomic: leave guest execution soon */
     bool vcpu_dirty;             /* registers in the CPU struct are newer than the accel's */
-    bool throttle;
+    bool tlb_flush_pending;      /* atomic: memory map changed, flush before running */
 
     /* Accelerator state. */
     int kvm_fd;
