@@ -10,7 +10,7 @@
 void build_append_int_noprefix(GByteArray *blob, uint64_t value, int size)
 {
     for (int i = 0; i < size; i++) {
-        uint8_t b = value >> (8 * i);
+        uint8_t b = i < 8 ? value >> (8 * i) : 0;     /* wide fields: zero padding */
         g_byte_array_append(blob, &b, 1);
     }
 }

@@ -24,11 +24,13 @@ static void a20_handler(void *opaque, int n, int level)
     a20_level = level;
 }
 
+static IRQState a20_line = { .handler = a20_handler };
+
 static DeviceState *make_dev(const char *type)
 {
     DeviceState *dev = qdev_new(type);
 
-    qdev_connect_gpio_out_named(dev, "a20", 0, irq_new(a20_handler, NULL, 0));
+    qdev_connect_gpio_out_named(dev, "a20", 0, &a20_line);
     qdev_realize_and_unref(dev, &harness_isa->parent_obj, &error_abort);
     device_cold_reset(dev);
     return dev;
