@@ -17,7 +17,7 @@
 #                           on the console; leaving the shell powers off
 #   kite.autorun=poweroff   print the marker, then 'poweroff -f' (ACPI S5)
 #   kite.autorun=cpuloop    print the marker, time a shell arithmetic loop of
-#                           kite.loops=N iterations (default 200000) against /proc/uptime,
+#                           kite.loops=N iterations (default 30000) against /proc/uptime,
 #                           print "KITE-CPULOOP iterations=N seconds=S", then power off
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -euo pipefail
@@ -61,40 +61,48 @@ work=$(mktemp -d "$outdir/.work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # --- resolve and download the packages ------------------------------------------------
-resolve_kernel() {
-    apt-cache depends linux-image-amd64 2>/dev/null |
-        awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
-}
-kpkg=$(resolve_kernel)
-if [ -z "$kpkg" ]; then
-    say "package index has no linux-image-amd64: running apt-get update"
-    apt-get update -q >/dev/null || die "apt-get update failed (no network or no Debian mirror?)"
-    kpkg=$(resolve_kernel)
-    [ -n "$kpkg" ] || die "apt-cache cannot resolve linux-image-amd64 to a versioned kernel package"
-fi
-kver=${kpkg#linux-image-}
-
+# Failures return 1 with the reason in $work/why, so the caller can refresh a stale
+# package index (security updates retire old kernel ABIs from the mirror) and retry once.
 fetch_deb() {
     # Keep one .deb per package in debs/; fetch it only if that version is not there yet.
     local pkg=$1 ver file
-    ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ { print $2 }')
-    [ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no installable version of $pkg"
+    ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+    if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+        echo "no installable version of $pkg in the package index" >"$work/why"
+        return 1
+    fi
     file=$( (ls "$outdir/debs/${pkg}_"*.deb 2>/dev/null || true) |
            while read -r f; do
                [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] && echo "$f"
            done | head -1 || true)
     if [ -z "$file" ]; then
         say "downloading $pkg $ver"
-        (cd "$work" && apt-get download -q "$pkg=$ver" >/dev/null 2>"$work/apt.err") ||
-            die "apt-get download $pkg=$ver failed: $(tail -2 "$work/apt.err")"
+        if ! (cd "$work" && apt-get download -q "$pkg=$ver" >/dev/null 2>"$work/apt.err"); then
+            echo "apt-get download $pkg=$ver failed: $(grep -v '^W:' "$work/apt.err" | tail -2)" >"$work/why"
+            return 1
+        fi
         rm -f "$outdir/debs/${pkg}_"*.deb
         mv "$work/${pkg}_"*.deb "$outdir/debs/"
         file=$(ls "$outdir/debs/${pkg}_"*.deb)
     fi
     echo "$file"
 }
-kdeb=$(fetch_deb "$kpkg")
-bbdeb=$(fetch_deb busybox-static)
+get_packages() {
+    kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+           awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+    if [ -z "$kpkg" ]; then
+        echo "the package index cannot resolve linux-image-amd64 to a versioned kernel package" >"$work/why"
+        return 1
+    fi
+    kdeb=$(fetch_deb "$kpkg") && bbdeb=$(fetch_deb busybox-static)
+}
+if ! get_packages; then
+    say "$(cat "$work/why"); running apt-get update and retrying"
+    apt-get update -q >"$work/update.log" 2>&1 ||
+        die "apt-get update failed (no network or no Debian mirror?): $(grep -E '^(E|W):' "$work/update.log" | tail -1)"
+    get_packages || die "$(cat "$work/why")"
+fi
+kver=${kpkg#linux-image-}
 
 say "kernel $kpkg ($(dpkg-deb -f "$kdeb" Version)), busybox-static ($(dpkg-deb -f "$bbdeb" Version))"
 dpkg-deb -x "$kdeb" "$work/kernel"
@@ -166,7 +174,7 @@ while read -r m; do
     modprobe -q "$m" || echo "kite-init: modprobe $m failed"
 done </etc/kite-modules
 
-autorun= loops=200000
+autorun= loops=30000
 for arg in $(cat /proc/cmdline); do
     case $arg in
         kite.autorun=*) autorun=${arg#kite.autorun=} ;;

@@ -130,6 +130,10 @@ class Guest:
             self.transcript = self.transcript[-(1 << 19):]
         return True
 
+    @staticmethod
+    def _show(pattern):
+        return pattern[:-2] if pattern.endswith("\\n") else pattern
+
     def expect(self, pattern, timeout):
         """Read until pattern (a regex, searched with MULTILINE) matches the unconsumed
         output; consume up to the end of the match and return the match object."""
@@ -143,7 +147,7 @@ class Guest:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise GuestError(self.describe_failure(
-                    f"timed out after {timeout} s waiting for /{pattern}/"))
+                    f"timed out after {timeout} s waiting for /{self._show(pattern)}/"))
             if not self._read_some(min(left, 0.5)):
                 # EOF: give the process a moment to be reaped so its status is known.
                 try:
@@ -155,7 +159,7 @@ class Guest:
                     self.buf = self.buf[m.end():]
                     return m
                 raise GuestError(self.describe_failure(
-                    f"emulator closed its console while waiting for /{pattern}/"))
+                    f"emulator closed its console while waiting for /{self._show(pattern)}/"))
 
     def send(self, text):
         if self.proc.poll() is not None:

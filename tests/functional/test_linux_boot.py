@@ -143,7 +143,8 @@ def main():
                 notes = boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path)
             except GuestError as e:
                 report("FAIL", name, f"{e}\n(after {time.monotonic() - t0:.1f} s;"
-                       f" console log {log_path})")
+                       f" console log {log_path})" if log_path not in str(e) else
+                       f"{e}\n(after {time.monotonic() - t0:.1f} s)")
                 continue
             print(f"# {name}: " + ", ".join(notes))
             report("PASS", name)
