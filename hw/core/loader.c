@@ -12,7 +12,7 @@
 
 typedef struct LoaderBlob {
     char *name;
-    uint8_t *data;
+    uint8_t *data;                /* NULL: len zero bytes */
     size_t len;
     hwaddr gpa;
 } LoaderBlob;
@@ -31,8 +31,17 @@ static void blob_free(gpointer p)
 
 static void blob_write(const LoaderBlob *b)
 {
+    static const uint8_t zeroes[64 * KiB];
+
     kite_trace("loader_write", "%s gpa=0x%" HWADDR_PRIx " len=0x%zx", b->name, b->gpa, b->len);
-    address_space_write_rom(&address_space_memory, b->gpa, b->data, b->len);
+    if (b->data) {
+        address_space_write_rom(&address_space_memory, b->gpa, b->data, b->len);
+        return;
+    }
+    for (size_t done = 0; done < b->len; done += sizeof(zeroes)) {
+        address_space_write_rom(&address_space_memory, b->gpa + done, zeroes,
+                                MIN(sizeof(zeroes), b->len - done));
+    }
 }
 
 void loader_write_all(void)
@@ -67,8 +76,8 @@ static bool range_is_ram(hwaddr gpa, size_t len)
     return true;
 }
 
-bool loader_add_blob_owned(const char *name, void *data, size_t len, hwaddr gpa,
-                           Error **errp)
+/* data NULL: zeroes. */
+static bool blob_add(const char *name, void *data, size_t len, hwaddr gpa, Error **errp)
 {
     LoaderBlob *b;
 
@@ -112,17 +121,29 @@ bool loader_add_blob_owned(const char *name, void *data, size_t len, hwaddr gpa,
     return true;
 }
 
+bool loader_add_blob_owned(const char *name, void *data, size_t len, hwaddr gpa,
+                           Error **errp)
+{
+    g_assert(data || len == 0);
+    return blob_add(name, data, len, gpa, errp);
+}
+
 bool loader_add_blob(const char *name, const void *data, size_t len, hwaddr gpa,
                      Error **errp)
 {
-    return loader_add_blob_owned(name, g_memdup2(data, len), len, gpa, errp);
+    return blob_add(name, len ? g_memdup2(data, len) : NULL, len, gpa, errp);
+}
+
+bool loader_add_zeroes(const char *name, size_t len, hwaddr gpa, Error **errp)
+{
+    return blob_add(name, NULL, len, gpa, errp);
 }
 
 void *loader_blob_data(const char *name, size_t *len, hwaddr *gpa)
 {
     for (guint i = 0; blobs && i < blobs->len; i++) {
         LoaderBlob *b = g_ptr_array_index(blobs, i);
-        if (!strcmp(b->name, name)) {
+        if (!strcmp(b->name, name) && b->data) {
             if (len) {
                 *len = b->len;
             }
@@ -139,8 +160,9 @@ void loader_print_info(GString *out)
 {
     for (guint i = 0; blobs && i < blobs->len; i++) {
         LoaderBlob *b = g_ptr_array_index(blobs, i);
-        g_string_append_printf(out, "addr=%016" HWADDR_PRIx " size=0x%06zx mem=ram name=\"%s\"\n",
-                               b->gpa, b->len, b->name);
+        g_string_append_printf(out, "addr=%016" HWADDR_PRIx " size=0x%06zx mem=ram "
+                               "name=\"%s\"%s\n", b->gpa, b->len, b->name,
+                               b->data ? "" : " (zeroes)");
     }
 }
 

@@ -345,15 +345,20 @@ static uint8_t *build_info(const char *kernel_cmdline, GArray *mods, const E820T
     return info;
 }
 
+/* Each segment's file bytes, then its zero-filled rest (bss) without a host copy. */
 static bool add_segments(const uint8_t *image, GArray *segs, Error **errp)
 {
     for (guint i = 0; i < segs->len; i++) {
         const MbSegment *s = &g_array_index(segs, MbSegment, i);
-        uint8_t *data = g_malloc0(s->memsz);
         g_autofree char *name = g_strdup_printf("multiboot/segment%u", i);
+        g_autofree char *bss = g_strdup_printf("multiboot/segment%u-bss", i);
 
-        memcpy(data, image + s->offset, s->filesz);
-        if (!loader_add_blob_owned(name, data, s->memsz, s->paddr, errp)) {
+        if (s->filesz &&
+            !loader_add_blob(name, image + s->offset, s->filesz, s->paddr, errp)) {
+            return false;
+        }
+        if (s->memsz > s->filesz &&
+            !loader_add_zeroes(bss, s->memsz - s->filesz, s->paddr + s->filesz, errp)) {
             return false;
         }
     }

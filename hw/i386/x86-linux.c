@@ -151,6 +151,11 @@ bool x86_linux_load(const uint8_t *image, size_t len, const char *initrd,
         runtime_start = MAX(runtime_start, ldq_le_p(image + HDR_PREF_ADDRESS));
         init_size = ldl_le_p(image + HDR_INIT_SIZE);
     }
+    if (runtime_start >= E820_4G) {
+        error_setg(errp, "Linux kernel wants to run at 0x%" PRIx64 ", above 4 GiB",
+                   runtime_start);
+        return false;
+    }
     kernel_end = MAX(X86_BOOT_KERNEL_ADDR + pm_size, runtime_start + init_size);
     if (kernel_end > E820_4G ||
         !e820_is_ram(e820, X86_BOOT_KERNEL_ADDR, kernel_end - X86_BOOT_KERNEL_ADDR)) {

@@ -25,6 +25,8 @@ bool loader_add_blob(const char *name, const void *data, size_t len, hwaddr gpa,
 /* The same, taking ownership of data (g_malloc'd): it is freed even on failure. */
 bool loader_add_blob_owned(const char *name, void *data, size_t len, hwaddr gpa,
                            Error **errp);
+/* len zero bytes at gpa (a kernel's bss), without a host copy. */
+bool loader_add_zeroes(const char *name, size_t len, hwaddr gpa, Error **errp);
 
 /*
  * Read a whole regular file into *buf (g_malloc'd, to g_free) and *len.  Fails with a
@@ -35,8 +37,9 @@ bool loader_load_file(const char *path, uint8_t **buf, size_t *len, size_t max,
                       Error **errp);
 
 /*
- * The host copy of the first blob called name (NULL if none), e.g. to fill in a table
- * after loading.  Changes reach the guest at the next loader_write_all() or reset.
+ * The host copy of the first blob called name (NULL if none or if it is zeroes), e.g.
+ * to fill in a table after loading.  Changes reach the guest at the next
+ * loader_write_all() or reset.
  */
 void *loader_blob_data(const char *name, size_t *len, hwaddr *gpa);
 

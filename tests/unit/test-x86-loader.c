@@ -141,6 +141,18 @@ static void test_blob_reset(void)
     g_assert_null(loader_blob_data("test/f", NULL, NULL));
     g_assert_nonnull(loader_blob_data("test/a", NULL, NULL));
 
+    /* Zeroes: no host copy, written at every reset like the rest. */
+    guest_fill(0x10000, 0xee, 0x30000);
+    g_assert_true(loader_add_zeroes("test/bss", 0x20000, 0x10000, &error_abort));
+    guest_read(0x10000, buf, 1);
+    g_assert_cmphex(buf[0], ==, 0);
+    guest_fill(0x2fff0, 0xee, 16);
+    system_run_reset_handlers();
+    guest_read(0x2ffff, buf, 2);
+    g_assert_cmphex(buf[0], ==, 0);
+    g_assert_cmphex(buf[1], ==, 0xee);           /* the byte after it is not touched */
+    g_assert_null(loader_blob_data("test/bss", NULL, NULL));
+
     /* After clearing, resets leave guest memory alone. */
     loader_clear();
     guest_fill(0x3000, 0xee, 5);
@@ -563,6 +575,9 @@ static void test_linux_errors(void)
     expect_linux_error(&f, 40 * MiB, NULL, NULL, "RAM is too small");
     f.init_size = 0xfffff000;
     expect_linux_error(&f, RAM_SIZE, NULL, NULL, "RAM is too small");
+    f = fake_linux();
+    f.pref = 0xfffffffffff00000ULL;
+    expect_linux_error(&f, RAM_SIZE, NULL, NULL, "above 4 GiB");
 
     /* Command line longer than cmdline_size. */
     f = fake_linux();
