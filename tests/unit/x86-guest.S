@@ -916,3 +916,302 @@ SNIP rm_to_long
 gdtr_rm:
     .word 0xff
     .long 0x1000
+
+/* ==== floating point and vector tests (test-x86-fp.c) =============================== */
+    .text
+    .code64
+
+/* SSE2 integer, xmm0 op= xmm1 */
+.irp op, paddb, paddw, paddd, paddq, psubb, psubw, psubd, psubq, paddsb, paddsw, paddusb, paddusw, psubsb, psubsw, psubusb, psubusw, pmullw, pmulhw, pmulhuw, pmuludq, pmaddwd, pand, pandn, por, pxor, pcmpeqb, pcmpeqw, pcmpeqd, pcmpgtb, pcmpgtw, pcmpgtd, pavgb, pavgw, pminub, pmaxub, pminsw, pmaxsw, psadbw, punpcklbw, punpcklwd, punpckldq, punpcklqdq, punpckhbw, punpckhwd, punpckhdq, punpckhqdq, packsswb, packuswb, packssdw, unpcklps, unpckhps, unpcklpd, unpckhpd, andps, andnps, orps, xorps
+SNIP sse_\op
+    \op %xmm1, %xmm0
+    \op %xmm10, %xmm9
+END sse_\op
+SNIP ssem_\op
+    lea -32(%rsp), %rsp
+    movdqu %xmm1, (%rsp)
+    \op (%rsp), %xmm0
+    lea 32(%rsp), %rsp
+END ssem_\op
+.endr
+
+/* shifts by a register count (the test keeps counts small) and by immediates */
+.irp op, psllw, pslld, psllq, psrlw, psrld, psrlq, psraw, psrad
+SNIP sse_\op
+    \op %xmm1, %xmm0
+END sse_\op
+.endr
+SNIP sse_shift_imm
+    psllw $3, %xmm0
+    pslld $17, %xmm1
+    psllq $33, %xmm2
+    psrlw $5, %xmm3
+    psrld $31, %xmm4
+    psrlq $63, %xmm5
+    psraw $7, %xmm6
+    psrad $20, %xmm7
+    psrldq $3, %xmm8
+    pslldq $9, %xmm9
+    psrlw $16, %xmm10
+    psraw $40, %xmm11
+END sse_shift_imm
+SNIP sse_shuffles
+    pshufd $0x1b, %xmm0, %xmm1
+    pshufhw $0x4e, %xmm2, %xmm3
+    pshuflw $0xb1, %xmm4, %xmm5
+    shufps $0x4e, %xmm6, %xmm7
+    shufpd $1, %xmm8, %xmm9
+    movhlps %xmm10, %xmm11
+    movlhps %xmm12, %xmm13
+    movss %xmm14, %xmm15
+    movsd %xmm0, %xmm2
+END sse_shuffles
+SNIP sse_moves
+    movd %eax, %xmm0
+    movq %rbx, %xmm1
+    movd %xmm2, %ecx
+    movq %xmm3, %rdx
+    movq %xmm4, %xmm5
+    pmovmskb %xmm6, %esi
+    pextrw $5, %xmm7, %edi
+    pinsrw $3, %r8d, %xmm8
+    movmskps %xmm9, %r9d
+    movmskpd %xmm10, %r10d
+    lea -64(%rsp), %rsp
+    movdqu %xmm11, (%rsp)
+    movdqu %xmm12, 16(%rsp)
+    movss 4(%rsp), %xmm11
+    movsd 8(%rsp), %xmm12
+    movlps 16(%rsp), %xmm13
+    movhps 24(%rsp), %xmm14
+    movhpd %xmm15, 32(%rsp)
+    movlpd %xmm15, 40(%rsp)
+    movdqa (%rsp), %xmm15
+    mov 32(%rsp), %r11
+    mov 40(%rsp), %r12
+    movq (%rsp), %xmm7
+    lea 64(%rsp), %rsp
+END sse_moves
+
+/* SSE/SSE2 floating point */
+.irp op, addps, addpd, addss, addsd, subps, subpd, subss, subsd, mulps, mulpd, mulss, mulsd, divps, divpd, divss, divsd, minps, minpd, minss, minsd, maxps, maxpd, maxss, maxsd, sqrtps, sqrtpd, sqrtss, sqrtsd, rcpps, rcpss, rsqrtps, rsqrtss, cvtps2pd, cvtpd2ps, cvtss2sd, cvtsd2ss, cvtdq2ps, cvtps2dq, cvttps2dq, cvtdq2pd, cvtpd2dq, cvttpd2dq
+SNIP ssef_\op
+    \op %xmm1, %xmm0
+    \op %xmm3, %xmm2
+END ssef_\op
+.endr
+.irp k, 0, 1, 2, 3, 4, 5, 6, 7
+SNIP ssef_cmp\k
+    cmpps $\k, %xmm1, %xmm0
+    cmppd $\k, %xmm3, %xmm2
+    cmpss $\k, %xmm5, %xmm4
+    cmpsd $\k, %xmm7, %xmm6
+END ssef_cmp\k
+.endr
+.irp op, comiss, ucomiss, comisd, ucomisd
+SNIP ssef_\op
+    \op %xmm1, %xmm0
+    setz %al
+    setp %bl
+    setc %cl
+END ssef_\op
+.endr
+SNIP ssef_cvtint
+    cvtsi2ss %eax, %xmm0
+    cvtsi2sd %rbx, %xmm1
+    cvtsi2ssq %rcx, %xmm2
+    cvtsi2sdl %edx, %xmm3
+    cvtss2si %xmm4, %esi
+    cvttss2si %xmm4, %rdi
+    cvtsd2si %xmm5, %r8
+    cvttsd2si %xmm5, %r9d
+    cvtsd2si %xmm6, %r10d
+    cvttss2si %xmm6, %r11d
+END ssef_cvtint
+SNIP ssef_mxcsr
+    lea -16(%rsp), %rsp
+    stmxcsr (%rsp)
+    mov (%rsp), %eax
+    andl $~0x3f, (%rsp)
+    orl $0x6000, (%rsp)
+    ldmxcsr (%rsp)
+    addsd %xmm1, %xmm0
+    stmxcsr 4(%rsp)
+    mov 4(%rsp), %ebx
+    lea 16(%rsp), %rsp
+END ssef_mxcsr
+
+/* MMX: mm0 op= mm1 loaded from rax, rbx; result to rax */
+.irp op, paddb, paddw, paddd, paddq, psubb, psubw, psubd, psubq, paddsb, paddusw, psubsw, psubusb, pmullw, pmulhw, pmulhuw, pmuludq, pmaddwd, pand, pandn, por, pxor, pcmpeqb, pcmpgtw, pcmpgtd, pavgb, pminub, pmaxsw, psadbw, punpcklbw, punpcklwd, punpckldq, punpckhbw, punpckhwd, punpckhdq, packsswb, packuswb, packssdw, psllw, psrld, psraw, psrlq
+SNIP mmx_\op
+    movq %rax, %mm0
+    movq %rbx, %mm1
+    \op %mm1, %mm0
+    movq %mm0, %rax
+    emms
+END mmx_\op
+.endr
+SNIP mmx_misc
+    movq %rax, %mm2
+    pshufw $0x93, %mm2, %mm3
+    movq %mm3, %rcx
+    pmovmskb %mm2, %edx
+    pextrw $2, %mm2, %esi
+    pinsrw $1, %ebx, %mm2
+    movq %mm2, %rdi
+    psllq $12, %mm2
+    movq %mm2, %r8
+    movd %mm2, %r9d
+    emms
+END mmx_misc
+
+/* x87: double inputs in rax (a) and rbx (b); 80-bit result in rax:rdx */
+.macro X87_2 name, insn
+SNIP x87_\name
+    fninit                          /* a defined status word to start from */
+    push %rbx
+    push %rax
+    fldl 8(%rsp)
+    fldl (%rsp)
+    \insn
+    lea -16(%rsp), %rsp
+    fstpt (%rsp)
+    fnstsw 10(%rsp)
+    movzwl 10(%rsp), %ecx
+    mov (%rsp), %rax
+    movzwl 8(%rsp), %edx
+    lea 32(%rsp), %rsp
+END x87_\name
+.endm
+X87_2 add, "faddp"
+X87_2 sub, "fsubrp"
+X87_2 subr, "fsubp"
+X87_2 mul, "fmulp"
+X87_2 div, "fdivrp"
+X87_2 divr, "fdivp"
+X87_2 prem, "fprem; fstp %st(1)"
+X87_2 prem1, "fprem1; fstp %st(1)"
+X87_2 scale, "fscale; fstp %st(1)"
+X87_2 patan, "fpatan"
+X87_2 yl2x, "fyl2x"
+X87_2 yl2xp1, "fyl2xp1"
+X87_2 st0i, "fadd %st(0), %st(1); fstp %st(0)"
+X87_2 subst, "fsub %st(1), %st(0); fstp %st(1)"
+X87_2 divrst, "fdivr %st(1), %st(0); fstp %st(1)"
+
+.macro X87_1 name, insn
+SNIP x87_\name
+    fninit
+    push %rax
+    fldl (%rsp)
+    \insn
+    lea -16(%rsp), %rsp
+    fstpt (%rsp)
+    fnstsw 10(%rsp)
+    movzwl 10(%rsp), %ecx
+    mov (%rsp), %rax
+    movzwl 8(%rsp), %edx
+    lea 24(%rsp), %rsp
+END x87_\name
+.endm
+X87_1 sqrt, "fsqrt"
+X87_1 sin, "fsin"
+X87_1 cos, "fcos"
+X87_1 tan, "fptan; fstp %st(0)"
+X87_1 sincos, "fsincos; faddp"
+X87_1 f2xm1, "f2xm1"
+X87_1 rndint, "frndint"
+X87_1 xtract, "fxtract; faddp"
+X87_1 chs, "fchs"
+X87_1 abs, "fabs"
+X87_1 ldpi, "fldpi; fmulp"
+X87_1 ldl2e, "fldl2e; faddp"
+
+/* Comparisons: C3 C2 C0 via fnstsw and EFLAGS via fcomi. */
+SNIP x87_compare
+    fninit
+    push %rbx
+    push %rax
+    fldl 8(%rsp)
+    fldl (%rsp)
+    fcom %st(1)
+    fnstsw %ax
+    fucomi %st(1), %st(0)
+    setz %bl
+    setp %bh
+    setc %cl
+    fcomip %st(1), %st(0)
+    fxam
+    fnstsw (%rsp)
+    movzwl (%rsp), %edx
+    ftst
+    fnstsw (%rsp)
+    movzwl (%rsp), %esi
+    fstp %st(0)
+    lea 16(%rsp), %rsp
+END x87_compare
+
+/* Integer and BCD conversions with the rounding control taken from rcx. */
+SNIP x87_int
+    fninit
+    push %rcx
+    push %rax
+    fnstcw 8(%rsp)
+    mov 8(%rsp), %r8w
+    mov %cx, 8(%rsp)
+    fldcw 8(%rsp)
+    fldl (%rsp)
+    fld %st(0)
+    fistpll (%rsp)
+    mov (%rsp), %rax
+    fld %st(0)
+    fistpl (%rsp)
+    mov (%rsp), %ebx
+    fld %st(0)
+    fistps (%rsp)
+    movzwl (%rsp), %edx
+    lea -16(%rsp), %rsp
+    fbstp (%rsp)
+    mov (%rsp), %rsi
+    movzwl 8(%rsp), %edi
+    fbld (%rsp)
+    fistpll (%rsp)
+    mov (%rsp), %r9
+    fildl 4(%rsp)
+    fistpll (%rsp)
+    mov (%rsp), %r10
+    fnstsw (%rsp)
+    movzwl (%rsp), %r11d
+    lea 16(%rsp), %rsp
+    mov %r8w, 8(%rsp)
+    fldcw 8(%rsp)
+    lea 16(%rsp), %rsp
+END x87_int
+
+/* Stores to float/double and the constants, under the rounding control in rcx. */
+SNIP x87_store
+    fninit
+    lea -32(%rsp), %rsp
+    fnstcw 16(%rsp)
+    mov %cx, 18(%rsp)
+    fldcw 18(%rsp)
+    mov %rax, (%rsp)
+    mov %dx, 8(%rsp)
+    fldt (%rsp)
+    fld %st(0)
+    fstps (%rsp)
+    mov (%rsp), %ebx
+    fstl (%rsp)
+    mov (%rsp), %rdx
+    fldpi
+    fmulp
+    fstpl (%rsp)
+    mov (%rsp), %rsi
+    fldlg2
+    fstpt (%rsp)
+    mov (%rsp), %rdi
+    fnstsw (%rsp)
+    movzwl (%rsp), %r11d
+    fldcw 16(%rsp)
+    lea 32(%rsp), %rsp
+END x87_store

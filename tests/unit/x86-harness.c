@@ -356,8 +356,18 @@ void x86t_call64(X86T *m, const char *name)
 
 /* ---- host execution ------------------------------------------------------------- */
 
+#define XMM_LD(n) "  movdqu " #n "*16+144(%rdi), %xmm" #n "\n"
+#define XMM_ST(n) "  movdqu %xmm" #n ", " #n "*16+144(%rdi)\n"
+#define XMM_IN XMM_LD(0) XMM_LD(1) XMM_LD(2) XMM_LD(3) XMM_LD(4) XMM_LD(5) \
+    XMM_LD(6) XMM_LD(7) XMM_LD(8) XMM_LD(9) XMM_LD(10) XMM_LD(11) XMM_LD(12) XMM_LD(13) \
+    XMM_LD(14) XMM_LD(15)
+#define XMM_OUT XMM_ST(0) XMM_ST(1) XMM_ST(2) XMM_ST(3) XMM_ST(4) XMM_ST(5) XMM_ST(6) \
+    XMM_ST(7) XMM_ST(8) XMM_ST(9) XMM_ST(10) XMM_ST(11) XMM_ST(12) XMM_ST(13) XMM_ST(14) \
+    XMM_ST(15)
+
 /*
- * x86t_host_run(X86THostState *s): load GPRs (not RSP) and RFLAGS from s, call
+ * x86t_host_run(X86THostState *s): load GPRs (not RSP), XMM0-15, MXCSR and RFLAGS from
+ * s, call
  * s->code, store GPRs and RFLAGS back.  Callee-saved registers are preserved.
  */
 __asm__(
@@ -373,7 +383,10 @@ __asm__(
     "  mov 24(%rdi), %rbx\n mov 40(%rdi), %rbp\n mov 48(%rdi), %rsi\n"
     "  mov 64(%rdi), %r8\n mov 72(%rdi), %r9\n mov 80(%rdi), %r10\n"
     "  mov 88(%rdi), %r11\n mov 96(%rdi), %r12\n mov 104(%rdi), %r13\n"
-    "  mov 112(%rdi), %r14\n mov 120(%rdi), %r15\n mov 56(%rdi), %rdi\n"
+    "  mov 112(%rdi), %r14\n mov 120(%rdi), %r15\n"
+    "  ldmxcsr 400(%rdi)\n"
+    XMM_IN
+    "  mov 56(%rdi), %rdi\n"
     "  popfq\n"
     "  call *(%rsp)\n"
     "  lea 8(%rsp), %rsp\n"
@@ -385,6 +398,9 @@ __asm__(
     "  mov %r8, 64(%rdi)\n mov %r9, 72(%rdi)\n mov %r10, 80(%rdi)\n"
     "  mov %r11, 88(%rdi)\n mov %r12, 96(%rdi)\n mov %r13, 104(%rdi)\n"
     "  mov %r14, 112(%rdi)\n mov %r15, 120(%rdi)\n"
+    "  stmxcsr 400(%rdi)\n"
+    XMM_OUT
+    "  push $0x1f80\n ldmxcsr (%rsp)\n lea 8(%rsp), %rsp\n"
     "  pop %rax\n mov %rax, 56(%rdi)\n"
     "  pop %rax\n mov %rax, 128(%rdi)\n"
     "  cld\n"
@@ -412,4 +428,35 @@ uint64_t x86t_host_code(X86T *m, const char *name)
         g_hash_table_insert(cache, (gpointer)name, p);
     }
     return (uint64_t)(uintptr_t)p;
+}
+
+void x86t_diff(X86T *m, const char *name, const X86THostState *in, X86THostState *guest,
+               X86THostState *host)
+{
+    CPUX86State *env = m->env;
+
+    *host = *in;
+    host->code = x86t_host_code(m, name);
+    x86t_host_run(host);
+
+    for (int r = 0; r < 16; r++) {
+        env->regs[r] = in->regs[r];
+        env->xmm[r] = in->xmm[r];
+    }
+    /* Same stack alignment as on the host: RSP = 0 mod 16 after the call. */
+    env->regs[R_ESP] = X86T_STACK - 8;
+    x86_cpu_set_eflags(env, in->rflags);
+    env->mxcsr = in->mxcsr;
+    env->fpuc = 0x37f;
+    env->fpus = 0;
+    env->fpstt = 0;
+    env->fptag_valid = 0;
+    x86t_call64(m, name);
+    *guest = *in;
+    for (int r = 0; r < 16; r++) {
+        guest->regs[r] = env->regs[r];
+        guest->xmm[r] = env->xmm[r];
+    }
+    guest->rflags = x86_cpu_get_eflags(env);
+    guest->mxcsr = env->mxcsr;
 }

@@ -80,12 +80,22 @@ void x86t_write_bytes(X86T *m, uint64_t pa, const void *buf, size_t len);
 
 /* Host execution of a position-independent snippet ending in RET. */
 typedef struct X86THostState {
-    uint64_t regs[16];
-    uint64_t rflags;
-    uint64_t code;
+    uint64_t regs[16];          /* offset 0 */
+    uint64_t rflags;            /* 128 */
+    uint64_t code;              /* 136 */
+    X86XMMReg xmm[16];          /* 144 */
+    uint32_t mxcsr;             /* 400 */
+    uint32_t pad[3];
 } X86THostState;
 void x86t_host_run(X86THostState *s);
 /* Copy the bytes of symbol name into executable host memory; returns the address. */
 uint64_t x86t_host_code(X86T *m, const char *name);
+/*
+ * Differential run of a position-independent 64-bit snippet ending in RET: from the
+ * same registers, RFLAGS, XMM registers and MXCSR (in; RSP ignored), once in the
+ * interpreter (x87 in its FNINIT state, as the host ABI has it) and once on the host.
+ */
+void x86t_diff(X86T *m, const char *name, const X86THostState *in, X86THostState *guest,
+               X86THostState *host);
 
 #endif

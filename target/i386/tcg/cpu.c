@@ -94,6 +94,7 @@ void x86_update_hflags(X86CPU *cpu)
         x86_update_seg_cache(cpu, i);
     }
     x86_update_mmu_idx(cpu);
+    x86_update_fp_faults(cpu);
 }
 
 /* ---- public accessors -------------------------------------------------------------- */

@@ -158,7 +158,10 @@ struct X86CPU {
     uint32_t excp_err;
     int delivering;               /* vector being delivered, -1 none (double faults) */
     bool shutdown;
-    bool host_fp_dirty;
+    uint16_t host_fcw;            /* host x87 control word outside x86_cpu_exec() */
+    uint32_t host_mxcsr;
+    bool mxcsr_unmasked;          /* a SIMD exception is unmasked: check each op */
+    uint8_t x87_fault, mmx_fault, sse_fault;   /* #NM/#UD vector from CR0/CR4, or 0 */
 
     /* Scratch trace for uncached instructions (MMIO code, page crossers, stepping). */
     KiteOp scratch[4];
@@ -255,6 +258,7 @@ uint32_t x86_eflags_writable(X86CPU *cpu);
 /* Host FPU/SSE control state around x86_cpu_exec() (fpu.c). */
 void x86_fpu_host_enter(X86CPU *cpu);
 void x86_fpu_host_leave(X86CPU *cpu);
+void x86_update_fp_faults(X86CPU *cpu);
 void x86_update_seg_cache(X86CPU *cpu, int seg);
 void x86_update_mmu_idx(X86CPU *cpu);
 void x86_log_unimp(X86CPU *cpu, const uint8_t *bytes, int len, int map, int opc);

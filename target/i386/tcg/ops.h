@@ -57,6 +57,6 @@ KiteOpFn x86_op_push_seg, x86_op_pop_seg, x86_op_mov_from_seg, x86_op_mov_to_seg
 bool x86_decode_string(X86Dec *d, KiteOp *op, int opc);
 
 /* fpu.c */
-KiteOpFn x86_op_fwait;
+KiteOpFn x86_op_fwait, x86_op_x87;
 
 #endif

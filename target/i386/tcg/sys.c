@@ -120,6 +120,7 @@ bool x86_write_cr4(X86CPU *cpu, uint64_t v)
     if ((old ^ v) & (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE)) {
         x86_tlb_flush(cpu, true);
     }
+    x86_update_fp_faults(cpu);
     return true;
 }
 
@@ -245,6 +246,7 @@ void x86_op_clts(X86CPU *cpu, const KiteOp *op)
 {
     require_cpl0(cpu, op);
     cpu->env.cr[0] &= ~X86_CR0_TS;
+    x86_update_fp_faults(cpu);
     NEXT(cpu, op);
 }
 
