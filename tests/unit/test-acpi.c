@@ -11,6 +11,7 @@
 #include "hw/acpi/aml-build.h"
 #include "hw/acpi/acpi.h"
 #include "hw/input/i8042.h"
+#include "hw/rtc/mc146818rtc.h"
 
 #define TABLES_ADDR 0x10000
 #define RSDP_ADDR 0xf5a30
@@ -177,6 +178,7 @@ static void check_installed(const uint8_t *rsdp, unsigned ncpus, const uint32_t 
     g_assert_nonnull(memmem(dsdt, ldl_le_p(dsdt + 4), "ACPI0007", 8));
     g_assert_nonnull(memmem(dsdt, ldl_le_p(dsdt + 4), "\x0c\x41\xd0\x03\x03", 5));
     g_assert_nonnull(memmem(dsdt, ldl_le_p(dsdt + 4), "QEMU0002", 8));
+    g_assert_nonnull(memmem(dsdt, ldl_le_p(dsdt + 4), "\x0c\x41\xd0\x0b\x00", 5));
 
     /* §5.2.12 MADT: one enabled LAPIC per CPU with its APIC ID, the IOAPIC, overrides. */
     madt = find_table(rsdp, "APIC");
@@ -400,7 +402,7 @@ static void test_iasl(void)
     static const char *const dsdt_want[] = {
         "Name (\\_S5, Package (0x04)", "\"ACPI0007\"", "EisaId (\"PNP0303\")",
         "EisaId (\"PNP0F13\")", "IRQNoFlags ()", "{12}", "\"QEMU0002\"",
-        "0x0514,", "Device (C001)", NULL
+        "0x0514,", "Device (C001)", "EisaId (\"PNP0B00\")", "0x0070,", "{8}", NULL
     };
     static const char *const fadt_want[] = {
         "PM1A Event Block Address : 00000600", "PM Timer Block Address : 00000608",
@@ -444,8 +446,10 @@ static void test_iasl(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    main_loop_init();
     harness_init();
     kbd = harness_new(TYPE_I8042, NULL);
+    harness_new(TYPE_MC146818_RTC, NULL);
     fw = fw_cfg_init_io_dma(&harness_io_root, 0x510, 0x514, &harness_mem_as);
     g_test_add_func("/acpi/aml-encoding", test_aml_encoding);
     g_test_add_func("/acpi/direct-install", test_direct_install);
