@@ -164,6 +164,9 @@ def main():
 
     kvm_ok, kvm_why = kvm_usable()
     runs = [(e, a) for e in entries for a in e.accels() if not args.accel or a == args.accel]
+    if not runs:
+        print(f"SKIP: no run in the manifest for accel {args.accel}")
+        return 77
     if args.log_dir:
         os.makedirs(args.log_dir, exist_ok=True)
 
