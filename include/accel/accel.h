@@ -9,6 +9,7 @@
 
 #include "kite/object.h"
 #include "hw/core/cpu.h"
+#include "hw/irq.h"
 
 #define TYPE_ACCEL "accel"
 #define ACCEL_CLASS_SUFFIX "-accel"
@@ -38,6 +39,15 @@ typedef struct AccelClass {
     void (*synchronize_post_init)(CPUState *cpu);
     /* True if interrupt controllers live in the accelerator (KVM in-kernel irqchip). */
     bool (*irqchip_in_kernel)(AccelState *accel);
+    /*
+     * With irqchip_in_kernel: route the board's num_gsi GSIs (PC: 24; GSI 0-15 reach the
+     * PIC too, ISA IRQ 0 is IOAPIC pin 2 as in the MADT override) and return num_gsi input
+     * lines in *gsi_lines; setting line n's level drives GSI n inside the accelerator.  (KVM:
+     * the 8254 PIT is in the kernel too, so the board creates no userspace PIT; port 0x61
+     * stays with the board, see kvm_pit_set_gate in accel/kvm.h.)
+     */
+    bool (*irqchip_create)(AccelState *accel, int num_gsi, IRQState ***gsi_lines,
+                           Error **errp);
     /* Start/stop vCPU threads running (after vm_start/vm_stop). */
     void (*start_vcpus)(AccelState *accel);
 } AccelClass;
