@@ -190,10 +190,17 @@ static void build_fw_cfg_aml(Aml *scope)
     aml_append(dev, aml_name_decl("_HID", aml_string("QEMU0002")));
     aml_append(dev, aml_name_decl("_STA", aml_int(0x0b)));
     crs = aml_resource_template();
-    aml_append(crs, aml_io(base, base, 0x01, 0x02));
     if (object_property_get_bool(obj, "dma_enabled", NULL)) {
         uint16_t dma = prop_uint(obj, "dma_iobase", FW_CFG_IO_BASE + 4);
-        aml_append(crs, aml_io(dma, dma, 0x01, 0x08));
+        if (dma == base + 4) {
+            /* QEMU's one range 0x510-0x51b: Linux's qemu_fw_cfg maps its first resource. */
+            aml_append(crs, aml_io(base, base, 0x01, 0x0c));
+        } else {
+            aml_append(crs, aml_io(base, base, 0x01, 0x02));
+            aml_append(crs, aml_io(dma, dma, 0x01, 0x08));
+        }
+    } else {
+        aml_append(crs, aml_io(base, base, 0x01, 0x02));
     }
     aml_append(dev, aml_name_decl("_CRS", crs));
     aml_append(scope, dev);

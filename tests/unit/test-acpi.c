@@ -402,7 +402,7 @@ static void test_iasl(void)
     static const char *const dsdt_want[] = {
         "Name (\\_S5, Package (0x04)", "\"ACPI0007\"", "EisaId (\"PNP0303\")",
         "EisaId (\"PNP0F13\")", "IRQNoFlags ()", "{12}", "\"QEMU0002\"",
-        "0x0514,", "Device (C001)", "EisaId (\"PNP0B00\")", "0x0070,", "{8}", NULL
+        "0x0C,               // Length", "Device (C001)", "EisaId (\"PNP0B00\")", "0x0070,", "{8}", NULL
     };
     static const char *const fadt_want[] = {
         "PM1A Event Block Address : 00000600", "PM Timer Block Address : 00000608",
