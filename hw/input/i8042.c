@@ -558,14 +558,15 @@ static void i8042_cmd_write(void *opaque, hwaddr addr, uint64_t val, unsigned si
     i8042_command(opaque, val);
 }
 
+/* Wider accesses split into byte accesses of consecutive ports, as in QEMU. */
 static const MemoryRegionOps i8042_data_ops = {
     .read = i8042_data_read, .write = i8042_data_write,
-    .valid = { 1, 1 }, .impl = { 1, 1 },
+    .valid = { 1, 4, true }, .impl = { 1, 1 },
 };
 
 static const MemoryRegionOps i8042_cmd_ops = {
     .read = i8042_status_read, .write = i8042_cmd_write,
-    .valid = { 1, 1 }, .impl = { 1, 1 },
+    .valid = { 1, 4, true }, .impl = { 1, 1 },
 };
 
 /* ---------------------------------------------------------- lifecycle */

@@ -44,9 +44,10 @@ static void port92_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
     }
 }
 
+/* Wider accesses split into byte accesses of consecutive ports, as in QEMU. */
 static const MemoryRegionOps port92_ops = {
     .read = port92_read, .write = port92_write,
-    .valid = { 1, 1 }, .impl = { 1, 1 },
+    .valid = { 1, 4, true }, .impl = { 1, 1 },
 };
 
 static void port92_reset(DeviceState *dev)

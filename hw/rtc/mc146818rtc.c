@@ -438,9 +438,10 @@ static void rtc_ioport_write(void *opaque, hwaddr addr, uint64_t val, unsigned s
     rtc_write_reg(s, s->index, val);
 }
 
+/* Wider accesses split into bytes: "outw 0x70" writes the index, then the data. */
 static const MemoryRegionOps rtc_ops = {
     .read = rtc_ioport_read, .write = rtc_ioport_write,
-    .valid = { 1, 1 }, .impl = { 1, 1 },
+    .valid = { 1, 4, true }, .impl = { 1, 1 },
 };
 
 /* -------------------------------------------------------- board API */

@@ -320,6 +320,11 @@ static void test_ram_and_reset(void)
     }
     outb(0x70, 0x80 | 0x20);
     g_assert_cmpuint(inb(0x71), ==, 0x20 ^ 0x5a);
+    /* A word write to 0x70 is the index then the data, as two byte cycles. */
+    outw(0x70, 0x21 | (0x99 << 8));
+    g_assert_cmpuint(cmos_read(0x21), ==, 0x99);
+    outb(0x70, 0x22);
+    g_assert_cmpuint(inw(0x70) >> 8, ==, 0x22 ^ 0x5a);
     /* Reset: enables and flags clear, IRQ low; time, RAM and register A stay. */
     cmos_write(REG_A, 0x2a);
     cmos_write(REG_B, 0x7e);
