@@ -24,10 +24,13 @@ typedef struct Config {
     char *kernel, *initrd, *append, *bios;
     char *name, *uuid;
     char *qtest_chardev, *qtest_log;
+    char *debugcon;
     bool nographic, nodefaults, start_stopped, display_none;
     Chardev *serial_hds[MAX_SERIAL_PORTS];
 } Config;
 
+/* The configuration the command line built (system/startup.c). */
+extern Config kite_config;
 void config_apply_option(Config *c, const char *name, const char *optarg);
 const Config *system_config(void);
 /* The chardev behind serial port i (-serial), or NULL. */
