@@ -124,16 +124,19 @@ static void irq_handler(void *opaque, int n, int level)
 static MemoryRegion io_root;
 static AddressSpace io_as;
 
+static IRQState **isa_irqs;
+
 static IsaBus *make_isa(DeviceState **bridge_out)
 {
     DeviceState *bridge = qdev_new(TYPE_TEST_BRIDGE);
     IsaBus *isa;
-    IRQState **irqs = irq_new_array(irq_handler, NULL, 16);
 
+    if (!isa_irqs) {
+        isa_irqs = irq_new_array(irq_handler, NULL, 16);
+    }
     g_assert_true(sysbus_realize_and_unref(bridge, &error_abort));
     isa = isa_bus_new(bridge, NULL, &io_root);
-    isa_bus_set_irqs(isa, irqs);
-    g_free(irqs);   /* the lines themselves stay alive for the test's duration */
+    isa_bus_set_irqs(isa, isa_irqs);
     *bridge_out = bridge;
     return isa;
 }
@@ -257,10 +260,14 @@ static void test_vmstate(void)
 
 int main(int argc, char **argv)
 {
+    int ret;
+
     g_test_init(&argc, &argv, NULL);
     memory_region_init(&io_root, NULL, "io", 0x10000);
     address_space_init(&io_as, &io_root, "I/O");
     g_test_add_func("/qdev/lifecycle", test_lifecycle);
     g_test_add_func("/qdev/vmstate", test_vmstate);
-    return g_test_run();
+    ret = g_test_run();
+    irq_free_array(isa_irqs, 16);
+    return ret;
 }

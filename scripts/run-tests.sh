@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Run every Kite test: unit and device (qtest) tests, guest test kernels under each
+# accelerator, functional Linux boots, then the unit tests again under ASan+UBSan.
+# Ends with "N passed, N failed, N skipped".  Exit status is non-zero if anything failed.
+#   scripts/run-tests.sh [--quick]     (--quick: skip the sanitizer build)
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -uo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+log() { echo "== $*" >&2; }
+
+scripts/install-deps.sh --test || { echo "0 passed, 1 failed"; exit 1; }
+
+build_ok=1
+if [ ! -f build/build.ninja ]; then
+    meson setup build >/dev/null || build_ok=0
+fi
+if [ $build_ok = 1 ]; then
+    log "building"
+    ninja -C build >build/ninja.log 2>&1 || { tail -40 build/ninja.log; build_ok=0; }
+fi
+
+results=()
+if [ $build_ok = 1 ]; then
+    log "running tests (meson test)"
+    meson test -C build --no-rebuild --print-errorlogs --num-processes 2 \
+        >build/meson-test.log 2>&1
+    grep -E "^ *[0-9]+/[0-9]+ " build/meson-test.log | sed 's/^/   /' >&2
+    results+=(build/meson-logs/testlog.json)
+fi
+
+if [ $quick = 0 ]; then
+    log "building and running unit tests under ASan+UBSan"
+    asan_ok=1
+    if [ ! -f build-asan/build.ninja ]; then
+        meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+            -Dtests_only_unit=true >/dev/null || asan_ok=0
+    fi
+    if [ $asan_ok = 1 ]; then
+        ninja -C build-asan >build-asan/ninja.log 2>&1 || { tail -40 build-asan/ninja.log; asan_ok=0; }
+    fi
+    if [ $asan_ok = 1 ]; then
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            meson test -C build-asan --no-rebuild --print-errorlogs --suite unit \
+            --num-processes 2 >build-asan/meson-test.log 2>&1
+        grep -E "^ *[0-9]+/[0-9]+ " build-asan/meson-test.log | sed 's/^/   asan /' >&2
+        results+=(build-asan/meson-logs/testlog.json)
+    else
+        build_ok=0
+    fi
+fi
+
+python3 - "$build_ok" "${results[@]}" <<'PY'
+import json, sys
+build_ok = sys.argv[1] == "1"
+passed = failed = skipped = 0
+for path in sys.argv[2:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        if not line.strip():
+            continue
+        r = json.loads(line).get("result", "")
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+if not build_ok:
+    failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)
+PY
