@@ -43,8 +43,7 @@ typedef struct AccelClass {
      * With irqchip_in_kernel: route the board's num_gsi GSIs (PC: 24; GSI 0-15 reach the
      * PIC too, ISA IRQ 0 is IOAPIC pin 2 as in the MADT override) and return num_gsi input
      * lines in *gsi_lines; setting line n's level drives GSI n inside the accelerator.  (KVM:
-     * the 8254 PIT is in the kernel too, so the board creates no userspace PIT; port 0x61
-     * stays with the board, see kvm_pit_set_gate in accel/kvm.h.)
+     * the 8254 PIT and port 0x61 are in the kernel too, so the board creates neither.)
      */
     bool (*irqchip_create)(AccelState *accel, int num_gsi, IRQState ***gsi_lines,
                            Error **errp);
