@@ -145,6 +145,12 @@ static int kvm_open_device(Error **errp)
         return -1;
     }
     version = kvm_do_ioctl(fd, KVM_GET_API_VERSION, NULL);
+    if (version < 0) {
+        error_setg(errp, "KVM: " KVM_DEVICE " does not answer KVM_GET_API_VERSION: %s",
+                   g_strerror(-version));
+        close(fd);
+        return -1;
+    }
     if (version != KVM_API_VERSION) {
         /* api.rst 4.1: 12 is the only stable API version. */
         error_setg(errp, "KVM: API version %d, Kite needs %d", version, KVM_API_VERSION);

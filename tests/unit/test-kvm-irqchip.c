@@ -202,13 +202,14 @@ KH_GUEST(halt,
 
 static void test_halted_sync_pause(void)
 {
-    AccelClass *ac = ACCEL_GET_CLASS(kh_accel);
+    AccelClass *ac;
     extern const uint8_t kh_halt_after[];
     gint64 t0;
 
     if (kh_skip()) {
         return;
     }
+    ac = ACCEL_GET_CLASS(kh_accel);
     kh_load(kh_halt_start, kh_halt_end);
     kh_start();
     g_assert_true(kh_wait(log_nonempty, 5000));

@@ -341,13 +341,14 @@ static bool spin_passed(void)
 
 static void test_pause_resume(void)
 {
-    AccelClass *ac = ACCEL_GET_CLASS(kh_accel);
+    AccelClass *ac;
     uint32_t c1;
     gint64 t0;
 
     if (kh_skip()) {
         return;
     }
+    ac = ACCEL_GET_CLASS(kh_accel);
     kh_load(kh_spin_start, kh_spin_end);
     memset(kh_ram_ptr(0x3000), 0, 4);
     spin_target = 0;
@@ -396,12 +397,14 @@ KH_GUEST(init_reset_vector,
 
 static void test_init(void)
 {
-    AccelClass *ac = ACCEL_GET_CLASS(kh_accel);
-    CPUX86State *env = kh_x86->env;
+    AccelClass *ac;
+    CPUX86State *env;
 
     if (kh_skip()) {
         return;
     }
+    ac = ACCEL_GET_CLASS(kh_accel);
+    env = kh_x86->env;
     memory_region_init_ram(&bios_mr, NULL, "test-bios", 0x1000, &error_abort);
     memcpy((uint8_t *)memory_region_get_ram_ptr(&bios_mr) + 0xff0, kh_init_reset_vector_start,
            kh_init_reset_vector_end - kh_init_reset_vector_start);
@@ -456,13 +459,15 @@ KH_GUEST(regs,
 
 static void test_registers(void)
 {
-    AccelClass *ac = ACCEL_GET_CLASS(kh_accel);
-    CPUX86State *env = kh_x86->env;
+    AccelClass *ac;
+    CPUX86State *env;
     extern const uint8_t kh_regs_after[];
 
     if (kh_skip()) {
         return;
     }
+    ac = ACCEL_GET_CLASS(kh_accel);
+    env = kh_x86->env;
     kh_load(kh_regs_start, kh_regs_end);
     env->regs[R_EAX] = 0x11111111;
     env->regs[R_EBX] = 0x22222222;
@@ -510,14 +515,16 @@ KH_GUEST64(fpu,
 
 static void test_fpu_long_mode(void)
 {
-    AccelClass *ac = ACCEL_GET_CLASS(kh_accel);
-    CPUX86State *env = kh_x86->env;
+    AccelClass *ac;
+    CPUX86State *env;
     static const uint8_t xmm1[16] = "0123456789abcdef";
     double two;
 
     if (kh_skip()) {
         return;
     }
+    ac = ACCEL_GET_CLASS(kh_accel);
+    env = kh_x86->env;
     kh_load_user64(kh_fpu_start, kh_fpu_end);
     for (int i = 0; i < 16; i++) {
         env->xmm[0].b[i] = 0xe0 + i;
