@@ -12,6 +12,7 @@
 #include "hw/acpi/acpi.h"
 #include "hw/input/i8042.h"
 #include "hw/rtc/mc146818rtc.h"
+#include "hw/char/serial.h"
 
 #define TABLES_ADDR 0x10000
 #define RSDP_ADDR 0xf5a30
@@ -402,7 +403,8 @@ static void test_iasl(void)
     static const char *const dsdt_want[] = {
         "Name (\\_S5, Package (0x04)", "\"ACPI0007\"", "EisaId (\"PNP0303\")",
         "EisaId (\"PNP0F13\")", "IRQNoFlags ()", "{12}", "\"QEMU0002\"",
-        "0x0C,               // Length", "Device (C001)", "EisaId (\"PNP0B00\")", "0x0070,", "{8}", NULL
+        "0x0C,               // Length", "Device (C001)", "EisaId (\"PNP0B00\")", "0x0070,", "{8}",
+        "Device (COM1)", "EisaId (\"PNP0501\")", "0x02F8,", "{3}", NULL
     };
     static const char *const fadt_want[] = {
         "PM1A Event Block Address : 00000600", "PM Timer Block Address : 00000608",
@@ -450,6 +452,7 @@ int main(int argc, char **argv)
     harness_init();
     kbd = harness_new(TYPE_I8042, NULL);
     harness_new(TYPE_MC146818_RTC, NULL);
+    harness_new(TYPE_ISA_SERIAL, "index=1");
     fw = fw_cfg_init_io_dma(&harness_io_root, 0x510, 0x514, &harness_mem_as);
     g_test_add_func("/acpi/aml-encoding", test_aml_encoding);
     g_test_add_func("/acpi/direct-install", test_direct_install);
