@@ -61,6 +61,19 @@ static uint64_t access_adjusted(MemoryRegion *mr, hwaddr addr, uint64_t data, un
     for (hwaddr a = start; a < end; a += chunk) {
         /* Byte offset of this chunk relative to addr (may be negative for the first). */
         int64_t shift_bytes = (int64_t)(a - addr);
+        if (mr->size != UINT64_MAX && (a >= mr->size || chunk > mr->size - a)) {
+            /*
+             * An access that starts in this region but runs past its end (QEMU gives it
+             * whole to the region at its start address): the device never sees offsets
+             * beyond its size; those bytes read as all-ones, writes to them are dropped.
+             */
+            if (!is_write) {
+                uint64_t ones = size_mask(chunk);
+                result |= shift_bytes >= 0 ? (shift_bytes < 8 ? ones << (shift_bytes * 8) : 0)
+                                           : (-shift_bytes < 8 ? ones >> (-shift_bytes * 8) : 0);
+            }
+            continue;
+        }
         if (is_write) {
             uint64_t v = shift_bytes >= 0 ? data >> (shift_bytes * 8)
                                           : data << (-shift_bytes * 8);
@@ -256,7 +269,12 @@ MemTxResult address_space_load(AddressSpace *as, hwaddr addr, uint64_t *val, uns
     uint8_t buf[8];
     MemTxResult res;
 
-    if (fr && addr + size - 1 <= fr->last && addr + size - 1 >= addr) {
+    /*
+     * As in QEMU, an I/O access goes whole to the region that decodes its first byte (a
+     * 32-bit write to 0xcf8 reaches the PCI address register, not the reset register at
+     * 0xcf9 that overlays it); only RAM accesses that cross into another range are split.
+     */
+    if (fr && (!fr->mr->ram || (addr + size - 1 <= fr->last && addr + size - 1 >= addr))) {
         hwaddr off = fr->offset_in_region + (addr - fr->start);
         res = memory_region_dispatch_read(fr->mr, off, val, size);
         if (res & MEMTX_DECODE_ERROR) {
@@ -277,7 +295,7 @@ MemTxResult address_space_store(AddressSpace *as, hwaddr addr, uint64_t val, uns
     const FlatRange *fr = flatview_lookup(address_space_get_flatview(as), addr);
     uint8_t buf[8];
 
-    if (fr && addr + size - 1 <= fr->last && addr + size - 1 >= addr) {
+    if (fr && (!fr->mr->ram || (addr + size - 1 <= fr->last && addr + size - 1 >= addr))) {
         hwaddr off = fr->offset_in_region + (addr - fr->start);
         if (fr->readonly && fr->mr->ram && !fr->mr->romd) {
             return MEMTX_OK;

@@ -262,6 +262,52 @@ static void test_access_sizes(void)
     dev_free(dc);
 }
 
+/*
+ * QEMU's rule for a CPU access: it goes whole to the region decoding its first byte, even
+ * where another region overlays later bytes (0xcf8 vs 0xcf9); the device never sees offsets
+ * past its end.
+ */
+static void test_whole_access(void)
+{
+    MemoryRegion root, conf, rst, small;
+    AddressSpace as;
+    Dev *dconf = dev_new(), *drst = dev_new(), *dsmall = dev_new();
+    uint64_t v;
+
+    memory_region_init(&root, NULL, "root", 0x10000);
+    address_space_init(&as, &root, "io");
+    memory_region_init_io(&conf, NULL, &dword_ops, dconf, "conf", 4);
+    memory_region_init_io(&rst, NULL, &byte_ops, drst, "rst", 1);
+    memory_region_init_io(&small, NULL, &byte_ops, dsmall, "small", 2);
+    memory_region_add_subregion(&root, 0xcf8, &conf);
+    memory_region_add_subregion_overlap(&root, 0xcf9, &rst, 1);
+    memory_region_add_subregion(&root, 0x200, &small);
+
+    address_space_store(&as, 0xcf8, 0x80000004, 4);
+    g_assert_cmpstr(dconf->log->str, ==, "w4@0=80000004 ");
+    g_assert_cmpstr(drst->log->str, ==, "");
+    address_space_store(&as, 0xcf9, 0x6, 1);
+    g_assert_cmpstr(drst->log->str, ==, "w1@0=6 ");
+
+    address_space_load(&as, 0x200, &v, 4);
+    g_assert_cmpstr(dsmall->log->str, ==, "r1@0 r1@1 ");
+    g_assert_cmphex(v, ==, 0xffffa1a0);
+    address_space_store(&as, 0x200, 0x11223344, 4);
+    g_assert_cmpstr(dsmall->log->str, ==, "r1@0 r1@1 w1@0=44 w1@1=33 ");
+
+    memory_region_del_subregion(&root, &conf);
+    memory_region_del_subregion(&root, &rst);
+    memory_region_del_subregion(&root, &small);
+    address_space_destroy(&as);
+    memory_region_destroy(&conf);
+    memory_region_destroy(&rst);
+    memory_region_destroy(&small);
+    memory_region_destroy(&root);
+    dev_free(dconf);
+    dev_free(drst);
+    dev_free(dsmall);
+}
+
 typedef struct TestListener {
     MemoryListener l;
     GString *log;
@@ -434,6 +480,7 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/overlap-priority", test_overlap_priority);
     g_test_add_func("/memory/alias", test_alias);
     g_test_add_func("/memory/access-sizes", test_access_sizes);
+    g_test_add_func("/memory/whole-access", test_whole_access);
     g_test_add_func("/memory/listener", test_listener);
     g_test_add_func("/memory/rom-and-dirty", test_rom_and_dirty);
     g_test_add_func("/memory/ioeventfd", test_ioeventfd);
