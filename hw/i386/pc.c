@@ -173,6 +173,8 @@ static void pc_memory_init(PCMachineState *pcms, MachineState *ms)
     memory_region_add_subregion_overlap(get_system_memory(), 0xa0000, &pcms->vga_hole, 1);
 
     e820_init_pc(&pcms->e820, pcms->below_4g, pcms->above_4g);
+    /* KVM on Intel hosts keeps its real-mode TSS and identity map here (as QEMU's pc). */
+    e820_add(&pcms->e820, 0xfeffc000, 0x4000, E820_RESERVED);
 }
 
 /* Firmware boot: the BIOS image at the top of 4 GiB, its last 128 KiB also below 1 MiB. */
@@ -327,13 +329,20 @@ uint32_t x86_apic_id_from_index(MachineState *ms, unsigned index)
     return t | c << tbits | d << (tbits + cbits) | s << (tbits + cbits + dbits);
 }
 
-/* After each reset: direct boot puts the BSP at the kernel's entry point. */
+/*
+ * After each reset, with direct boot: MTRRs as SeaBIOS leaves them (default type
+ * write-back, enabled) on every CPU, and the BSP at the kernel's entry point.
+ */
 static void pc_vcpu_reset_hook(X86Vcpu *cpu)
 {
-    if (the_pc && the_pc->boot_regs.mode != X86_BOOT_NONE && cpu->bsp) {
-        x86_boot_apply(&the_pc->boot_regs, cpu->env);
-        x86_cpu_sync_state(cpu->interp);
+    if (!the_pc || the_pc->boot_regs.mode == X86_BOOT_NONE) {
+        return;
     }
+    cpu->env->mtrr_deftype = 0xc06;   /* E (bit 11), FE (bit 10), type 6 = WB */
+    if (cpu->bsp) {
+        x86_boot_apply(&the_pc->boot_regs, cpu->env);
+    }
+    x86_cpu_sync_state(cpu->interp);
 }
 
 /* -------------------------------------------------------------- tables */
