@@ -219,3 +219,19 @@ RAMBlock *ram_block_from_host(const void *p, uint64_t *offset)
     }
     return NULL;
 }
+
+void memory_region_set_ram_advice(MemoryRegion *mr, bool mergeable, bool dump)
+{
+    RAMBlock *rb = memory_region_get_ram_block(mr);
+
+    if (!rb) {
+        return;
+    }
+    /* KSM may merge identical guest pages (-M mem-merge, on by default as in QEMU). */
+    if (madvise(rb->host, rb->size, mergeable ? MADV_MERGEABLE : MADV_UNMERGEABLE) < 0 &&
+        mergeable) {
+        /* Kernels without KSM refuse: not an error for the guest. */
+    }
+    /* -M dump-guest-core=off keeps guest RAM out of Kite's core dumps. */
+    madvise(rb->host, rb->size, dump ? MADV_DODUMP : MADV_DONTDUMP);
+}

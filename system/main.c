@@ -521,8 +521,7 @@ static MachineState *create_machine(void)
 
     if (!mc) {
         if (type) {
-            error_report("unsupported machine type '%s'", type);
-            error_report("use -M help to list supported machines");
+            error_report("unsupported machine type '%s' (-M help lists them)", type);
         } else {
             error_report("no default machine");
         }
@@ -736,10 +735,13 @@ int main(int argc, char **argv)
 
     system_reset(SHUTDOWN_CAUSE_NONE);
     if (ms->dump_tree) {
+        /* -M ...,dump-tree: print the device tree the options built, and stop there. */
         g_autoptr(GString) tree = g_string_new(NULL);
         qdev_print_tree(tree);
         fputs(tree->str, stdout);
         fflush(stdout);
+        system_cleanup();
+        return 0;
     }
     if (!kite_config.start_stopped) {
         vm_start();

@@ -23,6 +23,7 @@ Chardev *serial_hd(int i)
 static const TypeInfo user_creatable_type = {
     .name = TYPE_USER_CREATABLE,
     .parent = TYPE_INTERFACE,
+    .abstract = true,
     .class_size = sizeof(UserCreatableClass),
 };
 KITE_TYPE_REGISTER(user_creatable_type)

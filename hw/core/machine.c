@@ -125,13 +125,13 @@ bool machine_parse_smp(MachineState *ms, const char *optarg, Error **errp)
         return false;
     }
     if (kite_opts_has(opts, "cpus") && cpus == 0) {
-        error_setg(errp, "-smp: cpus must be at least 1");
+        error_setg(errp, "cpus must be at least 1");
         return false;
     }
     if (dies == 0 || (kite_opts_has(opts, "sockets") && sockets == 0) ||
         (kite_opts_has(opts, "cores") && cores == 0) ||
         (kite_opts_has(opts, "threads") && threads == 0)) {
-        error_setg(errp, "-smp: topology values must be at least 1");
+        error_setg(errp, "topology values must be at least 1");
         return false;
     }
     maxcpus = maxcpus ? maxcpus : cpus;
@@ -150,18 +150,18 @@ bool machine_parse_smp(MachineState *ms, const char *optarg, Error **errp)
         sockets = DIV_ROUND_UP(maxcpus, dies * cores * threads);
     }
     if (sockets * dies * cores * threads < maxcpus) {
-        error_setg(errp, "-smp: topology (sockets=%" PRIu64 " dies=%" PRIu64 " cores=%" PRIu64
+        error_setg(errp, "topology (sockets=%" PRIu64 " dies=%" PRIu64 " cores=%" PRIu64
                    " threads=%" PRIu64 ") is too small for %" PRIu64 " CPUs",
                    sockets, dies, cores, threads, maxcpus);
         return false;
     }
     if (cpus > maxcpus) {
-        error_setg(errp, "-smp: maxcpus (%" PRIu64 ") must be at least cpus (%" PRIu64 ")",
+        error_setg(errp, "maxcpus (%" PRIu64 ") must be at least cpus (%" PRIu64 ")",
                    maxcpus, cpus);
         return false;
     }
     if (mc->max_cpus && maxcpus > mc->max_cpus) {
-        error_setg(errp, "-smp: machine '%s' supports at most %u CPUs, not %" PRIu64,
+        error_setg(errp, "machine '%s' supports at most %u CPUs, not %" PRIu64,
                    mc->name, mc->max_cpus, maxcpus);
         return false;
     }

@@ -160,6 +160,7 @@ static void pc_memory_init(PCMachineState *pcms, MachineState *ms)
         error_report_err(err);
         exit(1);
     }
+    memory_region_set_ram_advice(ms->ram, ms->mem_merge, ms->dump_guest_core);
     memory_region_init_alias(&pcms->ram_below_4g, OBJECT(ms), "ram-below-4g", ms->ram, 0,
                              pcms->below_4g);
     memory_region_add_subregion(get_system_memory(), 0, &pcms->ram_below_4g);

@@ -181,6 +181,8 @@ bool memory_region_is_mapped(MemoryRegion *mr);
 /* Host pointer to the region's RAM (follows aliases); NULL for MMIO. */
 void *memory_region_get_ram_ptr(MemoryRegion *mr);
 RAMBlock *memory_region_get_ram_block(MemoryRegion *mr);
+/* Host advice for a RAM region: KSM merging, inclusion in core dumps. */
+void memory_region_set_ram_advice(MemoryRegion *mr, bool mergeable, bool dump);
 
 /* Batch topology changes: listeners are told once, at the outermost commit. */
 void memory_region_transaction_begin(void);

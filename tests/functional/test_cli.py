@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Kite's command line: help listings, QEMU option syntax, and one-line errors with
+exit status 1 for bad options and values.
+
+Usage: test_cli.py --emulator build/kite
+Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on any failure.
+"""
+import argparse
+import subprocess
+import sys
+
+# (name, args, expected exit status, text that must appear in stdout+stderr)
+CASES = [
+    ("version", ["-version"], 0, "Kite emulator version"),
+    ("help", ["-h"], 0, "-device"),
+    ("machine-help", ["-M", "help"], 0, "pc "),
+    ("device-help", ["-device", "help"], 0, 'name "isa-serial"'),
+    ("device-props", ["-device", "isa-debug-exit,help"], 0, "iobase=<uint32>"),
+    ("accel-help", ["-accel", "help"], 0, "tcg"),
+    ("cpu-help", ["-cpu", "help"], 0, "qemu64"),
+    ("object-help", ["-object", "help"], 0, "iothread"),
+    ("chardev-help", ["-chardev", "help"], 0, "socket"),
+    ("log-help", ["-d", "help"], 0, "guest_errors"),
+    ("dump-tree", ["-M", "pc,dump-tree", "-nodefaults", "-device", "isa-debug-exit",
+                   "-global", "isa-debug-exit.iobase=0x600"], 0, "iobase = 1536"),
+    ("dump-tree-cpus", ["-M", "pc,dump-tree", "-nodefaults", "-smp", "2", "-serial", "null"],
+     0, "dev: isa-serial"),
+    ("bad-option", ["-frobnicate"], 1, "-frobnicate: invalid option"),
+    ("missing-arg", ["-m"], 1, "-m: requires an argument"),
+    ("bad-size", ["-m", "12Q"], 1, "-m 12Q"),
+    ("bad-smp", ["-smp", "cpus=2,sockets=1,cores=1,threads=1,maxcpus=2"], 1,
+     "too small for 2 CPUs"),
+    ("bad-machine", ["-M", "nosuch"], 1, "unsupported machine type 'nosuch'"),
+    ("bad-machine-prop", ["-M", "pc,frob=1", "-nodefaults"], 1, "frob"),
+    ("bad-device", ["-device", "nosuch"], 1, "'nosuch' is not a valid device model name"),
+    ("bad-device-prop", ["-nodefaults", "-device", "isa-debug-exit,iobase=zz"], 1,
+     "iobase"),
+    ("unknown-device-prop", ["-nodefaults", "-device", "isa-debug-exit,colour=red"], 1,
+     "colour"),
+    ("bad-global", ["-global", "isa-serial.nosuch=1"], 1, "no property 'nosuch'"),
+    ("bad-global-syntax", ["-global", "isa-serial"], 1, "TYPE.PROPERTY=VALUE"),
+    ("bad-accel", ["-accel", "warp"], 1, "invalid accelerator 'warp'"),
+    ("not-yet-drive", ["-drive", "file=x.img"], 1, "not supported yet"),
+    ("not-yet-netdev", ["-netdev", "user,id=n"], 1, "not supported yet"),
+    ("not-yet-vnc", ["-vnc", ":0"], 1, "not supported yet"),
+    ("bad-kernel", ["-nodefaults", "-accel", "qtest", "-kernel", "/etc/hostname"], 1,
+     "kernel"),
+    ("missing-kernel", ["-nodefaults", "-kernel", "/nonexistent/vmlinuz"], 1, "nonexistent"),
+    ("initrd-without-kernel", ["-initrd", "/etc/hostname"], 1, "need -kernel"),
+    ("bad-chardev", ["-chardev", "socket,id=c0,port=notaport"], 1, "port"),
+    ("bad-serial", ["-serial", "bogus:thing"], 1, "bogus"),
+    ("bad-object", ["-object", "iothread"], 1, "'id' is missing"),
+    ("bad-uuid", ["-uuid", "xyz"], 1, "not a valid UUID"),
+    ("bad-cpu", ["-nodefaults", "-cpu", "pentium9"], 1, "pentium9"),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--emulator", required=True)
+    args = ap.parse_args()
+    passed = failed = 0
+    for name, argv, status, text in CASES:
+        try:
+            p = subprocess.run([args.emulator] + argv, capture_output=True, text=True,
+                               timeout=30)
+            out = p.stdout + p.stderr
+            why = None
+            if p.returncode != status:
+                why = f"exit status {p.returncode}, expected {status}"
+            elif text not in out:
+                why = f"output lacks {text!r}"
+            elif status == 1 and len(p.stderr.strip().splitlines()) > 2:
+                why = "error is not short: " + p.stderr.strip().replace("\n", " | ")
+        except subprocess.TimeoutExpired:
+            why, out = "timed out", ""
+        if why:
+            failed += 1
+            print(f"FAIL {name}: {why}\n    $ kite {' '.join(argv)}\n    " +
+                  out.strip().replace("\n", "\n    "))
+        else:
+            passed += 1
+            print(f"PASS {name}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
