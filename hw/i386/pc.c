@@ -404,6 +404,7 @@ static void pc_init(MachineState *ms)
     pc_fw_cfg_init(pcms, ms);
 
     if (ms->kernel_filename) {
+        x86_linux_unpack_enabled = pcms->kernel_unpack;
         if (!x86_load_kernel(ms, &pcms->e820, PC_RSDP_ADDR, &pcms->boot_regs, &err)) {
             error_report_err(err);
             exit(1);
@@ -438,11 +439,21 @@ static void pc_machine_class_init(ObjectClass *oc, const void *data)
     mc->alias = "pc-i440fx";
 }
 
+static const Property pc_machine_props[] = {
+    /*
+     * Decompress a bzImage's vmlinux on the host and enter it at startup_64 (see
+     * hw/i386/x86-linux-unpack.c); off runs the kernel's own decompressor as QEMU does.
+     */
+    DEFINE_PROP_BOOL("kernel-unpack", PCMachineState, kernel_unpack, true),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
 static const TypeInfo pc_machine_type = {
     .name = TYPE_PC_MACHINE,
     .parent = TYPE_MACHINE,
     .instance_size = sizeof(PCMachineState),
     .class_init = pc_machine_class_init,
+    .props = pc_machine_props,
 };
 KITE_TYPE_REGISTER(pc_machine_type)
 

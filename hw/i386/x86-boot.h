@@ -98,6 +98,16 @@ bool x86_boot_setup_flat32(X86BootRegs *regs, uint32_t eip, Error **errp);
 
 /* Linux bzImage: true if the image carries the "HdrS" setup header signature. */
 bool x86_linux_probe(const uint8_t *image, size_t len);
+/*
+ * kernel-unpack (hw/i386/x86-linux-unpack.c): decompress a bzImage's payload on the host and
+ * set regs for the vmlinux's 64-bit entry.  *unpacked false (and true returned) means "not
+ * possible here, boot the guest's decompressor"; false is returned only on a real error.
+ * The kernel must not land in [avoid_lo, avoid_hi) (the initrd).
+ */
+extern bool x86_linux_unpack_enabled;
+bool x86_linux_unpack(const uint8_t *payload, size_t len, const E820Table *e820,
+                      uint64_t avoid_lo, uint64_t avoid_hi, X86BootRegs *regs,
+                      bool *unpacked, Error **errp);
 bool x86_linux_load(const uint8_t *image, size_t len, const char *initrd,
                     const char *cmdline, const E820Table *e820, hwaddr acpi_rsdp,
                     X86BootRegs *regs, Error **errp);

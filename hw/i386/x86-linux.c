@@ -34,6 +34,8 @@
 #define HDR_RELOCATABLE      0x234
 #define HDR_XLOADFLAGS       0x236
 #define HDR_CMDLINE_SIZE     0x238
+#define HDR_PAYLOAD_OFFSET   0x248
+#define HDR_PAYLOAD_LENGTH   0x24c
 #define HDR_PREF_ADDRESS     0x258
 #define HDR_INIT_SIZE        0x260
 
@@ -94,7 +96,7 @@ bool x86_linux_load(const uint8_t *image, size_t len, const char *initrd,
     uint64_t setup_size, pm_size, runtime_start, kernel_end, initrd_addr = 0;
     size_t cmdline_len, initrd_len = 0;
     uint8_t *bp, *initrd_data = NULL;
-    bool relocatable;
+    bool relocatable, unpacked = false;
 
     cmdline = cmdline ? cmdline : "";
 
@@ -208,7 +210,22 @@ bool x86_linux_load(const uint8_t *image, size_t len, const char *initrd,
     if (!loader_add_blob_owned("linux/zero-page", bp, BP_SIZE, X86_BOOT_ZERO_PAGE_ADDR,
                                errp) ||
         !loader_add_blob("linux/cmdline", cmdline, cmdline_len + 1, X86_BOOT_CMDLINE_ADDR,
-                         errp) ||
+                         errp)) {
+        g_free(initrd_data);
+        return false;
+    }
+    /* The compressed vmlinux (2.08+): unpacked on the host when possible (kernel-unpack). */
+    if (version >= 0x0208) {
+        uint32_t poff = ldl_le_p(image + HDR_PAYLOAD_OFFSET);
+        uint32_t plen = ldl_le_p(image + HDR_PAYLOAD_LENGTH);
+        if (poff <= pm_size && plen <= pm_size - poff &&
+            !x86_linux_unpack(image + setup_size + poff, plen, e820, initrd_addr,
+                              initrd_addr + initrd_len, regs, &unpacked, errp)) {
+            g_free(initrd_data);
+            return false;
+        }
+    }
+    if (!unpacked &&
         !loader_add_blob("linux/kernel", image + setup_size, pm_size, X86_BOOT_KERNEL_ADDR,
                          errp)) {
         g_free(initrd_data);
@@ -218,7 +235,7 @@ bool x86_linux_load(const uint8_t *image, size_t len, const char *initrd,
                                               initrd_addr, errp)) {
         return false;
     }
-    if (!x86_boot_setup_flat32(regs, X86_BOOT_KERNEL_ADDR, errp)) {
+    if (!unpacked && !x86_boot_setup_flat32(regs, X86_BOOT_KERNEL_ADDR, errp)) {
         return false;
     }
     /* ESI = boot_params; EBP, EDI, EBX zero (boot.rst, 32-bit Boot Protocol). */

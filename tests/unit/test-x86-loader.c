@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "kite/osdep.h"
+#include <zlib.h>
 #include "kite/memory.h"
 #include "kite/runstate.h"
 #include "hw/loader.h"
@@ -678,6 +679,20 @@ static void test_linux_real(void)
     g_assert_cmphex(guest_ldl(0x7000 + 0x206) & 0xffff, ==, lduw_le_p(image + 0x206));
     g_assert_cmphex(lduw_le_p(image + 0x206), >=, 0x020c);
     g_assert_cmphex(guest_ldl(0x7000 + 0x260), ==, ldl_le_p(image + 0x260));
+    if (r.efer & X86_EFER_LMA) {
+        /* kernel-unpack: the vmlinux is at its link address, entered at startup_64. */
+        g_assert_cmphex(r.rip, >=, 16 * MiB);
+        g_assert_cmphex(r.gpr[R_ESI], ==, 0x7000);
+    } else {
+        g_assert_cmpuint(guest_ldl(0x100000), ==,
+                         ldl_le_p(image + (image[0x1f1] + 1) * 512));
+    }
+    /* And the guest's own decompressor path, with kernel-unpack off. */
+    loader_clear();
+    x86_linux_unpack_enabled = false;
+    g_assert_true(x86_load_kernel_files(path, NULL, "console=ttyS0", &t, 0, &r,
+                                        &error_abort));
+    x86_linux_unpack_enabled = true;
     g_assert_cmpuint(guest_ldl(0x100000), ==, ldl_le_p(image + (image[0x1f1] + 1) * 512));
     loader_clear();
 }
@@ -1159,6 +1174,119 @@ static void test_linux_entry(void)
     loader_clear();
 }
 
+
+/* gzip data + the 4-byte uncompressed size, as arch/x86/boot/compressed builds payloads. */
+static uint8_t *gzip_payload(const uint8_t *data, size_t len, size_t *out_len)
+{
+    z_stream zs = { 0 };
+    uint8_t *out = g_malloc(len + 1024);
+
+    g_assert_cmpint(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+                    ==, Z_OK);
+    zs.next_in = (Bytef *)data;
+    zs.avail_in = len;
+    zs.next_out = out;
+    zs.avail_out = len + 1024 - 4;
+    g_assert_cmpint(deflate(&zs, Z_FINISH), ==, Z_STREAM_END);
+    stl_le_p(out + zs.total_out, len);
+    *out_len = zs.total_out + 4;
+    deflateEnd(&zs);
+    return out;
+}
+
+/*
+ * kernel-unpack: a bzImage whose payload is a gzip'ed x86-64 ELF is decompressed on the
+ * host, its PT_LOAD segment (with bss) placed at its physical address, and entered in 64-bit
+ * mode with RSI = boot_params.  The code stores RSI, CS and a bss qword, then halts.
+ */
+static void test_linux_unpack(void)
+{
+    static const uint8_t code[] = {
+        0x48, 0x89, 0x34, 0x25, 0x00, 0x00, 0x30, 0x00,   /* mov %rsi, 0x300000 */
+        0x8c, 0xc8,                                       /* mov %cs, %eax */
+        0x89, 0x04, 0x25, 0x08, 0x00, 0x30, 0x00,         /* mov %eax, 0x300008 */
+        0x48, 0x8b, 0x04, 0x25, 0x00, 0x20, 0x00, 0x01,   /* mov 0x1002000, %rax (bss) */
+        0x48, 0x89, 0x04, 0x25, 0x10, 0x00, 0x30, 0x00,   /* mov %rax, 0x300010 */
+        0xf4,                                             /* hlt */
+    };
+    const uint64_t load = 16 * MiB, filesz = 0x2000, memsz = 0x3000;
+    size_t elf_len = 0x1000 + filesz, gz_len;
+    g_autofree uint8_t *elf = g_malloc0(elf_len);
+    g_autofree uint8_t *gz = NULL;
+    g_autofree uint8_t *img = NULL;
+    g_autofree char *kernel = NULL;
+    FakeLinux f = fake_linux();
+    size_t setup = (f.setup_sects + 1) * 512;
+    E820Table t;
+    X86BootRegs r;
+
+    /* ELF64 header + one PT_LOAD (offset 0x1000, paddr 16 MiB, bss beyond filesz). */
+    stl_le_p(elf, 0x464c457f);
+    elf[4] = 2;
+    elf[5] = 1;
+    elf[6] = 1;
+    stw_le_p(elf + 16, 2);
+    stw_le_p(elf + 18, 62);
+    stq_le_p(elf + 24, load);                 /* e_entry: phys_startup_64 */
+    stq_le_p(elf + 32, 64);                   /* e_phoff */
+    stw_le_p(elf + 52, 64);
+    stw_le_p(elf + 54, 56);
+    stw_le_p(elf + 56, 1);
+    stl_le_p(elf + 64, 1);                    /* PT_LOAD */
+    stq_le_p(elf + 64 + 8, 0x1000);
+    stq_le_p(elf + 64 + 16, 0xffffffff81000000ULL);
+    stq_le_p(elf + 64 + 24, load);
+    stq_le_p(elf + 64 + 32, filesz);
+    stq_le_p(elf + 64 + 40, memsz);
+    memcpy(elf + 0x1000, code, sizeof(code));
+    gz = gzip_payload(elf, elf_len, &gz_len);
+
+    /* The payload sits at the start of the protected-mode part (payload_offset 0). */
+    f.payload = gz_len;
+    kernel = make_bzimage(&f);
+    g_free(kernel);
+    img = g_malloc0(setup + gz_len);
+    {
+        g_autofree char *tmp = make_bzimage(&f);
+        gsize l;
+        g_autofree gchar *data = NULL;
+        g_assert_true(g_file_get_contents(tmp, &data, &l, NULL));
+        memcpy(img, data, setup);
+    }
+    memcpy(img + setup, gz, gz_len);
+    stl_le_p(img + 0x248, 0);
+    stl_le_p(img + 0x24c, gz_len);
+    kernel = write_file("bzImage-gz", img, setup + gz_len);
+
+    loader_clear();
+    pc_e820(&t, RAM_SIZE);
+    guest_fill(load + 0x2000, 0xee, 8);       /* bss must come back zeroed */
+    g_assert_true(x86_load_kernel_files(kernel, NULL, "quiet", &t, 0, &r, &error_abort));
+    g_assert_cmphex(r.rip, ==, load);
+    g_assert_cmphex(r.efer & (X86_EFER_LME | X86_EFER_LMA), ==, X86_EFER_LME | X86_EFER_LMA);
+    g_assert_cmphex(r.segs[R_CS].selector, ==, 0x10);
+    g_assert_true(r.segs[R_CS].attr & X86_SEG_L);
+    for (int boot = 0; boot < 2; boot++) {
+        guest_fill(0x300000, 0x55, 24);
+        run_kernel(&r);
+        g_assert_cmphex(guest_ldq(0x300000), ==, 0x7000);
+        g_assert_cmphex(guest_ldl(0x300008) & 0xffff, ==, 0x10);
+        g_assert_cmphex(guest_ldq(0x300010), ==, 0);
+        /* The guest trashes its kernel; a reset brings it back. */
+        guest_fill(load, 0, 64);
+        guest_fill(load + 0x2000, 0xee, 8);
+        system_run_reset_handlers();
+    }
+
+    /* With kernel-unpack off the same image takes the 32-bit path. */
+    loader_clear();
+    x86_linux_unpack_enabled = false;
+    g_assert_true(x86_load_kernel_files(kernel, NULL, "quiet", &t, 0, &r, &error_abort));
+    assert_flat32(&r, 0x100000);
+    x86_linux_unpack_enabled = true;
+    loader_clear();
+}
+
 /*
  * An a.out-kludge multiboot kernel that stores EAX, EBX and the info flags (read
  * through EBX), reloads CS and DS from the boot GDT, stores CS and halts.
@@ -1234,6 +1362,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86-boot/multiboot/errors", test_multiboot_errors);
     g_test_add_func("/x86-boot/corrupt-headers", test_corrupt_headers);
     g_test_add_func("/x86-boot/linux/entry", test_linux_entry);
+    g_test_add_func("/x86-boot/linux/unpack", test_linux_unpack);
     g_test_add_func("/x86-boot/multiboot/entry", test_multiboot_entry);
     ret = g_test_run();
     loader_clear();

@@ -37,6 +37,7 @@ typedef struct PCMachineState {
     X86BootRegs boot_regs;
     hwaddr acpi_tables_addr;
     AcpiBuildTables *acpi;
+    bool kernel_unpack;           /* property "kernel-unpack" */
 } PCMachineState;
 
 PCMachineState *PC_MACHINE(const void *obj);
