@@ -136,14 +136,20 @@ typedef union X86XMMReg {
 
 typedef struct CPUX86State {
     /*
-     * regs[16] is RIP.  regs[17] is always zero: the interpreter's address
-     * computation reads it for "no base" / "no index" instead of branching.  While
+     * gpr_ext[16] is RIP.  gpr_ext[17] is always zero: the interpreter's address
+     * computation reads it for "no base" / "no index" instead of branching (through the
+     * union, so indexing past regs[15] is defined behaviour).  While
      * the interpreter runs a trace, rip holds the linear-offset of the trace's
      * first instruction; between x86_cpu_exec() calls it is the architectural RIP.
      */
-    uint64_t regs[16];
-    uint64_t rip;
-    uint64_t zero;
+    union {
+        uint64_t gpr_ext[18];
+        struct {
+            uint64_t regs[16];
+            uint64_t rip;
+            uint64_t zero;
+        };
+    };
 
     /*
      * EFLAGS.  OF/SF/ZF/AF/PF/CF are kept lazily in cc_res/cc_aux (see

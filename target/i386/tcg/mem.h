@@ -32,7 +32,7 @@ uint64_t x86_seg_la_check(X86CPU *cpu, const KiteOp *op, int seg, uint64_t ea,
 static inline uint64_t x86_ea(X86CPU *cpu, const KiteOp *op)
 {
     CPUX86State *env = &cpu->env;
-    uint64_t ea = env->regs[op->base] + (env->regs[op->index] << op->scale) +
+    uint64_t ea = env->gpr_ext[op->base] + (env->gpr_ext[op->index] << op->scale) +
                   (int64_t)op->disp;
     return ea & x86_amask[op->asize];
 }
