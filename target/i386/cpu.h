@@ -178,6 +178,7 @@ typedef struct CPUX86State {
     uint64_t tsc_aux;
     uint64_t misc_enable;
     uint64_t hwcr;            /* AMD HWCR, kept for read-back */
+    uint64_t syscfg;          /* AMD SYSCFG: only the MTRR/DRAM bits, kept for read-back */
     uint64_t mtrr_deftype;
     uint64_t mtrr_fixed[11];
     uint64_t mtrr_var[X86_MTRR_VCNT][2];   /* base, mask */

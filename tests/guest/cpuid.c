@@ -91,6 +91,16 @@ static void test_features_work(void)
 
     CHECK_EQ(rdmsr(MSR_IA32_APIC_BASE) & 0xfffff000, 0xfee00000, "RDMSR IA32_APIC_BASE");
 
+    /*
+     * Linux reads the K8 SYSCFG MSR unguarded on AMD family 0Fh-11h (MTRR set-up), so an
+     * AMD-identifying CPU must not #GP on it (an unexpected #GP fails this kernel).
+     */
+    CpuidRegs v = cpuid(0);
+    if (v.b == 0x68747541 && v.d == 0x69746e65 && v.c == 0x444d4163) {   /* AuthenticAMD */
+        uint64_t syscfg = rdmsr(0xc0010010);
+        printf("cpuid: AMD SYSCFG 0x%llx\n", (unsigned long long)syscfg);
+    }
+
     uint64_t mem = 0x1122334455667788ull;
     uint32_t lo = 0x55667788, hi = 0x11223344;
     uint8_t ok;

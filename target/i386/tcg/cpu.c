@@ -281,6 +281,7 @@ void x86_cpu_reset(X86CPU *cpu)
     env->tsc_aux = 0;
     env->misc_enable = 1;           /* fast strings */
     env->hwcr = 0;
+    env->syscfg = 0;
     env->mtrr_deftype = 0;
     memset(env->mtrr_fixed, 0, sizeof(env->mtrr_fixed));
     memset(env->mtrr_var, 0, sizeof(env->mtrr_var));

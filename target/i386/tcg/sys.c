@@ -42,6 +42,7 @@
 #define MSR_KERNEL_GS_BASE  0xc0000102
 #define MSR_TSC_AUX         0xc0000103
 #define MSR_K7_HWCR         0xc0010015
+#define MSR_AMD64_SYSCFG    0xc0010010
 
 #define CR0_WRITABLE (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_NE | \
                       X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
@@ -571,6 +572,7 @@ bool x86_msr_read(X86CPU *cpu, uint32_t msr, uint64_t *val)
     case MSR_KERNEL_GS_BASE: *val = env->kernel_gs_base; return true;
     case MSR_TSC_AUX: *val = env->tsc_aux; return true;
     case MSR_K7_HWCR: *val = env->hwcr; return true;
+    case MSR_AMD64_SYSCFG: *val = env->syscfg; return true;
     default:
         return cpu->ops->msr_read && cpu->ops->msr_read(cpu->opaque, msr, val);
     }
@@ -650,6 +652,17 @@ bool x86_msr_write(X86CPU *cpu, uint32_t msr, uint64_t val)
         return true;
     case MSR_TSC_AUX: env->tsc_aux = (uint32_t)val; return true;
     case MSR_K7_HWCR: env->hwcr = val; return true;
+    case MSR_AMD64_SYSCFG:
+        /*
+         * K8 SYSCFG (BKDG for family 0Fh, MSRC001_0010): bits 18-21 steer the fixed and
+         * variable MTRRs' DRAM attributes and TOM2.  The memory model ignores them, but
+         * firmware-visible read-back must hold; other bits are reserved (#GP).
+         */
+        if (val & ~0x3c0000ULL) {
+            return false;
+        }
+        env->syscfg = val;
+        return true;
     default:
         return cpu->ops->msr_write && cpu->ops->msr_write(cpu->opaque, msr, val);
     }
