@@ -137,6 +137,15 @@ void system_powerdown_request(void)
 
 void system_exit_request(int status)
 {
+    /*
+     * From a vCPU (isa-debug-exit): that vCPU runs no further guest code while the main
+     * loop winds down, as the exit takes effect at the write on real test setups (QEMU
+     * exits inside the port write).
+     */
+    if (current_cpu) {
+        current_cpu->stop = true;
+        cpu_exit(current_cpu);
+    }
     set_request(&exit_requested, status + 1, true);
 }
 

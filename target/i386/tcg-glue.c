@@ -92,6 +92,13 @@ static void sync_requests(X86Vcpu *cpu)
     if (taken & CPU_INTERRUPT_NMI) {
         x86_cpu_interrupt(cpu->interp, X86_INT_NMI);
     }
+    /*
+     * cpu_exit() from this vCPU's own thread (a port write asking for reset or exit) does
+     * not kick: the trace must still end here, not a time slice later.
+     */
+    if (__atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE)) {
+        x86_cpu_interrupt(cpu->interp, X86_INT_EXIT);
+    }
     /* INIT before SIPI: INIT resets the APIC and puts an AP back to waiting for SIPI. */
     if (taken & CPU_INTERRUPT_INIT) {
         if (cpu->apic) {
@@ -218,6 +225,11 @@ static void glue_set_tpr(void *opaque, uint8_t cr8)
     }
 }
 
+static bool glue_debug_bp_hit(void *opaque, uint64_t la)
+{
+    return cpu_breakpoint_test(la, BP_SW);
+}
+
 const X86MachineOps x86_glue_machine_ops = {
     .ram_page = glue_ram_page,
     .mmio_read = glue_mmio_read,
@@ -230,6 +242,7 @@ const X86MachineOps x86_glue_machine_ops = {
     .msr_write = glue_msr_write,
     .get_tpr = glue_get_tpr,
     .set_tpr = glue_set_tpr,
+    .debug_bp_hit = glue_debug_bp_hit,
 };
 
 /* TSC as the interpreter counts it (1 GHz from the virtual clock), for the APIC deadline. */
@@ -284,6 +297,19 @@ static void x86_tcg_flush_tlb(CPUState *cs)
 
 static void glue_code_write(RAMBlock *rb, uint64_t offset, uint64_t len);
 
+/* The gdb stub changed breakpoints or single-stepping (VM stopped). */
+static void x86_tcg_update_debug(CPUState *cs)
+{
+    X86Vcpu *cpu = X86_VCPU(cs);
+    uint64_t hw[CPU_MAX_HW_BREAKPOINTS];
+    int n = cpu_hw_breakpoints(hw);
+
+    if (cpu->interp) {
+        x86_cpu_set_debug(cpu->interp, cs->singlestep_enabled & SSTEP_NOIRQ,
+                          cpu_sw_breakpoints_present(), hw, n);
+    }
+}
+
 /* CPUID the guest sees: exactly what the interpreter implements. */
 static void x86_tcg_init_vcpu(CPUState *cs)
 {
@@ -314,6 +340,7 @@ const TCGCPUOps x86_tcg_ops = {
     .exec = x86_tcg_exec,
     .kick = x86_tcg_kick,
     .flush_tlb = x86_tcg_flush_tlb,
+    .update_debug = x86_tcg_update_debug,
 };
 
 /* DMA and loaders wrote guest RAM: decoded code there is stale. */
