@@ -6,6 +6,7 @@
  * board, -device, and finally the VM starts (unless -S).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "gdbstub/gdbstub.h"
 #include "kite/osdep.h"
 #include "kite/error.h"
 #include "kite/log.h"
@@ -83,8 +84,8 @@ static const KiteOption options[] = {
     { "net", HAS_ARG, OPT_OK, "legacy network option (only 'none' until networking lands)" },
     { "vnc", HAS_ARG, OPT_NOT_YET, "VNC server" },
     { "vga", HAS_ARG, OPT_NOT_YET, "VGA card type" },
-    { "gdb", HAS_ARG, OPT_NOT_YET, "gdb stub" },
-    { "s", NO_ARG, OPT_NOT_YET, "gdb stub on tcp::1234" },
+    { "gdb", HAS_ARG, OPT_OK, "gdb stub on a chardev (tcp::1234, unix:PATH, stdio...)" },
+    { "s", NO_ARG, OPT_OK, "gdb stub on tcp::1234" },
     { "boot", HAS_ARG, OPT_NOT_YET, "boot order" },
     { "incoming", HAS_ARG, OPT_NOT_YET, "incoming migration" },
     { "loadvm", HAS_ARG, OPT_NOT_YET, "load a snapshot" },
@@ -289,6 +290,9 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
         no_shutdown = true;
     } else if (!strcmp(name, "S")) {
         c->start_stopped = true;
+    } else if (!strcmp(name, "gdb") || !strcmp(name, "s")) {
+        g_free(c->gdb_dev);
+        c->gdb_dev = g_strdup(!strcmp(name, "s") ? "tcp::1234" : optarg);
     } else if (!strcmp(name, "name")) {
         g_autoptr(KiteOpts) o = kite_opts_parse(optarg, "guest", &err);
         bool dbg = false;
@@ -732,6 +736,11 @@ int main(int argc, char **argv)
     mc->init(ms);
     create_devices();
     machine_done(ms);
+    if (kite_config.gdb_dev && !gdbserver_start(kite_config.gdb_dev, &err)) {
+        error_prepend(&err, "-gdb %s: ", kite_config.gdb_dev);
+        error_report_err(err);
+        return 1;
+    }
 
     system_reset(SHUTDOWN_CAUSE_NONE);
     if (ms->dump_tree) {

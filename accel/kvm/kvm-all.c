@@ -549,6 +549,33 @@ static int kvm_handle_exit(CPUState *cpu, struct kvm_run *run)
     }
 }
 
+/* The gdb stub changed breakpoints or single-stepping (VM stopped, BQL held). */
+static void do_kvm_set_guest_debug(CPUState *cpu, void *data)
+{
+    struct kvm_guest_debug dbg;
+    int r;
+
+    kvm_arch_update_guest_debug(cpu, &dbg);
+    r = kvm_vcpu_ioctl(cpu, KVM_SET_GUEST_DEBUG, &dbg);
+    if (r < 0) {
+        error_report("KVM: KVM_SET_GUEST_DEBUG on CPU %d failed: %s", cpu->cpu_index,
+                     g_strerror(-r));
+    }
+}
+
+static void kvm_update_guest_debug(CPUState *cpu)
+{
+    if (!cpu->accel) {
+        return;
+    }
+    if (!kvm_has_cap(KVM_CAP_SET_GUEST_DEBUG)) {
+        error_report("KVM: this host has no KVM_CAP_SET_GUEST_DEBUG: "
+                     "breakpoints and single-stepping will not work");
+        return;
+    }
+    kvm_run_on_vcpu(cpu, do_kvm_set_guest_debug, NULL);
+}
+
 static uint64_t kvm_now_ns(void)
 {
     struct timespec ts;
@@ -853,6 +880,7 @@ static void kvm_accel_class_init(ObjectClass *oc, const void *data)
     ac->synchronize_post_init = kvm_synchronize_post_init;
     ac->irqchip_in_kernel = kvm_accel_irqchip_in_kernel;
     ac->irqchip_create = kvm_accel_irqchip_create;
+    ac->update_guest_debug = kvm_update_guest_debug;
     object_property_set_description(
         object_class_property_add(oc, "kernel-irqchip", "OnOffSplit", kvm_get_kernel_irqchip,
                                   kvm_set_kernel_irqchip, NULL),

@@ -151,5 +151,7 @@ void kvm_arch_post_run(CPUState *cpu, struct kvm_run *run);
 bool kvm_arch_process_async_events(CPUState *cpu);
 /* Exits the generic loop does not know; returns 0 to go on running, 1 to leave the loop. */
 int kvm_arch_handle_exit(CPUState *cpu, struct kvm_run *run);
+/* KVM_SET_GUEST_DEBUG argument from the breakpoints and cpu->singlestep_enabled. */
+void kvm_arch_update_guest_debug(CPUState *cpu, struct kvm_guest_debug *dbg);
 
 #endif

@@ -119,7 +119,8 @@ static void run_one(TCGAccel *s, CPUState *cpu)
     __atomic_store_n(&s->running, cpu, __ATOMIC_RELEASE);
     current_cpu = cpu;
     bql_unlock();
-    r = ops->exec(cpu, TCG_SLICE_INSNS, &executed);
+    /* Single-stepping for the gdb stub: one instruction, then the VM stops. */
+    r = ops->exec(cpu, cpu->singlestep_enabled ? 1 : TCG_SLICE_INSNS, &executed);
     bql_lock();
     current_cpu = NULL;
     __atomic_store_n(&s->running, NULL, __ATOMIC_RELEASE);
@@ -133,10 +134,13 @@ static void run_one(TCGAccel *s, CPUState *cpu)
         system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
         break;
     case TCG_EXIT_DEBUG:
-        vm_stop_request(RUN_STATE_DEBUG);
+        cpu_debug_stop(cpu);
         break;
     case TCG_EXIT_BUDGET:
     case TCG_EXIT_REQUEST:
+        if (cpu->singlestep_enabled && executed > 0) {
+            cpu_debug_stop(cpu);
+        }
         break;
     }
 }
@@ -223,6 +227,13 @@ static void tcg_destroy_vcpu(CPUState *cpu)
 {
 }
 
+static void tcg_update_guest_debug(CPUState *cpu)
+{
+    if (ops_of(cpu)->update_debug) {
+        ops_of(cpu)->update_debug(cpu);
+    }
+}
+
 static void tcg_class_init(ObjectClass *oc, const void *data)
 {
     AccelClass *ac = (AccelClass *)oc;
@@ -234,6 +245,7 @@ static void tcg_class_init(ObjectClass *oc, const void *data)
     ac->destroy_vcpu = tcg_destroy_vcpu;
     ac->kick_vcpu = tcg_kick_vcpu;
     ac->start_vcpus = tcg_start_vcpus;
+    ac->update_guest_debug = tcg_update_guest_debug;
 }
 
 static const TypeInfo tcg_accel_type = {

@@ -47,6 +47,8 @@ typedef struct AccelClass {
      */
     bool (*irqchip_create)(AccelState *accel, int num_gsi, IRQState ***gsi_lines,
                            Error **errp);
+    /* Breakpoints or cpu->singlestep_enabled changed (VM stopped, BQL held). */
+    void (*update_guest_debug)(CPUState *cpu);
     /* Start/stop vCPU threads running (after vm_start/vm_stop). */
     void (*start_vcpus)(AccelState *accel);
 } AccelClass;

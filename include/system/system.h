@@ -25,6 +25,7 @@ typedef struct Config {
     char *name, *uuid;
     char *qtest_chardev, *qtest_log;
     char *debugcon;
+    char *gdb_dev;                /* -gdb / -s */
     bool nographic, nodefaults, start_stopped, display_none;
     Chardev *serial_hds[MAX_SERIAL_PORTS];
 } Config;

@@ -243,6 +243,8 @@ typedef struct X86MachineOps {
     /* CR8 <-> local APIC TPR (bits 7:4 of the TPR); NULL => kept in env.tpr. */
     uint8_t (*get_tpr)(void *opaque);
     void (*set_tpr)(void *opaque, uint8_t cr8);
+    /* With debug breakpoints on: is the INT3 at linear address la a debugger's? */
+    bool (*debug_bp_hit)(void *opaque, uint64_t la);
 } X86MachineOps;
 
 typedef struct X86CPU X86CPU;
@@ -287,6 +289,12 @@ void x86_cpu_reset(X86CPU *cpu);
 X86ExitReason x86_cpu_exec(X86CPU *cpu, int64_t max_insns, int64_t *executed);
 /* Stop with X86_EXIT_DEBUG before executing the instruction at this RIP (~0: none). */
 void x86_cpu_set_stop_rip(X86CPU *cpu, uint64_t rip);
+/*
+ * Debugger state (gdb stub): noirq - take no interrupts (single-stepping); swbp - an INT3
+ * for which ops->debug_bp_hit() says yes stops with X86_EXIT_DEBUG, RIP on the INT3;
+ * hw[0..n_hw) - linear addresses to stop at before executing (n_hw <= 4).
+ */
+void x86_cpu_set_debug(X86CPU *cpu, bool noirq, bool swbp, const uint64_t *hw, int n_hw);
 
 void x86_cpu_interrupt(X86CPU *cpu, unsigned mask);        /* thread-safe */
 void x86_cpu_interrupt_clear(X86CPU *cpu, unsigned mask);  /* thread-safe */

@@ -598,6 +598,58 @@ void kvm_arch_post_run(CPUState *cs, struct kvm_run *run)
     }
 }
 
+void kvm_arch_update_guest_debug(CPUState *cs, struct kvm_guest_debug *dbg)
+{
+    uint64_t hw[CPU_MAX_HW_BREAKPOINTS];
+    int n = cpu_hw_breakpoints(hw);
+
+    memset(dbg, 0, sizeof(*dbg));
+    if (cs->singlestep_enabled) {
+        dbg->control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+    }
+    if (cpu_sw_breakpoints_present()) {
+        dbg->control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
+    }
+    if (n) {
+        /*
+         * Instruction breakpoints in DR0-DR3: DR7 G<n> set, R/W<n> = 00 (execute) and
+         * LEN<n> = 00, as execution breakpoints require (SDM vol. 3B, 17.2.4).
+         */
+        dbg->control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+        for (int i = 0; i < n; i++) {
+            dbg->arch.debugreg[i] = hw[i];
+            dbg->arch.debugreg[7] |= 2ULL << (2 * i);
+        }
+    }
+}
+
+/*
+ * KVM_EXIT_DEBUG: a single step, a debug-register hit, or an INT3 while the debugger
+ * intercepts them.  A #DB or #BP that is not the debugger's goes back to the guest.
+ */
+static int kvm_x86_handle_debug(CPUState *cs, const struct kvm_debug_exit_arch *a)
+{
+    struct kvm_vcpu_events ev;
+
+    if (a->exception == 1) {
+        if (cs->singlestep_enabled || (a->dr6 & 0xf)) {
+            cpu_debug_stop(cs);
+            return 1;
+        }
+    } else if (a->exception == 3 && cpu_breakpoint_test(a->pc, BP_SW)) {
+        cpu_debug_stop(cs);
+        return 1;
+    }
+    if (kvm_vcpu_ioctl(cs, KVM_GET_VCPU_EVENTS, &ev) == 0) {
+        ev.exception.injected = 1;
+        ev.exception.nr = a->exception;
+        ev.exception.has_error_code = 0;
+        ev.flags = 0;
+        kvm_vcpu_ioctl(cs, KVM_SET_VCPU_EVENTS, &ev);
+    }
+    return 0;
+}
+
 int kvm_arch_handle_exit(CPUState *cs, struct kvm_run *run)
 {
     X86Vcpu *cpu = X86_VCPU(cs);
@@ -617,6 +669,8 @@ int kvm_arch_handle_exit(CPUState *cs, struct kvm_run *run)
     case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_SET_TPR:
         return 0;           /* pre_run injects / syncs the TPR */
+    case KVM_EXIT_DEBUG:
+        return kvm_x86_handle_debug(cs, &run->debug.arch);
     default:
         return -1;
     }

@@ -9,6 +9,7 @@
  */
 #include "target/i386/vcpu.h"
 #include "target/i386/x86-glue.h"
+#include "target/i386/gdbstub.h"
 #include "hw/core/cpu-common.h"
 #include "accel/accel.h"
 #include "kite/property.h"
@@ -204,6 +205,7 @@ static void x86_vcpu_class_init(ObjectClass *oc, const void *data)
     cc->get_pc = x86_vcpu_get_pc;
     cc->dump_state = x86_vcpu_dump_state;
     cc->tcg_ops = &x86_tcg_ops;
+    x86_gdb_class_init(cc);
 }
 
 static const TypeInfo x86_vcpu_type = {

@@ -49,6 +49,8 @@ CASES = [
     ("initrd-without-kernel", ["-initrd", "/etc/hostname"], 1, "need -kernel"),
     ("bad-chardev", ["-chardev", "socket,id=c0,port=notaport"], 1, "port"),
     ("bad-serial", ["-serial", "bogus:thing"], 1, "bogus"),
+    ("bad-gdb", ["-nodefaults", "-gdb", "bogus:thing"], 1, "-gdb bogus:thing"),
+    ("bad-gdb-port", ["-nodefaults", "-gdb", "tcp::notaport"], 1, "invalid port"),
     ("bad-object", ["-object", "iothread"], 1, "'id' is missing"),
     ("bad-uuid", ["-uuid", "xyz"], 1, "not a valid UUID"),
     ("bad-cpu", ["-nodefaults", "-cpu", "pentium9"], 1, "pentium9"),

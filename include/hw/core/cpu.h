@@ -47,6 +47,8 @@ typedef struct TCGCPUOps {
     void (*kick)(CPUState *cs);
     /* On the vCPU thread: the memory map changed, drop cached translations. */
     void (*flush_tlb)(CPUState *cs);
+    /* Breakpoints or singlestep_enabled changed (VM stopped, BQL held). */
+    void (*update_debug)(CPUState *cs);
 } TCGCPUOps;
 
 typedef struct CPUClass {
@@ -57,7 +59,26 @@ typedef struct CPUClass {
     int64_t (*get_arch_id)(CPUState *cpu);        /* x86: APIC ID */
     uint64_t (*get_pc)(CPUState *cpu);
     const TCGCPUOps *tcg_ops;
+
+    /*
+     * Debugger access (gdb stub, monitor x/xp); the caller has synchronized the registers.
+     * get_phys_page_debug: the guest-physical address of virtual address addr through the
+     * guest's page tables as they are, without setting accessed/dirty bits or faulting.
+     */
+    bool (*get_phys_page_debug)(CPUState *cpu, uint64_t addr, uint64_t *paddr);
+    /* gdb target description (XML) and registers in its order; 0 = no such register. */
+    const char *(*gdb_target_xml)(CPUState *cpu);
+    int (*gdb_read_register)(CPUState *cpu, GByteArray *buf, int n);
+    int (*gdb_write_register)(CPUState *cpu, const uint8_t *buf, int len, int n);
 } CPUClass;
+
+/* CPUState.singlestep_enabled bits (as QEMU's gdb stub uses them). */
+#define SSTEP_ENABLE  0x1     /* stop after each instruction */
+#define SSTEP_NOIRQ   0x2     /* and take no interrupts while stepping */
+
+/* Debug breakpoint kinds (VM-wide, set by the gdb stub). */
+#define BP_SW  1              /* INT3 written into guest memory; #BP there stops the VM */
+#define BP_HW  2              /* instruction breakpoint that leaves memory alone */
 
 struct CPUState {
     DeviceState parent_obj;
@@ -76,6 +97,7 @@ struct CPUState {
     uint32_t interrupt_request;  /* CPU_INTERRUPT_*, set atomically from any thread */
     int exit_request;            /* atomic: leave guest execution soon */
     bool vcpu_dirty;             /* registers in the CPU struct are newer than the accel's */
+    int singlestep_enabled;      /* SSTEP_*: set by the gdb stub with the VM stopped */
     bool tlb_flush_pending;      /* atomic: memory map changed, flush before running */
 
     /* Accelerator state. */
@@ -107,5 +129,29 @@ void cpu_reset_interrupt(CPUState *cpu, uint32_t mask);
 void cpu_exit(CPUState *cpu);
 bool cpu_has_work(CPUState *cpu);
 void cpu_reset(CPUState *cpu);
+
+/*
+ * Debugging (hw/core/cpu-debug.c), BQL held, VM stopped when changing things.
+ * Breakpoints are VM-wide: every vCPU stops at them.  The accelerator is told through
+ * AccelClass.update_guest_debug.
+ */
+/* Read or write guest virtual memory through cpu's page tables; false if unmapped. */
+bool cpu_memory_rw_debug(CPUState *cpu, uint64_t addr, void *buf, size_t len, bool is_write);
+bool cpu_breakpoint_insert(uint64_t pc, int kind);       /* false: no room (BP_HW) */
+bool cpu_breakpoint_remove(uint64_t pc, int kind);       /* false: not set */
+void cpu_breakpoint_remove_all(void);
+/* Is there a breakpoint of one of the kinds in mask at pc (a linear address)? Any thread. */
+bool cpu_breakpoint_test(uint64_t pc, int mask);
+/* Up to CPU_MAX_HW_BREAKPOINTS BP_HW addresses, for the accelerators. */
+#define CPU_MAX_HW_BREAKPOINTS 4
+int cpu_hw_breakpoints(uint64_t *pcs);
+bool cpu_sw_breakpoints_present(void);
+void cpu_single_step(CPUState *cpu, int flags);
+/* Push breakpoint and single-step state to the accelerator for every vCPU. */
+void cpu_update_guest_debug_all(void);
+/* The accelerator stopped the VM at a breakpoint or after a step on this vCPU. */
+void cpu_debug_stop(CPUState *cpu);
+/* The vCPU that last stopped for debugging (NULL: none since the last call); clears it. */
+CPUState *cpu_take_debug_stop_cpu(void);
 
 #endif

@@ -190,6 +190,15 @@ void x86_cpu_set_stop_rip(X86CPU *cpu, uint64_t rip)
     x86_update_pending(cpu);
 }
 
+void x86_cpu_set_debug(X86CPU *cpu, bool noirq, bool swbp, const uint64_t *hw, int n_hw)
+{
+    cpu->dbg_noirq = noirq;
+    cpu->dbg_swbp = swbp;
+    cpu->dbg_hw_n = MIN(n_hw, 4);
+    memcpy(cpu->dbg_hw, hw, cpu->dbg_hw_n * sizeof(hw[0]));
+    x86_update_pending(cpu);
+}
+
 void x86_cpu_interrupt(X86CPU *cpu, unsigned mask)
 {
     atomic_fetch_or(&cpu->interrupt_request, mask);

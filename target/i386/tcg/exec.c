@@ -270,12 +270,26 @@ void x86_update_pending(X86CPU *cpu)
     CPUX86State *env = &cpu->env;
 
     cpu->pending_local = env->halted || env->wait_sipi || env->int_shadow ||
-                         (env->eflags & X86_EFLAGS_TF) || cpu->stop_rip != ~0ULL;
+                         (env->eflags & X86_EFLAGS_TF) || cpu->stop_rip != ~0ULL ||
+                         cpu->dbg_hw_n || cpu->dbg_exit;
 }
 
 static bool hard_irq_deliverable(X86CPU *cpu, uint32_t req)
 {
-    return (req & X86_INT_HARD) && (cpu->env.eflags & X86_EFLAGS_IF);
+    return (req & X86_INT_HARD) && (cpu->env.eflags & X86_EFLAGS_IF) && !cpu->dbg_noirq;
+}
+
+/* A debugger's hardware breakpoint at the next instruction? */
+static bool dbg_hw_hit(X86CPU *cpu)
+{
+    uint64_t la = (cpu->seg_base[R_CS] + cpu->env.rip) & cpu->la_mask;
+
+    for (int i = 0; i < cpu->dbg_hw_n; i++) {
+        if (cpu->dbg_hw[i] == la) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /*
@@ -290,6 +304,12 @@ static int exec_events(X86CPU *cpu)
     if (req & X86_INT_EXIT) {
         atomic_fetch_and(&cpu->interrupt_request, ~X86_INT_EXIT);
         return X86_EXIT_REQUEST;
+    }
+    if (cpu->dbg_exit) {
+        /* A debugger's INT3: RIP is on it, nothing was delivered. */
+        cpu->dbg_exit = false;
+        x86_update_pending(cpu);
+        return X86_EXIT_DEBUG;
     }
     if (req & X86_INT_INIT) {
         atomic_fetch_and(&cpu->interrupt_request, ~X86_INT_INIT);
@@ -325,7 +345,7 @@ static int exec_events(X86CPU *cpu)
         }
         env->int_shadow = false;
     }
-    if ((req & X86_INT_NMI) && !env->nmi_blocked) {
+    if ((req & X86_INT_NMI) && !env->nmi_blocked && !cpu->dbg_noirq) {
         atomic_fetch_and(&cpu->interrupt_request, ~X86_INT_NMI);
         env->halted = false;
         env->nmi_blocked = true;
@@ -348,9 +368,9 @@ static int exec_events(X86CPU *cpu)
         return X86_EXIT_HLT;
     }
     x86_update_pending(cpu);
-    if (cpu->stop_rip != ~0ULL || (env->eflags & X86_EFLAGS_TF)) {
+    if (cpu->stop_rip != ~0ULL || (env->eflags & X86_EFLAGS_TF) || cpu->dbg_hw_n) {
         bool tf = env->eflags & X86_EFLAGS_TF;
-        if (env->rip == cpu->stop_rip) {
+        if (env->rip == cpu->stop_rip || (cpu->dbg_hw_n && dbg_hw_hit(cpu))) {
             return X86_EXIT_DEBUG;
         }
         if (cpu->icount_left <= 0) {

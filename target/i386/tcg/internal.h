@@ -150,6 +150,10 @@ struct X86CPU {
     _Atomic uint32_t interrupt_request;
     uint32_t apic_id;
     uint64_t stop_rip;
+    /* Debugger (x86_cpu_set_debug). */
+    bool dbg_noirq, dbg_swbp, dbg_exit;
+    int dbg_hw_n;
+    uint64_t dbg_hw[4];
 
     /* Exceptions: x86_raise() long-jumps back to the main loop with these set. */
     sigjmp_buf jmp;

@@ -515,6 +515,19 @@ void x86_op_int(X86CPU *cpu, const KiteOp *op)
 {
     CPUX86State *env = &cpu->env;
 
+    if (unlikely(cpu->dbg_swbp) && op->b2 == 1) {
+        /* INT3 (CC), possibly a debugger's breakpoint: then stop on it instead. */
+        uint64_t rip = env->rip + op->next_off - op->len;
+        if (cpu->ops->debug_bp_hit &&
+            cpu->ops->debug_bp_hit(cpu->opaque, (cpu->seg_base[R_CS] + rip) & cpu->la_mask)) {
+            env->rip = rip;
+            cpu->icount_left++;
+            cpu->dbg_exit = true;
+            cpu->pending_local = true;
+            return;
+        }
+    }
+
     /* INT n in virtual-8086 mode with IOPL < 3 faults (SDM vol. 3A, 20.3.3). */
     if (op->b2 == 0 && vm86_iopl_fault(cpu)) {
         x86_raise(cpu, op, EXCP_GP, 0);

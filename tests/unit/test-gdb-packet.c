@@ -1,0 +1,160 @@
+/*
+ * The gdb remote protocol framing (gdbstub/packet.c) and the x86 debug page walk
+ * (target/i386/gdbstub.c), without a VM.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "gdbstub/packet.h"
+#include "target/i386/gdbstub.h"
+#include "kite/memory.h"
+
+static GdbRxEvent feed(GdbRx *rx, const char *s, size_t len)
+{
+    GdbRxEvent last = GDB_RX_NONE;
+
+    for (size_t i = 0; i < len; i++) {
+        GdbRxEvent e = gdb_rx_byte(rx, (uint8_t)s[i]);
+        if (e != GDB_RX_NONE) {
+            last = e;
+        }
+    }
+    return last;
+}
+
+static void test_rx(void)
+{
+    GdbRx rx;
+
+    gdb_rx_init(&rx);
+    g_assert_cmpint(feed(&rx, "$g#67", 5), ==, GDB_RX_PACKET);
+    g_assert_cmpstr((char *)rx.data, ==, "g");
+    /* Bad checksum, bad checksum digits. */
+    g_assert_cmpint(feed(&rx, "$g#68", 5), ==, GDB_RX_BAD_PACKET);
+    g_assert_cmpint(feed(&rx, "$g#zz", 5), ==, GDB_RX_BAD_PACKET);
+    /* Ctrl-C, acks, noise between packets. */
+    g_assert_cmpint(gdb_rx_byte(&rx, 0x03), ==, GDB_RX_INTERRUPT);
+    g_assert_cmpint(gdb_rx_byte(&rx, '+'), ==, GDB_RX_ACK);
+    g_assert_cmpint(gdb_rx_byte(&rx, '-'), ==, GDB_RX_NAK);
+    g_assert_cmpint(gdb_rx_byte(&rx, 'x'), ==, GDB_RX_NONE);
+    /* A restart inside a packet drops the partial one. */
+    g_assert_cmpint(feed(&rx, "$mABC$g#67", 10), ==, GDB_RX_PACKET);
+    g_assert_cmpstr((char *)rx.data, ==, "g");
+    /* Escapes: "}]" is ']' ^ 0x20 ^ 0x20... i.e. '}' 0x5d -> 0x7d; checksum over raw bytes. */
+    {
+        const char raw[] = "$X0,1:}]#";
+        uint8_t sum = 0;
+        g_autofree char *pkt = NULL;
+        for (const char *p = raw + 1; *p != '#'; p++) {
+            sum += (uint8_t)*p;
+        }
+        pkt = g_strdup_printf("%s%02x", raw, sum);
+        g_assert_cmpint(feed(&rx, pkt, strlen(pkt)), ==, GDB_RX_PACKET);
+        g_assert_cmpuint(rx.len, ==, 6);
+        g_assert_cmpint(rx.data[5], ==, 0x7d);
+    }
+    /* Oversized: rejected, and the next packet is fine. */
+    {
+        g_autoptr(GString) big = g_string_new("$");
+        for (int i = 0; i < GDB_MAX_PACKET + 10; i++) {
+            g_string_append_c(big, 'A');
+        }
+        g_string_append(big, "#00");
+        g_assert_cmpint(feed(&rx, big->str, big->len), ==, GDB_RX_BAD_PACKET);
+        g_assert_cmpint(feed(&rx, "$g#67", 5), ==, GDB_RX_PACKET);
+    }
+}
+
+static void test_frame_roundtrip(void)
+{
+    const uint8_t payload[] = { 'a', '$', '#', '}', '*', 0, 0xff };
+    g_autoptr(GString) out = g_string_new(NULL);
+    GdbRx rx;
+
+    gdb_frame_packet(out, payload, sizeof(payload));
+    g_assert_null(memchr(out->str + 1, '$', out->len - 1));
+    gdb_rx_init(&rx);
+    g_assert_cmpint(feed(&rx, out->str, out->len), ==, GDB_RX_PACKET);
+    g_assert_cmpuint(rx.len, ==, sizeof(payload));
+    g_assert_cmpmem(rx.data, rx.len, payload, sizeof(payload));
+}
+
+static void test_hex(void)
+{
+    const char *p = "1f2,x";
+    uint64_t v;
+    int64_t tid;
+    uint8_t b[3];
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    g_assert_true(gdb_parse_hex(&p, &v));
+    g_assert_cmpuint(v, ==, 0x1f2);
+    g_assert_cmpint(*p, ==, ',');
+    p = "x";
+    g_assert_false(gdb_parse_hex(&p, &v));
+    p = "10000000000000000";                 /* 17 digits: overflows */
+    g_assert_false(gdb_parse_hex(&p, &v));
+    p = "-1";
+    g_assert_true(gdb_parse_thread_id(&p, &tid));
+    g_assert_cmpint(tid, ==, -1);
+    p = "ffffffffff";
+    g_assert_false(gdb_parse_thread_id(&p, &tid));
+    g_assert_true(gdb_hex_decode("00aBff", b, 3));
+    g_assert_cmpint(b[1], ==, 0xab);
+    g_assert_false(gdb_hex_decode("0g", b, 1));
+    gdb_hex_append(s, b, 3);
+    g_assert_cmpstr(s->str, ==, "00abff");
+}
+
+/* Page tables in guest RAM: 4-level with a 2 MiB page, 32-bit with a 4 MiB page. */
+static void test_debug_translate(void)
+{
+    MemoryRegion *ram = g_new0(MemoryRegion, 1);
+    CPUX86State env = { 0 };
+    uint64_t pa;
+    uint64_t e;
+
+    memory_init();
+    memory_region_init_ram(ram, NULL, "ram", 16 * MiB, &error_abort);
+    memory_region_add_subregion(get_system_memory(), 0, ram);
+
+    /* 4-level: PML4 at 0x1000, PDPT 0x2000, PD 0x3000, PT 0x4000. */
+    e = 0x2003; address_space_write(&address_space_memory, 0x1000 + 8 * 1, &e, 8);
+    e = 0x3003; address_space_write(&address_space_memory, 0x2000, &e, 8);
+    e = 0x4003; address_space_write(&address_space_memory, 0x3000, &e, 8);
+    e = 0x600083; address_space_write(&address_space_memory, 0x3000 + 8, &e, 8); /* 2M */
+    e = 0x9003; address_space_write(&address_space_memory, 0x4000 + 8 * 5, &e, 8);
+    env.cr[0] = 0x80000001;
+    env.cr[3] = 0x1000;
+    env.cr[4] = 0x20;
+    env.efer = 0x500;
+    g_assert_true(x86_debug_translate(&env, (1ULL << 39) + 5 * 4096 + 0x123, &pa));
+    g_assert_cmphex(pa, ==, 0x9123);
+    g_assert_true(x86_debug_translate(&env, (1ULL << 39) + 0x200000 + 0x1234, &pa));
+    g_assert_cmphex(pa, ==, 0x601234);
+    g_assert_false(x86_debug_translate(&env, (1ULL << 39) + 6 * 4096, &pa));
+    g_assert_false(x86_debug_translate(&env, 0, &pa));
+    /* Page tables pointing outside RAM: not mapped, no crash. */
+    env.cr[3] = 0xfffff000;
+    g_assert_false(x86_debug_translate(&env, 0x1000, &pa));
+
+    /* 32-bit paging with PSE: PD at 0x5000, a 4 MiB page for 0x00400000. */
+    e = 0x800083; address_space_write(&address_space_memory, 0x5000 + 4, &e, 4);
+    env.cr[3] = 0x5000;
+    env.cr[4] = 0x10;
+    env.efer = 0;
+    g_assert_true(x86_debug_translate(&env, 0x400000 + 0x4567, &pa));
+    g_assert_cmphex(pa, ==, 0x804567);
+    /* Paging off: identity. */
+    env.cr[0] = 1;
+    g_assert_true(x86_debug_translate(&env, 0x12345, &pa));
+    g_assert_cmphex(pa, ==, 0x12345);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/gdb/rx", test_rx);
+    g_test_add_func("/gdb/frame-roundtrip", test_frame_roundtrip);
+    g_test_add_func("/gdb/hex", test_hex);
+    g_test_add_func("/gdb/x86-debug-translate", test_debug_translate);
+    return g_test_run();
+}
