@@ -2,8 +2,12 @@
  * x86 interpreter: the decoded-code cache and the main loop.
  *
  * Traces (up to X86_TRACE_MAX_INSNS instructions, never crossing a 4 KiB page) are
- * kept in a direct-mapped table indexed by a hash of the guest-physical address of
- * their first byte, tagged with the decode mode and the generation of their page.
+ * kept in a two-way set-associative table indexed by a hash of the guest-physical
+ * address of their first byte, tagged with the decode mode and the generation of their
+ * page; a hit in the second way moves the trace to the first, a new trace goes to the
+ * first way and pushes the older one to the second.  (Direct-mapped, two hot traces that
+ * collide evict each other on every run and each rebuild eats pool space: measured on
+ * Linux + busybox, as many rebuilds came from collisions as from whole-cache flushes.)
  * Their ops come from a pool that is flushed whole when full (Bochs' icache does the
  * same).  Self-modifying code: each physical page records which 64-byte lines hold
  * decoded code; TLB write entries for such pages are marked NOTDIRTY so stores take
@@ -20,7 +24,7 @@
 #include "target/i386/tcg/mem.h"
 #include "target/i386/tcg/decode.h"
 
-#define TRACE_TABLE_BITS 15
+#define TRACE_TABLE_BITS 16             /* entries; sets of two */
 #define TRACE_TABLE_SIZE (1u << TRACE_TABLE_BITS)
 #define TRACE_POOL_OPS   (512u * 1024)
 #define CODE_L2_BITS     12               /* pages per second-level chunk */
@@ -172,10 +176,40 @@ void x86_op_trace_end(X86CPU *cpu, const KiteOp *op)
     cpu->env.rip += op->next_off;
 }
 
-static inline uint32_t trace_hash(uint64_t paddr)
+/* First way of the set for paddr (the second way is the next entry). */
+static inline uint32_t trace_set(uint64_t paddr)
 {
-    return (paddr ^ (paddr >> 10) ^ (paddr >> (10 + TRACE_TABLE_BITS))) &
-           (TRACE_TABLE_SIZE - 1);
+    return (paddr ^ (paddr >> 10) ^ (paddr >> (10 + TRACE_TABLE_BITS))) << 1 &
+           (TRACE_TABLE_SIZE - 2);
+}
+
+static inline bool trace_valid(const X86Trace *t, uint64_t paddr, uint32_t mode,
+                               uint32_t gen)
+{
+    return t->paddr == paddr && t->mode == mode && t->gen == gen;
+}
+
+/* Find the trace for paddr, or pick the slot a new one goes into (way 0, after moving
+ * its current occupant to way 1).  *hit tells which. */
+static inline X86Trace *trace_lookup(X86CodeCache *c, uint64_t paddr, uint32_t mode,
+                                     uint32_t gen, bool *hit)
+{
+    X86Trace *set = &c->table[trace_set(paddr)];
+    X86Trace tmp;
+
+    if (likely(trace_valid(&set[0], paddr, mode, gen))) {
+        *hit = true;
+        return &set[0];
+    }
+    tmp = set[1];
+    set[1] = set[0];
+    if (trace_valid(&tmp, paddr, mode, gen)) {
+        set[0] = tmp;
+        *hit = true;
+    } else {
+        *hit = false;
+    }
+    return &set[0];
 }
 
 /* Bytes of code available at la before the page end (if page) or the CS limit. */
@@ -397,6 +431,7 @@ static X86ExitReason exec_loop(X86CPU *cpu)
     for (;;) {
         uint64_t la, paddr;
         X86Trace *t;
+        bool hit;
 
         if (unlikely(atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed) |
                      cpu->pending_local)) {
@@ -420,10 +455,10 @@ static X86ExitReason exec_loop(X86CPU *cpu)
             continue;
         }
         paddr = cpu->fetch_ppage | (la & 0xfff);
-        t = &c->table[trace_hash(paddr)];
-        if (unlikely(t->paddr != paddr || t->mode != (env->hflags & X86_MODE_KEY) ||
-                     t->gen != cpu->fetch_page->gen)) {
+        t = trace_lookup(c, paddr, env->hflags & X86_MODE_KEY, cpu->fetch_page->gen, &hit);
+        if (unlikely(!hit)) {
             if (!trace_build(cpu, t, la, paddr)) {
+                t->paddr = ~0ULL;
                 exec_uncached(cpu, la);
                 continue;
             }
