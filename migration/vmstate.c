@@ -71,6 +71,15 @@ static int save_field(GByteArray *out, const VMStateField *f, void *opaque, Erro
                 return -1;
             }
             break;
+        case VMS_STRUCT_PTR:
+            if (!*(void **)p) {
+                error_setg(errp, "'%s': field '%s' points nowhere", f->vmsd->name, f->name);
+                return -1;
+            }
+            if (save_desc(out, f->vmsd, *(void **)p, errp) < 0) {
+                return -1;
+            }
+            break;
         case VMS_TIMER: {
             KiteTimer *t = *(KiteTimer **)p;
             int64_t when = t ? timer_expire_time_ns(t) : -1;
@@ -198,6 +207,11 @@ static bool load_field(Reader *r, const VMStateField *f, void *opaque)
             break;
         case VMS_STRUCT:
             if (!load_desc(r, f->vmsd, p)) {
+                return false;
+            }
+            break;
+        case VMS_STRUCT_PTR:
+            if (!*(void **)p || !load_desc(r, f->vmsd, *(void **)p)) {
                 return false;
             }
             break;

@@ -35,6 +35,7 @@ typedef enum VMStateKind {
     VMS_BOOL,
     VMS_BUFFER,       /* raw bytes: size bytes */
     VMS_STRUCT,       /* nested description */
+    VMS_STRUCT_PTR,   /* a pointer member: the nested description of what it points to */
     VMS_TIMER,        /* KiteTimer *: its expiry time (or -1) */
 } VMStateKind;
 
@@ -107,6 +108,10 @@ struct VMStateDescription {
 #define VMSTATE_STRUCT_ARRAY(f, S, n, desc, T) \
     { .name = #f, .kind = VMS_STRUCT, .offset = VMSTATE_TYPE_CHECK_(S, f, T[n]), \
       .size = sizeof(T), .num = (n), .vmsd = &(desc) }
+/* A T * member (never NULL once realized): the pointed-to struct, described by desc. */
+#define VMSTATE_STRUCT_POINTER(f, S, desc, T) \
+    { .name = #f, .kind = VMS_STRUCT_PTR, .offset = VMSTATE_TYPE_CHECK_(S, f, T *), \
+      .size = sizeof(T *), .num = 1, .vmsd = &(desc) }
 /* A KiteTimer * member: saved as its expiry time, re-armed (or deleted) on load. */
 #define VMSTATE_TIMER_PTR(f, S) \
     { .name = #f, .kind = VMS_TIMER, .offset = VMSTATE_TYPE_CHECK_(S, f, struct KiteTimer *), \

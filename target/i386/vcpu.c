@@ -10,6 +10,7 @@
 #include "target/i386/vcpu.h"
 #include "target/i386/x86-glue.h"
 #include "target/i386/gdbstub.h"
+#include "target/i386/machine.h"
 #include "hw/core/cpu-common.h"
 #include "accel/accel.h"
 #include "kite/property.h"
@@ -219,6 +220,7 @@ static const TypeInfo x86_vcpu_type = {
     .unrealize = x86_vcpu_unrealize,
     .reset = x86_vcpu_reset,
     .props = x86_vcpu_props,
+    .vmsd = &vmstate_x86_vcpu,
 };
 KITE_TYPE_REGISTER(x86_vcpu_type)
 

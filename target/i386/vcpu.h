@@ -32,6 +32,7 @@ typedef struct X86Vcpu {
     /* CPUID the guest sees, built at realize by the accelerator's policy. */
     GArray *cpuid;              /* of X86CpuidEntry */
     uint64_t tsc_khz;
+    uint32_t saved_eflags;      /* vmstate: the whole EFLAGS, computed at save time */
 } X86Vcpu;
 
 typedef struct X86VcpuClass {
