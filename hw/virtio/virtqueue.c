@@ -402,6 +402,14 @@ void virtqueue_unpop(VirtQueue *vq, VirtQueueElement *elem)
     elem_unmap(vq->vdev, elem, 0);
 }
 
+void virtqueue_detach_element(VirtQueue *vq, VirtQueueElement *elem)
+{
+    if (vq->inuse) {
+        vq->inuse--;
+    }
+    elem_unmap(vq->vdev, elem, 0);
+}
+
 void virtqueue_push(VirtQueue *vq, VirtQueueElement *elem, unsigned len)
 {
     VirtIODevice *vdev = vq->vdev;

@@ -157,6 +157,8 @@ static inline bool virtio_vdev_has_feature(VirtIODevice *vdev, unsigned bit)
 void *virtqueue_pop(VirtQueue *vq, size_t sz);
 /* Give elem back so the next pop returns it again (e.g. no data to fill it yet). */
 void virtqueue_unpop(VirtQueue *vq, VirtQueueElement *elem);
+/* Drop elem without returning it (device reset): unmaps it; the ring is reset anyway. */
+void virtqueue_detach_element(VirtQueue *vq, VirtQueueElement *elem);
 /* Return elem to the driver with len bytes written into its in buffers (unmaps it). */
 void virtqueue_push(VirtQueue *vq, VirtQueueElement *elem, unsigned len);
 bool virtio_queue_empty(VirtQueue *vq);
