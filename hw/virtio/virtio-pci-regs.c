@@ -491,6 +491,65 @@ void virtio_pci_regs_reset(VirtIOPCIRegs *r)
     }
 }
 
+/* --- PCI identity and capabilities --- */
+
+bool virtio_pci_get_ids(uint16_t virtio_id, bool transitional, VirtIOPCIIds *ids)
+{
+    /* 4.1.2.3: the transitional IDs the spec assigns, and QEMU's class codes. */
+    static const struct {
+        uint16_t virtio_id, legacy_id, class_id;
+    } table[] = {
+        { 1, 0x1000, 0x0200 },      /* net: PCI_CLASS_NETWORK_ETHERNET */
+        { 2, 0x1001, 0x0100 },      /* block: PCI_CLASS_STORAGE_SCSI */
+        { 3, 0x1003, 0x0780 },      /* console: PCI_CLASS_COMMUNICATION_OTHER */
+        { 4, 0x1005, 0x00ff },      /* entropy: PCI_CLASS_OTHERS */
+        { 5, 0x1002, 0x00ff },      /* balloon */
+        { 8, 0x1004, 0x0100 },      /* scsi */
+        { 9, 0x1009, 0x0002 },      /* 9p */
+    };
+    unsigned i;
+
+    for (i = 0; i < G_N_ELEMENTS(table) && table[i].virtio_id != virtio_id; i++) {
+    }
+    memset(ids, 0, sizeof(*ids));
+    ids->vendor_id = VIRTIO_PCI_VENDOR_ID;
+    ids->subsystem_vendor_id = VIRTIO_PCI_VENDOR_ID;
+    ids->class_id = i < G_N_ELEMENTS(table) ? table[i].class_id : 0x00ff;
+    if (transitional) {
+        if (i == G_N_ELEMENTS(table)) {
+            return false;
+        }
+        ids->device_id = table[i].legacy_id;
+        ids->subsystem_id = virtio_id;      /* legacy drivers match on it */
+        ids->revision = 0;
+    } else {
+        ids->device_id = 0x1040 + virtio_id;
+        ids->subsystem_id = 0x1100;
+        ids->revision = 1;                  /* 4.1.2.1: non-transitional devices: >= 1 */
+    }
+    return true;
+}
+
+unsigned virtio_pci_cap_fill(uint8_t *cap, uint8_t cfg_type, uint8_t bar, uint32_t offset,
+                             uint32_t length)
+{
+    unsigned len = cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG ? VIRTIO_PCI_NOTIFY_CAP_LEN
+                                                         : VIRTIO_PCI_CAP_LEN;
+
+    /* struct virtio_pci_cap: vndr, next, len, cfg_type, bar, id, padding[2], offset, length */
+    cap[2] = len;
+    cap[3] = cfg_type;
+    cap[4] = bar;
+    cap[5] = 0;
+    cap[6] = cap[7] = 0;
+    stl_le_p(cap + 8, offset);
+    stl_le_p(cap + 12, length);
+    if (cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
+        stl_le_p(cap + 16, VIRTIO_PCI_NOTIFY_MULT);
+    }
+    return len;
+}
+
 const VMStateDescription vmstate_virtio_pci_regs = {
     .name = "virtio-pci-regs", .version_id = 1, .minimum_version_id = 1,
     .fields = (const VMStateField[]) {

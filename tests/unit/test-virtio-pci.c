@@ -348,6 +348,35 @@ static void test_rng_random_backend(void)
     g_free(path);
 }
 
+static void test_ids_and_caps(void)
+{
+    VirtIOPCIIds ids;
+    uint8_t cap[24];
+
+    g_assert_true(virtio_pci_get_ids(2, true, &ids));
+    g_assert_cmphex(ids.vendor_id, ==, 0x1af4);
+    g_assert_cmphex(ids.device_id, ==, 0x1001);
+    g_assert_cmphex(ids.subsystem_id, ==, 2);
+    g_assert_cmpuint(ids.revision, ==, 0);
+    g_assert_cmphex(ids.class_id, ==, 0x0100);
+    g_assert_true(virtio_pci_get_ids(4, false, &ids));
+    g_assert_cmphex(ids.device_id, ==, 0x1044);
+    g_assert_cmpuint(ids.revision, ==, 1);
+    g_assert_true(virtio_pci_get_ids(3, true, &ids));
+    g_assert_cmphex(ids.device_id, ==, 0x1003);
+    g_assert_cmphex(ids.class_id, ==, 0x0780);
+    g_assert_false(virtio_pci_get_ids(26, true, &ids));
+
+    memset(cap, 0xee, sizeof(cap));
+    g_assert_cmpuint(virtio_pci_cap_fill(cap, VIRTIO_PCI_CAP_NOTIFY_CFG, 4,
+                                         VIRTIO_PCI_NOTIFY_OFFSET, VIRTIO_PCI_REGION_SIZE),
+                     ==, 20);
+    g_assert_cmpmem(cap + 2, 18, "\x14\x02\x04\x00\x00\x00\x00\x30\x00\x00"
+                    "\x00\x10\x00\x00\x04\x00\x00\x00", 18);
+    g_assert_cmpuint(cap[20], ==, 0xee);
+    g_assert_cmpuint(virtio_pci_cap_fill(cap, VIRTIO_PCI_CAP_COMMON_CFG, 4, 0, 0x1000), ==, 16);
+}
+
 int main(int argc, char **argv)
 {
     Error *err = NULL;
@@ -369,5 +398,6 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-pci/ioeventfd", test_ioeventfd);
     g_test_add_func("/virtio-pci/rate-limit", test_rate_limit);
     g_test_add_func("/virtio-pci/rng-random", test_rng_random_backend);
+    g_test_add_func("/virtio-pci/ids-and-caps", test_ids_and_caps);
     return g_test_run();
 }

@@ -99,6 +99,32 @@ void virtio_pci_regs_reset(VirtIOPCIRegs *r);
 /* Size of the legacy I/O BAR for this device (a power of 2). */
 uint64_t virtio_pci_legacy_size(VirtIODevice *vdev, bool msix);
 
+/* PCI identity of a virtio device (4.1.2): transitional devices use the legacy device ID
+ * 0x1000-0x103f with the virtio device ID as subsystem ID and revision 0; modern-only ones
+ * 0x1040 + virtio ID, revision 1, QEMU's subsystem ID 0x1100. */
+typedef struct VirtIOPCIIds {
+    uint16_t vendor_id, device_id;
+    uint16_t subsystem_vendor_id, subsystem_id;
+    uint8_t revision;
+    uint16_t class_id;          /* base class << 8 | subclass, as QEMU gives them */
+} VirtIOPCIIds;
+
+#define VIRTIO_PCI_VENDOR_ID        0x1af4
+#define VIRTIO_PCI_CAP_COMMON_CFG   1
+#define VIRTIO_PCI_CAP_NOTIFY_CFG   2
+#define VIRTIO_PCI_CAP_ISR_CFG      3
+#define VIRTIO_PCI_CAP_DEVICE_CFG   4
+#define VIRTIO_PCI_CAP_PCI_CFG      5
+#define VIRTIO_PCI_CAP_LEN          16      /* struct virtio_pci_cap */
+#define VIRTIO_PCI_NOTIFY_CAP_LEN   20      /* + notify_off_multiplier */
+
+/* False if virtio_id has no transitional device ID and legacy was asked for. */
+bool virtio_pci_get_ids(uint16_t virtio_id, bool transitional, VirtIOPCIIds *ids);
+/* Fill a vendor-specific capability (4.1.4) at cap (cap[0] = 0x09 and cap[1] = next are
+ * the PCI core's); returns its length. */
+unsigned virtio_pci_cap_fill(uint8_t *cap, uint8_t cfg_type, uint8_t bar, uint32_t offset,
+                             uint32_t length);
+
 extern const VMStateDescription vmstate_virtio_pci_regs;
 
 #endif
