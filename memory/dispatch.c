@@ -178,10 +178,15 @@ static void log_unassigned(AddressSpace *as, hwaddr addr, hwaddr len, bool is_wr
                   as->name, is_write ? "write" : "read", addr, len);
 }
 
+/*
+ * Every access holds a reference to the flat view it looked up: it may run on a vCPU or an
+ * iothread while the main loop replaces the view, and an MMIO write in the middle of a
+ * multi-range access may itself change the topology (a BAR being programmed).
+ */
 static MemTxResult as_rw(AddressSpace *as, hwaddr addr, uint8_t *buf, hwaddr len,
                          bool is_write, bool rom_ok)
 {
-    FlatView *fv = address_space_get_flatview(as);
+    FlatView *fv = address_space_flatview_ref(as);
     MemTxResult res = MEMTX_OK;
 
     while (len) {
@@ -239,6 +244,7 @@ static MemTxResult as_rw(AddressSpace *as, hwaddr addr, uint8_t *buf, hwaddr len
         addr += l;
         len -= l;
     }
+    flatview_unref(fv);
     return res;
 }
 
@@ -265,7 +271,8 @@ MemTxResult address_space_write_rom(AddressSpace *as, hwaddr addr, const void *b
 
 MemTxResult address_space_load(AddressSpace *as, hwaddr addr, uint64_t *val, unsigned size)
 {
-    const FlatRange *fr = flatview_lookup(address_space_get_flatview(as), addr);
+    FlatView *fv = address_space_flatview_ref(as);
+    const FlatRange *fr = flatview_lookup(fv, addr);
     uint8_t buf[8];
     MemTxResult res;
 
@@ -280,11 +287,13 @@ MemTxResult address_space_load(AddressSpace *as, hwaddr addr, uint64_t *val, uns
         if (res & MEMTX_DECODE_ERROR) {
             *val = size_mask(size);
         }
+        flatview_unref(fv);
         return res;
     }
     if (!fr) {
         log_unassigned(as, addr, size, false);
     }
+    flatview_unref(fv);
     res = as_rw(as, addr, buf, size, false, false);
     *val = ldn_le_p(buf, size);
     return res;
@@ -292,16 +301,20 @@ MemTxResult address_space_load(AddressSpace *as, hwaddr addr, uint64_t *val, uns
 
 MemTxResult address_space_store(AddressSpace *as, hwaddr addr, uint64_t val, unsigned size)
 {
-    const FlatRange *fr = flatview_lookup(address_space_get_flatview(as), addr);
+    FlatView *fv = address_space_flatview_ref(as);
+    const FlatRange *fr = flatview_lookup(fv, addr);
+    MemTxResult res = MEMTX_OK;
     uint8_t buf[8];
 
     if (fr && (!fr->mr->ram || (addr + size - 1 <= fr->last && addr + size - 1 >= addr))) {
         hwaddr off = fr->offset_in_region + (addr - fr->start);
-        if (fr->readonly && fr->mr->ram && !fr->mr->romd) {
-            return MEMTX_OK;
+        if (!(fr->readonly && fr->mr->ram && !fr->mr->romd)) {
+            res = memory_region_dispatch_write(fr->mr, off, val, size);
         }
-        return memory_region_dispatch_write(fr->mr, off, val, size);
+        flatview_unref(fv);
+        return res;
     }
+    flatview_unref(fv);
     stn_le_p(buf, size, val);
     return as_rw(as, addr, buf, size, true, false);
 }
@@ -321,7 +334,8 @@ void address_space_stl(AddressSpace *as, hwaddr addr, uint32_t val)
 
 MemoryRegionSection address_space_find_section(AddressSpace *as, hwaddr addr)
 {
-    const FlatRange *fr = flatview_lookup(address_space_get_flatview(as), addr);
+    FlatView *fv = address_space_flatview_ref(as);
+    const FlatRange *fr = flatview_lookup(fv, addr);
     MemoryRegionSection s = { .as = as };
 
     if (fr) {
@@ -331,15 +345,19 @@ MemoryRegionSection address_space_find_section(AddressSpace *as, hwaddr addr)
         s.size = fr->last - fr->start + 1;
         s.readonly = fr->readonly;
     }
+    flatview_unref(fv);
     return s;
 }
 
 void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen, bool is_write)
 {
-    const FlatRange *fr = flatview_lookup(address_space_get_flatview(as), addr);
+    FlatView *fv = address_space_flatview_ref(as);
+    const FlatRange *fr = flatview_lookup(fv, addr);
     hwaddr avail;
+    void *host;
 
     if (!fr || !fr->mr->ram || (is_write && (fr->readonly || fr->mr->romd)) || *plen == 0) {
+        flatview_unref(fv);
         *plen = 0;
         return NULL;
     }
@@ -347,7 +365,10 @@ void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen, bool is_wri
     if (avail && avail < *plen) {
         *plen = avail;
     }
-    return fr->mr->ram_block->host + fr->offset_in_region + (addr - fr->start);
+    /* Guest RAM blocks outlive views: the pointer stays good after the unref. */
+    host = fr->mr->ram_block->host + fr->offset_in_region + (addr - fr->start);
+    flatview_unref(fv);
+    return host;
 }
 
 void address_space_unmap(AddressSpace *as, void *host, hwaddr len, bool is_write,
@@ -368,7 +389,7 @@ void address_space_unmap(AddressSpace *as, void *host, hwaddr len, bool is_write
 void address_space_ram_to_gpa(AddressSpace *as, RAMBlock *rb, uint64_t offset, uint64_t len,
                               void (*fn)(hwaddr gpa, uint64_t len, void *opaque), void *opaque)
 {
-    FlatView *fv = address_space_get_flatview(as);
+    FlatView *fv = address_space_flatview_ref(as);
     uint64_t end = offset + len;
 
     for (unsigned i = 0; i < fv->nr; i++) {
@@ -386,4 +407,5 @@ void address_space_ram_to_gpa(AddressSpace *as, RAMBlock *rb, uint64_t offset, u
             fn(fr->start + (lo - fr_lo), hi - lo, opaque);
         }
     }
+    flatview_unref(fv);
 }

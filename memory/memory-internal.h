@@ -15,7 +15,15 @@ typedef struct FlatIoeventfd {
 } FlatIoeventfd;
 
 const FlatRange *flatview_lookup(const FlatView *fv, hwaddr addr);
+/* The current view, borrowed: only for the BQL holder that also changes topology. */
 FlatView *address_space_get_flatview(AddressSpace *as);
+/*
+ * The current view with a reference, for any thread (vCPUs, iothreads, block workers):
+ * a topology change may replace it at any time, the reference keeps it alive until
+ * flatview_unref().
+ */
+FlatView *address_space_flatview_ref(AddressSpace *as);
+void flatview_unref(FlatView *fv);
 
 RAMBlock *ram_block_new(MemoryRegion *mr, const char *name, uint64_t size, int fd, bool share,
                         Error **errp);

@@ -392,9 +392,15 @@ static void render_region(FlatView *fv, MemoryRegion *mr, hwaddr as_lo, hwaddr a
     render_terminal(fv, mr, as_lo, as_hi, off_lo, readonly);
 }
 
+/* Guards AddressSpace.current_map against a swap while a reader takes its reference. */
+static GMutex flatview_swap_lock;
+
 static FlatView *flatview_new(void)
 {
-    return g_new0(FlatView, 1);
+    FlatView *fv = g_new0(FlatView, 1);
+
+    fv->ref = 1;
+    return fv;
 }
 
 static void flatview_free(FlatView *fv)
@@ -607,14 +613,16 @@ void memory_region_transaction_commit(void)
             }
         }
         address_space_notify(as, old, new_);
+        g_mutex_lock(&flatview_swap_lock);
         as->current_map = new_;
+        g_mutex_unlock(&flatview_swap_lock);
         for (guint k = 0; k < as->listeners->len; k++) {
             MemoryListener *l = as->listeners->pdata[k];
             if (l->commit) {
                 l->commit(l);
             }
         }
-        flatview_free(old);
+        flatview_unref(old);
     }
 }
 
@@ -711,7 +719,7 @@ void address_space_destroy(AddressSpace *as)
     }
     g_ptr_array_remove(address_spaces, as);
     g_ptr_array_free(as->listeners, true);
-    flatview_free(as->current_map);
+    flatview_unref(as->current_map);
     g_free(as->name);
     memset(as, 0, sizeof(*as));
 }
@@ -719,6 +727,24 @@ void address_space_destroy(AddressSpace *as)
 FlatView *address_space_get_flatview(AddressSpace *as)
 {
     return as->current_map;
+}
+
+FlatView *address_space_flatview_ref(AddressSpace *as)
+{
+    FlatView *fv;
+
+    g_mutex_lock(&flatview_swap_lock);
+    fv = as->current_map;
+    __atomic_add_fetch(&fv->ref, 1, __ATOMIC_RELAXED);
+    g_mutex_unlock(&flatview_swap_lock);
+    return fv;
+}
+
+void flatview_unref(FlatView *fv)
+{
+    if (fv && __atomic_sub_fetch(&fv->ref, 1, __ATOMIC_ACQ_REL) == 0) {
+        flatview_free(fv);
+    }
 }
 
 /* ------------------------------------------------------------- ioeventfd */

@@ -128,6 +128,7 @@ typedef struct FlatRange {
 } FlatRange;
 
 struct FlatView {
+    int ref;                      /* atomic: the address space's, plus readers in flight */
     FlatRange *ranges;
     unsigned nr, nr_alloc;
     GArray *ioeventfds;           /* of FlatIoeventfd, for listeners */

@@ -474,6 +474,78 @@ static void test_ioeventfd(void)
     dev_free(d);
 }
 
+/*
+ * Accesses from another thread (a vCPU or an iothread) while the main thread keeps changing
+ * the topology: every access must see a whole view, old or new, never a freed one (ASan
+ * catches the use-after-free this guards against).
+ */
+typedef struct RaceState {
+    AddressSpace *as;
+    volatile bool stop;
+    uint64_t reads;
+} RaceState;
+
+static uint64_t counter_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return 0x5a;
+}
+
+static void counter_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+}
+
+static const MemoryRegionOps counter_ops = {
+    .read = counter_read, .write = counter_write,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 1, .max_access_size = 8 },
+};
+
+static gpointer race_reader(gpointer opaque)
+{
+    RaceState *r = opaque;
+
+    while (!r->stop) {
+        uint64_t v;
+        uint8_t buf[16];
+        hwaddr len = 16;
+        address_space_load(r->as, 0x1000, &v, 4);
+        g_assert_true(v == 0x5a || v == 0xffffffff);
+        address_space_read(r->as, 0xff8, buf, 16);    /* RAM, then MMIO or hole */
+        address_space_store(r->as, 0x1004, 1, 4);
+        g_assert_nonnull(address_space_map(r->as, 0x10, &len, false));
+        r->reads++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_topology(void)
+{
+    MemoryRegion root, ram, mmio;
+    AddressSpace as;
+    RaceState r = { .as = &as };
+    GThread *t;
+
+    memory_region_init(&root, NULL, "root", UINT64_MAX);
+    address_space_init(&as, &root, "race");
+    memory_region_init_ram(&ram, NULL, "ram", 0x1000, &error_abort);
+    memory_region_add_subregion(&root, 0, &ram);
+    memory_region_init_io(&mmio, NULL, &counter_ops, NULL, "mmio", 0x1000);
+    t = g_thread_new("race-reader", race_reader, &r);
+    /* Until the reader has overlapped plenty of changes (bounded, for slow machines). */
+    for (int i = 0; i < 2000000 && __atomic_load_n(&r.reads, __ATOMIC_RELAXED) < 300000; i++) {
+        memory_region_add_subregion(&root, 0x1000, &mmio);
+        memory_region_del_subregion(&root, &mmio);
+    }
+    r.stop = true;
+    g_thread_join(t);
+    g_assert_cmpuint(r.reads, >, 0);
+    memory_region_del_subregion(&root, &ram);
+    address_space_destroy(&as);
+    memory_region_destroy(&mmio);
+    memory_region_destroy(&ram);
+    memory_region_destroy(&root);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -484,5 +556,6 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/listener", test_listener);
     g_test_add_func("/memory/rom-and-dirty", test_rom_and_dirty);
     g_test_add_func("/memory/ioeventfd", test_ioeventfd);
+    g_test_add_func("/memory/concurrent-topology", test_concurrent_topology);
     return g_test_run();
 }
