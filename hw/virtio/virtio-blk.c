@@ -540,8 +540,83 @@ void virtio_blk_unrealize(VirtIOBlock *s)
     virtio_cleanup(&s->vdev);
 }
 
+/*
+ * Requests parked by werror=stop are saved as (queue, head): the descriptor table is guest
+ * memory and travels with it, so the destination rebuilds each request from its head and
+ * submits it when the VM continues, as QEMU does.  Requests still at the backend were
+ * finished by the drain that precedes a save.
+ */
+static int blk_pre_save(void *opaque)
+{
+    VirtIOBlock *s = opaque;
+    unsigned n = 0;
+
+    if (g_queue_get_length(&s->retry) > VIRTIO_BLK_RETRY_MAX) {
+        return -E2BIG;
+    }
+    for (GList *l = s->retry.head; l; l = l->next) {
+        VirtIOBlockReq *req = l->data;
+
+        s->saved_retry_head[n] = req->elem.index;
+        s->saved_retry_queue[n] = req->vq->queue_index;
+        n++;
+    }
+    s->saved_retry = n;
+    return 0;
+}
+
+static int blk_post_load(void *opaque, int version_id)
+{
+    VirtIOBlock *s = opaque;
+
+    if (s->saved_retry > VIRTIO_BLK_RETRY_MAX) {
+        return -EINVAL;
+    }
+    for (uint32_t i = 0; i < s->saved_retry; i++) {
+        unsigned q = s->saved_retry_queue[i];
+        VirtIOBlockReq *req;
+
+        if (q >= s->num_queues) {
+            return -EINVAL;
+        }
+        req = virtqueue_pop_head(&s->vdev.vq[q], s->saved_retry_head[i],
+                                 sizeof(VirtIOBlockReq));
+        if (!req) {
+            return -EINVAL;
+        }
+        req->s = s;
+        req->vq = &s->vdev.vq[q];
+        if (!blk_parse(req)) {
+            virtqueue_detach_element(req->vq, &req->elem);
+            blk_req_free(req);
+            return -EINVAL;
+        }
+        g_queue_push_tail(&s->retry, req);
+    }
+    return 0;
+}
+
+static bool blk_retry_needed(void *opaque)
+{
+    return ((VirtIOBlock *)opaque)->saved_retry != 0;
+}
+
+static const VMStateDescription vmstate_virtio_blk_retry = {
+    .name = "virtio-blk/retry", .version_id = 1, .minimum_version_id = 1,
+    .needed = blk_retry_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(saved_retry, VirtIOBlock),
+        VMSTATE_UINT16_ARRAY(saved_retry_head, VirtIOBlock, VIRTIO_BLK_RETRY_MAX),
+        VMSTATE_UINT8_ARRAY(saved_retry_queue, VirtIOBlock, VIRTIO_BLK_RETRY_MAX),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 const VMStateDescription vmstate_virtio_blk = {
     .name = "virtio-blk", .version_id = 1, .minimum_version_id = 1,
+    .pre_save = blk_pre_save,
+    .post_load = blk_post_load,
+    .subsections = (const VMStateDescription *const[]) { &vmstate_virtio_blk_retry, NULL },
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT(vdev, VirtIOBlock, vmstate_virtio, VirtIODevice),
         VMSTATE_UINT8(writeback, VirtIOBlock),

@@ -330,10 +330,10 @@ static int virtio_post_load(void *opaque, int version_id)
         if (vq->num > vq->num_max || (vq->num && !IS_POWER_OF_2(vq->num))) {
             return -EINVAL;
         }
-        /* Requests in flight at save time are the device's to resubmit; the ring still
-         * holds them between used_idx and last_avail_idx. */
-        vq->inuse = (uint16_t)(vq->last_avail_idx - vq->used_idx);
-        if (vq->num && vq->inuse > vq->num) {
+        /* Requests in flight at save time are the device's to rebuild from their saved
+         * heads (virtqueue_pop_head), which counts them again. */
+        vq->inuse = 0;
+        if (vq->num && (uint16_t)(vq->last_avail_idx - vq->used_idx) > vq->num) {
             return -EINVAL;
         }
     }

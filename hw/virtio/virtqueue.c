@@ -316,47 +316,24 @@ fail:
     return false;
 }
 
-void *virtqueue_pop(VirtQueue *vq, size_t sz)
+/* Walk the chain at head into a new element of sz bytes; NULL (device broken) if bad. */
+static VirtQueueElement *vq_build_elem(VirtQueue *vq, unsigned head, size_t sz)
 {
-    VirtIODevice *vdev = vq->vdev;
     VirtQueueElement *elem;
     ChainWalk *w;
-    uint16_t avail_idx, head;
     unsigned out_num, o = 0, n = 0;
 
-    g_assert(sz >= sizeof(VirtQueueElement));
-    if (!virtio_queue_ready(vq)) {
-        return NULL;
-    }
-    if (!vq_avail_idx(vq, &avail_idx) || avail_idx == vq->last_avail_idx) {
-        return NULL;
-    }
-    /* Read the ring entry only after seeing the index that covers it. */
-    virtio_rmb();
-    if (!vq_read16(vq, vq->avail + VRING_AVAIL_RING + 2ULL * (vq->last_avail_idx % vq->num),
-                   &head)) {
-        virtio_error(vdev, "queue %u: avail ring at 0x%" PRIx64 " is not in RAM",
-                     vq->queue_index, vq->avail);
-        return NULL;
-    }
     if (head >= vq->num) {
-        virtio_error(vdev, "queue %u: head index %u beyond a %u-entry ring", vq->queue_index,
-                     head, vq->num);
+        virtio_error(vq->vdev, "queue %u: head index %u beyond a %u-entry ring",
+                     vq->queue_index, head, vq->num);
         return NULL;
     }
-
     w = g_new(ChainWalk, 1);
     w->num = w->in_num = 0;
     if (!vq_walk_chain(vq, head, w)) {
         g_free(w);
         return NULL;
     }
-    vq->last_avail_idx++;
-    if (virtio_vdev_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX) && vq->notification) {
-        /* 2.7.10: tell the driver which index to notify us at next. */
-        vq_write16(vq, vq_avail_event_addr(vq), vq->last_avail_idx);
-    }
-
     out_num = w->num - w->in_num;
     elem = g_malloc0(sz + w->num * (sizeof(struct iovec) + sizeof(uint64_t)));
     elem->index = head;
@@ -378,6 +355,48 @@ void *virtqueue_pop(VirtQueue *vq, size_t sz)
     g_free(w);
     vq->inuse++;
     return elem;
+}
+
+void *virtqueue_pop(VirtQueue *vq, size_t sz)
+{
+    VirtIODevice *vdev = vq->vdev;
+    VirtQueueElement *elem;
+    uint16_t avail_idx, head;
+
+    g_assert(sz >= sizeof(VirtQueueElement));
+    if (!virtio_queue_ready(vq)) {
+        return NULL;
+    }
+    if (!vq_avail_idx(vq, &avail_idx) || avail_idx == vq->last_avail_idx) {
+        return NULL;
+    }
+    /* Read the ring entry only after seeing the index that covers it. */
+    virtio_rmb();
+    if (!vq_read16(vq, vq->avail + VRING_AVAIL_RING + 2ULL * (vq->last_avail_idx % vq->num),
+                   &head)) {
+        virtio_error(vdev, "queue %u: avail ring at 0x%" PRIx64 " is not in RAM",
+                     vq->queue_index, vq->avail);
+        return NULL;
+    }
+    elem = vq_build_elem(vq, head, sz);
+    if (!elem) {
+        return NULL;
+    }
+    vq->last_avail_idx++;
+    if (virtio_vdev_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX) && vq->notification) {
+        /* 2.7.10: tell the driver which index to notify us at next. */
+        vq_write16(vq, vq_avail_event_addr(vq), vq->last_avail_idx);
+    }
+    return elem;
+}
+
+void *virtqueue_pop_head(VirtQueue *vq, unsigned head, size_t sz)
+{
+    g_assert(sz >= sizeof(VirtQueueElement));
+    if (!virtio_queue_ready(vq)) {
+        return NULL;
+    }
+    return vq_build_elem(vq, head, sz);
 }
 
 static void elem_unmap(VirtIODevice *vdev, VirtQueueElement *elem, unsigned len)

@@ -419,6 +419,48 @@ static void test_error_actions(void)
     teardown();
 }
 
+/* A request parked by werror=stop survives save/restore and completes on the destination. */
+static void test_retry_migration(void)
+{
+    Buf r = { DATA, 512, true };
+    GByteArray *buf = g_byte_array_new();
+    VirtIOBlock *dst = g_new0(VirtIOBlock, 1);
+    Error *err = NULL;
+    size_t pos = 0;
+    unsigned a;
+
+    setup(ALL_FEATURES, NULL);
+    io.fail_next = -ENOSPC;
+    io.action = VIRTIO_BLK_ERR_STOP;
+    a = post_req(0, 7, &r, 1);
+    kick();
+    g_assert_cmpint(system_take_stop_request(), ==, RUN_STATE_IO_ERROR + 1);
+    g_assert_cmpint(vmstate_save(buf, &vmstate_virtio_blk, dev, &err), ==, 0);
+    teardown();                                 /* the source goes away */
+
+    dst->io = &mem_io;
+    dst->num_queues = 1;
+    dst->queue_size = QN;
+    dst->logical_block_size = 512;
+    dst->physical_block_size = 4096;
+    dst->discard = dst->write_zeroes = dst->config_wce = true;   /* same device options */
+    virtio_blk_realize(dst, &error_abort);
+    virtio_set_mem_ops(&dst->vdev, &ram_mem, NULL);
+    if (!vmstate_load(buf->data, buf->len, &pos, &vmstate_virtio_blk, dst, &err)) {
+        g_error("%s", error_get_pretty(err));
+    }
+    g_assert_cmpuint(g_queue_get_length(&dst->retry), ==, 1);
+    g_assert_cmpuint(status_of(a), ==, 0xff);
+    system_notify_state_change(true, RUN_STATE_RUNNING);
+    g_assert_cmpuint(status_of(a), ==, 0);
+    g_assert_cmpmem(ram + DATA, 512, disk + 7 * 512, 512);
+    g_assert_cmpuint(next_used_len(), ==, 513);
+
+    virtio_blk_unrealize(dst);
+    g_free(dst);
+    g_byte_array_free(buf, true);
+}
+
 static void test_malformed(void)
 {
     uint8_t *p = ram + RING;
@@ -496,6 +538,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk/read-only", test_read_only);
     g_test_add_func("/virtio-blk/error-actions", test_error_actions);
     g_test_add_func("/virtio-blk/malformed", test_malformed);
+    g_test_add_func("/virtio-blk/retry-migration", test_retry_migration);
     g_test_add_func("/virtio-blk/config-wce", test_config_wce);
     g_test_add_func("/virtio-blk/reset-inflight", test_reset_inflight);
     ret = g_test_run();

@@ -393,7 +393,22 @@ static void test_vmstate(void)
     g_assert_cmphex(b.vq->used, ==, USED);
     g_assert_cmpuint(b.vq->last_avail_idx, ==, 2);
     g_assert_cmpuint(b.vq->used_idx, ==, 1);
-    g_assert_cmpuint(b.vq->inuse, ==, 1);
+    /* The request in flight is rebuilt from its saved head on the destination. */
+    g_assert_cmpuint(b.vq->inuse, ==, 0);
+    {
+        VirtQueueElement *again = virtqueue_pop_head(b.vq, e->index, sizeof(*again));
+
+        g_assert_nonnull(again);
+        g_assert_cmpuint(again->in_num, ==, 1);
+        g_assert_cmphex(again->in_addr[0], ==, 0x5000);
+        g_assert_cmpuint(b.vq->inuse, ==, 1);
+        g_assert_cmpuint(b.vq->last_avail_idx, ==, 2);
+        virtqueue_push(b.vq, again, 8);
+        g_free(again);
+        g_assert_cmpuint(used_idx(), ==, 2);
+        g_assert_null(virtqueue_pop_head(b.vq, QSIZE, sizeof(*again)));
+        g_assert_true(b.vdev.broken);
+    }
 
     /* A stream with a queue size the device does not offer is refused. */
     a.vq->num = 3;

@@ -38,6 +38,8 @@ typedef struct VirtIOBlkIO {
     void (*drain)(void *io);
 } VirtIOBlkIO;
 
+#define VIRTIO_BLK_RETRY_MAX 1024
+
 typedef struct VirtIOBlock {
     VirtIODevice vdev;
     const VirtIOBlkIO *io;
@@ -54,6 +56,10 @@ typedef struct VirtIOBlock {
     /* state */
     uint8_t writeback;          /* config.writeback: 0 = writethrough (FUA writes) */
     GQueue retry;               /* of VirtIOBlockReq *: waiting for the VM to continue */
+    /* save/restore of the retry list: queue and head of each parked request */
+    uint32_t saved_retry;
+    uint16_t saved_retry_head[VIRTIO_BLK_RETRY_MAX];
+    uint8_t saved_retry_queue[VIRTIO_BLK_RETRY_MAX];
     void *vmstate_entry;
 } VirtIOBlock;
 

@@ -155,6 +155,9 @@ static inline bool virtio_vdev_has_feature(VirtIODevice *vdev, unsigned bit)
 /* Pop the next available chain as an element of sz bytes (>= sizeof(VirtQueueElement)),
  * or NULL when the ring is empty, not set up, or the device is broken. */
 void *virtqueue_pop(VirtQueue *vq, size_t sz);
+/* Rebuild the element of a chain popped before a save (its head saved by the device);
+ * the ring indices are not touched.  NULL if the chain is no longer valid (device broken). */
+void *virtqueue_pop_head(VirtQueue *vq, unsigned head, size_t sz);
 /* Give elem back so the next pop returns it again (e.g. no data to fill it yet). */
 void virtqueue_unpop(VirtQueue *vq, VirtQueueElement *elem);
 /* Drop elem without returning it (device reset): unmaps it; the ring is reset anyway. */
