@@ -468,6 +468,8 @@ KITE_TYPE_REGISTER(virtio_serial_bus_type)
 
 /* --- port devices --- */
 
+static void port_resume(void *opaque);
+
 static void port_realize(DeviceState *dev, Error **errp)
 {
     VirtIOSerialPort *p = VIRTIO_SERIAL_PORT(dev);
@@ -520,6 +522,7 @@ static void port_realize(DeviceState *dev, Error **errp)
     }
     p->vser = s;
     p->id = id;
+    p->resume_bh = kite_bh_new(port_resume, p);
     p->ivq = &s->vdev.vq[port_rx_queue(id)];
     p->ovq = &s->vdev.vq[port_rx_queue(id) + 1];
     s->ports[id] = p;
@@ -538,6 +541,8 @@ static void port_unrealize(DeviceState *dev)
         return;
     }
     port_drop_elems(p);
+    kite_bh_delete(p->resume_bh);
+    p->resume_bh = NULL;
     chr_fe_deinit(&p->chr, false);
     s->ports[p->id] = NULL;
     if (serial_driver_ok(s)) {
@@ -553,11 +558,80 @@ static const Property port_props[] = {
     DEFINE_PROP_END_OF_LIST(),
 };
 
+/*
+ * A port may hold a receive buffer it is filling and a transmit buffer the chardev has
+ * only partly taken.  Both are saved as heads plus progress and rebuilt from the (migrated)
+ * descriptor table on load, so no guest buffer is lost and no output byte repeated.
+ */
+static int port_pre_save(void *opaque)
+{
+    VirtIOSerialPort *p = opaque;
+
+    p->saved_rx_head = p->rx_elem ? p->rx_elem->index : UINT32_MAX;
+    p->saved_rx_off = p->rx_elem ? p->rx_off : 0;
+    p->saved_tx_head = p->tx_elem ? p->tx_elem->index : UINT32_MAX;
+    p->saved_tx_off = p->tx_elem ? p->tx_off : 0;
+    return 0;
+}
+
+static VirtQueueElement *port_rebuild(VirtQueue *vq, uint32_t head, uint32_t off, bool in)
+{
+    VirtQueueElement *e = virtqueue_pop_head(vq, head, sizeof(VirtQueueElement));
+
+    if (e && off > (in ? virtio_iov_size(e->in_sg, e->in_num)
+                       : virtio_iov_size(e->out_sg, e->out_num))) {
+        virtqueue_detach_element(vq, e);
+        g_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+static void port_resume(void *opaque)
+{
+    VirtIOSerialPort *p = opaque;
+
+    port_flush_tx(p);
+    chr_fe_accept_input(&p->chr);
+}
+
+static int port_post_load(void *opaque, int version_id)
+{
+    VirtIOSerialPort *p = opaque;
+
+    if (!p->vser) {
+        return p->saved_rx_head == UINT32_MAX && p->saved_tx_head == UINT32_MAX ? 0 : -EINVAL;
+    }
+    port_drop_elems(p);
+    if (p->saved_rx_head != UINT32_MAX) {
+        p->rx_elem = port_rebuild(p->ivq, p->saved_rx_head, p->saved_rx_off, true);
+        if (!p->rx_elem) {
+            return -EINVAL;
+        }
+        p->rx_off = p->saved_rx_off;
+    }
+    if (p->saved_tx_head != UINT32_MAX) {
+        p->tx_elem = port_rebuild(p->ovq, p->saved_tx_head, p->saved_tx_off, false);
+        if (!p->tx_elem) {
+            return -EINVAL;
+        }
+        p->tx_off = p->saved_tx_off;
+    }
+    kite_bh_schedule(p->resume_bh);
+    return 0;
+}
+
 static const VMStateDescription vmstate_virtio_serial_port = {
     .name = "virtio-serial-port", .version_id = 1, .minimum_version_id = 1,
+    .pre_save = port_pre_save,
+    .post_load = port_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_BOOL(guest_ready, VirtIOSerialPort),
         VMSTATE_BOOL(guest_connected, VirtIOSerialPort),
+        VMSTATE_UINT32(saved_rx_head, VirtIOSerialPort),
+        VMSTATE_UINT32(saved_rx_off, VirtIOSerialPort),
+        VMSTATE_UINT32(saved_tx_head, VirtIOSerialPort),
+        VMSTATE_UINT32(saved_tx_off, VirtIOSerialPort),
         VMSTATE_END_OF_LIST()
     },
 };

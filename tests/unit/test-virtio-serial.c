@@ -384,6 +384,62 @@ static void test_backpressure(void)
     g_byte_array_free(got, true);
 }
 
+/* A receive buffer the port holds at save time is filled on the destination. */
+static void test_migrate_held_buffer(void)
+{
+    DeviceState *a = qdev_new("test-vser-host"), *b = qdev_new("test-vser-host");
+    Host *ha = (Host *)a, *hb = (Host *)b;
+    char *pa, *pb;
+    Chardev *ca, *cb;
+    DeviceState *porta, *portb;
+    GByteArray *dev_state = g_byte_array_new(), *port_state = g_byte_array_new();
+    Error *err = NULL;
+    size_t pos = 0;
+    uint32_t len;
+    uint8_t *m;
+
+    g_assert_true(qdev_realize(a, NULL, &error_abort));
+    g_assert_true(qdev_realize(b, NULL, &error_abort));
+    ca = new_file_chardev("ma", &pa);
+    cb = new_file_chardev("mb", &pb);
+    porta = new_port(TYPE_VIRTSERIALPORT, BUS(ha->vser.bus), "ma", "m", &error_abort);
+    portb = new_port(TYPE_VIRTSERIALPORT, BUS(hb->vser.bus), "mb", "m", &error_abort);
+    driver_init(&ha->vser.vdev);
+    send_ctrl(&ha->vser.vdev, 0, 0, 1);
+    send_ctrl(&ha->vser.vdev, 1, 3, 1);
+    send_ctrl(&ha->vser.vdev, 1, 6, 1);
+    post(&ha->vser.vdev, 4, BUFS(4) + 0x200 * avail_idx[4], 0x40, true);
+    g_assert_cmpint(chardev_be_can_write(ca), ==, 0x40);      /* the port holds it now */
+    g_assert_nonnull(((VirtIOSerialPort *)porta)->rx_elem);
+
+    g_assert_cmpint(vmstate_save(dev_state, &vmstate_virtio_serial, &ha->vser, &err), ==, 0);
+    g_assert_cmpint(vmstate_save(port_state, DEVICE_GET_CLASS(porta)->vmsd, porta, &err), ==, 0);
+    g_assert_true(vmstate_load(dev_state->data, dev_state->len, &pos, &vmstate_virtio_serial,
+                               &hb->vser, &err));
+    pos = 0;
+    g_assert_true(vmstate_load(port_state->data, port_state->len, &pos,
+                               DEVICE_GET_CLASS(portb)->vmsd, portb, &err));
+    g_assert_nonnull(((VirtIOSerialPort *)portb)->rx_elem);
+    chardev_be_write(cb, (const uint8_t *)"after", 5);
+    m = next_used(4, &len);
+    g_assert_nonnull(m);
+    g_assert_cmpuint(len, ==, 5);
+    g_assert_cmpmem(m, 5, "after", 5);
+
+    qdev_unrealize(a);
+    object_unref(OBJECT(a));
+    qdev_unrealize(b);
+    object_unref(OBJECT(b));
+    chardev_delete(ca, &error_abort);
+    chardev_delete(cb, &error_abort);
+    unlink(pa);
+    unlink(pb);
+    g_free(pa);
+    g_free(pb);
+    g_byte_array_free(dev_state, true);
+    g_byte_array_free(port_state, true);
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -395,6 +451,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-serial/handshake-and-data", test_handshake_and_data);
     g_test_add_func("/virtio-serial/port-numbers", test_port_numbers);
     g_test_add_func("/virtio-serial/backpressure", test_backpressure);
+    g_test_add_func("/virtio-serial/migrate-held-buffer", test_migrate_held_buffer);
     ret = g_test_run();
     rmdir(tmpdir);
     g_free(tmpdir);

@@ -46,6 +46,10 @@ typedef struct VirtIOSerialPort {
     size_t rx_off;
     VirtQueueElement *tx_elem;  /* guest output the chardev could not take yet */
     size_t tx_off;
+    /* save/restore of the held elements: heads (UINT32_MAX: none) and progress */
+    uint32_t saved_rx_head, saved_tx_head;
+    uint32_t saved_rx_off, saved_tx_off;
+    KiteBH *resume_bh;          /* after a load: carry on with the restored elements */
 } VirtIOSerialPort;
 
 typedef struct VirtIOSerialBus {
