@@ -346,22 +346,21 @@ static bool blk_can_merge(GPtrArray *batch, VirtIOBlockReq *req, int niov)
            niov + req->niov <= VIRTQUEUE_MAX_SIZE && batch->len < 32;
 }
 
-static void blk_handle_output(VirtIODevice *vdev, VirtQueue *vq)
+/* Pop everything available, merging what can be merged; false if the ring broke. */
+static bool blk_process_queue(VirtIOBlock *s, VirtQueue *vq)
 {
-    VirtIOBlock *s = vdev_blk(vdev);
     g_autoptr(GPtrArray) batch = g_ptr_array_new();
     VirtIOBlockReq *req;
     int batch_niov = 0;
+    bool ok = true;
 
-    if (!s->io) {
-        return;
-    }
     while ((req = virtqueue_pop(vq, sizeof(VirtIOBlockReq))) != NULL) {
         req->s = s;
         req->vq = vq;
         if (!blk_parse(req)) {
             virtqueue_detach_element(vq, &req->elem);
             blk_req_free(req);
+            ok = false;
             break;
         }
         /* Only in-range, aligned reads/writes merge; the rest go through blk_submit. */
@@ -385,6 +384,25 @@ static void blk_handle_output(VirtIODevice *vdev, VirtQueue *vq)
         }
     }
     blk_submit_multi(s, batch);
+    return ok && !s->vdev.broken;
+}
+
+static void blk_handle_output(VirtIODevice *vdev, VirtQueue *vq)
+{
+    VirtIOBlock *s = vdev_blk(vdev);
+
+    if (!s->io) {
+        return;
+    }
+    /* While we drain the ring the driver need not notify us (each notification is a VM
+     * exit); afterwards ask again and look once more for what arrived meanwhile. */
+    do {
+        virtio_queue_set_notification(vq, false);
+        if (!blk_process_queue(s, vq)) {
+            return;
+        }
+        virtio_queue_set_notification(vq, true);
+    } while (!virtio_queue_empty(vq));
 }
 
 static uint64_t blk_get_features(VirtIODevice *vdev, uint64_t f)

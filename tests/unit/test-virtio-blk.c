@@ -31,6 +31,7 @@ typedef struct Pending {
 static struct {
     unsigned reads, writes, flushes, discards, zeroes, drains;
     bool last_fua, last_unmap;
+    bool no_notify_seen;        /* used->flags had NO_NOTIFY during a write */
     bool read_only;
     bool defer;
     int fail_next;              /* -errno for the next request */
@@ -82,6 +83,7 @@ static void io_pwritev(void *o, int64_t off, struct iovec *iov, int niov, bool f
 {
     io.writes++;
     io.last_fua = fua;
+    io.no_notify_seen = lduw_le_p(ram + RING + 0x200) & VRING_USED_F_NO_NOTIFY;
     for (int i = 0; i < niov; i++) {
         g_assert_cmpint(off + iov[i].iov_len, <=, DISK_SIZE);
         memcpy(disk + off, iov[i].iov_base, iov[i].iov_len);
@@ -289,6 +291,9 @@ static void test_merge(void)
     }
     kick();
     g_assert_cmpuint(io.reads, ==, 1);              /* four adjacent reads, one I/O */
+    /* Notifications were suppressed while popping and are wanted again afterwards. */
+    g_assert_cmpuint(lduw_le_p(ram + RING + 0x200) & VRING_USED_F_NO_NOTIFY, ==, 0);
+    g_assert_cmpuint(lduw_le_p(ram + RING + 0x200 + 4 + 8 * QN), ==, 4);     /* avail_event */
     for (unsigned i = 0; i < 4; i++) {
         g_assert_cmpuint(status_of(n[i]), ==, 0);
         g_assert_cmpuint(next_used_len(), ==, 513);
@@ -501,6 +506,8 @@ static void test_config_wce(void)
     post_req(1, 0, &w, 1);
     kick();
     g_assert_true(io.last_fua);
+    g_assert_true(io.no_notify_seen);               /* suppressed while processing */
+    g_assert_cmpuint(lduw_le_p(ram + RING + 0x200) & VRING_USED_F_NO_NOTIFY, ==, 0);
     teardown();
 }
 
