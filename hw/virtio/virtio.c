@@ -61,6 +61,9 @@ void virtio_init(VirtIODevice *vdev, const char *name, uint16_t device_id,
 
 void virtio_cleanup(VirtIODevice *vdev)
 {
+    for (unsigned i = 0; i < VIRTIO_QUEUE_MAX; i++) {
+        g_clear_pointer(&vdev->vq[i].walk, g_free);
+    }
     g_free(vdev->config);
     vdev->config = NULL;
 }

@@ -328,10 +328,12 @@ static VirtQueueElement *vq_build_elem(VirtQueue *vq, unsigned head, size_t sz)
                      vq->queue_index, head, vq->num);
         return NULL;
     }
-    w = g_new(ChainWalk, 1);
+    if (!vq->walk) {
+        vq->walk = g_new(ChainWalk, 1);
+    }
+    w = vq->walk;
     w->num = w->in_num = 0;
     if (!vq_walk_chain(vq, head, w)) {
-        g_free(w);
         return NULL;
     }
     out_num = w->num - w->in_num;
@@ -352,7 +354,6 @@ static VirtQueueElement *vq_build_elem(VirtQueue *vq, unsigned head, size_t sz)
             elem->out_addr[o++] = w->addr[i];
         }
     }
-    g_free(w);
     vq->inuse++;
     return elem;
 }

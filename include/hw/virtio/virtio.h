@@ -93,6 +93,7 @@ struct VirtQueue {
     bool notification;          /* driver->device notifications wanted */
     uint16_t vector;            /* MSI-X vector */
     unsigned inuse;             /* popped, not yet pushed */
+    void *walk;                 /* scratch for walking a chain (~25 KiB), made on first pop */
 };
 
 typedef struct VirtioDeviceOps {
