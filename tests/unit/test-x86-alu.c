@@ -84,7 +84,8 @@ static void gen_inputs(const AluCase *c, X86THostState *s)
         uint64_t m = size_mask(c->size);
         uint64_t d = pick() & m;
         if (d == 0) {
-            d = 1 + (rnd64() & m & 0xff);
+            /* 1..128: never 256, which is BL = 0 for the 8-bit form (a host #DE). */
+            d = 1 + (rnd64() & m & 0x7f);
         }
         if (c->size == 8) {
             /* AX / BL: AH < BL. */
