@@ -100,7 +100,11 @@ static bool blk_handle_error(VirtIOBlockReq *req, int ret)
     switch (action) {
     case VIRTIO_BLK_ERR_STOP:
         g_queue_push_tail(&s->retry, req);
-        vm_stop_request(RUN_STATE_IO_ERROR);
+        if (s->io->error_stop) {
+            s->io->error_stop(s->io_opaque, is_read, ret);
+        } else {
+            vm_stop_request(RUN_STATE_IO_ERROR);
+        }
         return false;
     case VIRTIO_BLK_ERR_IGNORE:
         blk_req_complete(req, VIRTIO_BLK_S_OK);

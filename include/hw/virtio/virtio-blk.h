@@ -34,6 +34,8 @@ typedef struct VirtIOBlkIO {
     int64_t (*getlength)(void *io);
     bool (*is_read_only)(void *io);
     VirtIOBlkErrorAction (*error_action)(void *io, bool is_read, int error);
+    /* For STOP: stop the VM (and report the event); NULL: vm_stop_request(io-error). */
+    void (*error_stop)(void *io, bool is_read, int error);
     /* Wait for every submitted request to complete (device reset). */
     void (*drain)(void *io);
 } VirtIOBlkIO;
