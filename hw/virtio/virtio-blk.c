@@ -409,6 +409,12 @@ static void blk_handle_output(VirtIODevice *vdev, VirtQueue *vq)
     } while (!virtio_queue_empty(vq));
 }
 
+/* The power-on cache mode: the backend's (cache=), write-back by default. */
+static uint8_t blk_default_writeback(VirtIOBlock *s)
+{
+    return s->io && s->io->enable_write_cache ? s->io->enable_write_cache(s->io_opaque) : 1;
+}
+
 static uint64_t blk_get_features(VirtIODevice *vdev, uint64_t f)
 {
     VirtIOBlock *s = vdev_blk(vdev);
@@ -438,7 +444,7 @@ static void blk_set_features(VirtIODevice *vdev, uint64_t f)
     VirtIOBlock *s = vdev_blk(vdev);
 
     /* A driver that cannot flush gets a writethrough disk (5.2.5.1). */
-    s->writeback = virtio_has_feature(f, VIRTIO_BLK_F_FLUSH);
+    s->writeback = virtio_has_feature(f, VIRTIO_BLK_F_FLUSH) ? blk_default_writeback(s) : 0;
 }
 
 static void blk_get_config(VirtIODevice *vdev, uint8_t *c)
@@ -485,7 +491,7 @@ static void blk_reset(VirtIODevice *vdev)
         virtqueue_detach_element(req->vq, &req->elem);
         blk_req_free(req);
     }
-    s->writeback = 1;      /* power-on: a write-back cache, as QEMU's default */
+    s->writeback = blk_default_writeback(s);
 }
 
 static void blk_vm_state_change(void *opaque, bool running, RunState state)
@@ -548,7 +554,7 @@ void virtio_blk_realize(VirtIOBlock *s, Error **errp)
         virtio_add_queue(&s->vdev, s->queue_size, blk_handle_output);
     }
     g_queue_init(&s->retry);
-    s->writeback = 1;
+    s->writeback = blk_default_writeback(s);
     s->vmstate_entry = vm_state_change_add(blk_vm_state_change, s);
 }
 

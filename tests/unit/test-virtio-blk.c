@@ -31,7 +31,8 @@ typedef struct Pending {
 static struct {
     unsigned reads, writes, flushes, discards, zeroes, drains;
     bool last_fua, last_unmap;
-    bool no_notify_seen;        /* used->flags had NO_NOTIFY during a write */
+    bool no_notify_seen;
+    bool writethrough;          /* the backend's cache=writethrough */        /* used->flags had NO_NOTIFY during a write */
     bool read_only;
     bool defer;
     int fail_next;              /* -errno for the next request */
@@ -121,6 +122,11 @@ static VirtIOBlkErrorAction io_error_action(void *o, bool is_read, int err)
 {
     return io.action;
 }
+static bool io_enable_write_cache(void *o)
+{
+    return !io.writethrough;
+}
+
 static void io_drain(void *o)
 {
     io.drains++;
@@ -131,6 +137,7 @@ static const VirtIOBlkIO mem_io = {
     .preadv = io_preadv, .pwritev = io_pwritev, .flush = io_flush, .pdiscard = io_pdiscard,
     .pwrite_zeroes = io_pwrite_zeroes, .getlength = io_getlength,
     .is_read_only = io_is_read_only, .error_action = io_error_action, .drain = io_drain,
+    .enable_write_cache = io_enable_write_cache,
 };
 
 static void *ram_map(void *opaque, uint64_t gpa, uint64_t *plen, bool is_write)
@@ -499,6 +506,13 @@ static void test_config_wce(void)
     post_req(1, 0, &w, 1);
     kick();
     g_assert_true(io.last_fua);
+    teardown();
+
+    /* cache=writethrough on the backend: the device starts writethrough. */
+    setup(ALL_FEATURES, NULL);
+    io.writethrough = true;
+    virtio_set_status(&dev->vdev, 0);
+    g_assert_cmpuint(virtio_config_read(&dev->vdev, 32, 1), ==, 0);
     teardown();
 
     /* A driver without FLUSH gets writethrough. */

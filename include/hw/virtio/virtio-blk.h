@@ -36,6 +36,8 @@ typedef struct VirtIOBlkIO {
     VirtIOBlkErrorAction (*error_action)(void *io, bool is_read, int error);
     /* For STOP: stop the VM (and report the event); NULL: vm_stop_request(io-error). */
     void (*error_stop)(void *io, bool is_read, int error);
+    /* The backend's cache mode (cache=writeback: true); NULL: write-back. */
+    bool (*enable_write_cache)(void *io);
     /* Wait for every submitted request to complete (device reset). */
     void (*drain)(void *io);
 } VirtIOBlkIO;
