@@ -1,0 +1,537 @@
+/*
+ * Protocol "file": a POSIX file or host block device.
+ *
+ * Requests are plain pread/pwrite on one fd (safe from several pool threads at once).  With
+ * O_DIRECT (cache=none/directsync) the kernel wants offsets, lengths and buffer addresses
+ * aligned to the device's logical block; unaligned requests go through an aligned bounce
+ * buffer, writes as read-modify-write of the partial head and tail blocks under a lock.
+ *
+ * Image locking follows QEMU's scheme so that Kite and QEMU exclude each other: open file
+ * description (OFD) read locks on single bytes, byte 100+i meaning "I use permission i" and
+ * byte 200+i "I do not let others use permission i" (QEMU block/file-posix.c,
+ * raw_apply_lock_bytes).  A conflicting holder is found with F_OFD_GETLK for a write lock.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "block/block_int.h"
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+#include <linux/falloc.h>
+
+/* QEMU's permission bits (include/block/block-common.h) and lock byte bases. */
+enum {
+    PERM_CONSISTENT_READ = 0x01,
+    PERM_WRITE = 0x02,
+    PERM_WRITE_UNCHANGED = 0x04,
+    PERM_RESIZE = 0x08,
+    PERM_COUNT = 4,
+};
+#define LOCK_PERM_BASE   100
+#define LOCK_SHARED_BASE 200
+
+static const char *const perm_names[PERM_COUNT] = {
+    "consistent read", "write", "write unchanged", "resize",
+};
+
+typedef struct FileState {
+    int fd;
+    bool is_blockdev;
+    bool use_lock;
+    bool direct;
+    GMutex rmw_lock;            /* serialises O_DIRECT read-modify-write of partial blocks */
+} FileState;
+
+/* ------------------------------------------------------------- locking */
+
+static int lock_byte(int fd, int byte, short type, bool test, bool *conflict)
+{
+    struct flock fl = {
+        .l_whence = SEEK_SET, .l_start = byte, .l_len = 1, .l_type = type,
+    };
+
+    if (test) {
+        if (fcntl(fd, F_OFD_GETLK, &fl) < 0) {
+            return -errno;
+        }
+        *conflict = fl.l_type != F_UNLCK;
+        return 0;
+    }
+    return fcntl(fd, F_OFD_SETLK, &fl) < 0 ? -errno : 0;
+}
+
+/*
+ * Take our bytes, then look for holders of the opposite bytes: someone using a permission we
+ * do not share, or not sharing one we use.  Our own read locks never conflict with a test for
+ * a write lock on the same open file description, so testing after locking is safe.
+ */
+static int file_lock(BlockDriverState *bs, FileState *s, Error **errp)
+{
+    int perm = PERM_CONSISTENT_READ | (bs->read_only ? 0 : PERM_WRITE | PERM_RESIZE);
+    /* A writer lets others read; a reader lets others do anything but write. */
+    int shared = PERM_CONSISTENT_READ | PERM_WRITE_UNCHANGED |
+                 (bs->read_only ? PERM_RESIZE : 0);
+    bool conflict;
+    int ret;
+
+    for (int i = 0; i < PERM_COUNT; i++) {
+        if ((perm & (1 << i)) &&
+            (ret = lock_byte(s->fd, LOCK_PERM_BASE + i, F_RDLCK, false, NULL)) < 0) {
+            goto fail_set;
+        }
+        if (!(shared & (1 << i)) &&
+            (ret = lock_byte(s->fd, LOCK_SHARED_BASE + i, F_RDLCK, false, NULL)) < 0) {
+            goto fail_set;
+        }
+    }
+    for (int i = 0; i < PERM_COUNT; i++) {
+        if (perm & (1 << i)) {
+            ret = lock_byte(s->fd, LOCK_SHARED_BASE + i, F_WRLCK, true, &conflict);
+            if (ret < 0) {
+                goto fail_set;
+            }
+            if (conflict) {
+                error_setg(errp, "Failed to get \"%s\" lock", perm_names[i]);
+                error_append_hint(errp, "Is another process using the image [%s]?\n",
+                                  bs->filename);
+                return -EAGAIN;
+            }
+        }
+        if (!(shared & (1 << i))) {
+            ret = lock_byte(s->fd, LOCK_PERM_BASE + i, F_WRLCK, true, &conflict);
+            if (ret < 0) {
+                goto fail_set;
+            }
+            if (conflict) {
+                error_setg(errp, "Failed to get shared \"%s\" lock", perm_names[i]);
+                error_append_hint(errp, "Is another process using the image [%s]?\n",
+                                  bs->filename);
+                return -EAGAIN;
+            }
+        }
+    }
+    return 0;
+
+fail_set:
+    if (ret == -EINVAL || ret == -ENOTSUP || ret == -EOPNOTSUPP) {
+        /* No OFD locks on this file system: go on unlocked, as QEMU does. */
+        warn_report("'%s': file system does not support locking; opening it unlocked",
+                    bs->filename);
+        s->use_lock = false;
+        return 0;
+    }
+    error_setg_errno(errp, -ret, "Failed to lock '%s'", bs->filename);
+    return ret;
+}
+
+/* --------------------------------------------------------------- open */
+
+/* The smallest size an O_DIRECT read at offset 0 accepts (QEMU probes likewise). */
+static uint32_t probe_alignment(FileState *s)
+{
+    unsigned int sz = 0;
+
+    if (s->is_blockdev && ioctl(s->fd, BLKSSZGET, &sz) == 0 && sz >= 512) {
+        return sz;
+    }
+    for (uint32_t a = 512; a <= 4096; a <<= 1) {
+        void *buf = NULL;
+        if (posix_memalign(&buf, 4096, a) != 0) {
+            break;
+        }
+        ssize_t n = pread(s->fd, buf, a, 0);
+        free(buf);
+        if (n >= 0) {
+            return a;
+        }
+    }
+    return 4096;
+}
+
+static int file_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **errp)
+{
+    FileState *s = bs->opaque;
+    const char *locking = kite_opts_get(opts, "locking");
+    const char *aio = kite_opts_get(opts, "aio");
+    int oflags = O_CLOEXEC | (bs->read_only ? O_RDONLY : O_RDWR);
+    struct stat st;
+    int ret;
+
+    kite_opts_get(opts, "filename");
+    if (aio && strcmp(aio, "threads")) {
+        if (!strcmp(aio, "io_uring") || !strcmp(aio, "native")) {
+            error_setg(errp, "aio=%s is not supported by this build of Kite; use aio=threads",
+                       aio);
+        } else {
+            error_setg(errp, "Invalid parameter 'aio': '%s' (expected threads, io_uring "
+                       "or native)", aio);
+        }
+        return -EINVAL;
+    }
+    if (!locking || !strcmp(locking, "auto") || !strcmp(locking, "on")) {
+        s->use_lock = true;
+    } else if (!strcmp(locking, "off")) {
+        s->use_lock = false;
+    } else {
+        error_setg(errp, "Invalid parameter 'locking': '%s' (expected on, off or auto)",
+                   locking);
+        return -EINVAL;
+    }
+    if (flags & BDRV_O_NOCACHE) {
+        oflags |= O_DIRECT;
+        s->direct = true;
+    }
+    s->fd = open(bs->filename, oflags);
+    if (s->fd < 0) {
+        ret = -errno;
+        if (ret == -EINVAL && s->direct) {
+            error_setg(errp, "Could not open '%s': the file system does not support O_DIRECT "
+                       "(cache=none/directsync)", bs->filename);
+        } else {
+            error_setg_errno(errp, -ret, "Could not open '%s'", bs->filename);
+        }
+        return ret;
+    }
+    if (fstat(s->fd, &st) < 0) {
+        ret = -errno;
+        error_setg_errno(errp, -ret, "Could not stat '%s'", bs->filename);
+        close(s->fd);
+        return ret;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        error_setg(errp, "'%s' is a directory", bs->filename);
+        close(s->fd);
+        return -EISDIR;
+    }
+    s->is_blockdev = S_ISBLK(st.st_mode);
+    if (s->use_lock && (ret = file_lock(bs, s, errp)) < 0) {
+        close(s->fd);
+        return ret;
+    }
+    bs->request_alignment = s->direct ? probe_alignment(s) : 1;
+    g_mutex_init(&s->rmw_lock);
+    return 0;
+}
+
+static void file_close(BlockDriverState *bs)
+{
+    FileState *s = bs->opaque;
+
+    /* Closing the fd drops its OFD locks. */
+    close(s->fd);
+    g_mutex_clear(&s->rmw_lock);
+}
+
+/* ----------------------------------------------------------------- I/O */
+
+/* Full-length pread/pwrite over an iovec; a read past EOF is zero-filled. */
+static int file_rw(FileState *s, bool write, int64_t offset, int64_t bytes,
+                   struct iovec *iov, int niov)
+{
+    struct iovec local[64];
+    struct iovec *v = niov <= (int)ARRAY_SIZE(local) ? local : g_new(struct iovec, niov);
+    int64_t done = 0;
+    int ret = 0;
+
+    memcpy(v, iov, niov * sizeof(*v));
+    while (done < bytes) {
+        /* Skip the iovec entries already transferred. */
+        int first = 0;
+        int64_t skip = done;
+        while (first < niov && skip >= (int64_t)v[first].iov_len) {
+            skip -= v[first].iov_len;
+            first++;
+        }
+        if (first == niov) {
+            break;
+        }
+        struct iovec save = v[first];
+        v[first].iov_base = (char *)v[first].iov_base + skip;
+        v[first].iov_len -= skip;
+        int cnt = MIN(niov - first, IOV_MAX);
+        ssize_t n = write ? pwritev(s->fd, v + first, cnt, offset + done)
+                          : preadv(s->fd, v + first, cnt, offset + done);
+        v[first] = save;
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            ret = -errno;
+            break;
+        }
+        if (n == 0) {
+            if (write) {
+                ret = -EIO;
+            } else {
+                iov_memset(iov, niov, done, 0, bytes - done);
+            }
+            break;
+        }
+        done += n;
+    }
+    if (v != local) {
+        g_free(v);
+    }
+    return ret;
+}
+
+static bool iov_aligned(struct iovec *iov, int niov, uint32_t align)
+{
+    for (int i = 0; i < niov; i++) {
+        if (((uintptr_t)iov[i].iov_base | iov[i].iov_len) & (align - 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * O_DIRECT with something unaligned: go through an aligned buffer covering whole blocks.
+ * A write reads the partial blocks at both ends first (under rmw_lock, so two unaligned
+ * writes into one block cannot lose each other's bytes).
+ */
+static int file_rw_bounce(BlockDriverState *bs, bool write, int64_t offset, int64_t bytes,
+                          struct iovec *iov, int niov)
+{
+    FileState *s = bs->opaque;
+    uint32_t align = bs->request_alignment;
+    int64_t start = ROUND_DOWN(offset, (int64_t)align);
+    int64_t end = ROUND_UP(offset + bytes, (int64_t)align);
+    void *buf = NULL;
+    struct iovec biov;
+    int ret;
+
+    if (posix_memalign(&buf, MAX(align, 4096), end - start) != 0) {
+        return -ENOMEM;
+    }
+    biov.iov_base = buf;
+    biov.iov_len = end - start;
+    if (!write) {
+        ret = file_rw(s, false, start, end - start, &biov, 1);
+        if (ret == 0) {
+            iov_from_buf(iov, niov, 0, (char *)buf + (offset - start), bytes);
+        }
+        free(buf);
+        return ret;
+    }
+    g_mutex_lock(&s->rmw_lock);
+    ret = 0;
+    if (start != offset || end != offset + bytes) {
+        /* Simplest correct choice: read the whole span, then overlay the new bytes. */
+        ret = file_rw(s, false, start, end - start, &biov, 1);
+    }
+    if (ret == 0) {
+        iov_to_buf(iov, niov, 0, (char *)buf + (offset - start), bytes);
+        ret = file_rw(s, true, start, end - start, &biov, 1);
+    }
+    g_mutex_unlock(&s->rmw_lock);
+    free(buf);
+    return ret;
+}
+
+static bool needs_bounce(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                         struct iovec *iov, int niov)
+{
+    uint32_t a = bs->request_alignment;
+
+    return a > 1 && (((offset | bytes) & (a - 1)) || !iov_aligned(iov, niov, a));
+}
+
+static int file_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                       struct iovec *iov, int niov)
+{
+    if (needs_bounce(bs, offset, bytes, iov, niov)) {
+        return file_rw_bounce(bs, false, offset, bytes, iov, niov);
+    }
+    return file_rw(bs->opaque, false, offset, bytes, iov, niov);
+}
+
+static int file_pwritev(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                        struct iovec *iov, int niov, int flags)
+{
+    if (needs_bounce(bs, offset, bytes, iov, niov)) {
+        return file_rw_bounce(bs, true, offset, bytes, iov, niov);
+    }
+    return file_rw(bs->opaque, true, offset, bytes, iov, niov);
+}
+
+static int file_pwrite_zeroes(BlockDriverState *bs, int64_t offset, int64_t bytes, int flags)
+{
+    FileState *s = bs->opaque;
+
+    if (s->is_blockdev) {
+        uint64_t range[2] = { offset, bytes };
+        if ((flags & BDRV_REQ_MAY_UNMAP) && ioctl(s->fd, BLKZEROOUT, range) == 0) {
+            return 0;
+        }
+        return -ENOTSUP;
+    }
+    if ((flags & BDRV_REQ_MAY_UNMAP) &&
+        fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, bytes) == 0) {
+        /* A hole past EOF does not extend the file; writes past EOF must. */
+        goto extend;
+    }
+    if (fallocate(s->fd, FALLOC_FL_ZERO_RANGE, offset, bytes) == 0) {
+        return 0;
+    }
+    return -ENOTSUP;     /* the core writes zero buffers */
+
+extend:
+    {
+        struct stat st;
+        if (fstat(s->fd, &st) == 0 && st.st_size < offset + bytes &&
+            ftruncate(s->fd, offset + bytes) < 0) {
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+static int file_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
+{
+    FileState *s = bs->opaque;
+
+    if (s->is_blockdev) {
+        uint64_t range[2] = { offset, bytes };
+        return ioctl(s->fd, BLKDISCARD, range) == 0 ? 0 : -errno;
+    }
+    if (fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, bytes) < 0) {
+        return -errno;
+    }
+    return 0;
+}
+
+static int file_flush(BlockDriverState *bs)
+{
+    FileState *s = bs->opaque;
+
+    return fdatasync(s->fd) < 0 ? -errno : 0;
+}
+
+static int64_t file_getlength(BlockDriverState *bs)
+{
+    FileState *s = bs->opaque;
+    off_t len = lseek(s->fd, 0, SEEK_END);
+
+    return len < 0 ? -errno : len;
+}
+
+static int64_t file_get_allocated_file_size(BlockDriverState *bs)
+{
+    FileState *s = bs->opaque;
+    struct stat st;
+
+    if (fstat(s->fd, &st) < 0) {
+        return -errno;
+    }
+    return (int64_t)st.st_blocks * 512;
+}
+
+static int file_truncate(BlockDriverState *bs, int64_t size, Error **errp)
+{
+    FileState *s = bs->opaque;
+
+    if (s->is_blockdev) {
+        int64_t cur = file_getlength(bs);
+        if (size > cur) {
+            error_setg(errp, "Cannot grow device files");
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (ftruncate(s->fd, size) < 0) {
+        int ret = -errno;
+        error_setg_errno(errp, -ret, "Failed to resize '%s'", bs->filename);
+        return ret;
+    }
+    return 0;
+}
+
+/* Holes read as zeroes: SEEK_DATA/SEEK_HOLE tell where they are. */
+static int file_block_status(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                             int64_t *pnum, int64_t *map, BlockDriverState **file)
+{
+    FileState *s = bs->opaque;
+    off_t data, hole;
+    int ret = BDRV_BLOCK_OFFSET_VALID | BDRV_BLOCK_ALLOCATED;
+
+    *map = offset;
+    *file = bs;
+    *pnum = bytes;
+    if (s->is_blockdev) {
+        return ret | BDRV_BLOCK_DATA;
+    }
+    data = lseek(s->fd, offset, SEEK_DATA);
+    if (data < 0) {
+        if (errno == ENXIO) {        /* only a hole up to EOF */
+            return ret | BDRV_BLOCK_ZERO;
+        }
+        return ret | BDRV_BLOCK_DATA;
+    }
+    if (data > offset) {
+        *pnum = MIN(bytes, data - offset);
+        return ret | BDRV_BLOCK_ZERO;
+    }
+    hole = lseek(s->fd, offset, SEEK_HOLE);
+    if (hole > offset) {
+        *pnum = MIN(bytes, hole - offset);
+    }
+    return ret | BDRV_BLOCK_DATA;
+}
+
+static int file_create(const char *filename, KiteOpts *opts, Error **errp)
+{
+    uint64_t size = 0;
+    const char *prealloc = kite_opts_get(opts, "preallocation");
+    int fd, ret = 0;
+
+    if (!kite_opts_get_size(opts, "size", 1, &size, errp)) {
+        return -EINVAL;
+    }
+    if (prealloc && strcmp(prealloc, "off") && strcmp(prealloc, "falloc") &&
+        strcmp(prealloc, "full")) {
+        error_setg(errp, "Invalid preallocation mode: '%s'", prealloc);
+        return -EINVAL;
+    }
+    fd = open(filename, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        ret = -errno;
+        error_setg_errno(errp, -ret, "Could not create '%s'", filename);
+        return ret;
+    }
+    if (ftruncate(fd, size) < 0) {
+        ret = -errno;
+        error_setg_errno(errp, -ret, "Could not resize file");
+    } else if (prealloc && strcmp(prealloc, "off") && size &&
+               posix_fallocate(fd, 0, size) != 0) {
+        ret = -ENOSPC;
+        error_setg(errp, "Could not preallocate data for the new file");
+    }
+    close(fd);
+    return ret;
+}
+
+static int file_probe(const uint8_t *buf, int len, const char *filename)
+{
+    return 0;       /* a protocol, never a guessed format */
+}
+
+static BlockDriver bdrv_file = {
+    .format_name = "file",
+    .instance_size = sizeof(FileState),
+    .is_protocol = true,
+    .probe = file_probe,
+    .open = file_open,
+    .close = file_close,
+    .preadv = file_preadv,
+    .pwritev = file_pwritev,
+    .pwrite_zeroes = file_pwrite_zeroes,
+    .pdiscard = file_pdiscard,
+    .flush = file_flush,
+    .getlength = file_getlength,
+    .get_allocated_file_size = file_get_allocated_file_size,
+    .truncate = file_truncate,
+    .block_status = file_block_status,
+    .create = file_create,
+};
+BLOCK_DRIVER_REGISTER(bdrv_file)

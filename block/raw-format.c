@@ -1,0 +1,114 @@
+/*
+ * Format "raw": the guest sees its protocol node byte for byte.
+ *
+ * When the format was probed rather than given, a guest could write another format's header
+ * into sector 0 and have the next start-up open a different image (a qcow2 whose backing file
+ * is any host file).  Like QEMU (block/raw-format.c, raw_check_write), such writes are refused
+ * with -EPERM, and partial writes to sector 0, which cannot be checked, with -EINVAL.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "block/block_int.h"
+
+#define PROBE_BUF_SIZE 512
+
+static int raw_probe(const uint8_t *buf, int len, const char *filename)
+{
+    return 1;       /* anything is raw, as a last resort */
+}
+
+static int raw_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **errp)
+{
+    bs->request_alignment = bs->file->request_alignment;
+    return 0;
+}
+
+static void raw_close(BlockDriverState *bs)
+{
+}
+
+static int raw_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                      struct iovec *iov, int niov)
+{
+    return bdrv_preadv(bs->file, offset, bytes, iov, niov);
+}
+
+static int raw_check_write(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                           struct iovec *iov, int niov)
+{
+    uint8_t buf[PROBE_BUF_SIZE];
+    BlockDriver *drv;
+
+    if (!(bs->open_flags & BDRV_O_PROBED) || offset >= PROBE_BUF_SIZE || bytes == 0) {
+        return 0;
+    }
+    if (offset != 0 || bytes < PROBE_BUF_SIZE) {
+        return -EINVAL;
+    }
+    iov_to_buf(iov, niov, 0, buf, sizeof(buf));
+    drv = bdrv_probe_all(buf, sizeof(buf), NULL);
+    return drv == bs->drv ? 0 : -EPERM;
+}
+
+static int raw_pwritev(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                       struct iovec *iov, int niov, int flags)
+{
+    int ret = raw_check_write(bs, offset, bytes, iov, niov);
+
+    if (ret < 0) {
+        return ret;
+    }
+    return bdrv_pwritev(bs->file, offset, bytes, iov, niov, flags);
+}
+
+static int raw_pwrite_zeroes(BlockDriverState *bs, int64_t offset, int64_t bytes, int flags)
+{
+    /* Zeroes probe as raw, so sector 0 may be zeroed even when probed. */
+    return bdrv_pwrite_zeroes(bs->file, offset, bytes, flags);
+}
+
+static int raw_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
+{
+    return bdrv_pdiscard(bs->file, offset, bytes);
+}
+
+static int64_t raw_getlength(BlockDriverState *bs)
+{
+    return bdrv_getlength(bs->file);
+}
+
+static int raw_truncate(BlockDriverState *bs, int64_t size, Error **errp)
+{
+    return bdrv_truncate(bs->file, size, errp);
+}
+
+static int raw_block_status(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                            int64_t *pnum, int64_t *map, BlockDriverState **file)
+{
+    int ret = bdrv_block_status(bs->file, offset, bytes, pnum, map, file);
+
+    if (ret < 0) {
+        return ret;
+    }
+    return (ret & ~BDRV_BLOCK_EOF) | BDRV_BLOCK_ALLOCATED;
+}
+
+static int raw_create(const char *filename, KiteOpts *opts, Error **errp)
+{
+    return bdrv_create_file(filename, opts, errp);
+}
+
+static BlockDriver bdrv_raw = {
+    .format_name = "raw",
+    .probe = raw_probe,
+    .open = raw_open,
+    .close = raw_close,
+    .preadv = raw_preadv,
+    .pwritev = raw_pwritev,
+    .pwrite_zeroes = raw_pwrite_zeroes,
+    .pdiscard = raw_pdiscard,
+    .getlength = raw_getlength,
+    .truncate = raw_truncate,
+    .block_status = raw_block_status,
+    .create = raw_create,
+};
+BLOCK_DRIVER_REGISTER(bdrv_raw)
