@@ -23,6 +23,7 @@
 #include "system/system.h"
 #include "system/qtest.h"
 #include "kite/memory.h"
+#include "block/blockdev.h"
 
 typedef enum OptArg { NO_ARG, HAS_ARG } OptArg;
 
@@ -74,11 +75,14 @@ static const KiteOption options[] = {
     { "monitor", HAS_ARG, OPT_NOT_YET, "human monitor on a chardev" },
     { "mon", HAS_ARG, OPT_NOT_YET, "monitor on a chardev" },
     { "qmp", HAS_ARG, OPT_NOT_YET, "QMP monitor on a chardev" },
-    { "drive", HAS_ARG, OPT_NOT_YET, "a block device" },
-    { "blockdev", HAS_ARG, OPT_NOT_YET, "a block node" },
-    { "hda", HAS_ARG, OPT_NOT_YET, "IDE disk image" },
-    { "cdrom", HAS_ARG, OPT_NOT_YET, "CD-ROM image" },
-    { "snapshot", NO_ARG, OPT_NOT_YET, "write to temporary overlays" },
+    { "drive", HAS_ARG, OPT_OK, "file=,format=,if=ide|virtio|none,id=,cache=,...: a drive" },
+    { "blockdev", HAS_ARG, OPT_OK, "driver=,node-name=,file.driver=,...: a block node" },
+    { "hda", HAS_ARG, OPT_OK, "IDE disk image (index 0; -hdb, -hdc, -hdd likewise)" },
+    { "hdb", HAS_ARG, OPT_OK, NULL },
+    { "hdc", HAS_ARG, OPT_OK, NULL },
+    { "hdd", HAS_ARG, OPT_OK, NULL },
+    { "cdrom", HAS_ARG, OPT_OK, "CD-ROM image (IDE index 2)" },
+    { "snapshot", NO_ARG, OPT_OK, "write to temporary overlays" },
     { "netdev", HAS_ARG, OPT_NOT_YET, "a network backend" },
     { "nic", HAS_ARG, OPT_NOT_YET, "a NIC with its backend" },
     { "net", HAS_ARG, OPT_OK, "legacy network option (only 'none' until networking lands)" },
@@ -195,10 +199,9 @@ static void parse_args(int argc, char **argv)
         const char *optarg = NULL;
 
         if (arg[0] != '-') {
-            /* QEMU treats a bare argument as -hda; Kite has no disks yet. */
-            error_report("%s: a disk image argument needs -drive, which is not supported yet",
-                         arg);
-            exit(1);
+            /* QEMU treats a bare argument as -hda. */
+            blockdev_add_option("hda", arg);
+            continue;
         }
         o = find_option(arg);
         if (!o) {
@@ -353,6 +356,8 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
             error_report("-net %s: not supported yet (only -net none)", optarg);
             exit(1);
         }
+    } else if (blockdev_is_option(name)) {
+        blockdev_add_option(name, optarg);
     } else if (!strcmp(name, "qtest")) {
         g_free(c->qtest_chardev);
         c->qtest_chardev = g_strdup(optarg);
@@ -727,6 +732,10 @@ int main(int argc, char **argv)
         return 1;
     }
     create_objects();
+    if (!blockdev_init(&err)) {
+        error_report_err(err);
+        return 1;
+    }
     create_debugcon();
     ms = create_machine();
     mc = MACHINE_GET_CLASS(ms);

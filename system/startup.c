@@ -6,6 +6,7 @@
 #include "kite/runstate.h"
 #include "kite/object-interfaces.h"
 #include "hw/core/cpu.h"
+#include "block/blockdev.h"
 #include <glib-unix.h>
 
 Config kite_config;
@@ -139,6 +140,8 @@ void system_install_signal_handlers(void)
 
 void system_cleanup(void)
 {
+    /* Close drives so formats write back their metadata and drop image locks. */
+    blockdev_close_all();
 }
 
 char *firmware_find(const char *name)

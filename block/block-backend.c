@@ -1,0 +1,406 @@
+/*
+ * BlockBackend: what a device holds.  It owns a reference to the top node, checks every
+ * request against the image length (a guest sector past the end is -EIO, never a host write
+ * past the file), applies the write-cache mode (writethrough = every write FUA), runs
+ * requests on the thread pool of its context, and carries the werror/rerror policy.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "block/block_int.h"
+#include "kite/thread-pool.h"
+#include "kite/runstate.h"
+
+struct BlockBackend {
+    char *name;
+    BlockDriverState *bs;           /* NULL: no medium (an empty CD-ROM drive) */
+    void *dev;
+    KiteContext *ctx;               /* NULL: the main loop */
+    ThreadPool *pool;
+    bool wce;
+    BlockdevOnError on_read_error, on_write_error;
+    int in_flight;                  /* atomic */
+};
+
+static GList *backends;             /* of BlockBackend *, in creation order */
+
+static BlockBackend *blk_new(const char *name, BlockDriverState *bs, Error **errp)
+{
+    BlockBackend *blk;
+
+    if (name && *name && blk_by_name(name)) {
+        error_setg(errp, "Duplicate ID '%s' for drive", name);
+        return NULL;
+    }
+    blk = g_new0(BlockBackend, 1);
+    blk->name = g_strdup(name && *name ? name : "");
+    blk->bs = bs;
+    blk->wce = true;
+    blk->on_read_error = BLOCKDEV_ON_ERROR_REPORT;
+    blk->on_write_error = BLOCKDEV_ON_ERROR_ENOSPC;
+    blk->pool = thread_pool_get(NULL);
+    backends = g_list_append(backends, blk);
+    return blk;
+}
+
+BlockBackend *blk_new_open(const char *name, const char *filename, const char *fmt,
+                           KiteOpts *options, int flags, Error **errp)
+{
+    BlockDriverState *bs;
+    BlockBackend *blk;
+
+    if (name && *name && blk_by_name(name)) {
+        error_setg(errp, "Duplicate ID '%s' for drive", name);
+        return NULL;
+    }
+    if (!filename && !options) {
+        return blk_new(name, NULL, errp);      /* empty drive */
+    }
+    bs = bdrv_open(filename, fmt, options, flags, errp);
+    if (!bs) {
+        return NULL;
+    }
+    blk = blk_new(name, bs, errp);
+    if (!blk) {
+        bdrv_unref(bs);
+    }
+    return blk;
+}
+
+BlockBackend *blk_new_with_bs(const char *name, BlockDriverState *bs, Error **errp)
+{
+    BlockBackend *blk = blk_new(name, bs, errp);
+
+    if (blk && bs) {
+        bdrv_ref(bs);
+    }
+    return blk;
+}
+
+void blk_unref(BlockBackend *blk)
+{
+    if (!blk) {
+        return;
+    }
+    blk_drain(blk);
+    backends = g_list_remove(backends, blk);
+    bdrv_unref(blk->bs);
+    g_free(blk->name);
+    g_free(blk);
+}
+
+BlockBackend *blk_by_name(const char *name)
+{
+    for (GList *l = backends; name && l; l = l->next) {
+        BlockBackend *blk = l->data;
+        if (!strcmp(blk->name, name)) {
+            return blk;
+        }
+    }
+    return NULL;
+}
+
+BlockBackend *blk_next(BlockBackend *blk)
+{
+    GList *l = blk ? g_list_find(backends, blk) : NULL;
+
+    l = blk ? (l ? l->next : NULL) : backends;
+    return l ? l->data : NULL;
+}
+
+const char *blk_name(BlockBackend *blk)
+{
+    return blk->name;
+}
+
+BlockDriverState *blk_bs(BlockBackend *blk)
+{
+    return blk->bs;
+}
+
+int blk_attach_dev(BlockBackend *blk, void *dev)
+{
+    if (blk->dev && blk->dev != dev) {
+        return -EBUSY;
+    }
+    blk->dev = dev;
+    return 0;
+}
+
+void blk_detach_dev(BlockBackend *blk, void *dev)
+{
+    if (blk->dev == dev) {
+        blk->dev = NULL;
+    }
+}
+
+void *blk_get_attached_dev(BlockBackend *blk)
+{
+    return blk->dev;
+}
+
+int64_t blk_getlength(BlockBackend *blk)
+{
+    return blk->bs ? bdrv_getlength(blk->bs) : -ENOMEDIUM;
+}
+
+bool blk_is_read_only(BlockBackend *blk)
+{
+    return !blk->bs || bdrv_is_read_only(blk->bs);
+}
+
+bool blk_enable_write_cache(BlockBackend *blk)
+{
+    return blk->wce;
+}
+
+void blk_set_enable_write_cache(BlockBackend *blk, bool wce)
+{
+    blk->wce = wce;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+typedef enum BlkOp { BLK_READ, BLK_WRITE, BLK_FLUSH, BLK_DISCARD, BLK_ZEROES } BlkOp;
+
+typedef struct BlkReq {
+    BlockBackend *blk;
+    BlkOp op;
+    int64_t offset, bytes;
+    struct iovec *iov;
+    int niov;
+    int flags;
+    BlockCompletionFunc *cb;
+    void *opaque;
+} BlkReq;
+
+static int blk_check_request(BlockBackend *blk, int64_t offset, int64_t bytes)
+{
+    int64_t len;
+
+    if (!blk->bs) {
+        return -ENOMEDIUM;
+    }
+    len = bdrv_getlength(blk->bs);
+    if (len < 0) {
+        return (int)len;
+    }
+    if (offset < 0 || bytes < 0 || offset > len || bytes > len - offset) {
+        return -EIO;
+    }
+    return 0;
+}
+
+/* The synchronous request; runs on a pool thread for blk_aio_*. */
+static int blk_do_request(BlkReq *r)
+{
+    BlockBackend *blk = r->blk;
+    int ret;
+
+    if (r->op == BLK_FLUSH) {
+        return blk->bs ? bdrv_flush(blk->bs) : -ENOMEDIUM;
+    }
+    ret = blk_check_request(blk, r->offset, r->bytes);
+    if (ret < 0) {
+        return ret;
+    }
+    if (r->op != BLK_READ && bdrv_is_read_only(blk->bs)) {
+        return -EACCES;
+    }
+    if (r->op != BLK_READ && !blk->wce) {
+        r->flags |= BDRV_REQ_FUA;
+    }
+    switch (r->op) {
+    case BLK_READ:
+        return bdrv_preadv(blk->bs, r->offset, r->bytes, r->iov, r->niov);
+    case BLK_WRITE:
+        return bdrv_pwritev(blk->bs, r->offset, r->bytes, r->iov, r->niov, r->flags);
+    case BLK_DISCARD:
+        return bdrv_pdiscard(blk->bs, r->offset, r->bytes);
+    case BLK_ZEROES:
+        return bdrv_pwrite_zeroes(blk->bs, r->offset, r->bytes, r->flags);
+    default:
+        return -EINVAL;
+    }
+}
+
+static int blk_pool_func(void *arg)
+{
+    return blk_do_request(arg);
+}
+
+static void blk_pool_done(void *opaque, int ret)
+{
+    BlkReq *r = opaque;
+    BlockBackend *blk = r->blk;
+
+    r->cb(r->opaque, ret);
+    g_free(r->iov);
+    g_free(r);
+    g_atomic_int_dec_and_test(&blk->in_flight);
+}
+
+static void blk_submit(BlockBackend *blk, BlkOp op, int64_t offset, int64_t bytes,
+                       struct iovec *iov, int niov, int flags, BlockCompletionFunc *cb,
+                       void *opaque)
+{
+    BlkReq *r = g_new0(BlkReq, 1);
+
+    r->blk = blk;
+    r->op = op;
+    r->offset = offset;
+    r->bytes = bytes;
+    r->flags = flags;
+    r->cb = cb;
+    r->opaque = opaque;
+    if (niov) {
+        r->iov = g_memdup2(iov, niov * sizeof(*iov));
+        r->niov = niov;
+    }
+    g_atomic_int_inc(&blk->in_flight);
+    thread_pool_submit(blk->pool, blk_pool_func, r, blk_pool_done, r);
+}
+
+void blk_aio_preadv(BlockBackend *blk, int64_t offset, struct iovec *iov, int niov,
+                    BlockCompletionFunc *cb, void *opaque)
+{
+    blk_submit(blk, BLK_READ, offset, iov_size(iov, niov), iov, niov, 0, cb, opaque);
+}
+
+void blk_aio_pwritev(BlockBackend *blk, int64_t offset, struct iovec *iov, int niov,
+                     int flags, BlockCompletionFunc *cb, void *opaque)
+{
+    blk_submit(blk, BLK_WRITE, offset, iov_size(iov, niov), iov, niov, flags, cb, opaque);
+}
+
+void blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque)
+{
+    blk_submit(blk, BLK_FLUSH, 0, 0, NULL, 0, 0, cb, opaque);
+}
+
+void blk_aio_pdiscard(BlockBackend *blk, int64_t offset, int64_t bytes,
+                      BlockCompletionFunc *cb, void *opaque)
+{
+    blk_submit(blk, BLK_DISCARD, offset, bytes, NULL, 0, 0, cb, opaque);
+}
+
+void blk_aio_pwrite_zeroes(BlockBackend *blk, int64_t offset, int64_t bytes, int flags,
+                           BlockCompletionFunc *cb, void *opaque)
+{
+    blk_submit(blk, BLK_ZEROES, offset, bytes, NULL, 0, flags, cb, opaque);
+}
+
+int blk_pread(BlockBackend *blk, int64_t offset, int64_t bytes, void *buf)
+{
+    struct iovec iov = { .iov_base = buf, .iov_len = bytes };
+    BlkReq r = { .blk = blk, .op = BLK_READ, .offset = offset, .bytes = bytes,
+                 .iov = &iov, .niov = 1 };
+
+    return blk_do_request(&r);
+}
+
+int blk_pwrite(BlockBackend *blk, int64_t offset, int64_t bytes, const void *buf, int flags)
+{
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = bytes };
+    BlkReq r = { .blk = blk, .op = BLK_WRITE, .offset = offset, .bytes = bytes,
+                 .iov = &iov, .niov = 1, .flags = flags };
+
+    return blk_do_request(&r);
+}
+
+int blk_flush(BlockBackend *blk)
+{
+    BlkReq r = { .blk = blk, .op = BLK_FLUSH };
+
+    return blk_do_request(&r);
+}
+
+int blk_in_flight(BlockBackend *blk)
+{
+    return g_atomic_int_get(&blk->in_flight);
+}
+
+void blk_drain(BlockBackend *blk)
+{
+    bool main_ctx = !blk->ctx || blk->ctx == kite_main_context();
+
+    while (g_atomic_int_get(&blk->in_flight) > 0) {
+        if (main_ctx) {
+            /* We are the main loop's thread (or hold the BQL): run completions here. */
+            thread_pool_run_completions(blk->pool);
+            if (g_atomic_int_get(&blk->in_flight) > 0) {
+                thread_pool_wait_progress(blk->pool, 10000);
+            }
+        } else {
+            /* The iothread runs them; wait for it. */
+            thread_pool_wait_progress(blk->pool, 1000);
+            g_usleep(100);
+        }
+    }
+}
+
+void blk_set_aio_context(BlockBackend *blk, KiteContext *ctx)
+{
+    blk_drain(blk);
+    blk->ctx = ctx == kite_main_context() ? NULL : ctx;
+    blk->pool = thread_pool_get(blk->ctx);
+}
+
+KiteContext *blk_get_aio_context(BlockBackend *blk)
+{
+    return blk->ctx ? blk->ctx : kite_main_context();
+}
+
+/* ------------------------------------------------------------ error policy */
+
+static const char *const on_error_names[] = {
+    [BLOCKDEV_ON_ERROR_REPORT] = "report",
+    [BLOCKDEV_ON_ERROR_IGNORE] = "ignore",
+    [BLOCKDEV_ON_ERROR_ENOSPC] = "enospc",
+    [BLOCKDEV_ON_ERROR_STOP] = "stop",
+    [BLOCKDEV_ON_ERROR_AUTO] = "auto",
+};
+
+bool blockdev_on_error_parse(const char *s, const char *what, BlockdevOnError *out,
+                             Error **errp)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(on_error_names); i++) {
+        if (!strcmp(s, on_error_names[i])) {
+            *out = i;
+            return true;
+        }
+    }
+    error_setg(errp, "'%s' invalid %s error action (expected report, ignore, enospc, stop "
+               "or auto)", s, what);
+    return false;
+}
+
+void blk_set_on_error(BlockBackend *blk, BlockdevOnError rerror, BlockdevOnError werror)
+{
+    /* QEMU's defaults: reads report, writes stop on ENOSPC (thin-provisioned hosts). */
+    blk->on_read_error = rerror == BLOCKDEV_ON_ERROR_AUTO ? BLOCKDEV_ON_ERROR_REPORT : rerror;
+    blk->on_write_error = werror == BLOCKDEV_ON_ERROR_AUTO ? BLOCKDEV_ON_ERROR_ENOSPC : werror;
+}
+
+BlockErrorAction blk_get_error_action(BlockBackend *blk, bool is_read, int error)
+{
+    BlockdevOnError policy = is_read ? blk->on_read_error : blk->on_write_error;
+
+    error = error < 0 ? -error : error;
+    switch (policy) {
+    case BLOCKDEV_ON_ERROR_ENOSPC:
+        return error == ENOSPC ? BLOCK_ERROR_ACTION_STOP : BLOCK_ERROR_ACTION_REPORT;
+    case BLOCKDEV_ON_ERROR_STOP:
+        return BLOCK_ERROR_ACTION_STOP;
+    case BLOCKDEV_ON_ERROR_IGNORE:
+        return BLOCK_ERROR_ACTION_IGNORE;
+    default:
+        return BLOCK_ERROR_ACTION_REPORT;
+    }
+}
+
+void blk_error_stop(BlockBackend *blk, bool is_read, int error)
+{
+    error = error < 0 ? -error : error;
+    warn_report("drive '%s': %s error (%s): stopping the VM (io-error); 'cont' retries",
+                blk->name, is_read ? "read" : "write", g_strerror(error));
+    vm_stop_request(RUN_STATE_IO_ERROR);
+}

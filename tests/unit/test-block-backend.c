@@ -1,0 +1,450 @@
+/*
+ * Thread pool, BlockBackend asynchronous I/O (main loop and iothread completion), bounds
+ * checks, write-through caching, the werror/rerror policy, and -drive/-blockdev parsing.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "block/blockdev.h"
+#include "block/block_int.h"
+#include "kite/thread-pool.h"
+#include "kite/main-loop.h"
+#include "kite/runstate.h"
+
+static char *tmpdir;
+
+static char *make_image(const char *name, int64_t size, uint8_t fill)
+{
+    char *path = g_build_filename(tmpdir, name, NULL);
+    g_autofree uint8_t *buf = g_malloc(size);
+    memset(buf, fill, size);
+    g_assert_true(g_file_set_contents(path, (char *)buf, size, NULL));
+    return path;
+}
+
+/* ------------------------------------------------------------ thread pool */
+
+typedef struct PoolTest {
+    int done;
+    int sum;
+    GThread *main_thread;
+    bool wrong_thread;
+} PoolTest;
+
+static int square(void *arg)
+{
+    int v = GPOINTER_TO_INT(arg);
+    g_usleep(1000);
+    return v * v;
+}
+
+static void pool_cb(void *opaque, int ret)
+{
+    PoolTest *t = opaque;
+
+    t->wrong_thread |= g_thread_self() != t->main_thread;
+    t->sum += ret;
+    t->done++;
+}
+
+static void test_thread_pool(void)
+{
+    ThreadPool *pool = thread_pool_new(NULL, 4);
+    PoolTest t = { .main_thread = g_thread_self() };
+    int expect = 0;
+
+    for (int i = 0; i < 100; i++) {
+        thread_pool_submit(pool, square, GINT_TO_POINTER(i), pool_cb, &t);
+        expect += i * i;
+    }
+    /* Completions run in the context, never inside submit. */
+    g_assert_cmpint(t.done, ==, 0);
+    while (t.done < 100) {
+        main_loop_wait(false);
+    }
+    g_assert_cmpint(t.sum, ==, expect);
+    g_assert_false(t.wrong_thread);
+    g_assert_cmpint(thread_pool_pending(pool), ==, 0);
+
+    /* free waits for queued work and runs its completions. */
+    for (int i = 0; i < 10; i++) {
+        thread_pool_submit(pool, square, GINT_TO_POINTER(2), pool_cb, &t);
+    }
+    thread_pool_free(pool);
+    g_assert_cmpint(t.done, ==, 110);
+}
+
+/* ------------------------------------------------------------ BlockBackend */
+
+typedef struct AioResult {
+    int ret;
+    bool done;
+    GThread *thread;
+} AioResult;
+
+static void aio_cb(void *opaque, int ret)
+{
+    AioResult *r = opaque;
+    r->ret = ret;
+    r->done = true;
+    r->thread = g_thread_self();
+}
+
+static void wait_done(AioResult *r)
+{
+    while (!r->done) {
+        main_loop_wait(false);
+    }
+}
+
+static void test_blk_aio(void)
+{
+    g_autofree char *path = make_image("aio.img", 1 * MiB, 0);
+    BlockBackend *blk = blk_new_open("aio0", path, "raw", NULL, BDRV_O_RDWR, &error_abort);
+    uint8_t wbuf[8192], rbuf[8192];
+    struct iovec wiov[2] = { { wbuf, 4096 }, { wbuf + 4096, 4096 } };
+    struct iovec riov = { rbuf, 8192 };
+    AioResult r = { 0 };
+
+    g_assert_true(blk_by_name("aio0") == blk);
+    for (int i = 0; i < 8192; i++) {
+        wbuf[i] = i * 13;
+    }
+    blk_aio_pwritev(blk, 65536, wiov, 2, 0, aio_cb, &r);
+    g_assert_false(r.done);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+    g_assert_true(r.thread == g_thread_self());
+
+    memset(&r, 0, sizeof(r));
+    blk_aio_preadv(blk, 65536, &riov, 1, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+    g_assert_cmpmem(wbuf, 8192, rbuf, 8192);
+
+    memset(&r, 0, sizeof(r));
+    blk_aio_flush(blk, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+
+    memset(&r, 0, sizeof(r));
+    blk_aio_pwrite_zeroes(blk, 65536, 4096, BDRV_REQ_MAY_UNMAP, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+    memset(&r, 0, sizeof(r));
+    blk_aio_pdiscard(blk, 65536 + 4096, 4096, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+    g_assert_cmpint(blk_pread(blk, 65536, 4096, rbuf), ==, 0);
+    for (int i = 0; i < 4096; i++) {
+        g_assert_cmpint(rbuf[i], ==, 0);
+    }
+
+    /* Bounds: the last sector is fine, one past it is -EIO, and the file does not grow. */
+    memset(&r, 0, sizeof(r));
+    riov.iov_len = 512;
+    blk_aio_preadv(blk, MiB - 512, &riov, 1, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+    memset(&r, 0, sizeof(r));
+    blk_aio_pwritev(blk, MiB - 511, &riov, 1, 0, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, -EIO);
+    memset(&r, 0, sizeof(r));
+    blk_aio_pwrite_zeroes(blk, MiB, 512, 0, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, -EIO);
+    g_assert_cmpint(blk_pwrite(blk, INT64_MAX - 100, 512, wbuf, 0), ==, -EIO);
+    g_assert_cmpint(blk_pread(blk, -512, 512, rbuf), ==, -EIO);
+    g_assert_cmpint(blk_getlength(blk), ==, MiB);
+
+    /* Many requests in flight, then drain. */
+    AioResult many[64] = { 0 };
+    static uint8_t bufs[64][512];
+    for (int i = 0; i < 64; i++) {
+        struct iovec v = { bufs[i], 512 };
+        memset(bufs[i], i, 512);
+        blk_aio_pwritev(blk, i * 512, &v, 1, 0, aio_cb, &many[i]);
+    }
+    blk_drain(blk);
+    g_assert_cmpint(blk_in_flight(blk), ==, 0);
+    for (int i = 0; i < 64; i++) {
+        g_assert_true(many[i].done);
+        g_assert_cmpint(many[i].ret, ==, 0);
+        g_assert_cmpint(blk_pread(blk, i * 512, 512, rbuf), ==, 0);
+        g_assert_cmpint(rbuf[0], ==, i);
+        g_assert_cmpint(rbuf[511], ==, i);
+    }
+    blk_unref(blk);
+    g_assert_null(blk_by_name("aio0"));
+}
+
+static void test_blk_read_only(void)
+{
+    g_autofree char *path = make_image("ro.img", 64 * KiB, 0);
+    BlockBackend *blk = blk_new_open(NULL, path, "raw", NULL, 0, &error_abort);
+    uint8_t buf[512] = { 0 };
+    AioResult r = { 0 };
+    struct iovec v = { buf, 512 };
+
+    g_assert_true(blk_is_read_only(blk));
+    blk_aio_pwritev(blk, 0, &v, 1, 0, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, -EACCES);
+    blk_unref(blk);
+}
+
+/* An iothread's backend completes on the iothread. */
+typedef struct IOThreadTest {
+    AioResult r;
+    GMutex lock;
+    GCond cond;
+} IOThreadTest;
+
+static void iot_cb(void *opaque, int ret)
+{
+    IOThreadTest *t = opaque;
+    g_mutex_lock(&t->lock);
+    aio_cb(&t->r, ret);
+    g_cond_signal(&t->cond);
+    g_mutex_unlock(&t->lock);
+}
+
+static void test_blk_iothread(void)
+{
+    g_autofree char *path = make_image("iot.img", 64 * KiB, 0x42);
+    BlockBackend *blk = blk_new_open(NULL, path, "raw", NULL, BDRV_O_RDWR, &error_abort);
+    KiteIOThread *io = kite_iothread_new("test-blk-io", &error_abort);
+    IOThreadTest t = { 0 };
+    uint8_t buf[512];
+    struct iovec v = { buf, 512 };
+
+    g_mutex_init(&t.lock);
+    g_cond_init(&t.cond);
+    blk_set_aio_context(blk, kite_iothread_get_context(io));
+    g_assert_true(blk_get_aio_context(blk) == kite_iothread_get_context(io));
+    blk_aio_preadv(blk, 512, &v, 1, iot_cb, &t);
+    g_mutex_lock(&t.lock);
+    while (!t.r.done) {
+        g_cond_wait(&t.cond, &t.lock);
+    }
+    g_mutex_unlock(&t.lock);
+    g_assert_cmpint(t.r.ret, ==, 0);
+    g_assert_cmpint(buf[0], ==, 0x42);
+    g_assert_true(t.r.thread != g_thread_self());
+
+    /* Drain from the main thread waits for the iothread to run the completions. */
+    t.r.done = false;
+    blk_aio_flush(blk, iot_cb, &t);
+    blk_drain(blk);
+    g_assert_true(t.r.done);
+    blk_set_aio_context(blk, NULL);
+    blk_unref(blk);
+    kite_iothread_destroy(io);
+}
+
+/* writethrough: every write is followed by a flush (the file driver's fdatasync). */
+static int flushes;
+static int count_flush(BlockDriverState *bs)
+{
+    flushes++;
+    return 0;
+}
+
+static void test_writethrough(void)
+{
+    g_autofree char *path = make_image("wt.img", 64 * KiB, 0);
+    BlockBackend *blk = blk_new_open(NULL, path, "raw", NULL, BDRV_O_RDWR, &error_abort);
+    BlockDriver *file_drv = bdrv_find_format("file");
+    int (*saved)(BlockDriverState *) = file_drv->flush;
+    uint8_t buf[512] = { 1 };
+
+    file_drv->flush = count_flush;
+    g_assert_true(blk_enable_write_cache(blk));
+    g_assert_cmpint(blk_pwrite(blk, 0, 512, buf, 0), ==, 0);
+    g_assert_cmpint(flushes, ==, 0);
+    blk_set_enable_write_cache(blk, false);
+    g_assert_cmpint(blk_pwrite(blk, 0, 512, buf, 0), ==, 0);
+    g_assert_cmpint(flushes, ==, 1);
+    g_assert_cmpint(blk_pwrite(blk, 512, 512, buf, BDRV_REQ_FUA), ==, 0);
+    g_assert_cmpint(flushes, ==, 2);
+    blk_unref(blk);
+
+    /* cache=unsafe: flush is a no-op. */
+    blk = blk_new_open(NULL, path, "raw", NULL, BDRV_O_RDWR | BDRV_O_NO_FLUSH, &error_abort);
+    g_assert_cmpint(blk_flush(blk), ==, 0);
+    g_assert_cmpint(flushes, ==, 2);
+    blk_unref(blk);
+    file_drv->flush = saved;
+}
+
+static void test_error_policy(void)
+{
+    g_autofree char *path = make_image("err.img", 4 * KiB, 0);
+    BlockBackend *blk = blk_new_open(NULL, path, "raw", NULL, 0, &error_abort);
+    BlockdevOnError e;
+    Error *err = NULL;
+
+    /* Defaults: reads report, writes stop on ENOSPC only. */
+    g_assert_cmpint(blk_get_error_action(blk, true, ENOSPC), ==, BLOCK_ERROR_ACTION_REPORT);
+    g_assert_cmpint(blk_get_error_action(blk, false, ENOSPC), ==, BLOCK_ERROR_ACTION_STOP);
+    g_assert_cmpint(blk_get_error_action(blk, false, -ENOSPC), ==, BLOCK_ERROR_ACTION_STOP);
+    g_assert_cmpint(blk_get_error_action(blk, false, EIO), ==, BLOCK_ERROR_ACTION_REPORT);
+    blk_set_on_error(blk, BLOCKDEV_ON_ERROR_STOP, BLOCKDEV_ON_ERROR_IGNORE);
+    g_assert_cmpint(blk_get_error_action(blk, true, EIO), ==, BLOCK_ERROR_ACTION_STOP);
+    g_assert_cmpint(blk_get_error_action(blk, false, ENOSPC), ==, BLOCK_ERROR_ACTION_IGNORE);
+    blk_set_on_error(blk, BLOCKDEV_ON_ERROR_AUTO, BLOCKDEV_ON_ERROR_REPORT);
+    g_assert_cmpint(blk_get_error_action(blk, false, ENOSPC), ==, BLOCK_ERROR_ACTION_REPORT);
+    g_assert_cmpint(blk_get_error_action(blk, true, EIO), ==, BLOCK_ERROR_ACTION_REPORT);
+    g_assert_true(blockdev_on_error_parse("enospc", "write", &e, &error_abort));
+    g_assert_cmpint(e, ==, BLOCKDEV_ON_ERROR_ENOSPC);
+    g_assert_false(blockdev_on_error_parse("sometimes", "write", &e, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "'sometimes'"));
+    error_free(err);
+    blk_unref(blk);
+}
+
+/* --------------------------------------------------------- -drive parsing */
+
+static void expect_drive_error(const char *fmt, const char *path, const char *msg)
+{
+    g_autofree char *s = g_strdup_printf(fmt, path);
+    Error *err = NULL;
+
+    g_assert_null(drive_new(s, &err));
+    if (!strstr(error_get_pretty(err), msg)) {
+        g_error("-drive %s: got '%s', expected '%s'", s, error_get_pretty(err), msg);
+    }
+    error_free(err);
+}
+
+static void test_drive_options(void)
+{
+    g_autofree char *path = make_image("drv.img", 1 * MiB, 0);
+    g_autofree char *s = NULL;
+    DriveInfo *d;
+
+    s = g_strdup_printf("file=%s,format=raw,if=ide,cache=writethrough,werror=stop", path);
+    d = drive_new(s, &error_abort);
+    g_assert_cmpint(d->type, ==, IF_IDE);
+    g_assert_cmpint(d->bus, ==, 0);
+    g_assert_cmpint(d->unit, ==, 0);
+    g_assert_cmpstr(d->id, ==, "ide0-hd0");
+    g_assert_false(blk_enable_write_cache(d->blk));
+    g_assert_cmpint(blk_get_error_action(d->blk, false, EIO), ==, BLOCK_ERROR_ACTION_STOP);
+    g_assert_true(drive_get(IF_IDE, 0, 0) == d);
+    g_assert_true(blk_by_name("ide0-hd0") == d->blk);
+
+    /* The next IDE drive takes the free unit; index=2 is the secondary master. */
+    g_free(s);
+    s = g_strdup_printf("file=%s,format=raw,readonly=on,file.locking=off", path);
+    d = drive_new(s, &error_abort);
+    g_assert_cmpint(d->unit, ==, 1);
+    g_assert_true(blk_is_read_only(d->blk));
+    g_free(s);
+    s = g_strdup_printf("file=%s,format=raw,index=2,media=cdrom,file.locking=off", path);
+    d = drive_new(s, &error_abort);
+    g_assert_cmpint(d->bus, ==, 1);
+    g_assert_cmpint(d->unit, ==, 0);
+    g_assert_true(d->is_cdrom);
+    g_assert_true(blk_is_read_only(d->blk));
+    g_assert_cmpstr(d->id, ==, "ide1-cd0");
+    g_assert_true(drive_get_by_index(IF_IDE, 2) == d);
+    g_assert_cmpint(drive_get_max_bus(IF_IDE), ==, 1);
+
+    /* virtio and none, with ids. */
+    g_free(s);
+    s = g_strdup_printf("file=%s,format=raw,if=virtio,cache=unsafe,file.locking=off,"
+                        "readonly=on", path);
+    d = drive_new(s, &error_abort);
+    g_assert_cmpstr(d->id, ==, "virtio0");
+    g_free(s);
+    s = g_strdup_printf("file=%s,format=raw,if=none,id=disk7,aio=threads,readonly=on,"
+                        "file.locking=off", path);
+    d = drive_new(s, &error_abort);
+    g_assert_cmpstr(d->id, ==, "disk7");
+    g_assert_true(blk_by_name("disk7") == d->blk);
+
+    /* An empty CD-ROM drive has no medium. */
+    d = drive_new("if=none,id=cd9,media=cdrom", &error_abort);
+    g_assert_null(blk_bs(d->blk));
+    g_assert_cmpint(blk_getlength(d->blk), ==, -ENOMEDIUM);
+
+    expect_drive_error("file=%s,format=raw,id=disk7,if=none,readonly=on", path,
+                       "Duplicate ID 'disk7'");
+    expect_drive_error("file=%s,format=raw,index=0", path, "exists");
+    expect_drive_error("file=%s,format=raw,unit=2,bus=3", path, "unit 2 too big");
+    expect_drive_error("file=%s,format=raw,index=5,unit=1", path, "index cannot be used");
+    expect_drive_error("file=%s,format=qcow9,if=none", path, "Unknown driver 'qcow9'");
+    expect_drive_error("file=%s,if=floppy", path, "not supported");
+    expect_drive_error("file=%s,if=bus9", path, "unsupported bus type 'bus9'");
+    expect_drive_error("file=%s,media=tape,if=none", path, "invalid media");
+    expect_drive_error("file=%s,cache=sometimes,if=none", path, "invalid cache option");
+    expect_drive_error("file=%s,rerror=enospc,if=none", path, "rerror=enospc");
+    expect_drive_error("file=%s,readonly=perhaps,if=none", path, "readonly");
+    expect_drive_error("file=%s,aio=native,if=none,format=raw", path, "not supported");
+    expect_drive_error("file=%s,frobnicate=1,if=none,format=raw,file.locking=off", path, "'frobnicate'");
+    expect_drive_error("file=%s/nope,if=none,format=raw", tmpdir, "No such file");
+    expect_drive_error("if=none,id=x%s", "", "needs a file");
+    blockdev_close_all();
+    g_assert_null(drive_get(IF_IDE, 0, 0));
+}
+
+static void test_blockdev_options(void)
+{
+    g_autofree char *path = make_image("bd.img", 1 * MiB, 0);
+    g_autofree char *s = NULL;
+    BlockDriverState *bs;
+    Error *err = NULL;
+
+    s = g_strdup_printf("driver=raw,node-name=n0,file.driver=file,file.filename=%s", path);
+    bs = blockdev_new(s, &error_abort);
+    g_assert_true(bdrv_find_node("n0") == bs);
+    g_assert_cmpstr(bdrv_get_format_name(bs->file), ==, "file");
+    g_assert_false(bdrv_is_read_only(bs));
+    g_free(s);
+#ifdef CONFIG_JSON
+    s = g_strdup_printf("{\"driver\":\"raw\",\"node-name\":\"n1\",\"read-only\":true,"
+                        "\"file\":{\"driver\":\"file\",\"filename\":\"%s\","
+                        "\"locking\":\"off\"}}", path);
+    bs = blockdev_new(s, &error_abort);
+    g_assert_true(bdrv_find_node("n1") == bs);
+    g_assert_true(bdrv_is_read_only(bs));
+    g_free(s);
+#endif
+    s = g_strdup_printf("driver=raw,file.filename=%s", path);
+    g_assert_null(blockdev_new(s, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "node-name"));
+    error_free(err);
+    err = NULL;
+    g_assert_null(blockdev_new("node-name=x", &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "'driver' is missing"));
+    error_free(err);
+    err = NULL;
+    g_assert_null(blockdev_new("{\"driver\":", &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "JSON"));
+    error_free(err);
+    blockdev_close_all();
+    g_assert_null(bdrv_find_node("n0"));
+}
+
+int main(int argc, char **argv)
+{
+    int ret;
+
+    g_test_init(&argc, &argv, NULL);
+    main_loop_init();
+    tmpdir = g_dir_make_tmp("kite-test-blk-XXXXXX", NULL);
+    g_test_add_func("/block/thread-pool", test_thread_pool);
+    g_test_add_func("/block/backend/aio", test_blk_aio);
+    g_test_add_func("/block/backend/read-only", test_blk_read_only);
+    g_test_add_func("/block/backend/iothread", test_blk_iothread);
+    g_test_add_func("/block/backend/writethrough", test_writethrough);
+    g_test_add_func("/block/backend/error-policy", test_error_policy);
+    g_test_add_func("/block/drive-options", test_drive_options);
+    g_test_add_func("/block/blockdev-options", test_blockdev_options);
+    ret = g_test_run();
+    g_autofree char *cmd = g_strdup_printf("rm -rf %s", tmpdir);
+    if (system(cmd) != 0) {
+        ret = ret ? ret : 1;
+    }
+    return ret;
+}
