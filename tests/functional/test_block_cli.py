@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""-drive, -blockdev, -hda/-cdrom and -snapshot on Kite's command line: valid drives open
+(the machine is built and dumped), mistakes give a one-line error and exit status 1, never
+a crash, and a second Kite writing the same image is refused by the image lock.
+
+Usage: test_block_cli.py --emulator build/kite
+Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on any failure.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+DUMP = ["-M", "pc,dump-tree", "-nodefaults", "-accel", "qtest"]
+
+
+def cases(img, img2):
+    # (name, args, expected exit status, text that must appear in stdout+stderr)
+    return [
+        ("drive-raw", DUMP + ["-drive", f"file={img},format=raw,if=none,id=d0"], 0, "dev:"),
+        ("drive-probe-warns", DUMP + ["-drive", f"file={img},if=none"], 0,
+         "probing guessed raw"),
+        ("drive-all-options", DUMP + ["-drive",
+         f"file={img},format=raw,if=ide,index=1,cache=writethrough,aio=threads,"
+         "werror=stop,rerror=report,discard=unmap"], 0, "dev:"),
+        ("drive-cache-unsafe", DUMP + ["-drive", f"file={img},format=raw,cache=unsafe"], 0,
+         "dev:"),
+        ("drive-cdrom-empty", DUMP + ["-drive", "if=ide,index=2,media=cdrom"], 0, "dev:"),
+        ("hda-cdrom", DUMP + ["-hda", img, "-cdrom", img2], 0, "probing guessed raw"),
+        ("blockdev", DUMP + ["-blockdev",
+         f"driver=raw,node-name=n0,file.driver=file,file.filename={img}"], 0, "dev:"),
+        ("blockdev-json", DUMP + ["-blockdev",
+         '{"driver":"raw","node-name":"n0","file":{"driver":"file","filename":"%s"}}' % img],
+         0, "dev:"),
+        ("blockdev-file-ref", DUMP + [
+            "-blockdev", f"driver=file,node-name=f0,filename={img}",
+            "-blockdev", "driver=raw,node-name=r0,file=f0"], 0, "dev:"),
+        ("drive-missing", DUMP + ["-drive", "file=/nonexistent/d.img,format=raw"], 1,
+         "Could not open '/nonexistent/d.img': No such file or directory"),
+        ("drive-bad-format", DUMP + ["-drive", f"file={img},format=vmdk99"], 1,
+         "Unknown driver 'vmdk99'"),
+        ("drive-bad-if", DUMP + ["-drive", f"file={img},if=scsi"], 1, "if=scsi"),
+        ("drive-bad-cache", DUMP + ["-drive", f"file={img},format=raw,cache=maybe"], 1,
+         "invalid cache option 'maybe'"),
+        ("drive-bad-aio", DUMP + ["-drive", f"file={img},format=raw,aio=native"], 1,
+         "aio=native"),
+        ("drive-bad-werror", DUMP + ["-drive", f"file={img},format=raw,werror=panic"], 1,
+         "'panic' invalid write error action"),
+        ("drive-unknown-key", DUMP + ["-drive", f"file={img},format=raw,colour=red"], 1,
+         "'colour'"),
+        ("drive-dup-id", DUMP + ["-drive", f"file={img},format=raw,if=none,id=a,readonly=on",
+                                 "-drive", f"file={img},format=raw,if=none,id=a,readonly=on"],
+         1, "Duplicate ID 'a'"),
+        ("drive-dup-index", DUMP + ["-drive", f"file={img},format=raw,index=0,readonly=on",
+                                    "-drive", f"file={img2},format=raw,index=0"], 1,
+         "exists"),
+        ("drive-index-and-unit", DUMP + ["-drive", f"file={img},index=1,unit=0"], 1,
+         "index cannot be used with bus and unit"),
+        ("drive-no-file", DUMP + ["-drive", "if=none,id=x"], 1, "needs a file"),
+        ("drive-dir", DUMP + ["-drive", "file=/,format=raw"], 1, "directory"),
+        ("drive-write-lock", DUMP + ["-drive", f"file={img},format=raw,if=none,id=a",
+                                     "-drive", f"file={img},format=raw,if=none,id=b"], 1,
+         'Failed to get "write" lock'),
+        ("drive-locking-off", DUMP + [
+            "-drive", f"file={img},format=raw,if=none,id=a,file.locking=off",
+            "-drive", f"file={img},format=raw,if=none,id=b,file.locking=off"], 0, "dev:"),
+        ("blockdev-no-node-name", DUMP + ["-blockdev", f"driver=raw,file.filename={img}"], 1,
+         "'node-name' must be specified"),
+        ("blockdev-no-driver", DUMP + ["-blockdev", "node-name=n0"], 1,
+         "Parameter 'driver' is missing"),
+        ("blockdev-bad-json", DUMP + ["-blockdev", '{"driver":'], 1, "JSON"),
+        ("blockdev-bad-ref", DUMP + ["-blockdev", "driver=raw,node-name=r0,file=nope"], 1,
+         "nope"),
+        ("blockdev-dup-node", DUMP + [
+            "-blockdev", f"driver=file,node-name=f0,filename={img},read-only=on",
+            "-blockdev", f"driver=file,node-name=f0,filename={img2}"], 1,
+         "Duplicate nodes with node-name='f0'"),
+        ("blockdev-bad-node-name", DUMP + ["-blockdev",
+         f"driver=file,node-name=0bad,filename={img}"], 1, "Invalid node-name"),
+    ]
+
+
+def run_case(emulator, name, argv, status, text):
+    try:
+        p = subprocess.run([emulator] + argv, capture_output=True, text=True, timeout=30)
+        out = p.stdout + p.stderr
+        if p.returncode != status:
+            return f"exit status {p.returncode}, expected {status}", out
+        if text not in out:
+            return f"output lacks {text!r}", out
+        if status == 1 and len(p.stderr.strip().splitlines()) > 2:
+            return "error is not short", out
+        return None, out
+    except subprocess.TimeoutExpired:
+        return "timed out", ""
+
+
+def two_processes(emulator, img):
+    """A running Kite holds the write lock; a second one is refused, and QEMU too."""
+    holder = subprocess.Popen([emulator, "-nodefaults", "-accel", "qtest", "-S", "-display",
+                               "none", "-drive", f"file={img},format=raw,if=none,id=d0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        # Wait until the holder has the image open (its fd shows in /proc).
+        deadline = time.time() + 10
+        while time.time() < deadline and holder.poll() is None:
+            fds = f"/proc/{holder.pid}/fd"
+            try:
+                if any(os.path.realpath(os.path.join(fds, n)) == os.path.realpath(img)
+                       for n in os.listdir(fds)):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        why, out = run_case(emulator, "second", DUMP + ["-drive",
+                            f"file={img},format=raw,if=none"], 1, 'Failed to get "write" lock')
+        if why:
+            return why, out
+        qemu_io = shutil.which("qemu-io")
+        if qemu_io:
+            p = subprocess.run([qemu_io, "-f", "raw", "-c", "write 0 512", img],
+                               capture_output=True, text=True, timeout=30)
+            if p.returncode == 0 or "lock" not in p.stderr:
+                return "qemu-io was not refused: " + p.stderr, ""
+        if holder.poll() is not None:
+            return "the first Kite exited: " + holder.stderr.read(), ""
+        return None, ""
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--emulator", required=True)
+    args = ap.parse_args()
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as d:
+        img = os.path.join(d, "disk.img")
+        img2 = os.path.join(d, "disk2.img")
+        for p in (img, img2):
+            with open(p, "wb") as f:
+                f.truncate(1 << 20)
+        tests = [(n, lambda a=a, s=s, t=t: run_case(args.emulator, n, a, s, t))
+                 for n, a, s, t in cases(img, img2)]
+        tests.append(("two-processes", lambda: two_processes(args.emulator, img)))
+        for name, fn in tests:
+            why, out = fn()
+            if why:
+                failed += 1
+                print(f"FAIL {name}: {why}\n    " + out.strip().replace("\n", "\n    "))
+            else:
+                passed += 1
+                print(f"PASS {name}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
