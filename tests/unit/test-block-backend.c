@@ -8,6 +8,7 @@
 #include "kite/thread-pool.h"
 #include "kite/main-loop.h"
 #include "kite/runstate.h"
+#include "hw/qdev.h"
 
 static char *tmpdir;
 
@@ -426,6 +427,65 @@ static void test_blockdev_options(void)
     g_assert_null(bdrv_find_node("n0"));
 }
 
+/* ------------------------------------------------------ drive property */
+
+typedef struct TestBlkDev {
+    DeviceState parent_obj;
+    BlockBackend *blk;
+} TestBlkDev;
+
+static const Property test_blk_props[] = {
+    DEFINE_PROP_DRIVE("drive", TestBlkDev, blk),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static const TypeInfo test_blk_type = {
+    .name = "test-blk-dev", .parent = TYPE_DEVICE, .instance_size = sizeof(TestBlkDev),
+    .props = test_blk_props,
+};
+KITE_TYPE_REGISTER(test_blk_type)
+
+static void test_drive_property(void)
+{
+    g_autofree char *path = make_image("prop.img", 64 * KiB, 0);
+    g_autofree char *s = g_strdup_printf("file=%s,format=raw,if=none,id=pd0", path);
+    g_autofree char *n = g_strdup_printf("driver=file,node-name=pn0,filename=%s,"
+                                         "read-only=on,locking=off", path);
+    DriveInfo *d = drive_new(s, &error_abort);
+    DeviceState *a = qdev_new("test-blk-dev"), *b = qdev_new("test-blk-dev");
+    Error *err = NULL;
+    g_autofree char *v = NULL;
+
+    g_assert_true(object_property_set_str(OBJECT(a), "drive", "pd0", &error_abort));
+    g_assert_true(((TestBlkDev *)a)->blk == d->blk);
+    g_assert_true(blk_get_attached_dev(d->blk) == a);
+    g_assert_true(d->claimed);
+    v = object_property_get_str(OBJECT(a), "drive", &error_abort);
+    g_assert_cmpstr(v, ==, "pd0");
+
+    /* One device per drive; unknown names are named in the error. */
+    g_assert_false(object_property_set_str(OBJECT(b), "drive", "pd0", &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "Property 'test-blk-dev.drive' can't take value 'pd0', it's in use");
+    error_free(err);
+    err = NULL;
+    g_assert_false(object_property_set_str(OBJECT(b), "drive", "nosuch", &err));
+    g_assert_cmpstr(error_get_pretty(err), ==,
+                    "Property 'test-blk-dev.drive' can't find value 'nosuch'");
+    error_free(err);
+
+    /* A -blockdev node name works too, through an anonymous backend. */
+    g_assert_nonnull(blockdev_new(n, &error_abort));
+    g_assert_true(object_property_set_str(OBJECT(b), "drive", "pn0", &error_abort));
+    g_assert_nonnull(((TestBlkDev *)b)->blk);
+    g_assert_true(blk_bs(((TestBlkDev *)b)->blk) == bdrv_find_node("pn0"));
+
+    object_unref(OBJECT(a));
+    g_assert_null(blk_get_attached_dev(d->blk));
+    object_unref(OBJECT(b));
+    blockdev_close_all();
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -441,6 +501,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/backend/error-policy", test_error_policy);
     g_test_add_func("/block/drive-options", test_drive_options);
     g_test_add_func("/block/blockdev-options", test_blockdev_options);
+    g_test_add_func("/block/drive-property", test_drive_property);
     ret = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf %s", tmpdir);
     if (system(cmd) != 0) {

@@ -327,6 +327,41 @@ static void test_create_and_status(void)
     error_free(err);
 }
 
+/* snapshot=on: writes go to a temporary qcow2 overlay; the image itself is untouched. */
+static void test_snapshot(void)
+{
+    g_autofree char *path = make_image("snap.img", 64 * KiB, 0x33);
+    BlockDriverState *bs, *w;
+    Error *err = NULL;
+    uint8_t buf[512];
+
+    bs = bdrv_open(path, "raw", NULL, BDRV_O_RDWR | BDRV_O_SNAPSHOT, &err);
+    if (!bdrv_find_format("qcow2")) {
+        g_assert_null(bs);
+        g_assert_cmpstr(error_get_pretty(err), ==,
+                        "snapshot=on needs the qcow2 driver, which this build lacks");
+        error_free(err);
+        return;
+    }
+    g_assert_nonnull(bs);
+    g_assert_cmpstr(bdrv_get_format_name(bs), ==, "qcow2");
+    g_assert_cmpint(bdrv_getlength(bs), ==, 64 * KiB);
+    memset(buf, 0x77, sizeof(buf));
+    g_assert_cmpint(bdrv_pwrite(bs, 512, 512, buf), ==, 0);
+    g_assert_cmpint(bdrv_pread(bs, 0, 512, buf), ==, 0);
+    g_assert_cmpint(buf[0], ==, 0x33);
+    g_assert_cmpint(bdrv_pread(bs, 512, 512, buf), ==, 0);
+    g_assert_cmpint(buf[0], ==, 0x77);
+    /* The base is opened read-only: another reader may share it, a writer may not. */
+    g_assert_null(bdrv_open(path, "raw", NULL, BDRV_O_RDWR, &err));
+    error_free(err);
+    bdrv_unref(bs);
+    w = bdrv_open(path, "raw", NULL, 0, &error_abort);
+    g_assert_cmpint(bdrv_pread(w, 512, 512, buf), ==, 0);
+    g_assert_cmpint(buf[0], ==, 0x33);
+    bdrv_unref(w);
+}
+
 int main(int argc, char **argv)
 {
     int ret;
@@ -343,6 +378,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/locking", test_locking);
     g_test_add_func("/block/locking-qemu", test_locking_qemu);
     g_test_add_func("/block/create-status", test_create_and_status);
+    g_test_add_func("/block/snapshot", test_snapshot);
     ret = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf %s", tmpdir);
     if (system(cmd) != 0) {
