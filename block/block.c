@@ -162,21 +162,18 @@ static BlockDriverState *bdrv_open_driver(BlockDriver *drv, const char *filename
         bs->node_name = g_strdup_printf("#block%03u", node_counter++);
     }
     ret = drv->open(bs, opts, flags, errp);
+    if (ret == 0 && !opts_report_unused(opts, drv->format_name, errp)) {
+        /* Close with bs->file still attached: a format may write back through it. */
+        if (drv->close) {
+            drv->close(bs);
+        }
+        ret = -EINVAL;
+    }
     if (ret < 0) {
+        bdrv_unref(bs->backing);    /* if the driver opened one before failing */
         bs->file = NULL;            /* the caller still owns it */
         g_free(bs->node_name);
         bs->node_name = NULL;
-        bdrv_free(bs);
-        return NULL;
-    }
-    if (!opts_report_unused(opts, drv->format_name, errp)) {
-        bs->file = NULL;
-        drv->close(bs);
-        g_free(bs->node_name);
-        bs->node_name = NULL;
-        if (bs->backing) {
-            bdrv_unref(bs->backing);
-        }
         bdrv_free(bs);
         return NULL;
     }
@@ -431,9 +428,6 @@ int bdrv_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
 {
     if (offset < 0 || bytes < 0) {
         return -EIO;
-    }
-    if (bs->open_flags & BDRV_O_NO_IO) {
-        return -EPERM;
     }
     return bs->drv->preadv(bs, offset, bytes, iov, niov);
 }

@@ -299,6 +299,7 @@ static int file_rw_bounce(BlockDriverState *bs, bool write, int64_t offset, int6
     int64_t end = ROUND_UP(offset + bytes, (int64_t)align);
     void *buf = NULL;
     struct iovec biov;
+    off_t old_len;
     int ret;
 
     if (posix_memalign(&buf, MAX(align, 4096), end - start) != 0) {
@@ -316,6 +317,7 @@ static int file_rw_bounce(BlockDriverState *bs, bool write, int64_t offset, int6
     }
     g_mutex_lock(&s->rmw_lock);
     ret = 0;
+    old_len = s->is_blockdev ? end : lseek(s->fd, 0, SEEK_END);
     if (start != offset || end != offset + bytes) {
         /* Simplest correct choice: read the whole span, then overlay the new bytes. */
         ret = file_rw(s, false, start, end - start, &biov, 1);
@@ -323,6 +325,11 @@ static int file_rw_bounce(BlockDriverState *bs, bool write, int64_t offset, int6
     if (ret == 0) {
         iov_to_buf(iov, niov, 0, (char *)buf + (offset - start), bytes);
         ret = file_rw(s, true, start, end - start, &biov, 1);
+    }
+    /* A padded tail must not grow the file past what was asked for. */
+    if (ret == 0 && old_len >= 0 && end > old_len && end > offset + bytes &&
+        ftruncate(s->fd, MAX(old_len, offset + bytes)) < 0) {
+        ret = -errno;
     }
     g_mutex_unlock(&s->rmw_lock);
     free(buf);

@@ -32,7 +32,7 @@ typedef struct BlockBackend BlockBackend;
 #define BDRV_O_NOCACHE      0x0020   /* O_DIRECT (cache=none/directsync) */
 #define BDRV_O_NO_BACKING   0x0100   /* do not open the backing file (kite-img info/rebase) */
 #define BDRV_O_NO_FLUSH     0x0200   /* flush is a no-op (cache=unsafe) */
-#define BDRV_O_NO_IO        0x10000  /* metadata only: kite-img info opens like this */
+#define BDRV_O_NO_IO        0x10000  /* a hint: no guest data I/O (kite-img info) */
 #define BDRV_O_PROBED       0x40000  /* internal: the format was guessed, not given */
 
 /* Request flags (pwritev, pwrite_zeroes). */

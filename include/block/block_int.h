@@ -25,7 +25,8 @@ struct BlockDriver {
     /*
      * Open: bs->filename, bs->open_flags and bs->read_only are set; a format's bs->file is
      * open.  options holds this node's own keys (prefixes already stripped); the driver
-     * reads them with kite_opts_get* so that unknown leftovers can be reported.
+     * reads them with kite_opts_get* so that unknown leftovers can be reported.  On failure
+     * the driver frees what it allocated; a bs->backing it leaves set is unref'd by the core.
      */
     int (*open)(BlockDriverState *bs, KiteOpts *options, int flags, Error **errp);
     void (*close)(BlockDriverState *bs);

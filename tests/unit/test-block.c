@@ -192,6 +192,11 @@ static void test_direct_unaligned(void)
     g_assert_cmpint(bdrv_pwrite(bs, 8192, 4096, buf), ==, 0);
     g_assert_cmpint(bdrv_pread(bs, 8192, 4096, chk), ==, 0);
     g_assert_cmpmem(buf, 4096, chk, 4096);
+    /* An unaligned write at the end grows the file to exactly its end, not a block more. */
+    g_assert_cmpint(bdrv_pwrite(bs->file, 64 * KiB, 100, buf), ==, 0);
+    g_assert_cmpint(bdrv_getlength(bs), ==, 64 * KiB + 100);
+    g_assert_cmpint(bdrv_pread(bs, 64 * KiB, 100, chk), ==, 0);
+    g_assert_cmpmem(buf, 100, chk, 100);
     bdrv_unref(bs);
     g_free(raw);
 }
