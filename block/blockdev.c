@@ -94,6 +94,33 @@ DriveInfo *drive_get_by_index(BlockInterfaceType type, int index)
     return drive_get(type, 0, index);
 }
 
+DriveInfo *drive_next(DriveInfo *d)
+{
+    GList *l = d ? g_list_find(drives, d) : NULL;
+
+    l = d ? (l ? l->next : NULL) : drives;
+    return l ? l->data : NULL;
+}
+
+bool drive_check_orphaned(Error **errp)
+{
+    for (GList *l = drives; l; l = l->next) {
+        DriveInfo *d = l->data;
+        if (d->type != IF_NONE && !blk_get_attached_dev(d->blk)) {
+            /* QEMU's words (blockdev.c, drive_check_orphaned). */
+            error_setg(errp, "machine type does not support if=%s,bus=%d,unit=%d",
+                       if_names[d->type], d->bus, d->unit);
+            return false;
+        }
+    }
+    return true;
+}
+
+const char *drive_if_name(BlockInterfaceType type)
+{
+    return if_names[type];
+}
+
 DriveInfo *blk_legacy_dinfo(BlockBackend *blk)
 {
     for (GList *l = drives; l; l = l->next) {
@@ -120,6 +147,19 @@ static bool get_int_opt(KiteOpts *o, const char *key, int *val, Error **errp)
         return false;
     }
     *val = (int)v;
+    return true;
+}
+
+static bool id_valid(const char *s)
+{
+    if (!g_ascii_isalpha(s[0])) {
+        return false;
+    }
+    for (; *s; s++) {
+        if (!g_ascii_isalnum(*s) && *s != '-' && *s != '.' && *s != '_') {
+            return false;
+        }
+    }
     return true;
 }
 
@@ -266,6 +306,11 @@ static DriveInfo *drive_new_opts(KiteOpts *opts, Error **errp)
     if (drive_get(type, bus, unit)) {
         error_setg(errp, "drive with bus=%d, unit=%d (index=%d) exists", bus, unit,
                    max_devs ? bus * max_devs + unit : unit);
+        return NULL;
+    }
+    if (id && !id_valid(id)) {
+        error_setg(errp, "Parameter 'id' expects an identifier (a letter, then letters, "
+                   "digits, '-', '.', '_'), not '%s'", id);
         return NULL;
     }
     if (!id) {

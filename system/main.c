@@ -697,6 +697,24 @@ static void create_devices(void)
     }
 }
 
+/* if=virtio drives are QEMU's shorthand for -device virtio-blk-pci,drive=ID. */
+static void create_drive_devices(void)
+{
+    for (DriveInfo *d = drive_next(NULL); d; d = drive_next(d)) {
+        g_autofree char *s = NULL;
+        if (d->type != IF_VIRTIO) {
+            continue;
+        }
+        if (!object_class_by_name("virtio-blk-pci")) {
+            error_report("-drive if=virtio (drive '%s') needs the virtio-blk-pci device, "
+                         "which this build lacks", d->id);
+            exit(1);
+        }
+        s = g_strdup_printf("virtio-blk-pci,drive=%s", d->id);
+        add_opts(&kite_config.device_opts, "device", s, "driver");
+    }
+}
+
 static void mux_quit(void)
 {
     system_shutdown_request(SHUTDOWN_CAUSE_HOST_UI);
@@ -736,6 +754,7 @@ int main(int argc, char **argv)
         error_report_err(err);
         return 1;
     }
+    create_drive_devices();
     create_debugcon();
     ms = create_machine();
     mc = MACHINE_GET_CLASS(ms);
@@ -744,6 +763,10 @@ int main(int argc, char **argv)
 
     mc->init(ms);
     create_devices();
+    if (!drive_check_orphaned(&err)) {
+        error_report_err(err);
+        return 1;
+    }
     machine_done(ms);
     if (kite_config.gdb_dev && !gdbserver_start(kite_config.gdb_dev, &err)) {
         error_prepend(&err, "-gdb %s: ", kite_config.gdb_dev);

@@ -44,6 +44,11 @@ DriveInfo *drive_get(BlockInterfaceType type, int bus, int unit);
 /* The n-th drive of a type in order of (bus, unit), or NULL. */
 DriveInfo *drive_get_by_index(BlockInterfaceType type, int index);
 int drive_get_max_bus(BlockInterfaceType type);          /* -1 if none */
+/* Iterate over all drives in creation order (NULL starts). */
+DriveInfo *drive_next(DriveInfo *d);
+const char *drive_if_name(BlockInterfaceType type);
+/* After the board and -device: an if=ide/virtio drive no device took is an error, as in QEMU. */
+bool drive_check_orphaned(Error **errp);
 /* Drive for a BlockBackend, or NULL. */
 DriveInfo *blk_legacy_dinfo(BlockBackend *blk);
 /* Close every drive (exit). */
