@@ -70,6 +70,9 @@ typedef struct VirtIOBlock {
 void virtio_blk_realize(VirtIOBlock *s, Error **errp);
 void virtio_blk_unrealize(VirtIOBlock *s);
 
+/* VirtIOBlkIO over a BlockBackend (io opaque = the BlockBackend *). */
+extern const VirtIOBlkIO virtio_blk_io_backend;
+
 extern const VMStateDescription vmstate_virtio_blk;
 
 #endif
