@@ -19,6 +19,7 @@
 /* Control messages (5.3.6.2). */
 #define VIRTIO_CONSOLE_F_SIZE           0
 #define VIRTIO_CONSOLE_F_MULTIPORT      1
+#define VIRTIO_CONSOLE_F_EMERG_WRITE    2
 #define VIRTIO_CONSOLE_DEVICE_READY     0
 #define VIRTIO_CONSOLE_DEVICE_ADD       1
 #define VIRTIO_CONSOLE_DEVICE_REMOVE    2
@@ -360,7 +361,7 @@ static void serial_handle_port_out(VirtIODevice *vdev, VirtQueue *vq)
 
 static uint64_t serial_get_features(VirtIODevice *vdev, uint64_t f)
 {
-    return f | (1ULL << VIRTIO_CONSOLE_F_MULTIPORT);
+    return f | (1ULL << VIRTIO_CONSOLE_F_MULTIPORT) | (1ULL << VIRTIO_CONSOLE_F_EMERG_WRITE);
 }
 
 static void serial_get_config(VirtIODevice *vdev, uint8_t *config)
@@ -369,6 +370,19 @@ static void serial_get_config(VirtIODevice *vdev, uint8_t *config)
 
     memset(config, 0, VIRTIO_CONSOLE_CONFIG_SIZE);
     stl_le_p(config + 4, s->max_nr_ports);
+}
+
+/* 5.3.4: a character written to emerg_wr goes out on port 0 at once, before (or without)
+ * any queue set-up: an early console. */
+static void serial_set_config(VirtIODevice *vdev, const uint8_t *config)
+{
+    VirtIOSerial *s = vdev_serial(vdev);
+    uint8_t c = ldl_le_p(config + 8);
+
+    /* emerg_wr reads as 0, so a write elsewhere in the config leaves 0 here: no output. */
+    if (virtio_vdev_has_feature(vdev, VIRTIO_CONSOLE_F_EMERG_WRITE) && c && s->ports[0]) {
+        chr_fe_write_all(&s->ports[0]->chr, &c, 1);
+    }
 }
 
 static void serial_reset(VirtIODevice *vdev)
@@ -407,6 +421,7 @@ static void serial_set_status(VirtIODevice *vdev, uint8_t status)
 static const VirtioDeviceOps virtio_serial_ops = {
     .get_features = serial_get_features,
     .get_config = serial_get_config,
+    .set_config = serial_set_config,
     .reset = serial_reset,
     .set_status = serial_set_status,
 };

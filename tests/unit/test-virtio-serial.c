@@ -18,7 +18,8 @@
 #define BUFS(q)     (0x80000 + (q) * 0x1000)      /* 8 buffers of 0x200 per queue */
 #define CTRL_RX     2
 #define CTRL_TX     3
-#define FEATURES    ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << 1) /* MULTIPORT */)
+#define FEATURES    ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << 1) /* MULTIPORT */ | \
+                     (1ULL << 2) /* EMERG_WRITE */)
 
 static uint8_t *ram;
 static char *tmpdir;
@@ -238,11 +239,13 @@ static void test_handshake_and_data(void)
     g_assert_cmpuint(len, ==, 0);
     memcpy(ram + BUFS(1), "hvc0", 4);
     post(vdev, 1, BUFS(1), 4, false);
+    virtio_config_write(vdev, 8, '!', 4);          /* emerg_wr: straight to port 0 */
+    virtio_config_write(vdev, 0, 80, 2);            /* cols: read-only, no output */
     g_assert_true(g_file_get_contents(p1, &out, &outlen, NULL));
     g_assert_cmpmem(out, outlen, "pong", 4);
     g_free(out);
     g_assert_true(g_file_get_contents(p0, &out, &outlen, NULL));
-    g_assert_cmpmem(out, outlen, "hvc0", 4);
+    g_assert_cmpmem(out, outlen, "hvc0!", 5);
     g_free(out);
 
     /* Output to a port number nobody uses is consumed and dropped. */
