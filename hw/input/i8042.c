@@ -12,14 +12,17 @@
  * Emulated: the status register, command byte and controller RAM, self-tests, interface
  * tests, enable/disable of both ports, input/output port reads, output port writes (A20 and
  * reset), pulse output lines (FEh reset), writes to either output buffer, the A20 HP Vectra
- * commands DDh/DFh; a PS/2 keyboard that answers reset (FAh AAh), identify, echo, LEDs,
- * scancode set, typematic and enable/disable; a PS/2 mouse that answers reset, identify,
- * status request, read data, resolution/sample rate/scaling and enable/disable.
- * Not emulated yet: key and mouse events (hooks in hw/input/i8042.h), set 2 -> set 1
- * translation of scancodes (done by the caller of the hook), timeouts and parity errors.
+ * commands DDh/DFh, set 2 -> set 1 translation of everything the keyboard sends while
+ * command byte bit 6 is set; a PS/2 keyboard that answers reset (FAh AAh), identify, echo,
+ * LEDs, scancode set, typematic and enable/disable and turns key events into scancode set 1
+ * or 2 (hw/input/ps2.c); a PS/2 mouse that answers reset, identify, status request, read
+ * data, resolution/sample rate/scaling, stream/remote mode and enable/disable, with the
+ * IntelliMouse (200/100/80) and Explorer (200/200/80) sample-rate knocks for a wheel.
+ * Not emulated: timeouts and parity errors, typematic repeat (the ui layer repeats keys).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/input/i8042.h"
+#include "hw/input/ps2.h"
 #include "kite/log.h"
 #include "kite/runstate.h"
 
@@ -105,6 +108,8 @@ struct I8042State {
     bool kbd_scan_enabled;
     uint8_t kbd_scancode_set;
     uint8_t kbd_leds;
+    uint8_t kbd_typematic;
+    bool kbd_xlat_break;        /* translation saw F0h: the next byte is a break code */
 
     /* Mouse. */
     PS2Queue aq;
@@ -114,6 +119,10 @@ struct I8042State {
     bool aux_scaling21;
     uint8_t aux_resolution;
     uint8_t aux_sample_rate;
+    uint8_t aux_id;             /* PS2_MOUSE_*: changed by the sample-rate knocks */
+    uint8_t aux_rate_hist[2];   /* the two sample rates set before the last one */
+    uint8_t aux_buttons;
+    int32_t aux_dx, aux_dy, aux_dz;     /* movement not yet reported (dy up positive) */
 };
 
 static I8042State *I8042(const void *obj)
@@ -150,6 +159,28 @@ static void queue_clear(PS2Queue *q)
 /* ----------------------------------------------------- controller core */
 
 /*
+ * Move the next keyboard byte to the output buffer.  With command byte bit 6 the
+ * controller translates set 2 codes to set 1 and folds F0h prefixes into bit 7 (PS/2 TR
+ * "Command Byte"), so an F0h alone never reaches the host.
+ */
+static void i8042_take_kbd_byte(I8042State *s, uint8_t mode)
+{
+    while (s->kq.count) {
+        int b = queue_get(&s->kq);
+
+        if (mode & MODE_XLAT) {
+            b = ps2_translate_byte(b, &s->kbd_xlat_break);
+            if (b < 0) {
+                continue;
+            }
+        }
+        s->obuf = b;
+        s->status = (s->status | STAT_OBF) & ~STAT_AUX_OBF;
+        return;
+    }
+}
+
+/*
  * Refill the output buffer when it is empty - controller responses first, then the keyboard,
  * then the mouse, each device only while its interface is enabled - and drive IRQ 1/12 from
  * OBF and the command byte's interrupt enables (PS/2 TR "Command Byte", bits 0-1).
@@ -159,19 +190,18 @@ static void i8042_update(I8042State *s)
     uint8_t mode = s->ram[0];
     bool kbd_level, aux_level;
 
-    if (!(s->status & STAT_OBF)) {
-        if (s->ctrl_reply_valid) {
-            s->obuf = s->ctrl_reply;
-            s->ctrl_reply_valid = false;
-            s->status |= STAT_OBF;
-            s->status = (s->status & ~STAT_AUX_OBF) | (s->ctrl_reply_aux ? STAT_AUX_OBF : 0);
-        } else if (s->kq.count && !(mode & MODE_DISABLE_KBD)) {
-            s->obuf = queue_get(&s->kq);
-            s->status = (s->status | STAT_OBF) & ~STAT_AUX_OBF;
-        } else if (s->aq.count && !(mode & MODE_DISABLE_AUX)) {
-            s->obuf = queue_get(&s->aq);
-            s->status |= STAT_OBF | STAT_AUX_OBF;
-        }
+    if (!(s->status & STAT_OBF) && s->ctrl_reply_valid) {
+        s->obuf = s->ctrl_reply;
+        s->ctrl_reply_valid = false;
+        s->status |= STAT_OBF;
+        s->status = (s->status & ~STAT_AUX_OBF) | (s->ctrl_reply_aux ? STAT_AUX_OBF : 0);
+    }
+    if (!(s->status & STAT_OBF) && s->kq.count && !(mode & MODE_DISABLE_KBD)) {
+        i8042_take_kbd_byte(s, mode);       /* may swallow a lone F0h */
+    }
+    if (!(s->status & STAT_OBF) && s->aq.count && !(mode & MODE_DISABLE_AUX)) {
+        s->obuf = queue_get(&s->aq);
+        s->status |= STAT_OBF | STAT_AUX_OBF;
     }
     kbd_level = (s->status & STAT_OBF) && !(s->status & STAT_AUX_OBF) && (mode & MODE_KBD_INT);
     aux_level = (s->status & STAT_OBF) && (s->status & STAT_AUX_OBF) && (mode & MODE_AUX_INT);
@@ -225,6 +255,8 @@ static void kbd_reset_defaults(I8042State *s)
     s->kbd_scancode_set = 2;
     s->kbd_leds = 0;
     s->kbd_pending_cmd = 0;
+    s->kbd_typematic = 0x2b;        /* 10.9 characters/s, 500 ms delay */
+    s->kbd_xlat_break = false;
 }
 
 /* PS/2 TR "Keyboard", "Commands from the System". */
@@ -247,7 +279,8 @@ static void kbd_write(I8042State *s, uint8_t val)
                 s->kbd_scancode_set = val;
             }
             return;
-        case 0xf3:                      /* Set Typematic Rate/Delay: accepted, no effect */
+        case 0xf3:                      /* Set Typematic Rate/Delay: kept, not acted on */
+            s->kbd_typematic = val & 0x7f;
             queue_put(&s->kq, REPLY_ACK);
             return;
         }
@@ -317,6 +350,26 @@ int i8042_kbd_scancode_set(I8042State *s)
     return s->kbd_scancode_set;
 }
 
+uint8_t i8042_kbd_leds(I8042State *s)
+{
+    return s->kbd_leds;
+}
+
+void i8042_kbd_key_event(I8042State *s, int keycode, bool down)
+{
+    uint8_t bytes[4];
+    int n = ps2_encode_key(keycode, down, s->kbd_scancode_set == 1 ? 1 : 2, bytes);
+
+    /* A key's bytes go in whole or not at all: a split code would confuse the driver. */
+    if (!n || !s->kbd_scan_enabled || s->kq.count + n > QUEUE_SIZE) {
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        queue_put(&s->kq, bytes[i]);
+    }
+    i8042_update(s);
+}
+
 /* ------------------------------------------------------------- mouse */
 
 static void aux_reset_defaults(I8042State *s)
@@ -327,13 +380,44 @@ static void aux_reset_defaults(I8042State *s)
     s->aux_resolution = 2;          /* 4 counts/mm */
     s->aux_sample_rate = 100;
     s->aux_pending_cmd = 0;
+    s->aux_dx = s->aux_dy = s->aux_dz = 0;
 }
 
-static void aux_put_empty_packet(I8042State *s)
+/* Queue one packet of the accumulated movement if it fits whole. */
+static bool aux_put_packet(I8042State *s)
 {
-    queue_put(&s->aq, 0x08);        /* bit 3 is always 1, no buttons, no movement */
-    queue_put(&s->aq, 0);
-    queue_put(&s->aq, 0);
+    uint8_t pkt[4];
+    int dx = s->aux_dx, dy = s->aux_dy, dz = s->aux_dz;
+    int n = ps2_mouse_packet(&dx, &dy, &dz, s->aux_buttons, s->aux_id,
+                             s->aux_scaling21 && !s->aux_remote, pkt);
+
+    if (s->aq.count + n > QUEUE_SIZE) {
+        return false;
+    }
+    s->aux_dx = dx;
+    s->aux_dy = dy;
+    s->aux_dz = dz;
+    for (int i = 0; i < n; i++) {
+        queue_put(&s->aq, pkt[i]);
+    }
+    return true;
+}
+
+/*
+ * Microsoft's wheel detection: sample rates 200, 100, 80 in a row make the mouse an
+ * IntelliMouse (id 3); 200, 200, 80 an IntelliMouse Explorer (id 4).
+ */
+static void aux_sample_rate_knock(I8042State *s, uint8_t rate)
+{
+    if (s->aux_rate_hist[0] == 200 && rate == 80) {
+        if (s->aux_rate_hist[1] == 100) {
+            s->aux_id = PS2_MOUSE_INTELLIMOUSE;
+        } else if (s->aux_rate_hist[1] == 200) {
+            s->aux_id = PS2_MOUSE_EXPLORER;
+        }
+    }
+    s->aux_rate_hist[0] = s->aux_rate_hist[1];
+    s->aux_rate_hist[1] = rate;
 }
 
 /* PS/2 TR "Auxiliary Device", "Commands from the System". */
@@ -347,6 +431,7 @@ static void aux_write(I8042State *s, uint8_t val)
             s->aux_resolution = val & 3;
         } else {                            /* F3h Set Sampling Rate */
             s->aux_sample_rate = val;
+            aux_sample_rate_knock(s, val);
         }
         queue_put(&s->aq, REPLY_ACK);
         return;
@@ -364,8 +449,12 @@ static void aux_write(I8042State *s, uint8_t val)
         break;
     case 0xe9:                              /* Status Request: ACK + 3 status bytes */
         queue_put(&s->aq, REPLY_ACK);
+        /* Byte 1: mode bits, then left (bit 2), middle (bit 1), right (bit 0) buttons. */
         queue_put(&s->aq, (s->aux_remote ? 0x40 : 0) | (s->aux_reporting ? 0x20 : 0) |
-                          (s->aux_scaling21 ? 0x10 : 0));
+                          (s->aux_scaling21 ? 0x10 : 0) |
+                          ((s->aux_buttons & PS2_BUTTON_LEFT) ? 0x04 : 0) |
+                          ((s->aux_buttons & PS2_BUTTON_MIDDLE) ? 0x02 : 0) |
+                          ((s->aux_buttons & PS2_BUTTON_RIGHT) ? 0x01 : 0));
         queue_put(&s->aq, s->aux_resolution);
         queue_put(&s->aq, s->aux_sample_rate);
         break;
@@ -376,11 +465,11 @@ static void aux_write(I8042State *s, uint8_t val)
         break;
     case 0xeb:                              /* Read Data: ACK + one packet */
         queue_put(&s->aq, REPLY_ACK);
-        aux_put_empty_packet(s);
+        aux_put_packet(s);
         break;
-    case 0xf2:                              /* Read Device Type: standard mouse */
+    case 0xf2:                              /* Read Device Type */
         queue_put(&s->aq, REPLY_ACK);
-        queue_put(&s->aq, 0x00);
+        queue_put(&s->aq, s->aux_id);
         break;
     case 0xf4:                              /* Enable */
         s->aux_reporting = true;
@@ -397,6 +486,8 @@ static void aux_write(I8042State *s, uint8_t val)
     case 0xff:                              /* Reset: ACK, BAT code, device ID */
         queue_clear(&s->aq);
         aux_reset_defaults(s);
+        s->aux_id = PS2_MOUSE_STANDARD;
+        s->aux_rate_hist[0] = s->aux_rate_hist[1] = 0;
         queue_put(&s->aq, REPLY_ACK);
         queue_put(&s->aq, REPLY_POR_OK);
         queue_put(&s->aq, 0x00);
@@ -416,6 +507,27 @@ void i8042_aux_put_bytes(I8042State *s, const uint8_t *bytes, int n)
     for (int i = 0; i < n; i++) {
         queue_put(&s->aq, bytes[i]);
     }
+    i8042_update(s);
+}
+
+void i8042_mouse_event(I8042State *s, int dx, int dy, int dz, uint8_t buttons)
+{
+    bool changed = buttons != s->aux_buttons || dx || dy || dz;
+
+    /* Accumulate in 16 bits' worth so a flood of events cannot overflow the counters. */
+    s->aux_dx = CLAMP(s->aux_dx + dx, -32768, 32767);
+    s->aux_dy = CLAMP(s->aux_dy - dy, -32768, 32767);   /* PS/2 Y grows upwards */
+    s->aux_dz = CLAMP(s->aux_dz + dz, -32768, 32767);
+    s->aux_buttons = buttons;
+    if (!changed || !s->aux_reporting || s->aux_remote) {
+        return;
+    }
+    /* Stream mode: report now, in as many packets as the movement needs and the queue holds. */
+    do {
+        if (!aux_put_packet(s)) {
+            break;
+        }
+    } while (s->aux_dx || s->aux_dy || s->aux_dz);
     i8042_update(s);
 }
 
@@ -638,6 +750,12 @@ static int i8042_post_load(void *opaque, int version_id)
     s->aq.rptr %= QUEUE_SIZE;
     s->kq.count = MIN(s->kq.count, QUEUE_SIZE);
     s->aq.count = MIN(s->aq.count, QUEUE_SIZE);
+    if (s->aux_id != PS2_MOUSE_INTELLIMOUSE && s->aux_id != PS2_MOUSE_EXPLORER) {
+        s->aux_id = PS2_MOUSE_STANDARD;
+    }
+    s->aux_dx = CLAMP(s->aux_dx, -32768, 32767);
+    s->aux_dy = CLAMP(s->aux_dy, -32768, 32767);
+    s->aux_dz = CLAMP(s->aux_dz, -32768, 32767);
     irq_set_level(s->a20_out, !!(s->outport & OUT_A20));
     i8042_update(s);
     return 0;
@@ -654,7 +772,7 @@ static const VMStateDescription vmstate_ps2_queue = {
 };
 
 static const VMStateDescription vmstate_i8042 = {
-    .name = "i8042", .version_id = 1, .minimum_version_id = 1,
+    .name = "i8042", .version_id = 2, .minimum_version_id = 1,
     .post_load = i8042_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT8_ARRAY(ram, I8042State, RAM_SIZE),
@@ -677,6 +795,14 @@ static const VMStateDescription vmstate_i8042 = {
         VMSTATE_BOOL(aux_scaling21, I8042State),
         VMSTATE_UINT8(aux_resolution, I8042State),
         VMSTATE_UINT8(aux_sample_rate, I8042State),
+        VMSTATE_UINT8_V(kbd_typematic, I8042State, 2),
+        VMSTATE_BOOL_V(kbd_xlat_break, I8042State, 2),
+        VMSTATE_UINT8_V(aux_id, I8042State, 2),
+        VMSTATE_UINT8_ARRAY_V(aux_rate_hist, I8042State, 2, 2),
+        VMSTATE_UINT8_V(aux_buttons, I8042State, 2),
+        VMSTATE_SCALAR_(aux_dx, I8042State, int32_t, VMS_INT32, .version_id = 2),
+        VMSTATE_SCALAR_(aux_dy, I8042State, int32_t, VMS_INT32, .version_id = 2),
+        VMSTATE_SCALAR_(aux_dz, I8042State, int32_t, VMS_INT32, .version_id = 2),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -7,8 +7,8 @@
  * controller (pulse output line FEh, output port bit 0) go to
  * system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET).
  *
- * Input hooks for the future PS/2 input layer (display issue): i8042_kbd_put_scancode and
- * i8042_aux_put_bytes queue bytes as the keyboard/mouse would send them.
+ * Input: i8042_kbd_key_event and i8042_mouse_event take key and pointer events from the ui
+ * layer; i8042_kbd_put_scancode and i8042_aux_put_bytes queue raw device bytes.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef HW_INPUT_I8042_H
@@ -23,13 +23,25 @@ typedef struct I8042State I8042State;
 
 /*
  * Queue one byte from the keyboard (a scancode in the keyboard's current set).  Dropped while
- * the keyboard has scanning disabled (F5h) or its queue is full.  Translation to set 1 when
- * the command byte's XLAT bit is on is the caller's job: see i8042_kbd_translating.
+ * the keyboard has scanning disabled (F5h) or its queue is full.  The controller translates
+ * it to set 1 on the way to the host while the command byte's XLAT bit is on.
  */
 void i8042_kbd_put_scancode(I8042State *s, uint8_t byte);
 bool i8042_kbd_translating(I8042State *s);
 int i8042_kbd_scancode_set(I8042State *s);          /* 1, 2 or 3 (F0h) */
 /* Queue a mouse movement packet's bytes; dropped unless data reporting is enabled (F4h). */
 void i8042_aux_put_bytes(I8042State *s, const uint8_t *bytes, int n);
+
+/*
+ * A key press or release; keycode is an XT keycode (hw/input/ps2.h: set 1 make code, plus
+ * PS2_KEY_E0 for E0h keys).  The keyboard sends it in its current scancode set.
+ */
+void i8042_kbd_key_event(I8042State *s, int keycode, bool down);
+uint8_t i8042_kbd_leds(I8042State *s);              /* ED argument: bit 0 scroll, 1 num, 2 caps */
+/*
+ * Relative pointer motion (dx right, dy down, dz wheel) and the buttons now held
+ * (PS2_BUTTON_*).  Reported at once in stream mode, kept for Read Data in remote mode.
+ */
+void i8042_mouse_event(I8042State *s, int dx, int dy, int dz, uint8_t buttons);
 
 #endif
