@@ -5,10 +5,14 @@
  *
  *   0x3b0-0x3df  VGA registers         0x1ce/0x1cf  DISPI index/data
  *   0xa0000      128 KiB VGA window     lfb-addr     VRAM (vgamem_mb MiB)
+ *
+ * dump-ppm=FILE writes the screen as a PPM when Kite exits: the guest display tests use it
+ * until the console layer's screendump can be asked for it.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/display/vga-isa.h"
 #include "hw/isa.h"
+#include "kite/log.h"
 
 struct IsaVgaState {
     IsaDevice parent_obj;
@@ -16,7 +20,23 @@ struct IsaVgaState {
     uint32_t vram_mb;
     uint64_t lfb_addr;
     MemoryRegion *mem;
+    char *dump_ppm;
 };
+
+/* Devices with dump-ppm set, dumped by an atexit handler (exit paths vary: debug-exit, QMP). */
+static GSList *dump_devices;
+
+static void isa_vga_dump_at_exit(void)
+{
+    for (GSList *l = dump_devices; l; l = l->next) {
+        IsaVgaState *d = l->data;
+        Error *err = NULL;
+
+        if (!vga_write_ppm(&d->vga, d->dump_ppm, &err)) {
+            error_report_err(err);
+        }
+    }
+}
 
 static IsaVgaState *ISA_VGA(const void *obj)
 {
@@ -42,12 +62,22 @@ static void isa_vga_realize(DeviceState *dev, Error **errp)
     /* Above the board's empty "vga-window" placeholder (priority 1). */
     memory_region_add_subregion_overlap(d->mem, 0xa0000, &d->vga.window, 2);
     memory_region_add_subregion(d->mem, d->lfb_addr, &d->vga.vram);
+    if (d->dump_ppm && *d->dump_ppm) {
+        static bool registered;
+
+        if (!registered) {
+            atexit(isa_vga_dump_at_exit);
+            registered = true;
+        }
+        dump_devices = g_slist_append(dump_devices, d);
+    }
 }
 
 static void isa_vga_unrealize(DeviceState *dev)
 {
     IsaVgaState *d = ISA_VGA(dev);
 
+    dump_devices = g_slist_remove(dump_devices, d);
     isa_unregister_ioports(ISA_DEVICE(dev));
     memory_region_del_subregion(d->mem, &d->vga.window);
     memory_region_del_subregion(d->mem, &d->vga.vram);
@@ -77,6 +107,7 @@ static const VMStateDescription vmstate_isa_vga = {
 static const Property isa_vga_props[] = {
     DEFINE_PROP_UINT32("vgamem_mb", IsaVgaState, vram_mb, VGA_DEFAULT_VRAM_MB),
     DEFINE_PROP_UINT64("lfb-addr", IsaVgaState, lfb_addr, VGA_LFB_ISA_ADDR),
+    DEFINE_PROP_STRING("dump-ppm", IsaVgaState, dump_ppm),
     DEFINE_PROP_END_OF_LIST(),
 };
 

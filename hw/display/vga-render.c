@@ -274,3 +274,29 @@ bool vga_update_display(VGACommonState *s, int *x, int *y, int *w, int *h, bool 
     *h = y1 - y0;
     return true;
 }
+
+bool vga_write_ppm(VGACommonState *s, const char *path, Error **errp)
+{
+    int x, y, w, h;
+    bool resized;
+    FILE *f;
+
+    s->full_update = true;
+    vga_update_display(s, &x, &y, &w, &h, &resized);
+    f = fopen(path, "wb");
+    if (!f) {
+        error_setg(errp, "cannot create '%s': %s", path, strerror(errno));
+        return false;
+    }
+    fprintf(f, "P6\n%d %d\n255\n", s->fb_width, s->fb_height);
+    for (size_t i = 0; i < (size_t)s->fb_width * s->fb_height; i++) {
+        uint8_t rgb[3] = { s->fb[i] >> 16, s->fb[i] >> 8, s->fb[i] };
+
+        fwrite(rgb, 1, 3, f);
+    }
+    if (fclose(f) != 0) {
+        error_setg(errp, "cannot write '%s': %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}

@@ -116,6 +116,9 @@ bool vga_update_display(VGACommonState *s, int *x, int *y, int *w, int *h, bool 
 /* The framebuffer geometry DISPI is set to, for the boot protocol's screen_info. */
 bool vga_get_linear_mode(VGACommonState *s, int *width, int *height, int *bpp, int *stride);
 
+/* Render the whole screen and write it as a binary PPM (P6). */
+bool vga_write_ppm(VGACommonState *s, const char *path, Error **errp);
+
 /* vga-render.c, used by vga.c */
 void vga_render(VGACommonState *s, int *y0, int *y1);
 void vga_render_geometry(VGACommonState *s, int *width, int *height);
