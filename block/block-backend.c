@@ -36,7 +36,7 @@ static BlockBackend *blk_new(const char *name, BlockDriverState *bs, Error **err
     blk->wce = true;
     blk->on_read_error = BLOCKDEV_ON_ERROR_REPORT;
     blk->on_write_error = BLOCKDEV_ON_ERROR_ENOSPC;
-    blk->pool = thread_pool_get(NULL);
+    /* The pool comes with the first asynchronous request: tools never need a main loop. */
     backends = g_list_append(backends, blk);
     return blk;
 }
@@ -255,6 +255,9 @@ static void blk_submit(BlockBackend *blk, BlkOp op, int64_t offset, int64_t byte
         r->iov = g_memdup2(iov, niov * sizeof(*iov));
         r->niov = niov;
     }
+    if (!blk->pool) {
+        blk->pool = thread_pool_get(blk->ctx);
+    }
     g_atomic_int_inc(&blk->in_flight);
     thread_pool_submit(blk->pool, blk_pool_func, r, blk_pool_done, r);
 }
@@ -320,9 +323,9 @@ int blk_in_flight(BlockBackend *blk)
 
 void blk_drain(BlockBackend *blk)
 {
-    bool main_ctx = !blk->ctx || blk->ctx == kite_main_context();
+    bool main_ctx = !blk->ctx;
 
-    while (g_atomic_int_get(&blk->in_flight) > 0) {
+    while (blk->pool && g_atomic_int_get(&blk->in_flight) > 0) {
         if (main_ctx) {
             /* We are the main loop's thread (or hold the BQL): run completions here. */
             thread_pool_run_completions(blk->pool);
@@ -341,7 +344,7 @@ void blk_set_aio_context(BlockBackend *blk, KiteContext *ctx)
 {
     blk_drain(blk);
     blk->ctx = ctx == kite_main_context() ? NULL : ctx;
-    blk->pool = thread_pool_get(blk->ctx);
+    blk->pool = NULL;
 }
 
 KiteContext *blk_get_aio_context(BlockBackend *blk)
