@@ -216,6 +216,7 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt, KiteOpts *opt
     const char *file_ref;
     BlockDriverState *file = NULL, *bs;
     BlockDriver *drv = NULL;
+    const char *discard;
     bool b;
 
     if (flags & BDRV_O_SNAPSHOT) {
@@ -258,6 +259,19 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt, KiteOpts *opt
     }
     flags = b ? flags | BDRV_O_NO_FLUSH : flags & ~BDRV_O_NO_FLUSH;
     flags &= ~BDRV_O_PROBED;
+    /* discard=ignore (QEMU's default) makes guest discards successful no-ops. */
+    discard = kite_opts_get(opts, "discard");
+    if (discard) {
+        if (!strcmp(discard, "unmap") || !strcmp(discard, "on")) {
+            flags |= BDRV_O_UNMAP;
+        } else if (!strcmp(discard, "ignore") || !strcmp(discard, "off")) {
+            flags &= ~BDRV_O_UNMAP;
+        } else {
+            error_setg(errp, "Invalid discard option '%s' (expected ignore or unmap)",
+                       discard);
+            return NULL;
+        }
+    }
 
     if (fmt) {
         drv = bdrv_find_format(fmt);
@@ -484,6 +498,9 @@ int bdrv_pwrite_zeroes(BlockDriverState *bs, int64_t offset, int64_t bytes, int 
     if (bs->read_only) {
         return -EACCES;
     }
+    if (!(bs->open_flags & BDRV_O_UNMAP)) {
+        flags &= ~BDRV_REQ_MAY_UNMAP;
+    }
     if (bs->drv->pwrite_zeroes) {
         ret = bs->drv->pwrite_zeroes(bs, offset, bytes, flags & ~BDRV_REQ_FUA);
     }
@@ -516,7 +533,7 @@ int bdrv_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
     if (bs->read_only) {
         return -EACCES;
     }
-    if (!bs->drv->pdiscard) {
+    if (!bs->drv->pdiscard || !(bs->open_flags & BDRV_O_UNMAP)) {
         return 0;
     }
     ret = bs->drv->pdiscard(bs, offset, bytes);

@@ -201,7 +201,6 @@ static DriveInfo *drive_new_opts(KiteOpts *opts, Error **errp)
     g_autofree char *aio = kite_opts_take(opts, "aio");
     g_autofree char *werror = kite_opts_take(opts, "werror");
     g_autofree char *rerror = kite_opts_take(opts, "rerror");
-    g_autofree char *discard = kite_opts_take(opts, "discard");
     g_autofree char *ifname = kite_opts_take(opts, "if");
     BlockdevOnError on_werror = BLOCKDEV_ON_ERROR_AUTO, on_rerror = BLOCKDEV_ON_ERROR_AUTO;
     bool readonly = false, snapshot = snapshot_all, cdrom = false;
@@ -264,11 +263,6 @@ static DriveInfo *drive_new_opts(KiteOpts *opts, Error **errp)
     }
     if (rerror && on_rerror == BLOCKDEV_ON_ERROR_ENOSPC) {
         error_setg(errp, "rerror=enospc is not supported (only werror=enospc)");
-        return NULL;
-    }
-    if (discard && strcmp(discard, "ignore") && strcmp(discard, "off") &&
-        strcmp(discard, "unmap") && strcmp(discard, "on")) {
-        error_setg(errp, "Invalid discard option '%s' (expected ignore or unmap)", discard);
         return NULL;
     }
     if (aio) {
@@ -467,10 +461,8 @@ BlockDriverState *blockdev_new(const char *optstr, Error **errp)
     if (!kite_opts_get_bool(opts, "read-only", &ro, errp)) {
         return NULL;
     }
-    /* Accepted and meaningless here (QEMU's auto-read-only, discard policy). */
+    /* Accepted and meaningless here (QEMU's auto-read-only). */
     g_free(kite_opts_take(opts, "auto-read-only"));
-    g_free(kite_opts_take(opts, "discard"));
-    g_free(kite_opts_take(opts, "file.discard"));
     bs = bdrv_open(NULL, NULL, opts, ro ? 0 : BDRV_O_RDWR, errp);
     if (bs) {
         blockdev_nodes = g_list_append(blockdev_nodes, bs);

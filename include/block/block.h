@@ -30,6 +30,7 @@ typedef struct BlockBackend BlockBackend;
 #define BDRV_O_RDWR         0x0002
 #define BDRV_O_SNAPSHOT     0x0008   /* write to a temporary qcow2 overlay */
 #define BDRV_O_NOCACHE      0x0020   /* O_DIRECT (cache=none/directsync) */
+#define BDRV_O_UNMAP        0x4000   /* discard=unmap: guest discards reach the host */
 #define BDRV_O_NO_BACKING   0x0100   /* do not open the backing file (kite-img info/rebase) */
 #define BDRV_O_NO_FLUSH     0x0200   /* flush is a no-op (cache=unsafe) */
 #define BDRV_O_NO_IO        0x10000  /* a hint: no guest data I/O (kite-img info) */
@@ -53,10 +54,10 @@ typedef struct BlockBackend BlockBackend;
  * Open a node.  fmt NULL probes the format (raw by probing gets QEMU's warning and refuses
  * writes to sector 0 that would change the probed format).  options (may be NULL; not taken)
  * holds flat dotted keys: the format driver's own ("lazy-refcounts"), node keys
- * ("node-name", "read-only", "cache.direct", "cache.no-flush", "driver") and the protocol
- * node's prefixed with "file." ("file.locking=off", "file.aio=threads").  filename may be NULL
- * if options has "filename" or "file.filename".  A format node gets bs->file opened before
- * its driver's open runs.  Unknown keys are an error naming the key.
+ * ("node-name", "read-only", "cache.direct", "cache.no-flush", "discard", "driver") and the
+ * protocol node's prefixed with "file." ("file.locking=off", "file.aio=threads").  filename
+ * may be NULL if options has "filename" or "file.filename".  A format node gets bs->file
+ * opened before its driver's open runs.  Unknown keys are an error naming the key.
  */
 BlockDriverState *bdrv_open(const char *filename, const char *fmt, KiteOpts *options,
                             int flags, Error **errp);

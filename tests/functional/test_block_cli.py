@@ -83,6 +83,8 @@ def cases(img, img2):
          "aio=native"),
         ("drive-bad-werror", DUMP + ["-drive", f"file={img},format=raw,werror=panic"], 1,
          "'panic' invalid write error action"),
+        ("drive-bad-discard", DUMP + ["-drive", f"file={img},format=raw,discard=maybe"], 1,
+         "Invalid discard option 'maybe'"),
         ("drive-unknown-key", DUMP + ["-drive", f"file={img},format=raw,colour=red"], 1,
          "'colour'"),
         ("drive-dup-id", DUMP + ["-drive", f"file={img},format=raw,if=none,id=a,readonly=on",

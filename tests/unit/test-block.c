@@ -159,6 +159,38 @@ static void test_node_names(void)
     g_assert_null(bdrv_find_node("disk0"));
 }
 
+/* discard=ignore (the default) keeps the data; discard=unmap punches a hole. */
+static void test_discard_policy(void)
+{
+    g_autofree char *path = make_image("discard.img", 64 * KiB, 0x5c);
+    g_autoptr(KiteOpts) o = kite_opts_new();
+    BlockDriverState *bs;
+    Error *err = NULL;
+    uint8_t buf[4096];
+
+    bs = bdrv_open(path, "raw", NULL, BDRV_O_RDWR, &error_abort);
+    g_assert_cmpint(bdrv_pdiscard(bs, 8192, 4096), ==, 0);
+    g_assert_cmpint(bdrv_pread(bs, 8192, 4096, buf), ==, 0);
+    g_assert_cmpint(buf[0], ==, 0x5c);
+    bdrv_unref(bs);
+
+    kite_opts_set(o, "discard", "unmap");
+    bs = bdrv_open(path, "raw", o, BDRV_O_RDWR, &error_abort);
+    g_assert_cmpint(bdrv_pdiscard(bs, 8192, 4096), ==, 0);
+    g_assert_cmpint(bdrv_pread(bs, 8192, 4096, buf), ==, 0);
+    g_assert_cmpint(buf[0], ==, 0);
+    g_assert_cmpint(buf[4095], ==, 0);
+    g_assert_cmpint(bdrv_pread(bs, 12288, 1, buf), ==, 0);
+    g_assert_cmpint(buf[0], ==, 0x5c);
+    g_assert_cmpint(bdrv_getlength(bs), ==, 64 * KiB);
+    bdrv_unref(bs);
+
+    kite_opts_set(o, "discard", "sometimes");
+    g_assert_null(bdrv_open(path, "raw", o, BDRV_O_RDWR, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "'sometimes'"));
+    error_free(err);
+}
+
 /* cache=none: O_DIRECT with buffers, offsets and lengths at odd bytes. */
 static void test_direct_unaligned(void)
 {
@@ -379,6 +411,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/open-errors", test_open_errors);
     g_test_add_func("/block/probe-raw", test_probe_raw);
     g_test_add_func("/block/node-names", test_node_names);
+    g_test_add_func("/block/discard-policy", test_discard_policy);
     g_test_add_func("/block/direct-unaligned", test_direct_unaligned);
     g_test_add_func("/block/locking", test_locking);
     g_test_add_func("/block/locking-qemu", test_locking_qemu);
