@@ -400,10 +400,22 @@ BlockErrorAction blk_get_error_action(BlockBackend *blk, bool is_read, int error
     }
 }
 
-void blk_error_stop(BlockBackend *blk, bool is_read, int error)
+BlockIOErrorHook *block_io_error_hook;
+
+void blk_error_action(BlockBackend *blk, BlockErrorAction action, bool is_read, int error)
 {
     error = error < 0 ? -error : error;
-    warn_report("drive '%s': %s error (%s): stopping the VM (io-error); 'cont' retries",
-                blk->name, is_read ? "read" : "write", g_strerror(error));
-    vm_stop_request(RUN_STATE_IO_ERROR);
+    if (block_io_error_hook) {
+        block_io_error_hook(blk, is_read, action, error);
+    }
+    if (action == BLOCK_ERROR_ACTION_STOP) {
+        warn_report("drive '%s': %s error (%s): stopping the VM (io-error); 'cont' retries",
+                    blk->name, is_read ? "read" : "write", g_strerror(error));
+        vm_stop_request(RUN_STATE_IO_ERROR);
+    }
+}
+
+void blk_error_stop(BlockBackend *blk, bool is_read, int error)
+{
+    blk_error_action(blk, BLOCK_ERROR_ACTION_STOP, is_read, error);
 }

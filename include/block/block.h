@@ -219,8 +219,18 @@ bool blockdev_on_error_parse(const char *s, const char *what, BlockdevOnError *o
                              Error **errp);
 void blk_set_on_error(BlockBackend *blk, BlockdevOnError rerror, BlockdevOnError werror);
 BlockErrorAction blk_get_error_action(BlockBackend *blk, bool is_read, int error);
-/* Stop the VM in run state io-error (from any thread); the device retries on cont. */
+/*
+ * Carry out an action get_error_action chose (QEMU's blk_error_action): tell the monitor
+ * (block_io_error_hook, QMP's BLOCK_IO_ERROR), and for STOP stop the VM in run state
+ * io-error (from any thread); the device parks the request and retries it on cont.
+ */
+void blk_error_action(BlockBackend *blk, BlockErrorAction action, bool is_read, int error);
+/* blk_error_action(blk, BLOCK_ERROR_ACTION_STOP, ...). */
 void blk_error_stop(BlockBackend *blk, bool is_read, int error);
+/* Set by the monitor; error is a positive errno. */
+typedef void BlockIOErrorHook(BlockBackend *blk, bool is_read, BlockErrorAction action,
+                              int error);
+extern BlockIOErrorHook *block_io_error_hook;
 
 /* Iterate over named backends (for info block). */
 BlockBackend *blk_next(BlockBackend *blk);

@@ -277,6 +277,22 @@ static void test_writethrough(void)
     file_drv->flush = saved;
 }
 
+static struct {
+    BlockBackend *blk;
+    bool is_read;
+    BlockErrorAction action;
+    int error;
+} last_error;
+
+static void record_io_error(BlockBackend *blk, bool is_read, BlockErrorAction action,
+                            int error)
+{
+    last_error.blk = blk;
+    last_error.is_read = is_read;
+    last_error.action = action;
+    last_error.error = error;
+}
+
 static void test_error_policy(void)
 {
     g_autofree char *path = make_image("err.img", 4 * KiB, 0);
@@ -300,6 +316,21 @@ static void test_error_policy(void)
     g_assert_false(blockdev_on_error_parse("sometimes", "write", &e, &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "'sometimes'"));
     error_free(err);
+
+    /* The monitor hears every action; STOP also requests the io-error stop. */
+    block_io_error_hook = record_io_error;
+    blk_error_action(blk, BLOCK_ERROR_ACTION_REPORT, true, -EIO);
+    g_assert_true(last_error.blk == blk);
+    g_assert_true(last_error.is_read);
+    g_assert_cmpint(last_error.action, ==, BLOCK_ERROR_ACTION_REPORT);
+    g_assert_cmpint(last_error.error, ==, EIO);
+    g_assert_cmpint(system_take_stop_request(), ==, 0);
+    blk_error_stop(blk, false, ENOSPC);
+    g_assert_cmpint(last_error.action, ==, BLOCK_ERROR_ACTION_STOP);
+    g_assert_false(last_error.is_read);
+    g_assert_cmpint(last_error.error, ==, ENOSPC);
+    g_assert_cmpint(system_take_stop_request(), ==, RUN_STATE_IO_ERROR + 1);
+    block_io_error_hook = NULL;
     blk_unref(blk);
 }
 
