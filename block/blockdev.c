@@ -41,6 +41,11 @@ bool blockdev_is_option(const char *name)
     return false;
 }
 
+static void print_format(void *opaque, const char *name)
+{
+    printf(" %s", name);
+}
+
 void blockdev_add_option(const char *name, const char *arg)
 {
     PendingOption *p;
@@ -48,6 +53,17 @@ void blockdev_add_option(const char *name, const char *arg)
     if (!strcmp(name, "snapshot")) {
         snapshot_all = true;
         return;
+    }
+    if (!strcmp(name, "drive") && arg) {
+        g_autoptr(KiteOpts) o = kite_opts_parse(arg, NULL, NULL);
+        const char *fmt = o ? kite_opts_get(o, "format") : NULL;
+        if (fmt && (!strcmp(fmt, "help") || !strcmp(fmt, "?"))) {
+            /* QEMU's format=help prints the list at once and exits. */
+            printf("Supported formats:");
+            bdrv_iterate_format(print_format, NULL);
+            printf("\n");
+            exit(0);
+        }
     }
     if (!pending) {
         pending = g_ptr_array_new();

@@ -23,7 +23,7 @@ def devices(emulator):
     return p.stdout + p.stderr
 
 
-def if_cases(img, img2, devs):
+def if_cases(emulator_path, img, img2, devs):
     """Drives for the board's interfaces: taken by a device when Kite has it, else the
     error QEMU gives for a drive no device took."""
     out = []
@@ -39,6 +39,13 @@ def if_cases(img, img2, devs):
     else:
         out.append(("cdrom-orphan", DUMP + ["-cdrom", img2], 1,
                     "machine type does not support if=ide,bus=1,unit=0"))
+    formats = subprocess.run([emulator_path, "-drive", "format=help"], capture_output=True,
+                             text=True, timeout=30).stdout
+    snap = DUMP + ["-snapshot", "-drive", f"file={img},format=raw,if=none,id=s0"]
+    if " qcow2" in formats:
+        out.append(("snapshot", snap, 0, "dev:"))
+    else:
+        out.append(("snapshot-needs-qcow2", snap, 1, "snapshot=on needs the qcow2 driver"))
     if '"virtio-blk-pci"' in devs:
         out.append(("drive-virtio", DUMP + ["-drive", f"file={img},format=raw,if=virtio"], 0,
                     "virtio-blk"))
@@ -51,6 +58,7 @@ def if_cases(img, img2, devs):
 def cases(img, img2):
     # (name, args, expected exit status, text that must appear in stdout+stderr)
     return [
+        ("format-help", ["-drive", "format=help"], 0, "Supported formats:"),
         ("drive-raw", DUMP + ["-drive", f"file={img},format=raw,if=none,id=d0"], 0, "dev:"),
         ("drive-probe-warns", DUMP + ["-drive", f"file={img},if=none"], 0,
          "probing guessed raw"),
@@ -185,7 +193,8 @@ def main():
             with open(p, "wb") as f:
                 f.truncate(1 << 20)
         tests = [(n, lambda a=a, s=s, t=t: run_case(args.emulator, n, a, s, t))
-                 for n, a, s, t in cases(img, img2) + if_cases(img, img2, devs)]
+                 for n, a, s, t in cases(img, img2) +
+                 if_cases(args.emulator, img, img2, devs)]
         tests.append(("two-processes", lambda: two_processes(args.emulator, img)))
         for name, fn in tests:
             why, out = fn()
