@@ -11,6 +11,8 @@
  * QEMU0002 fw_cfg).  No PCI, HPET, CPU hotplug or sleep states other than S5 yet.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "hw/pci/pci.h"
+#include "hw/i386/pc-pci.h"
 #include "hw/acpi/acpi-build.h"
 #include "hw/acpi/acpi.h"
 #include "hw/acpi/aml-build.h"
@@ -206,6 +208,45 @@ static void build_fw_cfg_aml(Aml *scope)
     aml_append(scope, dev);
 }
 
+/*
+ * The PCI root bridge (§6.1.5 _HID PNP0A03): its windows in _CRS and, in _PRT (§6.2.13),
+ * each slot's INTA-D as the GSI the board routes it to (the "Source 0, Source Index =
+ * GSI" form: level-triggered, active-low, no link devices to program).
+ */
+static void build_pci_aml(Aml *scope)
+{
+    Aml *dev, *crs, *prt;
+
+    if (!pci_get_root_bus()) {
+        return;
+    }
+    dev = aml_device("PCI0");
+    aml_append(dev, aml_name_decl("_HID", aml_eisaid("PNP0A03")));
+    aml_append(dev, aml_name_decl("_ADR", aml_int(0)));
+    aml_append(dev, aml_name_decl("_UID", aml_int(0)));
+    crs = aml_resource_template();
+    aml_append(crs, aml_word_bus_number(0, 0xff));
+    aml_append(crs, aml_io(0xcf8, 0xcf8, 0x01, 0x08));
+    aml_append(crs, aml_word_io(0x0000, 0x0cf7));
+    aml_append(crs, aml_word_io(0x0d00, 0xffff));
+    aml_append(crs, aml_dword_memory(0x000a0000, 0x000bffff, false));
+    aml_append(crs, aml_dword_memory(PC_PCI_MEM_START, PC_PCI_MEM_END, false));
+    aml_append(dev, aml_name_decl("_CRS", crs));
+    prt = aml_package(31 * 4);
+    for (int slot = 1; slot < 32; slot++) {
+        for (int pin = 0; pin < 4; pin++) {
+            Aml *e = aml_package(4);
+            aml_append(e, aml_int(((uint32_t)slot << 16) | 0xffff));
+            aml_append(e, aml_int(pin));
+            aml_append(e, aml_int(0));
+            aml_append(e, aml_int(pc_pci_slot_irq(slot, pin)));
+            aml_append(prt, e);
+        }
+    }
+    aml_append(dev, aml_name_decl("_PRT", prt));
+    aml_append(scope, dev);
+}
+
 /* §5.2.11.1 DSDT: a header then one AML DefinitionBlock body. */
 static size_t build_dsdt(GByteArray *blob, BIOSLinker *linker, const AcpiBuildParams *p)
 {
@@ -224,6 +265,7 @@ static size_t build_dsdt(GByteArray *blob, BIOSLinker *linker, const AcpiBuildPa
     }
     build_isa_devices(sb);
     build_fw_cfg_aml(sb);
+    build_pci_aml(sb);
     aml_append(body, sb);
 
     /* §7.4.2 \_Sx: Package {SLP_TYPa, SLP_TYPb, reserved, reserved}; S5 is soft-off. */

@@ -383,6 +383,54 @@ Aml *aml_io(uint16_t min, uint16_t max, uint8_t align, uint8_t len)
     return a;
 }
 
+/*
+ * §6.4.3.5.2-3 WORD and DWORD Address Space Descriptors, as a host bridge produces them:
+ * general flags MinFixed | MaxFixed (positive decode, producer), length max - min + 1.
+ */
+static Aml *word_space(uint8_t type, uint8_t type_flags, uint16_t min, uint16_t max)
+{
+    Aml *a = aml_alloc(AML_RAW, 0);
+
+    append_byte(a->buf, 0x88);
+    build_append_int_noprefix(a->buf, 13, 2);       /* length of what follows */
+    append_byte(a->buf, type);
+    append_byte(a->buf, 0x0c);
+    append_byte(a->buf, type_flags);
+    build_append_int_noprefix(a->buf, 0, 2);        /* granularity */
+    build_append_int_noprefix(a->buf, min, 2);
+    build_append_int_noprefix(a->buf, max, 2);
+    build_append_int_noprefix(a->buf, 0, 2);        /* translation offset */
+    build_append_int_noprefix(a->buf, max - min + 1, 2);
+    return a;
+}
+
+Aml *aml_word_bus_number(uint16_t min, uint16_t max)
+{
+    return word_space(2, 0, min, max);
+}
+
+Aml *aml_word_io(uint16_t min, uint16_t max)
+{
+    return word_space(1, 0x03, min, max);           /* ISA and non-ISA ranges */
+}
+
+Aml *aml_dword_memory(uint32_t min, uint32_t max, bool cacheable)
+{
+    Aml *a = aml_alloc(AML_RAW, 0);
+
+    append_byte(a->buf, 0x87);
+    build_append_int_noprefix(a->buf, 23, 2);
+    append_byte(a->buf, 0);                          /* memory range */
+    append_byte(a->buf, 0x0c);
+    append_byte(a->buf, 0x01 | (cacheable ? 0x02 : 0));   /* read-write */
+    build_append_int_noprefix(a->buf, 0, 4);
+    build_append_int_noprefix(a->buf, min, 4);
+    build_append_int_noprefix(a->buf, max, 4);
+    build_append_int_noprefix(a->buf, 0, 4);
+    build_append_int_noprefix(a->buf, (uint64_t)max - min + 1, 4);
+    return a;
+}
+
 /* §6.4.2.1 IRQ Descriptor, 2-byte form (edge, active high, exclusive): tag 0x22 + mask. */
 Aml *aml_irq_no_flags(uint8_t irq)
 {

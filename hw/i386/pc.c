@@ -24,6 +24,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/i386/pc.h"
+#include "hw/i386/pc-pci.h"
 #include "hw/sysbus.h"
 #include "hw/loader.h"
 #include "hw/intc/apic.h"
@@ -398,6 +399,7 @@ static void pc_init(MachineState *ms)
 
     pc_chipset_init(pcms);
     pc_create_irqchip(pcms, ms);
+    pc_pci_init(pcms);
     pc_cpus_init(pcms, ms);
     pc_platform_devices(pcms, ms);
     pc_cmos_init(pcms, ms);
@@ -419,6 +421,10 @@ static void pc_reset(MachineState *ms)
     CPUState *cs;
 
     bus_cold_reset(sysbus_get_default());
+    if (ms->kernel_filename) {
+        /* No BIOS will set PCI up: do its part (IRQ routing, BARs). */
+        pc_pci_firmware_init(PC_MACHINE(ms));
+    }
     CPU_FOREACH(cs) {
         cpu_reset(cs);
     }

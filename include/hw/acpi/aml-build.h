@@ -65,6 +65,10 @@ Aml *aml_resource_template(void);
 /* IO(Decode16, min, max, align, len) (§6.4.2.5) and IRQNoFlags(){irq} (§6.4.2.1). */
 Aml *aml_io(uint16_t min, uint16_t max, uint8_t align, uint8_t len);
 Aml *aml_irq_no_flags(uint8_t irq);
+/* Address space descriptors a host bridge's _CRS produces (§6.4.3.5). */
+Aml *aml_word_bus_number(uint16_t min, uint16_t max);
+Aml *aml_word_io(uint16_t min, uint16_t max);
+Aml *aml_dword_memory(uint32_t min, uint32_t max, bool cacheable);
 
 /* Append child to parent (consuming child); returns parent. */
 Aml *aml_append(Aml *parent, Aml *child);

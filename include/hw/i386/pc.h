@@ -38,6 +38,8 @@ typedef struct PCMachineState {
     hwaddr acpi_tables_addr;
     AcpiBuildTables *acpi;
     bool kernel_unpack;           /* property "kernel-unpack" */
+    struct PCIBus *pci_bus;       /* "pci.0" (hw/i386/pc-pci.c) */
+    DeviceState *piix3;
 } PCMachineState;
 
 PCMachineState *PC_MACHINE(const void *obj);

@@ -1,0 +1,117 @@
+/*
+ * The pc machine's PCI: the i440FX host bridge with its root bus "pci.0", PIIX3 at
+ * 00:01.0 steering INTx onto ISA IRQs, and, for direct kernel boot where no BIOS runs,
+ * the PCI set-up firmware would leave (what SeaBIOS's pciinit does): PIRQA-D routed to
+ * IRQs 10, 10, 11, 11, BARs assigned in the host bridge's windows, decoding and bus
+ * mastering enabled, Interrupt Line filled in.
+ *
+ * INTx swizzle (as QEMU's pc, which SeaBIOS and the DSDT's _PRT assume): pin P (0 = A)
+ * of slot S drives PIRQ (P + S - 1) mod 4.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "hw/i386/pc.h"
+#include "hw/i386/pc-pci.h"
+#include "hw/pci-host/i440fx.h"
+#include "hw/isa/piix3.h"
+#include "hw/sysbus.h"
+
+const uint8_t pc_pci_pirq_irqs[4] = { 10, 10, 11, 11 };
+
+int pc_pci_slot_irq(int slot, int pin)
+{
+    return pc_pci_pirq_irqs[(pin + slot - 1) & 3];
+}
+
+static int pc_pci_map_irq(PCIDevice *dev, int pin)
+{
+    return (pin + PCI_SLOT(dev->devfn) - 1) & 3;
+}
+
+static DeviceState *pci_new_at(PCIBus *bus, const char *type, const char *addr, bool multi)
+{
+    DeviceState *dev = qdev_new(type);
+
+    object_property_set_str(OBJECT(dev), "addr", addr, &error_fatal);
+    if (multi) {
+        object_property_set_str(OBJECT(dev), "multifunction", "on", &error_fatal);
+    }
+    qdev_realize_and_unref(dev, BUS(bus), &error_fatal);
+    return dev;
+}
+
+void pc_pci_init(PCMachineState *pcms)
+{
+    DeviceState *host = qdev_new(TYPE_I440FX_PCI_HOST);
+
+    sysbus_realize_and_unref(host, &error_fatal);
+    pcms->pci_bus = I440FX_HOST(host)->bus;
+    pci_new_at(pcms->pci_bus, TYPE_I440FX_PCI_DEVICE, "00.0", false);
+    pcms->piix3 = pci_new_at(pcms->pci_bus, TYPE_PIIX3, "01.0", true);
+    piix3_set_isa_irqs(PIIX3(pcms->piix3), pcms->gsi);
+    pci_bus_irqs(pcms->pci_bus, piix3_set_pci_irq, pc_pci_map_irq, PIIX3(pcms->piix3), 4);
+}
+
+/* ---- direct boot: the firmware's part ---------------------------------------------- */
+
+typedef struct BarAlloc {
+    uint64_t io_next, mem_next;
+} BarAlloc;
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+static void assign_device(PCIBus *bus, PCIDevice *dev, void *opaque)
+{
+    BarAlloc *a = opaque;
+    uint16_t cmd = PCI_COMMAND_MASTER;
+    int pin = dev->config[PCI_INTERRUPT_PIN];
+
+    if (PCI_SLOT(dev->devfn) == 0 || object_dynamic_cast(OBJECT(dev), TYPE_PIIX3)) {
+        return;                                     /* the chipset's own functions */
+    }
+    for (int n = 0; n < PCI_NUM_REGIONS; n++) {
+        PCIIORegion *r = &dev->io_regions[n];
+        int off = n == PCI_ROM_SLOT ? PCI_ROM_ADDRESS : PCI_BASE_ADDRESS_0 + 4 * n;
+        if (!r->size || n == PCI_ROM_SLOT) {
+            continue;                               /* option ROMs stay off */
+        }
+        if (r->type & PCI_BASE_ADDRESS_SPACE_IO) {
+            uint64_t addr = align_up(a->io_next, r->size);
+            if (addr + r->size > PC_PCI_IO_END + 1) {
+                continue;
+            }
+            pci_config_write(dev, off, addr, 4);
+            a->io_next = addr + r->size;
+            cmd |= PCI_COMMAND_IO;
+        } else {
+            uint64_t addr = align_up(a->mem_next, r->size);
+            if (addr + r->size > PC_PCI_MEM_END + 1) {
+                continue;
+            }
+            pci_config_write(dev, off, addr, 4);
+            if (r->type & PCI_BASE_ADDRESS_MEM_TYPE_64) {
+                pci_config_write(dev, off + 4, 0, 4);
+            }
+            a->mem_next = addr + r->size;
+            cmd |= PCI_COMMAND_MEMORY;
+        }
+    }
+    if (pin >= 1 && pin <= 4) {
+        pci_config_write(dev, PCI_INTERRUPT_LINE, pc_pci_slot_irq(PCI_SLOT(dev->devfn),
+                                                                 pin - 1), 1);
+    }
+    pci_config_write(dev, PCI_COMMAND, cmd, 2);
+}
+
+void pc_pci_firmware_init(PCMachineState *pcms)
+{
+    PCIDevice *piix3 = PCI_DEVICE(pcms->piix3);
+    BarAlloc a = { .io_next = PC_PCI_IO_START, .mem_next = PC_PCI_MEM_START };
+
+    for (int p = 0; p < 4; p++) {
+        pci_config_write(piix3, 0x60 + p, pc_pci_pirq_irqs[p], 1);
+    }
+    pci_for_each_device(pcms->pci_bus, assign_device, &a);
+}

@@ -1,0 +1,168 @@
+/*
+ * PCI through the qtest protocol: configuration mechanism #1, the i440FX and PIIX3
+ * functions, BAR sizing and mapping, pci-testdev's protocol (memory and I/O BARs, plain
+ * and ioeventfd-backed tests), PIRQ route registers, and hostile configuration writes.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "libkqtest.h"
+#include <string.h>
+
+#define CONF(devfn, reg) (0x80000000u | (devfn) << 8 | (reg))
+
+static uint32_t cfg_readl(KQTest *qt, int devfn, int reg)
+{
+    kqtest_outl(qt, 0xcf8, CONF(devfn, reg & ~3));
+    return kqtest_inl(qt, 0xcfc);
+}
+
+static uint8_t cfg_readb(KQTest *qt, int devfn, int reg)
+{
+    kqtest_outl(qt, 0xcf8, CONF(devfn, reg & ~3));
+    return kqtest_inb(qt, 0xcfc + (reg & 3));
+}
+
+static void cfg_writel(KQTest *qt, int devfn, int reg, uint32_t v)
+{
+    kqtest_outl(qt, 0xcf8, CONF(devfn, reg & ~3));
+    kqtest_outl(qt, 0xcfc, v);
+}
+
+static void cfg_writeb(KQTest *qt, int devfn, int reg, uint8_t v)
+{
+    kqtest_outl(qt, 0xcf8, CONF(devfn, reg & ~3));
+    kqtest_outb(qt, 0xcfc + (reg & 3), v);
+}
+
+static void test_host_bridge(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 128 -nodefaults");
+
+    g_assert_cmphex(cfg_readl(qt, 0x00, 0), ==, 0x12378086);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0), ==, 0x70008086);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 8) >> 16, ==, 0x0601);        /* ISA bridge */
+    g_assert_cmphex(cfg_readb(qt, 0x08, 0x0e), ==, 0x80);              /* multi-function */
+    /* No device: all-ones.  Address register reads back without bits 1:0. */
+    g_assert_cmphex(cfg_readl(qt, 0x18, 0), ==, 0xffffffff);
+    kqtest_outl(qt, 0xcf8, 0x80001003);
+    g_assert_cmphex(kqtest_inl(qt, 0xcf8), ==, 0x80001000);
+    /* Enable bit clear: data reads all-ones, writes go nowhere. */
+    kqtest_outl(qt, 0xcf8, 0x00000000);
+    g_assert_cmphex(kqtest_inl(qt, 0xcfc), ==, 0xffffffff);
+    /* Vendor/device ID are read-only. */
+    cfg_writel(qt, 0x00, 0, 0);
+    g_assert_cmphex(cfg_readl(qt, 0x00, 0), ==, 0x12378086);
+    /* PIRQ route control: power-on 0x80 (disabled), bits 6:4 are reserved. */
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0x60), ==, 0x80808080);
+    cfg_writeb(qt, 0x08, 0x61, 0xff);
+    g_assert_cmphex(cfg_readb(qt, 0x08, 0x61), ==, 0x8f);
+    kqtest_quit(qt);
+}
+
+static void test_testdev_bar(KQTest *qt, int devfn, int bar, bool io, uint32_t base)
+{
+    uint32_t v, reg = 0x10 + 4 * bar;
+
+    /* Sizing: all-ones reads back the size mask and the type bits (PCI 3.0, 6.2.5.1). */
+    cfg_writel(qt, devfn, reg, 0xffffffff);
+    v = cfg_readl(qt, devfn, reg);
+    g_assert_cmphex(v, ==, io ? 0xffffff01 : 0xfffff000);
+    cfg_writel(qt, devfn, reg, base);
+    g_assert_cmphex(cfg_readl(qt, devfn, reg), ==, base | (io ? 1 : 0));
+    cfg_writel(qt, devfn, 0x04, cfg_readl(qt, devfn, 0x04) | (io ? 1 : 2));
+
+    for (int t = 0; ; t++) {
+        uint32_t width, off, data, count;
+        char name[32];
+        if (io) {
+            kqtest_outb(qt, base, t);
+            width = kqtest_inb(qt, base + 1);
+            off = kqtest_inl(qt, base + 4);
+            data = kqtest_inl(qt, base + 8);
+        } else {
+            kqtest_writeb(qt, base, t);
+            width = kqtest_readb(qt, base + 1);
+            off = kqtest_readl(qt, base + 4);
+            data = kqtest_readl(qt, base + 8);
+        }
+        if (width != 1 && width != 2 && width != 4) {
+            g_assert_cmpint(t, ==, 3);
+            break;
+        }
+        for (int i = 0; i < (int)sizeof(name); i++) {
+            name[i] = io ? kqtest_inb(qt, base + 16 + i) : kqtest_readb(qt, base + 16 + i);
+            if (!name[i]) {
+                break;
+            }
+        }
+        name[31] = 0;
+        if (io) {
+            if (t == 2) {
+                kqtest_outb(qt, base + off, data + 1);       /* no match: not counted */
+            }
+            kqtest_outb(qt, base + off, data);
+            count = kqtest_inl(qt, base + 12);
+        } else {
+            if (t == 2) {
+                kqtest_writel(qt, base + off, data + 1);
+            }
+            kqtest_writel(qt, base + off, data);
+            count = kqtest_readl(qt, base + 12);
+        }
+        g_test_message("%s BAR%d test %d '%s': count %u", io ? "io" : "mem", bar, t, name,
+                       count);
+        g_assert_cmpuint(count, ==, 1);
+    }
+}
+
+static void test_testdev(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 128 -nodefaults -device pci-testdev,addr=04.0");
+    int devfn = 4 << 3;
+
+    g_assert_cmphex(cfg_readl(qt, devfn, 0), ==, 0x00051b36);
+    test_testdev_bar(qt, devfn, 0, false, 0xe0000000);
+    test_testdev_bar(qt, devfn, 1, true, 0xc000);
+    /* Memory decoding off: the BAR disappears (unassigned reads all-ones). */
+    cfg_writel(qt, devfn, 0x04, 0);
+    g_assert_cmphex(kqtest_readl(qt, 0xe0000004), ==, 0xffffffff);
+    g_assert_cmphex(kqtest_inl(qt, 0xc004), ==, 0xffffffff);
+    kqtest_quit(qt);
+}
+
+/* A BAR programmed over RAM is hidden by RAM; random config writes never crash Kite. */
+static void test_hostile(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 128 -nodefaults -device pci-testdev,addr=03.0");
+    int devfn = 3 << 3;
+    GRand *r = g_rand_new_with_seed(42);
+
+    kqtest_writel(qt, 0x100000, 0x12345678);
+    cfg_writel(qt, devfn, 0x10, 0x00100000);
+    cfg_writel(qt, devfn, 0x04, 2);
+    g_assert_cmphex(kqtest_readl(qt, 0x100000), ==, 0x12345678);
+    for (int i = 0; i < 3000; i++) {
+        int fn = g_rand_int_range(r, 0, 5);
+        int dev = fn == 4 ? devfn : fn == 3 ? 0x08 : fn == 2 ? 0x00 : g_rand_int_range(r, 0, 256);
+        int reg = g_rand_int_range(r, 0, 256);
+        uint32_t v = g_rand_int(r);
+        switch (g_rand_int_range(r, 0, 3)) {
+        case 0: cfg_writel(qt, dev, reg, i % 7 ? v : 0xffffffff); break;
+        case 1: cfg_writeb(qt, dev, reg, v); break;
+        default: cfg_readl(qt, dev, reg); break;
+        }
+    }
+    g_rand_free(r);
+    /* Still alive and still a PCI machine. */
+    g_assert_cmphex(cfg_readl(qt, 0x00, 0), ==, 0x12378086);
+    g_assert_cmphex(kqtest_readl(qt, 0x100000), ==, 0x12345678);
+    kqtest_quit(qt);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/pci/host-bridge", test_host_bridge);
+    g_test_add_func("/pci/testdev", test_testdev);
+    g_test_add_func("/pci/hostile-config", test_hostile);
+    return g_test_run();
+}
