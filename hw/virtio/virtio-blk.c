@@ -83,8 +83,30 @@ static void blk_req_complete(VirtIOBlockReq *req, uint8_t status)
 
     *req->status = status;
     virtqueue_push(req->vq, &req->elem, req->in_len + 1);
-    virtio_notify(&s->vdev, req->vq);
+    if (s->notify_batch) {
+        s->notify_pending |= 1ULL << req->vq->queue_index;
+    } else {
+        virtio_notify(&s->vdev, req->vq);
+    }
     blk_req_free(req);
+}
+
+/* Completions between begin and end interrupt the driver once per queue, not per request. */
+static void blk_batch_begin(VirtIOBlock *s)
+{
+    s->notify_batch++;
+}
+
+static void blk_batch_end(VirtIOBlock *s)
+{
+    if (--s->notify_batch == 0) {
+        for (unsigned i = 0; s->notify_pending; i++) {
+            if (s->notify_pending & (1ULL << i)) {
+                s->notify_pending &= ~(1ULL << i);
+                virtio_notify(&s->vdev, &s->vdev.vq[i]);
+            }
+        }
+    }
 }
 
 static void blk_submit(VirtIOBlockReq *req);
@@ -129,10 +151,13 @@ static void blk_rw_done(void *opaque, int ret)
 static void blk_multi_done(void *opaque, int ret)
 {
     MultiReq *mr = opaque;
+    VirtIOBlock *s = mr->reqs[0]->s;
 
+    blk_batch_begin(s);
     for (unsigned i = 0; i < mr->num; i++) {
         blk_rw_done(mr->reqs[i], ret);
     }
+    blk_batch_end(s);
     g_free(mr->reqs);
     g_free(mr->iov);
     g_free(mr);
@@ -400,13 +425,15 @@ static void blk_handle_output(VirtIODevice *vdev, VirtQueue *vq)
     }
     /* While we drain the ring the driver need not notify us (each notification is a VM
      * exit); afterwards ask again and look once more for what arrived meanwhile. */
+    blk_batch_begin(s);
     do {
         virtio_queue_set_notification(vq, false);
         if (!blk_process_queue(s, vq)) {
-            return;
+            break;
         }
         virtio_queue_set_notification(vq, true);
     } while (!virtio_queue_empty(vq));
+    blk_batch_end(s);
 }
 
 /* The power-on cache mode: the backend's (cache=), write-back by default. */

@@ -166,6 +166,14 @@ typedef struct Buf {
 } Buf;
 
 static VirtIOBlock *dev;
+static unsigned notifies;
+
+static void count_notify(void *opaque, uint16_t vector)
+{
+    notifies++;
+}
+
+static const VirtioBusOps count_bus = { .notify = count_notify };
 
 /* Post a request: header, data buffers, status byte; returns its number (for status). */
 static unsigned post_req(uint32_t type, uint64_t sector, const Buf *data, unsigned ndata)
@@ -244,6 +252,8 @@ static void setup(uint64_t features, const char *serial)
     virtio_blk_realize(dev, &err);
     g_assert_null(err);
     virtio_set_mem_ops(&dev->vdev, &ram_mem, NULL);
+    virtio_set_bus_ops(&dev->vdev, &count_bus, NULL);
+    notifies = 0;
     virtio_reset(&dev->vdev);
     virtio_set_status(&dev->vdev, 3);
     g_assert_true(virtio_set_features(&dev->vdev, features & dev->vdev.host_features));
@@ -316,6 +326,23 @@ static void test_merge(void)
     kick();
     g_assert_cmpuint(io.reads, ==, 3);
     g_assert_cmpuint(io.writes, ==, 1);
+    teardown();
+}
+
+/* Without EVENT_IDX every notify is an interrupt: a merged batch raises one, not four. */
+static void test_one_interrupt_per_batch(void)
+{
+    Buf r[4];
+
+    setup((1ULL << VIRTIO_F_VERSION_1) | (1ULL << 9) /* FLUSH */, NULL);
+    for (unsigned i = 0; i < 4; i++) {
+        r[i] = (Buf){ DATA + 0x1000 * i, 512, true };
+        post_req(0, 10 + i, &r[i], 1);
+    }
+    post_req(8 /* GET_ID */, 0, &r[0], 1);
+    kick();
+    g_assert_cmpuint(lduw_le_p(ram + RING + 0x200 + 2), ==, 5);
+    g_assert_cmpuint(notifies, ==, 1);
     teardown();
 }
 
@@ -638,6 +665,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk/read-write", test_read_write);
     g_test_add_func("/virtio-blk/merge", test_merge);
     g_test_add_func("/virtio-blk/bad-requests", test_bad_requests);
+    g_test_add_func("/virtio-blk/one-interrupt-per-batch", test_one_interrupt_per_batch);
     g_test_add_func("/virtio-blk/flush-discard-zeroes", test_flush_discard_zeroes);
     g_test_add_func("/virtio-blk/read-only", test_read_only);
     g_test_add_func("/virtio-blk/error-actions", test_error_actions);

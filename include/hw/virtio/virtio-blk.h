@@ -60,6 +60,8 @@ typedef struct VirtIOBlock {
     /* state */
     uint8_t writeback;          /* config.writeback: 0 = writethrough (FUA writes) */
     GQueue retry;               /* of VirtIOBlockReq *: waiting for the VM to continue */
+    unsigned notify_batch;      /* > 0: completions only mark their queue in notify_pending */
+    uint64_t notify_pending;
     /* save/restore of the retry list: queue and head of each parked request */
     uint32_t saved_retry;
     uint16_t saved_retry_head[VIRTIO_BLK_RETRY_MAX];
