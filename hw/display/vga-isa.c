@@ -6,6 +6,8 @@
  *   0x3b0-0x3df  VGA registers         0x1ce/0x1cf  DISPI index/data
  *   0xa0000      128 KiB VGA window     lfb-addr     VRAM (vgamem_mb MiB)
  *
+ * With -kernel (no BIOS) the card starts in DISPI xres x yres x 32 and the kernel's
+ * screen_info points at the LFB (vga_set_boot_mode).
  * dump-ppm=FILE writes the screen as a PPM when Kite exits: the guest display tests use it
  * until the console layer's screendump can be asked for it.
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -13,6 +15,7 @@
 #include "hw/display/vga-isa.h"
 #include "hw/isa.h"
 #include "kite/log.h"
+#include "hw/i386/x86-boot.h"
 
 struct IsaVgaState {
     IsaDevice parent_obj;
@@ -21,7 +24,10 @@ struct IsaVgaState {
     uint64_t lfb_addr;
     MemoryRegion *mem;
     char *dump_ppm;
+    uint16_t xres, yres;
 };
+
+
 
 /* Devices with dump-ppm set, dumped by an atexit handler (exit paths vary: debug-exit, QMP). */
 static GSList *dump_devices;
@@ -52,6 +58,7 @@ static void isa_vga_realize(DeviceState *dev, Error **errp)
 {
     IsaVgaState *d = ISA_VGA(dev);
     IsaDevice *isa = ISA_DEVICE(dev);
+    uint8_t *si;
 
     if (!vga_common_init(&d->vga, OBJECT(dev), d->vram_mb, errp)) {
         return;
@@ -62,6 +69,11 @@ static void isa_vga_realize(DeviceState *dev, Error **errp)
     /* Above the board's empty "vga-window" placeholder (priority 1). */
     memory_region_add_subregion_overlap(d->mem, 0xa0000, &d->vga.window, 2);
     memory_region_add_subregion(d->mem, d->lfb_addr, &d->vga.vram);
+    /* Direct Linux boot: the first card with a framebuffer hands it to the kernel. */
+    si = x86_linux_screen_info();
+    if (si && !si[0x0f]) {
+        vga_set_boot_mode(&d->vga, d->xres, d->yres, d->lfb_addr, si);
+    }
     if (d->dump_ppm && *d->dump_ppm) {
         static bool registered;
 
@@ -108,6 +120,9 @@ static const Property isa_vga_props[] = {
     DEFINE_PROP_UINT32("vgamem_mb", IsaVgaState, vram_mb, VGA_DEFAULT_VRAM_MB),
     DEFINE_PROP_UINT64("lfb-addr", IsaVgaState, lfb_addr, VGA_LFB_ISA_ADDR),
     DEFINE_PROP_STRING("dump-ppm", IsaVgaState, dump_ppm),
+    /* The mode direct kernel boot starts in. */
+    DEFINE_PROP_UINT16("xres", IsaVgaState, xres, 1024),
+    DEFINE_PROP_UINT16("yres", IsaVgaState, yres, 768),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -612,6 +612,8 @@ void vga_common_destroy(VGACommonState *s)
     s->fb_width = s->fb_height = 0;
 }
 
+static void vga_apply_boot_mode(VGACommonState *s);
+
 /*
  * Power-on: the registers of BIOS mode 3 are what a VGA BIOS programs, not the reset state;
  * a real card powers up with them undefined.  Kite leaves them zero except those that keep
@@ -640,6 +642,9 @@ void vga_common_reset(VGACommonState *s)
     s->vbe_line_offset = 0;
     s->vbe_start_addr = 0;
     s->full_update = true;
+    if (s->boot_xres) {
+        vga_apply_boot_mode(s);
+    }
 }
 
 void vga_common_post_load(VGACommonState *s)
@@ -655,6 +660,61 @@ void vga_common_post_load(VGACommonState *s)
         s->vbe_regs[VBE_DISPI_INDEX_BANK] = 0;
     }
     s->full_update = true;
+}
+
+static void vga_apply_boot_mode(VGACommonState *s)
+{
+    vga_vbe_write(s, VBE_DISPI_INDEX_ENABLE, 0);
+    vga_vbe_write(s, VBE_DISPI_INDEX_XRES, s->boot_xres);
+    vga_vbe_write(s, VBE_DISPI_INDEX_YRES, s->boot_yres);
+    vga_vbe_write(s, VBE_DISPI_INDEX_BPP, 32);
+    vga_vbe_write(s, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_ENABLED | VBE_DISPI_LFB_ENABLED);
+}
+
+/* struct screen_info offsets (include/uapi/linux/screen_info.h). */
+#define SI_ORIG_VIDEO_ISVGA 0x0f
+#define SI_LFB_WIDTH        0x12
+#define SI_LFB_HEIGHT       0x14
+#define SI_LFB_DEPTH        0x16
+#define SI_LFB_BASE         0x18
+#define SI_LFB_SIZE         0x1c
+#define SI_LFB_LINELENGTH   0x24
+#define SI_RED_SIZE         0x26        /* then red_pos, green, blue, rsvd size/pos */
+#define SI_PAGES            0x32
+#define SI_CAPABILITIES     0x36
+#define SI_EXT_LFB_BASE     0x3a
+#define VIDEO_TYPE_VLFB     0x23        /* VESA VGA in graphic mode */
+#define VIDEO_CAPABILITY_64BIT_BASE 0x02
+
+void vga_set_boot_mode(VGACommonState *s, uint16_t xres, uint16_t yres, uint64_t lfb_addr,
+                       uint8_t *si)
+{
+    static const uint8_t xrgb8888[8] = { 8, 16, 8, 8, 8, 0, 8, 24 };
+
+    /* Fit the mode into VRAM; fall back to 640x480 (fits even 2 MiB). */
+    if (!xres || !yres || xres > VBE_DISPI_MAX_XRES || yres > VBE_DISPI_MAX_YRES ||
+        (uint64_t)xres * yres * 4 > s->vram_size) {
+        xres = 640;
+        yres = 480;
+    }
+    s->boot_xres = xres;
+    s->boot_yres = yres;
+    vga_apply_boot_mode(s);
+
+    memset(si, 0, 0x40);
+    si[SI_ORIG_VIDEO_ISVGA] = VIDEO_TYPE_VLFB;
+    stw_le_p(si + SI_LFB_WIDTH, xres);
+    stw_le_p(si + SI_LFB_HEIGHT, yres);
+    stw_le_p(si + SI_LFB_DEPTH, 32);
+    stl_le_p(si + SI_LFB_BASE, (uint32_t)lfb_addr);
+    stl_le_p(si + SI_LFB_SIZE, s->vram_size >> 16);     /* 64 KiB units for VESA */
+    stw_le_p(si + SI_LFB_LINELENGTH, s->vbe_line_offset);
+    memcpy(si + SI_RED_SIZE, xrgb8888, sizeof(xrgb8888));
+    stw_le_p(si + SI_PAGES, 1);
+    if (lfb_addr >> 32) {
+        stl_le_p(si + SI_CAPABILITIES, VIDEO_CAPABILITY_64BIT_BASE);
+        stl_le_p(si + SI_EXT_LFB_BASE, lfb_addr >> 32);
+    }
 }
 
 bool vga_get_linear_mode(VGACommonState *s, int *width, int *height, int *bpp, int *stride)

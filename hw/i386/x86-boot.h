@@ -108,6 +108,12 @@ extern bool x86_linux_unpack_enabled;
 bool x86_linux_unpack(const uint8_t *payload, size_t len, const E820Table *e820,
                       uint64_t avoid_lo, uint64_t avoid_hi, X86BootRegs *regs,
                       bool *unpacked, Error **errp);
+/*
+ * The zero page's struct screen_info (0x40 bytes, include/uapi/linux/screen_info.h) when a
+ * Linux kernel is booted directly, else NULL.  A display card created later (-device) fills
+ * it to hand its linear framebuffer to the kernel; the zero page is rewritten at each reset.
+ */
+uint8_t *x86_linux_screen_info(void);
 bool x86_linux_load(const uint8_t *image, size_t len, const char *initrd,
                     const char *cmdline, const E820Table *e820, hwaddr acpi_rsdp,
                     X86BootRegs *regs, Error **errp);

@@ -4,8 +4,9 @@
  *
  * The real-mode setup code is never run: Kite builds struct boot_params (the "zero page")
  * itself, as a BIOS-less boot loader does, so the kernel gets its memory map from
- * boot_params.e820_table rather than INT 15h.  screen_info is left zero (no video mode
- * set up), EDD and APM info are absent.
+ * boot_params.e820_table rather than INT 15h.  screen_info is zero (no video mode set up)
+ * unless a display card fills it through x86_linux_screen_info(); EDD and APM info are
+ * absent.
  *
  * Protocol 2.06 (Linux 2.6.22) or later is required: from 2.06 the header says how long
  * the command line may be.  zImage kernels (not LOADED_HIGH) are refused.  The initrd is
@@ -48,6 +49,7 @@
 
 /* struct boot_params (zero-page.rst). */
 #define BP_ACPI_RSDP_ADDR    0x070
+#define BP_SCREEN_INFO       0x000
 #define BP_E820_ENTRIES      0x1e8
 #define BP_HDR_END_MAX       0x290           /* edd_mbr_sig_buffer follows the header */
 #define BP_E820_TABLE        0x2d0
@@ -84,6 +86,14 @@ static bool place_initrd(const uint8_t *image, uint16_t version, size_t size,
         return false;
     }
     return true;
+}
+
+uint8_t *x86_linux_screen_info(void)
+{
+    size_t len;
+    uint8_t *bp = loader_blob_data("linux/zero-page", &len, NULL);
+
+    return bp && len >= BP_SIZE ? bp + BP_SCREEN_INFO : NULL;
 }
 
 bool x86_linux_load(const uint8_t *image, size_t len, const char *initrd,

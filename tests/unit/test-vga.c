@@ -460,6 +460,37 @@ static void test_render_mode12(void)
     g_assert_cmpuint(pixel(7, 3), ==, 0);
 }
 
+/* Direct kernel boot: the preset mode and Linux's screen_info for it. */
+static void test_boot_mode(void)
+{
+    uint8_t si[0x40];
+    int w, h, bpp, stride;
+
+    setup();
+    memset(si, 0xcc, sizeof(si));
+    vga_set_boot_mode(vga, 1024, 768, 0xe0000000, si);
+    g_assert_true(vga_get_linear_mode(vga, &w, &h, &bpp, &stride));
+    g_assert_cmpint(w, ==, 1024);
+    g_assert_cmpint(bpp, ==, 32);
+    g_assert_cmpuint(si[0x0f], ==, 0x23);                   /* VIDEO_TYPE_VLFB */
+    g_assert_cmpuint(lduw_le_p(si + 0x12), ==, 1024);       /* lfb_width */
+    g_assert_cmpuint(lduw_le_p(si + 0x14), ==, 768);
+    g_assert_cmpuint(lduw_le_p(si + 0x16), ==, 32);
+    g_assert_cmphex(ldl_le_p(si + 0x18), ==, 0xe0000000);   /* lfb_base */
+    g_assert_cmpuint(ldl_le_p(si + 0x1c), ==, 16 * MiB >> 16);  /* 64 KiB units */
+    g_assert_cmpuint(lduw_le_p(si + 0x24), ==, 4096);       /* lfb_linelength */
+    g_assert_cmpuint(si[0x27], ==, 16);                     /* red_pos */
+    g_assert_cmpuint(si[0x2b], ==, 0);                      /* blue_pos */
+    g_assert_cmpuint(ldl_le_p(si + 0x3a), ==, 0);           /* ext_lfb_base */
+    /* The mode comes back after a reset (a reboot re-enters the kernel directly). */
+    device_cold_reset(vga_dev);
+    g_assert_true(vga_get_linear_mode(vga, &w, &h, &bpp, &stride));
+    g_assert_cmpint(h, ==, 768);
+    /* A mode larger than VRAM falls back to 640x480. */
+    vga_set_boot_mode(vga, 16000, 12000, 0xe0000000, si);
+    g_assert_cmpuint(lduw_le_p(si + 0x12), ==, 640);
+}
+
 static void mutate_regs(void)
 {
     cr(0x0e, 0x99);
@@ -490,6 +521,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vga/render-text", test_render_text);
     g_test_add_func("/vga/render-mode13", test_render_mode13);
     g_test_add_func("/vga/render-mode12", test_render_mode12);
+    g_test_add_func("/vga/boot-mode", test_boot_mode);
     g_test_add_func("/vga/vmstate", test_vmstate);
     return g_test_run();
 }

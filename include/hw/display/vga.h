@@ -83,6 +83,9 @@ typedef struct VGACommonState {
     uint32_t vbe_line_offset;       /* bytes per scanline of the virtual screen */
     uint32_t vbe_start_addr;        /* byte offset of the visible screen in VRAM */
 
+    /* Direct kernel boot: the DISPI mode set at reset (0 = none). */
+    uint16_t boot_xres, boot_yres;
+
     /* Renderer output. */
     uint32_t *fb;
     int fb_width, fb_height;
@@ -115,6 +118,14 @@ void vga_mem_writeb(VGACommonState *s, hwaddr addr, uint8_t val);
 bool vga_update_display(VGACommonState *s, int *x, int *y, int *w, int *h, bool *resized);
 /* The framebuffer geometry DISPI is set to, for the boot protocol's screen_info. */
 bool vga_get_linear_mode(VGACommonState *s, int *width, int *height, int *bpp, int *stride);
+
+/*
+ * Direct kernel boot: put the card in xres x yres x 32 with the LFB on (now and at every
+ * reset) and describe it in screen_info (Linux's struct screen_info, 0x40 bytes) as a VESA
+ * linear framebuffer at lfb_addr, so vesafb/simplefb draw on it.
+ */
+void vga_set_boot_mode(VGACommonState *s, uint16_t xres, uint16_t yres, uint64_t lfb_addr,
+                       uint8_t *screen_info);
 
 /* Render the whole screen and write it as a binary PPM (P6). */
 bool vga_write_ppm(VGACommonState *s, const char *path, Error **errp);
