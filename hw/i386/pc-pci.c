@@ -14,6 +14,10 @@
 #include "hw/pci-host/i440fx.h"
 #include "hw/isa/piix3.h"
 #include "hw/sysbus.h"
+#include "hw/pci/msix.h"
+#include "hw/intc/apic.h"
+#include "accel/accel.h"
+#include "accel/kvm.h"
 
 const uint8_t pc_pci_pirq_irqs[4] = { 10, 10, 11, 11 };
 
@@ -39,6 +43,16 @@ static DeviceState *pci_new_at(PCIBus *bus, const char *type, const char *addr, 
     return dev;
 }
 
+/* MSI/MSI-X messages: to the local APICs, or into KVM's in-kernel irqchip. */
+static void pc_msi_send(uint64_t addr, uint32_t data)
+{
+    if (accel_irqchip_in_kernel()) {
+        kvm_irqchip_send_msi(addr, data);
+    } else {
+        apic_deliver_msi(addr, data);
+    }
+}
+
 void pc_pci_init(PCMachineState *pcms)
 {
     DeviceState *host = qdev_new(TYPE_I440FX_PCI_HOST);
@@ -49,6 +63,7 @@ void pc_pci_init(PCMachineState *pcms)
     pcms->piix3 = pci_new_at(pcms->pci_bus, TYPE_PIIX3, "01.0", true);
     piix3_set_isa_irqs(PIIX3(pcms->piix3), pcms->gsi);
     pci_bus_irqs(pcms->pci_bus, piix3_set_pci_irq, pc_pci_map_irq, PIIX3(pcms->piix3), 4);
+    pci_msi_trigger = pc_msi_send;
 }
 
 /* ---- direct boot: the firmware's part ---------------------------------------------- */

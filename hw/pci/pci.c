@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/pci/pci.h"
+#include "hw/pci/msix.h"
 #include "kite/log.h"
 #include "kite/property.h"
 #include "kite/vmstate.h"
@@ -292,6 +293,12 @@ void pci_default_write_config(PCIDevice *dev, uint32_t addr, uint32_t val, int l
         update_mappings(dev);
         update_irq(dev, old_irq);
     }
+    if (dev->msix_cap && addr < dev->msix_cap + 4u && addr + len > dev->msix_cap + 2u) {
+        msix_config_changed(dev);
+    }
+    if (dev->msi_cap && addr < dev->msi_cap + 4u && addr + len > dev->msi_cap + 2u) {
+        msi_write_config(dev, addr, val, len);
+    }
 }
 
 uint32_t pci_config_read(PCIDevice *dev, uint32_t addr, int len)
@@ -401,11 +408,29 @@ static int pci_post_load(void *opaque, int version_id)
     return 0;
 }
 
+static bool msix_state_needed(void *opaque)
+{
+    return ((PCIDevice *)opaque)->msix_cap != 0;
+}
+
+static const VMStateDescription vmstate_pci_msix = {
+    .name = "pci-device/msix",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = msix_state_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BUFFER(msix_table, PCIDevice),
+        VMSTATE_BUFFER(msix_pba, PCIDevice),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 const VMStateDescription vmstate_pci_device = {
     .name = "pci-device",
     .version_id = 1,
     .minimum_version_id = 1,
     .post_load = pci_post_load,
+    .subsections = (const VMStateDescription *const[]) { &vmstate_pci_msix, NULL },
     .fields = (const VMStateField[]) {
         VMSTATE_BUFFER(config, PCIDevice),
         VMSTATE_INT32(irq_level, PCIDevice),
@@ -521,6 +546,7 @@ static void pci_qdev_unrealize(DeviceState *d)
     if (pc->exit) {
         pc->exit(dev);
     }
+    msix_uninit(dev);
     bus->devices[dev->devfn] = NULL;
     memset(dev->io_regions, 0, sizeof(dev->io_regions));
 }
@@ -549,6 +575,13 @@ static void pci_qdev_reset(DeviceState *d)
     dev->config[PCI_INTERRUPT_LINE] = 0;
     dev->config[PCI_CACHE_LINE_SIZE] = 0;
     dev->config[PCI_LATENCY_TIMER] = 0;
+    msix_reset(dev);
+    if (dev->msi_cap) {
+        /* MSI disabled, one message, address and data zero (6.8.1). */
+        uint8_t *c = dev->config + dev->msi_cap;
+        pci_set_word(c + 2, pci_get_word(c + 2) & ~0x71);
+        memset(c + 4, 0, 10);
+    }
     update_mappings(dev);
     if (pc->reset) {
         pc->reset(dev);

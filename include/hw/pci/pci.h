@@ -30,6 +30,7 @@
 #define PCI_ROM_SLOT 6
 #define PCI_BAR_UNMAPPED (~0ULL)
 #define PCI_NUM_PINS 4
+#define PCI_MSIX_MAX_ENTRIES 64
 
 typedef struct PCIBus PCIBus;
 typedef struct PCIDevice PCIDevice;
@@ -68,6 +69,16 @@ struct PCIDevice {
     PCIIORegion io_regions[PCI_NUM_REGIONS];
     int irq_level;                            /* INTx asserted by the device */
     uint8_t cap_next;                         /* where the next capability may go */
+
+    /* MSI-X (hw/pci/msix.c): up to PCI_MSIX_MAX_ENTRIES vectors. */
+    uint8_t msix_cap;                         /* capability offset, 0: none */
+    uint16_t msix_entries;
+    uint8_t msix_table[PCI_MSIX_MAX_ENTRIES * 16];
+    uint8_t msix_pba[PCI_MSIX_MAX_ENTRIES / 8];
+    MemoryRegion msix_table_mmio, msix_pba_mmio, msix_exclusive_bar;
+    MemoryRegion *msix_table_bar, *msix_pba_bar;
+    /* MSI (hw/pci/msi.c). */
+    uint8_t msi_cap;
 };
 
 typedef struct PCIDeviceClass {
