@@ -69,7 +69,8 @@ def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
     argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256", "-smp", str(smp),
             "-kernel", vmlinuz, "-initrd", initrd,
             "-append", "console=ttyS0 panic=-1 quiet",
-            "-nographic", "-no-reboot", "-net", "none"] + args.extra_arg
+            "-nographic", "-no-reboot", "-net", "none",
+            "-device", "pci-testdev,addr=03.0"] + args.extra_arg
     with Guest(argv, log_path=log_path) as g:
         g.start()
         m = g.expect(READY_RE, args.boot_timeout)
@@ -90,10 +91,20 @@ def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
         zeros_md5 = hashlib.md5(bytes(8 << 20)).hexdigest()
         expect_output("dd if=/dev/zero bs=1M count=8 2>/dev/null | md5sum",
                       f"{zeros_md5}  -")
-        # The firmware tables Kite builds for direct boot reached the kernel.  (PCI devices
-        # join this list with the PCI work: 00:00.0 host bridge, 00:01.0 ISA bridge.)
+        # The firmware tables Kite builds for direct boot reached the kernel.
         expect_output("ls /sys/firmware/acpi/tables", ["APIC", "DSDT", "FACP"],
                       lambda out, want: all(d in out.split() for d in want))
+        # PCI through the DSDT's root bridge: host bridge, ISA bridge, and a pci-testdev
+        # whose memory BAR was assigned inside the bridge's window.
+        expect_output("ls /sys/bus/pci/devices",
+                      ["0000:00:00.0", "0000:00:01.0", "0000:00:03.0"],
+                      lambda out, want: all(d in out.split() for d in want))
+        expect_output("cat /sys/bus/pci/devices/0000:00:03.0/vendor "
+                      "/sys/bus/pci/devices/0000:00:03.0/device", "0x1b36\n0x0005",
+                      lambda out, want: out.split() == want.split())
+        expect_output("head -1 /sys/bus/pci/devices/0000:00:03.0/resource", "BAR0 assigned",
+                      lambda out, want: int(out.split()[0], 16) >= 0xc0000000 and
+                      int(out.split()[1], 16) - int(out.split()[0], 16) == 0xfff)
         rc, _ = g.run("false")
         if rc != 1:
             raise GuestError(f"'false' reported exit status {rc}, expected 1")
