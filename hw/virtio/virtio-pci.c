@@ -1,0 +1,351 @@
+/*
+ * virtio over PCI (virtio 1.2 section 4.1): the PCI face of a virtio device, with QEMU's type
+ * names virtio-rng-pci, virtio-serial-pci and virtio-blk-pci.  The register logic is
+ * VirtIOPCIRegs (virtio-pci-regs.c); this file gives it BARs and capabilities:
+ *   BAR 0  legacy I/O registers of a transitional device (disable-legacy=on drops it)
+ *   BAR 4  64-bit prefetchable memory: common, ISR, device and notify structures, pointed
+ *          at by the vendor capabilities of 4.1.4 (disable-modern=on drops it)
+ * Interrupts are INTx with the ISR (4.1.5.3): the PCI core has no MSI-X yet; the register
+ * block already handles vectors, so MSI-X needs only msix_init and the two callbacks.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "hw/pci/pci.h"
+#include "hw/virtio/virtio-pci.h"
+#include "hw/virtio/virtio-rng.h"
+#include "hw/virtio/virtio-serial.h"
+#include "hw/virtio/virtio-blk.h"
+#include "block/blockdev.h"
+#include "accel/kvm.h"
+
+#define TYPE_VIRTIO_PCI "virtio-pci"
+#define VIRTIO_PCI_LEGACY_BAR   0
+#define VIRTIO_PCI_MODERN_BAR   4
+
+typedef struct VirtIOPCIProxy {
+    PCIDevice parent_obj;
+    VirtIODevice *vdev;
+    VirtIOPCIRegs regs;
+    bool disable_legacy, disable_modern, ioeventfd;
+} VirtIOPCIProxy;
+
+/* Subclasses say which VirtIODevice they embed and how to realize it. */
+typedef struct VirtIOPCIClass {
+    PCIDeviceClass parent_class;
+    VirtIODevice *(*realize_vdev)(VirtIOPCIProxy *proxy, Error **errp);
+    void (*unrealize_vdev)(VirtIOPCIProxy *proxy);
+} VirtIOPCIClass;
+
+static VirtIOPCIProxy *VIRTIO_PCI(const void *obj)
+{
+    return OBJECT_CHECK(VirtIOPCIProxy, obj, TYPE_VIRTIO_PCI);
+}
+
+static void proxy_set_intx(void *opaque, int level)
+{
+    pci_set_irq(PCI_DEVICE(opaque), level);
+}
+
+static bool proxy_add_cap(PCIDevice *pd, uint8_t type, uint32_t off, uint32_t len,
+                          Error **errp)
+{
+    unsigned size = type == VIRTIO_PCI_CAP_NOTIFY_CFG ? VIRTIO_PCI_NOTIFY_CAP_LEN
+                                                      : VIRTIO_PCI_CAP_LEN;
+    int pos = pci_add_capability(pd, PCI_CAP_ID_VNDR, 0, size, errp);
+
+    if (pos < 0) {
+        return false;
+    }
+    virtio_pci_cap_fill(pd->config + pos, type, VIRTIO_PCI_MODERN_BAR, off, len);
+    return true;
+}
+
+static void virtio_pci_realize(PCIDevice *pd, Error **errp)
+{
+    VirtIOPCIProxy *p = VIRTIO_PCI(pd);
+    VirtIOPCIClass *vc = (VirtIOPCIClass *)object_get_class(OBJECT(pd));
+    VirtIOPCIIds ids;
+
+    if (p->disable_legacy && p->disable_modern) {
+        error_setg(errp, "virtio-pci: disable-legacy and disable-modern cannot both be on");
+        return;
+    }
+    p->vdev = vc->realize_vdev(p, errp);
+    if (!p->vdev) {
+        return;
+    }
+    if (!virtio_pci_get_ids(p->vdev->device_id, !p->disable_legacy, &ids)) {
+        error_setg(errp, "virtio-pci: device %u has no transitional ID; use disable-legacy=on",
+                   p->vdev->device_id);
+        vc->unrealize_vdev(p);
+        return;
+    }
+    pci_set_word(pd->config + PCI_VENDOR_ID, ids.vendor_id);
+    pci_set_word(pd->config + PCI_DEVICE_ID, ids.device_id);
+    pci_set_word(pd->config + PCI_SUBSYSTEM_VENDOR_ID, ids.subsystem_vendor_id);
+    pci_set_word(pd->config + PCI_SUBSYSTEM_ID, ids.subsystem_id);
+    pd->config[PCI_REVISION_ID] = ids.revision;
+    pci_set_word(pd->config + PCI_CLASS_DEVICE, ids.class_id);
+    pd->config[PCI_INTERRUPT_PIN] = 1;                         /* INTA# */
+
+    p->regs.nvectors = 0;
+    p->regs.opaque = pd;
+    p->regs.set_intx = proxy_set_intx;
+    virtio_pci_regs_init(&p->regs, OBJECT(pd), p->vdev, !p->disable_modern,
+                         !p->disable_legacy, p->ioeventfd && kvm_enabled());
+    if (!p->disable_legacy) {
+        pci_register_bar(pd, VIRTIO_PCI_LEGACY_BAR, PCI_BASE_ADDRESS_SPACE_IO,
+                         &p->regs.legacy_io);
+    }
+    if (!p->disable_modern) {
+        pci_register_bar(pd, VIRTIO_PCI_MODERN_BAR, PCI_BASE_ADDRESS_SPACE_MEMORY |
+                         PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH,
+                         &p->regs.modern_bar);
+        if (!proxy_add_cap(pd, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFFSET,
+                           VIRTIO_PCI_REGION_SIZE, errp) ||
+            !proxy_add_cap(pd, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFFSET,
+                           VIRTIO_PCI_REGION_SIZE, errp) ||
+            !proxy_add_cap(pd, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFFSET,
+                           VIRTIO_PCI_REGION_SIZE, errp) ||
+            !proxy_add_cap(pd, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFFSET,
+                           VIRTIO_PCI_REGION_SIZE, errp)) {
+            virtio_pci_regs_destroy(&p->regs);
+            vc->unrealize_vdev(p);
+            return;
+        }
+    }
+}
+
+static void virtio_pci_exit(PCIDevice *pd)
+{
+    VirtIOPCIProxy *p = VIRTIO_PCI(pd);
+    VirtIOPCIClass *vc = (VirtIOPCIClass *)object_get_class(OBJECT(pd));
+
+    virtio_pci_regs_destroy(&p->regs);
+    vc->unrealize_vdev(p);
+}
+
+static void virtio_pci_reset(DeviceState *dev)
+{
+    virtio_pci_regs_reset(&VIRTIO_PCI(dev)->regs);
+}
+
+static const Property virtio_pci_props[] = {
+    DEFINE_PROP_BOOL("disable-legacy", VirtIOPCIProxy, disable_legacy, false),
+    DEFINE_PROP_BOOL("disable-modern", VirtIOPCIProxy, disable_modern, false),
+    DEFINE_PROP_BOOL("ioeventfd", VirtIOPCIProxy, ioeventfd, true),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+
+/* ---- virtio-rng-pci ---- */
+
+typedef struct VirtIORNGPCI {
+    VirtIOPCIProxy parent_obj;
+    VirtIORNG rng;
+} VirtIORNGPCI;
+
+static VirtIODevice *rng_pci_realize(VirtIOPCIProxy *p, Error **errp)
+{
+    VirtIORNGPCI *r = (VirtIORNGPCI *)p;
+    Error *err = NULL;
+
+    virtio_rng_realize(&r->rng, &err);
+    if (err) {
+        error_propagate(errp, err);
+        return NULL;
+    }
+    return &r->rng.vdev;
+}
+
+static void rng_pci_unrealize(VirtIOPCIProxy *p)
+{
+    virtio_rng_unrealize(&((VirtIORNGPCI *)p)->rng);
+}
+
+static const Property rng_pci_props[] = {
+    DEFINE_PROP_LINK("rng", VirtIORNGPCI, rng.rng, TYPE_RNG_BACKEND, RngBackend *),
+    DEFINE_PROP_UINT64("max-bytes", VirtIORNGPCI, rng.max_bytes, INT64_MAX),
+    DEFINE_PROP_UINT32("period", VirtIORNGPCI, rng.period_ms, 1 << 16),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+/* ---- virtio-serial-pci ---- */
+
+typedef struct VirtIOSerialPCI {
+    VirtIOPCIProxy parent_obj;
+    VirtIOSerial vser;
+} VirtIOSerialPCI;
+
+static VirtIODevice *serial_pci_realize(VirtIOPCIProxy *p, Error **errp)
+{
+    VirtIOSerialPCI *s = (VirtIOSerialPCI *)p;
+    Error *err = NULL;
+
+    virtio_serial_realize(&s->vser, DEVICE(p), &err);
+    if (err) {
+        error_propagate(errp, err);
+        return NULL;
+    }
+    return &s->vser.vdev;
+}
+
+static void serial_pci_unrealize(VirtIOPCIProxy *p)
+{
+    virtio_serial_unrealize(&((VirtIOSerialPCI *)p)->vser);
+}
+
+static const Property serial_pci_props[] = {
+    DEFINE_PROP_UINT32("max_ports", VirtIOSerialPCI, vser.max_nr_ports, 31),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+/* ---- virtio-blk-pci ---- */
+
+typedef struct VirtIOBlockPCI {
+    VirtIOPCIProxy parent_obj;
+    VirtIOBlock blk;
+    BlockBackend *drive;        /* DEFINE_PROP_DRIVE attaches it */
+} VirtIOBlockPCI;
+
+static VirtIODevice *blk_pci_realize(VirtIOPCIProxy *p, Error **errp)
+{
+    VirtIOBlockPCI *b = (VirtIOBlockPCI *)p;
+    Error *err = NULL;
+
+    if (!b->drive) {
+        error_setg(errp, "virtio-blk-pci: drive property not set");
+        return NULL;
+    }
+    b->blk.io = &virtio_blk_io_backend;
+    b->blk.io_opaque = b->drive;
+    virtio_blk_realize(&b->blk, &err);
+    if (err) {
+        error_propagate(errp, err);
+        return NULL;
+    }
+    return &b->blk.vdev;
+}
+
+static void blk_pci_unrealize(VirtIOPCIProxy *p)
+{
+    virtio_blk_unrealize(&((VirtIOBlockPCI *)p)->blk);
+}
+
+static const Property blk_pci_props[] = {
+    DEFINE_PROP_DRIVE("drive", VirtIOBlockPCI, drive),
+    DEFINE_PROP_STRING("serial", VirtIOBlockPCI, blk.serial),
+    DEFINE_PROP_UINT32("num-queues", VirtIOBlockPCI, blk.num_queues, 1),
+    DEFINE_PROP_UINT32("queue-size", VirtIOBlockPCI, blk.queue_size, 256),
+    DEFINE_PROP_UINT32("logical_block_size", VirtIOBlockPCI, blk.logical_block_size, 512),
+    DEFINE_PROP_UINT32("physical_block_size", VirtIOBlockPCI, blk.physical_block_size, 512),
+    DEFINE_PROP_BOOL("discard", VirtIOBlockPCI, blk.discard, true),
+    DEFINE_PROP_BOOL("write-zeroes", VirtIOBlockPCI, blk.write_zeroes, true),
+    DEFINE_PROP_BOOL("config-wce", VirtIOBlockPCI, blk.config_wce, true),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+/* ---- types ---- */
+
+static const TypeInfo virtio_pci_type = {
+    .name = TYPE_VIRTIO_PCI,
+    .parent = TYPE_PCI_DEVICE,
+    .abstract = true,
+    .instance_size = sizeof(VirtIOPCIProxy),
+    .class_size = sizeof(VirtIOPCIClass),
+    .realize = (void (*)(DeviceState *, Error **))virtio_pci_realize,
+    .unrealize = (void (*)(DeviceState *))virtio_pci_exit,
+    .reset = virtio_pci_reset,
+    .props = virtio_pci_props,
+};
+KITE_TYPE_REGISTER(virtio_pci_type)
+
+static const VMStateDescription vmstate_virtio_rng_pci = {
+    .name = "virtio-rng-pci", .version_id = 1, .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj.parent_obj, VirtIORNGPCI),
+        VMSTATE_STRUCT(parent_obj.regs, VirtIORNGPCI, vmstate_virtio_pci_regs, VirtIOPCIRegs),
+        VMSTATE_STRUCT(rng, VirtIORNGPCI, vmstate_virtio_rng, VirtIORNG),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static void rng_pci_class_init(ObjectClass *oc, const void *data)
+{
+    VirtIOPCIClass *vc = (VirtIOPCIClass *)oc;
+
+    vc->realize_vdev = rng_pci_realize;
+    vc->unrealize_vdev = rng_pci_unrealize;
+}
+
+static const TypeInfo virtio_rng_pci_type = {
+    .name = "virtio-rng-pci",
+    .parent = TYPE_VIRTIO_PCI,
+    .desc = "virtio entropy device (rng=, max-bytes=, period=)",
+    .instance_size = sizeof(VirtIORNGPCI),
+    .class_init = rng_pci_class_init,
+    .props = rng_pci_props,
+    .vmsd = &vmstate_virtio_rng_pci,
+    .user_creatable = true,
+};
+KITE_TYPE_REGISTER(virtio_rng_pci_type)
+
+static const VMStateDescription vmstate_virtio_serial_pci = {
+    .name = "virtio-serial-pci", .version_id = 1, .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj.parent_obj, VirtIOSerialPCI),
+        VMSTATE_STRUCT(parent_obj.regs, VirtIOSerialPCI, vmstate_virtio_pci_regs,
+                       VirtIOPCIRegs),
+        VMSTATE_STRUCT(vser, VirtIOSerialPCI, vmstate_virtio_serial, VirtIOSerial),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static void serial_pci_class_init(ObjectClass *oc, const void *data)
+{
+    VirtIOPCIClass *vc = (VirtIOPCIClass *)oc;
+
+    vc->realize_vdev = serial_pci_realize;
+    vc->unrealize_vdev = serial_pci_unrealize;
+}
+
+static const TypeInfo virtio_serial_pci_type = {
+    .name = "virtio-serial-pci",
+    .parent = TYPE_VIRTIO_PCI,
+    .desc = "virtio console/serial device with a bus for virtconsole/virtserialport",
+    .instance_size = sizeof(VirtIOSerialPCI),
+    .class_init = serial_pci_class_init,
+    .props = serial_pci_props,
+    .vmsd = &vmstate_virtio_serial_pci,
+    .user_creatable = true,
+};
+KITE_TYPE_REGISTER(virtio_serial_pci_type)
+
+static const VMStateDescription vmstate_virtio_blk_pci = {
+    .name = "virtio-blk-pci", .version_id = 1, .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj.parent_obj, VirtIOBlockPCI),
+        VMSTATE_STRUCT(parent_obj.regs, VirtIOBlockPCI, vmstate_virtio_pci_regs, VirtIOPCIRegs),
+        VMSTATE_STRUCT(blk, VirtIOBlockPCI, vmstate_virtio_blk, VirtIOBlock),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static void blk_pci_class_init(ObjectClass *oc, const void *data)
+{
+    VirtIOPCIClass *vc = (VirtIOPCIClass *)oc;
+
+    vc->realize_vdev = blk_pci_realize;
+    vc->unrealize_vdev = blk_pci_unrealize;
+}
+
+static const TypeInfo virtio_blk_pci_type = {
+    .name = "virtio-blk-pci",
+    .parent = TYPE_VIRTIO_PCI,
+    .desc = "virtio block device (drive=, serial=, num-queues=)",
+    .instance_size = sizeof(VirtIOBlockPCI),
+    .class_init = blk_pci_class_init,
+    .props = blk_pci_props,
+    .vmsd = &vmstate_virtio_blk_pci,
+    .user_creatable = true,
+};
+KITE_TYPE_REGISTER(virtio_blk_pci_type)

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+# virtio-pci devices under Linux's own drivers (interpreter): entropy from /dev/hwrng, output
+# through /dev/hvc0 and a named /dev/vport port into file chardevs, and a virtio-blk disk
+# (raw image) that gets an ext2 filesystem, a file and its checksum, found again by a second
+# boot.  The second boot drives the disk and the rng through the legacy (transitional)
+# interface with disable-modern=on.  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
+# per case and exits 1 on a failure, 77 if all were skipped.
+#
+#   tests/functional/test_virtio.py [--emulator PATH] [--guest-dir DIR]
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import argparse
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
+from test_linux_boot import prepare_guest  # noqa: E402
+
+SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
+                                                         os.path.join(SRCDIR, "build", "kite")))
+    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
+    p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
+                                                         os.path.join(SRCDIR, "build", "guest")))
+    p.add_argument("--boot-timeout", type=float, default=300)
+    p.add_argument("--cmd-timeout", type=float, default=120)
+    return p.parse_args()
+
+
+def boot(args, emulator, vmlinuz, initrd, extra, log_path):
+    argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
+            "-kernel", vmlinuz, "-initrd", initrd,
+            "-append", "console=ttyS0 panic=-1 quiet",
+            "-nographic", "-no-reboot", "-net", "none"] + extra
+    g = Guest(argv, log_path=log_path)
+    g.start()
+    g.expect(READY_RE, args.boot_timeout)
+    g.shell_sync(timeout=args.cmd_timeout)
+    return g
+
+
+def expect(g, args, cmd, check, what):
+    out = g.check(cmd, args.cmd_timeout)
+    if not check(out):
+        raise GuestError(f"{cmd!r} printed {out!r}; expected {what}")
+    return out
+
+
+def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
+    hvc = os.path.join(tmp, "hvc0.out")
+    port = os.path.join(tmp, "port.out")
+    disk = os.path.join(tmp, "disk.raw")
+    with open(disk, "wb") as f:
+        f.truncate(32 << 20)
+    extra = ["-device", "virtio-rng-pci",
+             "-chardev", f"file,id=c0,path={hvc}", "-chardev", f"file,id=c1,path={port}",
+             "-device", "virtio-serial-pci,id=vser0",
+             "-device", "virtconsole,chardev=c0",
+             "-device", "virtserialport,chardev=c1,name=org.kite.test",
+             "-drive", f"file={disk},format=raw,if=none,id=d0",
+             "-device", "virtio-blk-pci,drive=d0,serial=KITE0001"]
+    with boot(args, emulator, vmlinuz, initrd, extra,
+              os.path.join(log_dir, "virtio-boot1.log")) as g:
+        expect(g, args, "cat /sys/class/misc/hw_random/rng_current",
+               lambda o: o.startswith("virtio_rng"), "virtio_rng.N")
+        expect(g, args, "dd if=/dev/hwrng bs=32 count=1 2>/dev/null | od -An -tx1 | wc -w",
+               lambda o: o == "32", "32 random bytes")
+        expect(g, args, "ls /dev/hvc0 /dev/vport*p1",
+               lambda o: "/dev/hvc0" in o and "p1" in o, "/dev/hvc0 and a vport")
+        expect(g, args, "cat /sys/class/virtio-ports/vport*p1/name",
+               lambda o: o == "org.kite.test", "the port's name")
+        g.check("echo hello-hvc > /dev/hvc0", args.cmd_timeout)
+        g.check("for p in /dev/vport*p1; do echo hello-port > $p; done", args.cmd_timeout)
+        expect(g, args, "cat /sys/block/vda/serial", lambda o: o == "KITE0001", "the serial")
+        expect(g, args, "cat /sys/block/vda/size", lambda o: o == str(32 << 11),
+               "32 MiB in sectors")
+        g.check("busybox mke2fs /dev/vda >/dev/null 2>&1", args.cmd_timeout)
+        g.check("mkdir -p /mnt && mount -t ext2 /dev/vda /mnt", args.cmd_timeout)
+        g.check("dd if=/dev/urandom of=/mnt/data bs=64k count=32 2>/dev/null",
+                args.cmd_timeout)
+        s1 = g.check("md5sum /mnt/data | cut -d' ' -f1", args.cmd_timeout)
+        g.check("umount /mnt && mount -t ext2 /dev/vda /mnt", args.cmd_timeout)
+        expect(g, args, "md5sum /mnt/data | cut -d' ' -f1", lambda o: o == s1,
+               "the same checksum after remount")
+        g.check("umount /mnt && sync", args.cmd_timeout)
+        status = g.poweroff(timeout=args.cmd_timeout)
+        if status != 0:
+            raise GuestError(f"emulator exit status {status}")
+    for path, want in ((hvc, "hello-hvc"), (port, "hello-port")):
+        with open(path, errors="replace") as f:
+            if want not in f.read():
+                raise GuestError(f"{want!r} did not reach {os.path.basename(path)}")
+    return disk, s1
+
+
+def case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, log_dir):
+    extra = ["-device", "virtio-rng-pci,disable-modern=on",
+             "-drive", f"file={disk},format=raw,if=none,id=d0",
+             "-device", "virtio-blk-pci,drive=d0,disable-modern=on"]
+    with boot(args, emulator, vmlinuz, initrd, extra,
+              os.path.join(log_dir, "virtio-boot2.log")) as g:
+        expect(g, args, "dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | wc -w",
+               lambda o: o == "16", "16 random bytes (legacy interface)")
+        g.check("mkdir -p /mnt && mount -t ext2 /dev/vda /mnt", args.cmd_timeout)
+        expect(g, args, "md5sum /mnt/data | cut -d' ' -f1", lambda o: o == s1,
+               "the first boot's checksum")
+        g.check("umount /mnt", args.cmd_timeout)
+        status = g.poweroff(timeout=args.cmd_timeout)
+        if status != 0:
+            raise GuestError(f"emulator exit status {status}")
+
+
+def main():
+    args = parse_args()
+    emulator = find_emulator(args.emulator)
+    names = ["virtio-modern", "virtio-legacy-reboot"]
+    if emulator is None:
+        for n in names:
+            print(f"SKIP {n}: emulator {args.emulator} not found")
+        return 77
+    try:
+        vmlinuz, initrd, _ = prepare_guest(args.guest_dir)
+    except RuntimeError as e:
+        for n in names:
+            print(f"SKIP {n}: {e}")
+        return 77
+    log_dir = os.path.join(args.guest_dir, "logs")
+    os.makedirs(log_dir, exist_ok=True)
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="kite-virtio-") as tmp:
+        try:
+            disk, s1 = case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir)
+            print(f"PASS {names[0]}", flush=True)
+        except (GuestError, OSError) as e:
+            print(f"FAIL {names[0]}: {e}", flush=True)
+            print(f"SKIP {names[1]}: needs the first boot's disk", flush=True)
+            return 1
+        try:
+            case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, log_dir)
+            print(f"PASS {names[1]}", flush=True)
+        except (GuestError, OSError) as e:
+            print(f"FAIL {names[1]}: {e}", flush=True)
+            failed += 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
