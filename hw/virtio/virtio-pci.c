@@ -3,13 +3,15 @@
  * names virtio-rng-pci, virtio-serial-pci and virtio-blk-pci.  The register logic is
  * VirtIOPCIRegs (virtio-pci-regs.c); this file gives it BARs and capabilities:
  *   BAR 0  legacy I/O registers of a transitional device (disable-legacy=on drops it)
+ *   BAR 1  MSI-X table and PBA (vectors=: one per queue plus config by default; 0: none)
  *   BAR 4  64-bit prefetchable memory: common, ISR, device and notify structures, pointed
  *          at by the vendor capabilities of 4.1.4 (disable-modern=on drops it)
- * Interrupts are INTx with the ISR (4.1.5.3): the PCI core has no MSI-X yet; the register
- * block already handles vectors, so MSI-X needs only msix_init and the two callbacks.
+ * Interrupts: an MSI-X vector per queue and one for config changes while the driver has
+ * MSI-X enabled (4.1.5.2), else INTx with the ISR (4.1.5.3).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/pci/pci.h"
+#include "hw/pci/msix.h"
 #include "hw/virtio/virtio-pci.h"
 #include "hw/virtio/virtio-rng.h"
 #include "hw/virtio/virtio-serial.h"
@@ -19,6 +21,7 @@
 
 #define TYPE_VIRTIO_PCI "virtio-pci"
 #define VIRTIO_PCI_LEGACY_BAR   0
+#define VIRTIO_PCI_MSIX_BAR     1
 #define VIRTIO_PCI_MODERN_BAR   4
 
 typedef struct VirtIOPCIProxy {
@@ -26,6 +29,7 @@ typedef struct VirtIOPCIProxy {
     VirtIODevice *vdev;
     VirtIOPCIRegs regs;
     bool disable_legacy, disable_modern, ioeventfd;
+    uint32_t nvectors;          /* property vectors; UINT32_MAX: queues + 1 (at most 64) */
 } VirtIOPCIProxy;
 
 /* Subclasses say which VirtIODevice they embed and how to realize it. */
@@ -38,6 +42,16 @@ typedef struct VirtIOPCIClass {
 static VirtIOPCIProxy *VIRTIO_PCI(const void *obj)
 {
     return OBJECT_CHECK(VirtIOPCIProxy, obj, TYPE_VIRTIO_PCI);
+}
+
+static bool proxy_msix_enabled(void *opaque)
+{
+    return msix_enabled(PCI_DEVICE(opaque));
+}
+
+static void proxy_msix_notify(void *opaque, uint16_t vector)
+{
+    msix_notify(PCI_DEVICE(opaque), vector);
 }
 
 static void proxy_set_intx(void *opaque, int level)
@@ -87,8 +101,28 @@ static void virtio_pci_realize(PCIDevice *pd, Error **errp)
     pci_set_word(pd->config + PCI_CLASS_DEVICE, ids.class_id);
     pd->config[PCI_INTERRUPT_PIN] = 1;                         /* INTA# */
 
-    p->regs.nvectors = 0;
+    if (p->nvectors == UINT32_MAX) {
+        unsigned nq = 0;
+
+        for (unsigned i = 0; i < VIRTIO_QUEUE_MAX; i++) {
+            nq += virtio_queue_exists(p->vdev, i);
+        }
+        /* Fewer than queues + 1 is fine: Linux then shares vectors between queues. */
+        p->nvectors = MIN(nq + 1, PCI_MSIX_MAX_ENTRIES);
+    }
+    if (p->nvectors > PCI_MSIX_MAX_ENTRIES) {
+        error_setg(errp, "virtio-pci: at most %u vectors", PCI_MSIX_MAX_ENTRIES);
+        vc->unrealize_vdev(p);
+        return;
+    }
+    if (p->nvectors && !msix_init_exclusive_bar(pd, p->nvectors, VIRTIO_PCI_MSIX_BAR, errp)) {
+        vc->unrealize_vdev(p);
+        return;
+    }
+    p->regs.nvectors = p->nvectors;
     p->regs.opaque = pd;
+    p->regs.msix_enabled = proxy_msix_enabled;
+    p->regs.msix_notify = proxy_msix_notify;
     p->regs.set_intx = proxy_set_intx;
     virtio_pci_regs_init(&p->regs, OBJECT(pd), p->vdev, !p->disable_modern,
                          !p->disable_legacy, p->ioeventfd && kvm_enabled());
@@ -109,6 +143,9 @@ static void virtio_pci_realize(PCIDevice *pd, Error **errp)
             !proxy_add_cap(pd, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFFSET,
                            VIRTIO_PCI_REGION_SIZE, errp)) {
             virtio_pci_regs_destroy(&p->regs);
+            if (p->nvectors) {
+                msix_uninit(pd);
+            }
             vc->unrealize_vdev(p);
             return;
         }
@@ -121,6 +158,9 @@ static void virtio_pci_exit(PCIDevice *pd)
     VirtIOPCIClass *vc = (VirtIOPCIClass *)object_get_class(OBJECT(pd));
 
     virtio_pci_regs_destroy(&p->regs);
+    if (p->nvectors) {
+        msix_uninit(pd);
+    }
     vc->unrealize_vdev(p);
 }
 
@@ -133,6 +173,7 @@ static const Property virtio_pci_props[] = {
     DEFINE_PROP_BOOL("disable-legacy", VirtIOPCIProxy, disable_legacy, false),
     DEFINE_PROP_BOOL("disable-modern", VirtIOPCIProxy, disable_modern, false),
     DEFINE_PROP_BOOL("ioeventfd", VirtIOPCIProxy, ioeventfd, true),
+    DEFINE_PROP_UINT32("vectors", VirtIOPCIProxy, nvectors, UINT32_MAX),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -2,8 +2,8 @@
 # virtio-pci devices under Linux's own drivers (interpreter): entropy from /dev/hwrng, output
 # through /dev/hvc0 and a named /dev/vport port into file chardevs, and a virtio-blk disk
 # (raw image) that gets an ext2 filesystem, a file and its checksum, found again by a second
-# boot.  The second boot drives the disk and the rng through the legacy (transitional)
-# interface with disable-modern=on.  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
+# boot.  Interrupts are MSI-X.  The second boot drives the disk (MSI-X) and the rng (INTx,
+# vectors=0) through the legacy (transitional) interface with disable-modern=on.  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
 # per case and exits 1 on a failure, 77 if all were skipped.
 #
 #   tests/functional/test_virtio.py [--emulator PATH] [--guest-dir DIR]
@@ -78,6 +78,8 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
         g.check("echo hello-hvc > /dev/hvc0", args.cmd_timeout)
         g.check("for p in /dev/vport*p1; do echo hello-port > $p; done", args.cmd_timeout)
         expect(g, args, "cat /sys/block/vda/serial", lambda o: o == "KITE0001", "the serial")
+        expect(g, args, "grep virtio /proc/interrupts | grep -c PCI-MSI", lambda o: int(o) >= 3,
+               "MSI-X vectors for the virtio devices")
         expect(g, args, "cat /sys/block/vda/size", lambda o: o == str(32 << 11),
                "32 MiB in sectors")
         g.check("busybox mke2fs /dev/vda >/dev/null 2>&1", args.cmd_timeout)
@@ -100,7 +102,7 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
 
 
 def case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, log_dir):
-    extra = ["-device", "virtio-rng-pci,disable-modern=on",
+    extra = ["-device", "virtio-rng-pci,disable-modern=on,vectors=0",
              "-drive", f"file={disk},format=raw,if=none,id=d0",
              "-device", "virtio-blk-pci,drive=d0,disable-modern=on"]
     with boot(args, emulator, vmlinuz, initrd, extra,
