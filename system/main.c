@@ -24,6 +24,7 @@
 #include "system/qtest.h"
 #include "kite/memory.h"
 #include "block/blockdev.h"
+#include "ui/vnc-server.h"
 
 typedef enum OptArg { NO_ARG, HAS_ARG } OptArg;
 
@@ -69,6 +70,7 @@ static const KiteOption options[] = {
     { "d", HAS_ARG, OPT_OK, "log items (-d help)" },
     { "D", HAS_ARG, OPT_OK, "log file" },
     { "trace", HAS_ARG, OPT_OK, "[enable=]PATTERN: enable tracepoints" },
+    { "vnc", HAS_ARG, OPT_OK, "[host]:N[,password=on]: VNC server on TCP port 5900+N" },
     { "display", HAS_ARG, OPT_OK, "none (sdl comes with the display work)" },
     { "qtest", HAS_ARG, OPT_OK, "qtest protocol chardev (tests)" },
     { "qtest-log", HAS_ARG, OPT_OK, "log qtest traffic to a file" },
@@ -334,6 +336,8 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
     } else if (!strcmp(name, "trace")) {
         const char *pat = g_str_has_prefix(optarg, "enable=") ? optarg + 7 : optarg;
         kite_trace_enable_pattern(pat, true);
+    } else if (!strcmp(name, "vnc")) {
+        vnc_set_option(optarg);
     } else if (!strcmp(name, "display")) {
         g_autoptr(KiteOpts) o = kite_opts_parse(optarg, "type", &err);
         const char *type = o ? kite_opts_get(o, "type") : NULL;
@@ -774,6 +778,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (!vnc_display_start(&err)) {
+        error_report_err(err);
+        return 1;
+    }
     system_reset(SHUTDOWN_CAUSE_NONE);
     if (ms->dump_tree) {
         /* -M ...,dump-tree: print the device tree the options built, and stop there. */

@@ -1,0 +1,551 @@
+/*
+ * VNC server (RFB 3.3/3.7/3.8, RFC 6143): listening socket, per-client handshake state
+ * machine, security None and VNC Authentication, Raw rectangles and the DesktopSize
+ * pseudo-encoding, key and pointer events into ui/input.
+ *
+ * Flow control: sockets are non-blocking and every client has its own output buffer.  Screen
+ * changes only grow the client's dirty rectangle; an update is built when the client has
+ * asked for one (FramebufferUpdateRequest) and its previous output has drained, so a slow
+ * client gets fewer, larger updates and never stalls the guest.  A client whose buffer still
+ * exceeds VNC_OUTPUT_CAP is dropped.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "ui/vnc.h"
+#include "ui/vnc-server.h"
+#include "ui/console.h"
+#include "ui/input.h"
+#include "kite/error.h"
+#include "kite/main-loop.h"
+#include <netdb.h>
+#include <sys/socket.h>
+
+#define VNC_OUTPUT_CAP (64u << 20)      /* buffered bytes before a client is dropped */
+#define VNC_INPUT_MAX  (VNC_MAX_CUT_TEXT + 64)
+
+typedef enum VncState {
+    VNC_STATE_VERSION, VNC_STATE_SECURITY, VNC_STATE_AUTH, VNC_STATE_INIT, VNC_STATE_NORMAL,
+} VncState;
+
+typedef struct VncClient {
+    int fd;
+    VncState state;
+    int minor;                  /* RFB 3.minor */
+    GByteArray *in, *out;
+    uint8_t challenge[VNC_AUTH_CHALLENGE_SIZE];
+    VncPixelFormat pf;
+    bool update_requested, size_changed, desktop_size_ok;
+    int dx0, dy0, dx1, dy1;     /* dirty rectangle; empty when dx0 >= dx1 */
+    uint8_t buttons;
+    struct VncClient *next;
+} VncClient;
+
+typedef struct VncServer {
+    int listen_fd;
+    bool auth_vnc;
+    char *password;
+    VncClient *clients;
+    DisplayChangeListener dcl;
+    DisplaySurface *surface;
+} VncServer;
+
+static VncServer *vnc;
+static char *vnc_option;
+
+static void vnc_client_free(VncClient *c);
+
+static void put8(VncClient *c, uint8_t v)
+{
+    g_byte_array_append(c->out, &v, 1);
+}
+
+static void put16(VncClient *c, uint16_t v)
+{
+    uint8_t b[2] = { v >> 8, v };
+    g_byte_array_append(c->out, b, 2);
+}
+
+static void put32(VncClient *c, uint32_t v)
+{
+    uint8_t b[4] = { v >> 24, v >> 16, v >> 8, v };
+    g_byte_array_append(c->out, b, 4);
+}
+
+static void vnc_client_write(void *opaque);
+
+
+static void vnc_client_read(void *opaque);
+
+static void vnc_client_arm(VncClient *c)
+{
+    kite_set_fd_handler(c->fd, vnc_client_read, c->out->len ? vnc_client_write : NULL, c);
+}
+
+static void vnc_disconnect(VncClient *c, const char *why)
+{
+    if (why) {
+        warn_report("vnc: client disconnected: %s", why);
+    }
+    for (VncClient **p = &vnc->clients; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    kite_set_fd_handler(c->fd, NULL, NULL, NULL);
+    vnc_client_free(c);
+}
+
+static void vnc_client_free(VncClient *c)
+{
+    close(c->fd);
+    g_byte_array_free(c->in, true);
+    g_byte_array_free(c->out, true);
+    g_free(c);
+}
+
+/* Send what the socket takes now; false when the client is gone. */
+static bool vnc_client_send(VncClient *c)
+{
+    while (c->out->len) {
+        ssize_t n = send(c->fd, c->out->data, c->out->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        }
+        if (n <= 0) {
+            vnc_disconnect(c, NULL);
+            return false;
+        }
+        g_byte_array_remove_range(c->out, 0, n);
+    }
+    if (c->out->len > VNC_OUTPUT_CAP) {
+        vnc_disconnect(c, "output buffer over its cap");
+        return false;
+    }
+    vnc_client_arm(c);
+    return true;
+}
+
+static void vnc_client_write(void *opaque)
+{
+    vnc_client_send(opaque);
+}
+
+static void vnc_dirty_all(VncClient *c)
+{
+    c->dx0 = c->dy0 = 0;
+    c->dx1 = vnc->surface ? vnc->surface->width : 0;
+    c->dy1 = vnc->surface ? vnc->surface->height : 0;
+}
+
+/* FramebufferUpdate with the dirty rectangle as Raw (section 7.6.1, 7.7.1). */
+static void vnc_send_update(VncClient *c)
+{
+    DisplaySurface *s = vnc->surface;
+    int bpp = c->pf.bits_per_pixel / 8, nrects = 0;
+    bool dirty = c->dx0 < c->dx1 && c->dy0 < c->dy1;
+    uint8_t px[4];
+
+    if (!s || !c->update_requested || c->out->len || (!dirty && !c->size_changed)) {
+        return;
+    }
+    c->update_requested = false;
+    put8(c, 0);                             /* FramebufferUpdate */
+    put8(c, 0);
+    nrects = (c->size_changed && c->desktop_size_ok) + dirty;
+    put16(c, nrects);
+    if (c->size_changed && c->desktop_size_ok) {
+        put16(c, 0);
+        put16(c, 0);
+        put16(c, s->width);
+        put16(c, s->height);
+        put32(c, (uint32_t)VNC_ENC_DESKTOP_SIZE);
+    }
+    c->size_changed = false;
+    if (dirty) {
+        put16(c, c->dx0);
+        put16(c, c->dy0);
+        put16(c, c->dx1 - c->dx0);
+        put16(c, c->dy1 - c->dy0);
+        put32(c, VNC_ENC_RAW);
+        for (int y = c->dy0; y < c->dy1; y++) {
+            for (int x = c->dx0; x < c->dx1; x++) {
+                vnc_convert_pixel(&c->pf, surface_pixel(s, x, y), px);
+                g_byte_array_append(c->out, px, bpp);
+            }
+        }
+        c->dx0 = c->dx1 = c->dy0 = c->dy1 = 0;
+    }
+    /* The caller sends: sending may drop the client. */
+}
+
+static void vnc_send_server_init(VncClient *c)
+{
+    static const char name[] = "Kite";
+    uint8_t pf[16];
+
+    put16(c, vnc->surface->width);
+    put16(c, vnc->surface->height);
+    vnc_pixel_format_encode(&c->pf, pf);
+    g_byte_array_append(c->out, pf, 16);
+    put32(c, strlen(name));
+    g_byte_array_append(c->out, (const guint8 *)name, strlen(name));
+}
+
+static void vnc_handle_pointer(VncClient *c, uint8_t mask, uint16_t x, uint16_t y)
+{
+    static const InputButton map[] = {
+        INPUT_BUTTON_LEFT, INPUT_BUTTON_MIDDLE, INPUT_BUTTON_RIGHT,
+        INPUT_BUTTON_WHEEL_UP, INPUT_BUTTON_WHEEL_DOWN,
+    };
+    DisplaySurface *s = vnc->surface;
+
+    for (int i = 0; i < 5; i++) {
+        if ((mask ^ c->buttons) & (1u << i)) {
+            input_queue_btn(map[i], mask & (1u << i));
+        }
+    }
+    c->buttons = mask;
+    if (s) {
+        input_queue_abs(INPUT_AXIS_X, x, s->width);
+        input_queue_abs(INPUT_AXIS_Y, y, s->height);
+    }
+    input_event_sync();
+}
+
+static void vnc_handle_msg(VncClient *c, const VncClientMsg *m)
+{
+    DisplaySurface *s = vnc->surface;
+
+    switch (m->type) {
+    case VNC_MSG_SET_PIXEL_FORMAT:
+        c->pf = m->pf;
+        vnc_dirty_all(c);
+        break;
+    case VNC_MSG_SET_ENCODINGS:
+        c->desktop_size_ok = false;
+        for (int i = 0; i < m->enc.n; i++) {
+            c->desktop_size_ok |= m->enc.list[i] == VNC_ENC_DESKTOP_SIZE;
+        }
+        break;
+    case VNC_MSG_FRAMEBUFFER_UPDATE_REQUEST:
+        c->update_requested = true;
+        if (!m->fur.incremental && s) {
+            /* Clip the request to the screen, then merge it into the dirty area. */
+            int x0 = MIN(m->fur.x, s->width), y0 = MIN(m->fur.y, s->height);
+            int x1 = MIN(m->fur.x + m->fur.w, s->width);
+            int y1 = MIN(m->fur.y + m->fur.h, s->height);
+            if (x0 < x1 && y0 < y1) {
+                if (c->dx0 >= c->dx1 || c->dy0 >= c->dy1) {
+                    c->dx0 = x0, c->dy0 = y0, c->dx1 = x1, c->dy1 = y1;
+                } else {
+                    c->dx0 = MIN(c->dx0, x0), c->dy0 = MIN(c->dy0, y0);
+                    c->dx1 = MAX(c->dx1, x1), c->dy1 = MAX(c->dy1, y1);
+                }
+            }
+        }
+        vnc_send_update(c);
+        break;
+    case VNC_MSG_KEY_EVENT:
+        input_event_send_key_qcode(input_keysym_to_qcode(m->key.keysym), m->key.down);
+        break;
+    case VNC_MSG_POINTER_EVENT:
+        vnc_handle_pointer(c, m->ptr.mask, m->ptr.x, m->ptr.y);
+        break;
+    default:
+        break;      /* ClientCutText: no clipboard */
+    }
+}
+
+/* Consume complete handshake steps and messages from c->in; false: client dropped. */
+static bool vnc_process(VncClient *c)
+{
+    for (;;) {
+        const uint8_t *b = c->in->data;
+        size_t len = c->in->len;
+        const char *why = NULL;
+        VncClientMsg msg;
+        int n;
+
+        switch (c->state) {
+        case VNC_STATE_VERSION:             /* section 7.1.1: "RFB 003.00x\n" */
+            if (len < 12) {
+                return true;
+            }
+            if (memcmp(b, "RFB 003.", 8) || b[11] != '\n' || !g_ascii_isdigit(b[8]) ||
+                !g_ascii_isdigit(b[9]) || !g_ascii_isdigit(b[10])) {
+                vnc_disconnect(c, "bad protocol version");
+                return false;
+            }
+            c->minor = (b[8] - '0') * 100 + (b[9] - '0') * 10 + (b[10] - '0');
+            /* Unknown minors are treated as 3.3, as the RFC recommends. */
+            c->minor = c->minor >= 8 ? 8 : c->minor == 7 ? 7 : 3;
+            g_byte_array_remove_range(c->in, 0, 12);
+            if (c->minor == 3) {
+                /* 3.3: the server decides (section 7.1.2, "Version 3.3"). */
+                put32(c, vnc->auth_vnc ? 2 : 1);
+                c->state = vnc->auth_vnc ? VNC_STATE_AUTH : VNC_STATE_INIT;
+                if (vnc->auth_vnc) {
+                    g_byte_array_append(c->out, c->challenge, sizeof(c->challenge));
+                }
+            } else {
+                put8(c, 1);
+                put8(c, vnc->auth_vnc ? 2 : 1);
+                c->state = VNC_STATE_SECURITY;
+            }
+            break;
+        case VNC_STATE_SECURITY:
+            if (len < 1) {
+                return true;
+            }
+            if (b[0] != (vnc->auth_vnc ? 2 : 1)) {
+                vnc_disconnect(c, "client chose a security type not offered");
+                return false;
+            }
+            g_byte_array_remove_range(c->in, 0, 1);
+            if (vnc->auth_vnc) {
+                g_byte_array_append(c->out, c->challenge, sizeof(c->challenge));
+                c->state = VNC_STATE_AUTH;
+            } else {
+                if (c->minor == 8) {
+                    put32(c, 0);            /* SecurityResult OK (3.8 sends it for None) */
+                }
+                c->state = VNC_STATE_INIT;
+            }
+            break;
+        case VNC_STATE_AUTH: {
+            uint8_t expect[VNC_AUTH_CHALLENGE_SIZE];
+            bool ok;
+
+            if (len < VNC_AUTH_CHALLENGE_SIZE) {
+                return true;
+            }
+            /* No password set (password=on alone): every attempt fails, as in QEMU. */
+            vnc_auth_response(vnc->password, c->challenge, expect);
+            ok = vnc->password && !memcmp(expect, b, sizeof(expect));
+            g_byte_array_remove_range(c->in, 0, VNC_AUTH_CHALLENGE_SIZE);
+            put32(c, ok ? 0 : 1);
+            if (!ok) {
+                if (c->minor == 8) {
+                    static const char reason[] = "Authentication failed";
+                    put32(c, strlen(reason));
+                    g_byte_array_append(c->out, (const guint8 *)reason, strlen(reason));
+                }
+                /* Best effort: the client is closed right after. */
+                if (send(c->fd, c->out->data, c->out->len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                    /* nothing to do: it is dropped anyway */
+                }
+                vnc_disconnect(c, "authentication failed");
+                return false;
+            }
+            c->state = VNC_STATE_INIT;
+            break;
+        }
+        case VNC_STATE_INIT:                /* ClientInit: the shared flag (all share) */
+            if (len < 1) {
+                return true;
+            }
+            g_byte_array_remove_range(c->in, 0, 1);
+            vnc_send_server_init(c);
+            c->state = VNC_STATE_NORMAL;
+            break;
+        case VNC_STATE_NORMAL:
+            n = vnc_parse_client_msg(b, len, &msg, &why);
+            if (n < 0) {
+                vnc_disconnect(c, why);
+                return false;
+            }
+            if (n == 0) {
+                return true;
+            }
+            g_byte_array_remove_range(c->in, 0, n);
+            vnc_handle_msg(c, &msg);
+            break;
+        }
+    }
+}
+
+static void vnc_client_read(void *opaque)
+{
+    VncClient *c = opaque;
+    uint8_t buf[4096];
+    ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return;
+    }
+    if (n <= 0) {
+        vnc_disconnect(c, NULL);
+        return;
+    }
+    g_byte_array_append(c->in, buf, n);
+    if (c->in->len > VNC_INPUT_MAX) {
+        vnc_disconnect(c, "input buffer overflow");
+        return;
+    }
+    if (vnc_process(c)) {
+        vnc_client_send(c);
+    }
+}
+
+static void vnc_accept(void *opaque)
+{
+    int fd = accept4(vnc->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    VncClient *c;
+
+    if (fd < 0) {
+        return;
+    }
+    c = g_new0(VncClient, 1);
+    c->fd = fd;
+    c->in = g_byte_array_new();
+    c->out = g_byte_array_new();
+    /* The server's native format until SetPixelFormat: 32 bpp xRGB little endian. */
+    c->pf = (VncPixelFormat) { 32, 24, false, true, 255, 255, 255, 16, 8, 0 };
+    for (int i = 0; i < VNC_AUTH_CHALLENGE_SIZE; i += 4) {
+        uint32_t r = g_random_int();
+        memcpy(c->challenge + i, &r, 4);
+    }
+    vnc_dirty_all(c);
+    c->next = vnc->clients;
+    vnc->clients = c;
+    g_byte_array_append(c->out, (const guint8 *)"RFB 003.008\n", 12);
+    vnc_client_send(c);
+}
+
+/* --- console listener -------------------------------------------------------- */
+
+static void vnc_dpy_update(DisplayChangeListener *dcl, int x, int y, int w, int h)
+{
+    for (VncClient *c = vnc->clients; c; c = c->next) {
+        if (c->dx0 >= c->dx1 || c->dy0 >= c->dy1) {
+            c->dx0 = x, c->dy0 = y, c->dx1 = x + w, c->dy1 = y + h;
+        } else {
+            c->dx0 = MIN(c->dx0, x), c->dy0 = MIN(c->dy0, y);
+            c->dx1 = MAX(c->dx1, x + w), c->dy1 = MAX(c->dy1, y + h);
+        }
+    }
+}
+
+static void vnc_dpy_switch(DisplayChangeListener *dcl, DisplaySurface *s)
+{
+    vnc->surface = s;
+    for (VncClient *c = vnc->clients; c; c = c->next) {
+        c->size_changed = true;
+        vnc_dirty_all(c);
+    }
+}
+
+static void vnc_dpy_refresh(DisplayChangeListener *dcl)
+{
+    VncClient *next;
+
+    for (VncClient *c = vnc->clients; c; c = next) {
+        next = c->next;
+        if (c->state == VNC_STATE_NORMAL) {
+            vnc_send_update(c);
+            vnc_client_send(c);
+        }
+    }
+}
+
+static const DisplayChangeListenerOps vnc_dcl_ops = {
+    .dpy_name = "vnc",
+    .dpy_refresh = vnc_dpy_refresh,
+    .dpy_gfx_update = vnc_dpy_update,
+    .dpy_gfx_switch = vnc_dpy_switch,
+};
+
+/* --- set-up ---------------------------------------------------------------------- */
+
+void vnc_set_option(const char *optarg)
+{
+    g_free(vnc_option);
+    vnc_option = g_strdup(optarg);
+}
+
+bool vnc_display_set_password(const char *password, Error **errp)
+{
+    if (!vnc || !vnc->auth_vnc) {
+        error_setg(errp, "vnc: password authentication is not enabled (password=on)");
+        return false;
+    }
+    g_free(vnc->password);
+    vnc->password = g_strdup(password);
+    return true;
+}
+
+int vnc_display_port(void)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    if (!vnc || getsockname(vnc->listen_fd, (struct sockaddr *)&ss, &len) < 0) {
+        return -1;
+    }
+    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* "[host]:N[,password=on]": display N listens on TCP port 5900 + N. */
+bool vnc_display_start(Error **errp)
+{
+    g_auto(GStrv) parts = NULL;
+    g_autofree char *host = NULL;
+    const char *colon;
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE }, *ai = NULL;
+    char port[16];
+    char *end;
+    long display;
+    bool auth = false;
+    int fd = -1, one = 1;
+
+    if (!vnc_option || !strcmp(vnc_option, "none")) {
+        return true;
+    }
+    parts = g_strsplit(vnc_option, ",", -1);
+    colon = strrchr(parts[0], ':');
+    display = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || end == colon + 1 || *end || display < 0 || display > 59635) {
+        error_setg(errp, "-vnc %s: expected [host]:display", vnc_option);
+        return false;
+    }
+    for (int i = 1; parts[i]; i++) {
+        if (!strcmp(parts[i], "password=on") || !strcmp(parts[i], "password")) {
+            auth = true;
+        } else if (strcmp(parts[i], "password=off") && strcmp(parts[i], "share=ignore") &&
+                   strcmp(parts[i], "share=allow-exclusive")) {
+            error_setg(errp, "-vnc: unsupported option '%s'", parts[i]);
+            return false;
+        }
+    }
+    host = g_strndup(parts[0], colon - parts[0]);
+    snprintf(port, sizeof(port), "%ld", 5900 + display);
+    if (getaddrinfo(*host ? host : NULL, port, &hints, &ai) != 0 || !ai) {
+        error_setg(errp, "-vnc: cannot resolve '%s'", host);
+        return false;
+    }
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    }
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 8) < 0) {
+        error_setg_errno(errp, errno, "-vnc: cannot listen on port %s", port);
+        if (fd >= 0) {
+            close(fd);
+        }
+        freeaddrinfo(ai);
+        return false;
+    }
+    freeaddrinfo(ai);
+    vnc = g_new0(VncServer, 1);
+    vnc->listen_fd = fd;
+    vnc->auth_vnc = auth;
+    vnc->dcl.ops = &vnc_dcl_ops;
+    register_displaychangelistener(&vnc->dcl);
+    kite_set_fd_handler(fd, vnc_accept, NULL, NULL);
+    return true;
+}
