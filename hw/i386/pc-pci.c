@@ -31,9 +31,13 @@ static int pc_pci_map_irq(PCIDevice *dev, int pin)
     return (pin + PCI_SLOT(dev->devfn) - 1) & 3;
 }
 
-static DeviceState *pci_new_at(PCIBus *bus, const char *type, const char *addr, bool multi)
+static DeviceState *pci_new_at(Object *parent, const char *name, PCIBus *bus, const char *type,
+                               const char *addr, bool multi)
 {
     DeviceState *dev = qdev_new(type);
+
+    /* A fixed QOM name, e.g. /machine/piix3, that monitors and qtest can address. */
+    object_property_add_child(parent, name, OBJECT(dev), &error_abort);
 
     object_property_set_str(OBJECT(dev), "addr", addr, &error_fatal);
     if (multi) {
@@ -59,8 +63,8 @@ void pc_pci_init(PCMachineState *pcms)
 
     sysbus_realize_and_unref(host, &error_fatal);
     pcms->pci_bus = I440FX_HOST(host)->bus;
-    pci_new_at(pcms->pci_bus, TYPE_I440FX_PCI_DEVICE, "00.0", false);
-    pcms->piix3 = pci_new_at(pcms->pci_bus, TYPE_PIIX3, "01.0", true);
+    pci_new_at(OBJECT(pcms), "i440fx", pcms->pci_bus, TYPE_I440FX_PCI_DEVICE, "00.0", false);
+    pcms->piix3 = pci_new_at(OBJECT(pcms), "piix3", pcms->pci_bus, TYPE_PIIX3, "01.0", true);
     piix3_set_isa_irqs(PIIX3(pcms->piix3), pcms->gsi);
     pci_bus_irqs(pcms->pci_bus, piix3_set_pci_irq, pc_pci_map_irq, PIIX3(pcms->piix3), 4);
     pci_msi_trigger = pc_msi_send;

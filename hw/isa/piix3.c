@@ -73,8 +73,15 @@ static void piix3_config_write(PCIDevice *dev, uint32_t addr, uint32_t val, int 
     }
 }
 
+/* The chip's PIRQ[A:D]# input pins, as GPIO inputs "pirq" 0-3 (what qtest drives). */
+static void piix3_pirq_in(void *opaque, int n, int level)
+{
+    piix3_set_pci_irq(opaque, n, level);
+}
+
 static void piix3_realize(PCIDevice *dev, Error **errp)
 {
+    qdev_init_gpio_in_named(DEVICE(dev), piix3_pirq_in, "pirq", PIIX_NUM_PIRQS);
     memset(dev->wmask + PIIX_PIRQRC, 0x8f, PIIX_NUM_PIRQS);
 }
 

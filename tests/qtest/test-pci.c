@@ -1,7 +1,8 @@
 /*
  * PCI through the qtest protocol: configuration mechanism #1, the i440FX and PIIX3
  * functions, BAR sizing and mapping, pci-testdev's protocol (memory and I/O BARs, plain
- * and ioeventfd-backed tests), PIRQ route registers, and hostile configuration writes.
+ * and ioeventfd-backed tests), PIRQ routing onto IOAPIC pins, and hostile configuration
+ * writes.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "libkqtest.h"
@@ -129,6 +130,86 @@ static void test_testdev(void)
     kqtest_quit(qt);
 }
 
+/*
+ * A 64-bit memory BAR (virtio-rng-pci's modern BAR 4, 16 KiB, prefetchable): both dwords
+ * size together (PCI 3.0, 6.2.5.1), and a base above 4 GiB maps the BAR there.
+ */
+static void test_bar64(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 128 -nodefaults -device virtio-rng-pci,addr=05.0");
+    int devfn = 5 << 3, reg = 0x10 + 4 * 4;
+    uint64_t base = 0x8e0000000ULL;             /* far above this guest's RAM */
+
+    cfg_writel(qt, devfn, reg, 0xffffffff);
+    cfg_writel(qt, devfn, reg + 4, 0xffffffff);
+    g_assert_cmphex(cfg_readl(qt, devfn, reg), ==, 0xffffc00c);     /* 64-bit, prefetch */
+    g_assert_cmphex(cfg_readl(qt, devfn, reg + 4), ==, 0xffffffff);
+    cfg_writel(qt, devfn, reg, (uint32_t)base);
+    cfg_writel(qt, devfn, reg + 4, base >> 32);
+    g_assert_cmphex(kqtest_readw(qt, base + 0x12), ==, 0xffff);     /* decoding off */
+    cfg_writel(qt, devfn, 0x04, 2);
+    /* Common configuration (virtio 1.x 4.1.4.3): num_queues at 0x12, one for the rng. */
+    g_assert_cmphex(kqtest_readw(qt, base + 0x12), ==, 1);
+    /* Only the high dword changed: the BAR moves below 4 GiB as a whole. */
+    cfg_writel(qt, devfn, reg + 4, 0);
+    g_assert_cmphex(kqtest_readw(qt, base + 0x12), ==, 0xffff);
+    g_assert_cmphex(kqtest_readw(qt, (uint32_t)base + 0x12), ==, 1);
+    kqtest_quit(qt);
+}
+
+static void set_pirq(KQTest *qt, int pirq, int level)
+{
+    /* kqtest_cmd asserts on a FAIL reply (no such device or GPIO). */
+    g_free(kqtest_cmd(qt, "set_irq_in /machine/piix3 pirq %d %d", pirq, level));
+}
+
+/*
+ * PIRQ route control (82371SB datasheet 2.2.7): a PIRQ reaches the ISA IRQ its register
+ * names, hence the IOAPIC pin of that number, only while routing is enabled and the IRQ is
+ * not reserved; PIRQs routed to one IRQ are wired-OR.
+ */
+static void test_pirq_routing(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 128 -nodefaults");
+    int piix = 0x08;
+
+    kqtest_irq_intercept_in(qt, "ioapic");
+    set_pirq(qt, 0, 1);                         /* PIRQA asserted, route disabled */
+    for (int i = 0; i < 16; i++) {
+        g_assert_false(kqtest_get_irq(qt, i));
+    }
+    cfg_writeb(qt, piix, 0x60, 10);             /* enabling the route drives IRQ 10 */
+    g_assert_true(kqtest_get_irq(qt, 10));
+    set_pirq(qt, 0, 0);
+    g_assert_false(kqtest_get_irq(qt, 10));
+    set_pirq(qt, 0, 1);
+    cfg_writeb(qt, piix, 0x60, 11);             /* re-routing moves the level */
+    g_assert_false(kqtest_get_irq(qt, 10));
+    g_assert_true(kqtest_get_irq(qt, 11));
+    cfg_writeb(qt, piix, 0x60, 0x8b);           /* disable bit: released */
+    g_assert_false(kqtest_get_irq(qt, 11));
+    set_pirq(qt, 0, 0);
+
+    /* PIRQB and PIRQC share IRQ 11: it stays high until both are released. */
+    cfg_writeb(qt, piix, 0x61, 11);
+    cfg_writeb(qt, piix, 0x62, 11);
+    set_pirq(qt, 1, 1);
+    set_pirq(qt, 2, 1);
+    g_assert_true(kqtest_get_irq(qt, 11));
+    set_pirq(qt, 1, 0);
+    g_assert_true(kqtest_get_irq(qt, 11));
+    set_pirq(qt, 2, 0);
+    g_assert_false(kqtest_get_irq(qt, 11));
+
+    /* A reserved IRQ number (13, the FPU's) routes nowhere. */
+    cfg_writeb(qt, piix, 0x63, 13);
+    set_pirq(qt, 3, 1);
+    g_assert_false(kqtest_get_irq(qt, 13));
+    cfg_writeb(qt, piix, 0x63, 5);
+    g_assert_true(kqtest_get_irq(qt, 5));
+    kqtest_quit(qt);
+}
+
 /* A BAR programmed over RAM is hidden by RAM; random config writes never crash Kite. */
 static void test_hostile(void)
 {
@@ -164,5 +245,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pci/host-bridge", test_host_bridge);
     g_test_add_func("/pci/testdev", test_testdev);
     g_test_add_func("/pci/hostile-config", test_hostile);
+    g_test_add_func("/pci/pirq-routing", test_pirq_routing);
+    g_test_add_func("/pci/bar64", test_bar64);
     return g_test_run();
 }
