@@ -1,0 +1,367 @@
+/*
+ * qcow2: format helpers over buffers, the driver (create, write, read back, reopen,
+ * compressed clusters, zero clusters, grow), interop with qemu-img (check, compare, images
+ * it creates) when it is installed, and malformed headers rejected with a clear error.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "block/qcow2.h"
+#include <sys/wait.h>
+
+static char *tmpdir;
+
+static char *tpath(const char *name)
+{
+    return g_build_filename(tmpdir, name, NULL);
+}
+
+static bool have_qemu_img(void)
+{
+    g_autofree char *p = g_find_program_in_path("qemu-img");
+    return p != NULL;
+}
+
+/* Run a command line; returns its exit status. */
+static int run(const char *cmd)
+{
+    int status = -1;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *out = NULL, *errout = NULL;
+
+    if (!g_spawn_command_line_sync(cmd, &out, &errout, &status, &err)) {
+        return -1;
+    }
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_test_message("%s:\n%s%s", cmd, out, errout);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void fill(uint8_t *buf, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
+    }
+}
+
+static void test_format_helpers(void)
+{
+    uint8_t buf[512] = { 0 }, rb[16] = { 0 };
+    Qcow2Header h = { .version = 3, .cluster_bits = 16, .size = 64 * MiB, .l1_size = 1,
+                      .l1_table_offset = 0x30000, .refcount_table_offset = 0x10000,
+                      .refcount_table_clusters = 1, .refcount_order = 4 }, d;
+    uint64_t e, off, len;
+
+    g_assert_cmpint(qcow2_header_encode(&h, buf), ==, 112);
+    g_assert_true(qcow2_header_decode(buf, sizeof(buf), &d, &error_abort));
+    g_assert_cmpint(d.size, ==, 64 * MiB);
+    g_assert_cmpint(d.header_length, ==, 112);
+    g_assert_true(qcow2_header_validate(&d, 0x40000, &error_abort));
+    g_assert_false(qcow2_header_validate(&d, 0x30004, NULL));      /* L1 beyond EOF */
+
+    g_assert_true(qcow2_compressed_encode(0x12345, 3000, 16, &e));
+    g_assert_cmpint(qcow2_l2_entry_type(e), ==, QCOW2_CLUSTER_COMPRESSED);
+    qcow2_compressed_decode(e, 16, &off, &len);
+    g_assert_cmpint(off, ==, 0x12345);
+    g_assert_cmpint(len, >=, 3000);
+    g_assert_cmpint(off + len, ==, ROUND_UP(0x12345 + 3000, 512));
+    g_assert_cmpint(qcow2_l2_entry_type(QCOW_OFLAG_ZERO), ==, QCOW2_CLUSTER_ZERO_PLAIN);
+    g_assert_cmpint(qcow2_l2_entry_type(0x50000 | QCOW_OFLAG_ZERO), ==,
+                    QCOW2_CLUSTER_ZERO_ALLOC);
+
+    for (int order = 0; order <= 6; order++) {
+        memset(rb, 0, sizeof(rb));
+        uint64_t max = order == 6 ? UINT64_MAX : (1ULL << (1 << order)) - 1;
+        qcow2_refcount_set(rb, 1, order, max);
+        g_assert_cmpuint(qcow2_refcount_get(rb, 1, order), ==, max);
+        g_assert_cmpuint(qcow2_refcount_get(rb, 0, order), ==, 0);
+    }
+}
+
+/* A header with one field changed must be refused with a message containing want. */
+static void expect_bad(const char *name, void (*mutate)(Qcow2Header *h), int64_t flen,
+                       const char *want)
+{
+    Qcow2Header h = { .version = 3, .cluster_bits = 16, .size = 64 * MiB, .l1_size = 1,
+                      .l1_table_offset = 0x30000, .refcount_table_offset = 0x10000,
+                      .refcount_table_clusters = 1, .refcount_order = 4,
+                      .header_length = 112 };
+    Error *err = NULL;
+
+    mutate(&h);
+    g_assert_false(qcow2_header_validate(&h, flen, &err));
+    g_assert_nonnull(err);
+    if (!strstr(error_get_pretty(err), want)) {
+        g_error("%s: '%s' lacks '%s'", name, error_get_pretty(err), want);
+    }
+    error_free(err);
+}
+
+static void m_bits_low(Qcow2Header *h) { h->cluster_bits = 8; }
+static void m_bits_high(Qcow2Header *h) { h->cluster_bits = 22; }
+static void m_l1_eof(Qcow2Header *h) { h->l1_table_offset = 0x100000; }
+static void m_l1_huge(Qcow2Header *h) { h->l1_size = 0x10000000; }
+static void m_l1_header(Qcow2Header *h) { h->l1_table_offset = 0; }
+static void m_rc_order(Qcow2Header *h) { h->refcount_order = 7; }
+static void m_rt_huge(Qcow2Header *h) { h->refcount_table_clusters = 0xffffffff; }
+static void m_incompat(Qcow2Header *h) { h->incompatible_features = 1ULL << 40; }
+static void m_zstd(Qcow2Header *h)
+{
+    h->incompatible_features = QCOW2_INCOMPAT_COMPRESSION;
+    h->compression_type = 1;
+}
+static void m_size(Qcow2Header *h) { h->size = 1ULL << 62; }
+static void m_nothing(Qcow2Header *h) { }
+
+static void test_malformed_headers(void)
+{
+    expect_bad("bits-low", m_bits_low, 0x40000, "cluster size");
+    expect_bad("bits-high", m_bits_high, 0x40000, "cluster size");
+    expect_bad("l1-eof", m_l1_eof, 0x40000, "beyond the end");
+    expect_bad("l1-huge", m_l1_huge, 0x40000, "L1 table too large");
+    expect_bad("l1-header", m_l1_header, 0x40000, "overlaps the image header");
+    expect_bad("refcount-order", m_rc_order, 0x40000, "Refcount width");
+    expect_bad("reftable-huge", m_rt_huge, 0x40000, "too large");
+    expect_bad("incompat", m_incompat, 0x40000, "Unsupported qcow2 feature");
+    expect_bad("zstd", m_zstd, 0x40000, "zstd");
+    expect_bad("size", m_size, 0x40000, "too large");
+    expect_bad("truncated", m_nothing, 0x20000, "beyond the end");
+}
+
+static BlockDriverState *create_open(const char *path, const char *opts_str)
+{
+    g_autoptr(KiteOpts) o = kite_opts_parse(opts_str, NULL, &error_abort);
+
+    g_assert_cmpint(bdrv_create("qcow2", path, o, &error_abort), ==, 0);
+    return bdrv_open(path, "qcow2", NULL, BDRV_O_RDWR, &error_abort);
+}
+
+static void test_rw_roundtrip(void)
+{
+    g_autofree char *path = tpath("rw.qcow2");
+    g_autofree char *raw = tpath("rw.raw");
+    g_autofree uint8_t *data = g_malloc0(4 * MiB), *chk = g_malloc(4 * MiB);
+    BlockDriverState *bs = create_open(path, "size=4M,cluster_size=4096");
+    g_autofree char *cmd = NULL;
+
+    /* Unaligned writes across clusters, a rewrite, a zero range, a discard. */
+    fill(data + 1000, 200000, 1);
+    g_assert_cmpint(bdrv_pwrite(bs, 1000, 200000, data + 1000), ==, 0);
+    fill(data + 3 * MiB + 77, 9000, 2);
+    g_assert_cmpint(bdrv_pwrite(bs, 3 * MiB + 77, 9000, data + 3 * MiB + 77), ==, 0);
+    fill(data + 5000, 3000, 3);
+    g_assert_cmpint(bdrv_pwrite(bs, 5000, 3000, data + 5000), ==, 0);
+    memset(data + 40960, 0, 16384);
+    g_assert_cmpint(bdrv_pwrite_zeroes(bs, 40960, 16384, 0), ==, 0);
+    g_assert_cmpint(bdrv_pread(bs, 0, 4 * MiB, chk), ==, 0);
+    g_assert_cmpmem(chk, 4 * MiB, data, 4 * MiB);
+    bdrv_unref(bs);
+
+    bs = bdrv_open(path, NULL, NULL, 0, &error_abort);
+    g_assert_cmpstr(bdrv_get_format_name(bs), ==, "qcow2");
+    memset(chk, 0x55, 4 * MiB);
+    g_assert_cmpint(bdrv_pread(bs, 0, 4 * MiB, chk), ==, 0);
+    g_assert_cmpmem(chk, 4 * MiB, data, 4 * MiB);
+    BdrvCheckResult res;
+    g_assert_cmpint(bdrv_check(bs, &res, 0), ==, 0);
+    g_assert_cmpint(res.corruptions, ==, 0);
+    g_assert_cmpint(res.leaks, ==, 0);
+    bdrv_unref(bs);
+
+    if (!have_qemu_img()) {
+        return;
+    }
+    g_assert_true(g_file_set_contents(raw, (char *)data, 4 * MiB, NULL));
+    cmd = g_strdup_printf("qemu-img check -f qcow2 %s", path);
+    g_assert_cmpint(run(cmd), ==, 0);
+    g_free(cmd);
+    cmd = g_strdup_printf("qemu-img compare -f qcow2 -F raw %s %s", path, raw);
+    g_assert_cmpint(run(cmd), ==, 0);
+}
+
+static void test_grow_and_many_clusters(void)
+{
+    g_autofree char *path = tpath("grow.qcow2");
+    /* 512-byte clusters: many L2 tables and several refcount blocks. */
+    BlockDriverState *bs = create_open(path, "size=1M,cluster_size=512");
+    g_autofree uint8_t *data = g_malloc(3 * MiB), *chk = g_malloc(3 * MiB);
+    Error *err = NULL;
+    BdrvCheckResult res;
+    g_autofree char *cmd = NULL;
+
+    fill(data, 3 * MiB, 9);
+    g_assert_cmpint(bdrv_pwrite(bs, 0, 1 * MiB, data), ==, 0);
+    g_assert_cmpint(bdrv_truncate(bs, 3 * MiB, &err), ==, 0);
+    g_assert_cmpint(bdrv_getlength(bs), ==, 3 * MiB);
+    g_assert_cmpint(bdrv_pwrite(bs, 1 * MiB, 2 * MiB, data + 1 * MiB), ==, 0);
+    g_assert_cmpint(bdrv_pread(bs, 0, 3 * MiB, chk), ==, 0);
+    g_assert_cmpmem(chk, 3 * MiB, data, 3 * MiB);
+    g_assert_cmpint(bdrv_truncate(bs, 1 * MiB, &err), <, 0);
+    error_free(err);
+    g_assert_cmpint(bdrv_check(bs, &res, 0), ==, 0);
+    g_assert_cmpint(res.corruptions + res.leaks, ==, 0);
+    bdrv_unref(bs);
+    if (have_qemu_img()) {
+        cmd = g_strdup_printf("qemu-img check -f qcow2 %s", path);
+        g_assert_cmpint(run(cmd), ==, 0);
+    }
+}
+
+static void test_compressed_write(void)
+{
+    g_autofree char *path = tpath("c.qcow2");
+    g_autofree char *raw = tpath("c.raw");
+    BlockDriverState *bs = create_open(path, "size=1M");
+    g_autofree uint8_t *data = g_malloc0(1 * MiB), *chk = g_malloc(1 * MiB);
+    g_autofree char *cmd = NULL;
+
+    for (int i = 0; i < 16; i++) {
+        memset(data + i * 65536, 'a' + i, 1000 * (i + 1));
+        g_assert_cmpint(qcow2_pwrite_compressed(bs, i * 65536, data + i * 65536, 65536), ==, 0);
+    }
+    g_assert_cmpint(bdrv_pread(bs, 0, 1 * MiB, chk), ==, 0);
+    g_assert_cmpmem(chk, 1 * MiB, data, 1 * MiB);
+    /* Overwrite part of a compressed cluster: copy-on-write decompresses it. */
+    memset(data + 65536 + 100, 'Z', 50);
+    g_assert_cmpint(bdrv_pwrite(bs, 65536 + 100, 50, data + 65536 + 100), ==, 0);
+    g_assert_cmpint(bdrv_pread(bs, 0, 1 * MiB, chk), ==, 0);
+    g_assert_cmpmem(chk, 1 * MiB, data, 1 * MiB);
+    bdrv_unref(bs);
+    if (have_qemu_img()) {
+        g_assert_true(g_file_set_contents(raw, (char *)data, 1 * MiB, NULL));
+        cmd = g_strdup_printf("qemu-img check -f qcow2 %s", path);
+        g_assert_cmpint(run(cmd), ==, 0);
+        g_free(cmd);
+        cmd = g_strdup_printf("qemu-img compare -f qcow2 -F raw %s %s", path, raw);
+        g_assert_cmpint(run(cmd), ==, 0);
+    }
+}
+
+/* Images qemu-img makes: plain, compressed, with a backing file and zero clusters. */
+static void test_qemu_images(void)
+{
+    g_autofree char *raw = tpath("q.raw"), *plain = tpath("q.qcow2"), *comp = tpath("qc.qcow2");
+    g_autofree char *ovl = tpath("qo.qcow2");
+    g_autofree uint8_t *data = g_malloc(2 * MiB), *chk = g_malloc(2 * MiB);
+    g_autofree char *cmd = NULL;
+    BlockDriverState *bs;
+
+    if (!have_qemu_img()) {
+        g_test_skip("qemu-img not installed");
+        return;
+    }
+    fill(data, 2 * MiB, 5);
+    memset(data + MiB, 0, 200000);
+    g_assert_true(g_file_set_contents(raw, (char *)data, 2 * MiB, NULL));
+    cmd = g_strdup_printf("qemu-img convert -f raw -O qcow2 %s %s", raw, plain);
+    g_assert_cmpint(run(cmd), ==, 0);
+    g_free(cmd);
+    cmd = g_strdup_printf("qemu-img convert -c -f raw -O qcow2 %s %s", raw, comp);
+    g_assert_cmpint(run(cmd), ==, 0);
+    for (int i = 0; i < 2; i++) {
+        bs = bdrv_open(i ? comp : plain, "qcow2", NULL, 0, &error_abort);
+        g_assert_cmpint(bdrv_pread(bs, 0, 2 * MiB, chk), ==, 0);
+        g_assert_cmpmem(chk, 2 * MiB, data, 2 * MiB);
+        bdrv_unref(bs);
+    }
+    /* Overlay on the raw file with a zero write and a data write. */
+    g_free(cmd);
+    cmd = g_strdup_printf("qemu-img create -f qcow2 -b %s -F raw %s", raw, ovl);
+    g_assert_cmpint(run(cmd), ==, 0);
+    g_free(cmd);
+    cmd = g_strdup_printf("qemu-io -f qcow2 -c 'write -z 65536 131072' "
+                          "-c 'write -P 0x77 300000 5000' %s", ovl);
+    g_assert_cmpint(run(cmd), ==, 0);
+    memset(data + 65536, 0, 131072);
+    memset(data + 300000, 0x77, 5000);
+    bs = bdrv_open(ovl, "qcow2", NULL, BDRV_O_RDWR, &error_abort);
+    g_assert_nonnull(bs->backing);
+    g_assert_cmpint(bdrv_pread(bs, 0, 2 * MiB, chk), ==, 0);
+    g_assert_cmpmem(chk, 2 * MiB, data, 2 * MiB);
+    /* A write of ours onto the overlay, checked by qemu-img afterwards. */
+    fill(data + 1500000, 70000, 8);
+    g_assert_cmpint(bdrv_pwrite(bs, 1500000, 70000, data + 1500000), ==, 0);
+    bdrv_unref(bs);
+    g_assert_true(g_file_set_contents(raw, (char *)data, 2 * MiB, NULL) || true);
+    g_free(cmd);
+    cmd = g_strdup_printf("qemu-img check -f qcow2 %s", ovl);
+    g_assert_cmpint(run(cmd), ==, 0);
+}
+
+static void test_leak_found(void)
+{
+    g_autofree char *path = tpath("leak.qcow2");
+    g_autofree char *cmd = NULL;
+    BlockDriverState *bs = create_open(path, "size=1M");
+    BdrvCheckResult res;
+    BDRVQcow2State *s = bs->opaque;
+
+    /* Allocate a cluster nothing refers to: a leak both checkers must report. */
+    g_autofree uint8_t *z = g_malloc0(65536);
+    int64_t off;
+    g_mutex_lock(&s->lock);
+    off = qcow2_alloc_clusters(bs, 1);
+    g_mutex_unlock(&s->lock);
+    g_assert_cmpint(off, >, 0);
+    g_assert_cmpint(bdrv_pwrite(bs->file, off, 65536, z), ==, 0);
+    bdrv_unref(bs);
+    if (have_qemu_img()) {
+        cmd = g_strdup_printf("qemu-img check -f qcow2 %s", path);
+        g_assert_cmpint(run(cmd), ==, 3);
+    }
+    bs = bdrv_open(path, "qcow2", NULL, BDRV_O_RDWR, &error_abort);
+    s = bs->opaque;
+    s->check_quiet = true;
+    g_assert_cmpint(bdrv_check(bs, &res, 0), ==, 0);
+    g_assert_cmpint(res.leaks, ==, 1);
+    g_assert_cmpint(bdrv_check(bs, &res, BDRV_FIX_LEAKS), ==, 0);
+    g_assert_cmpint(res.leaks_fixed, ==, 1);
+    g_assert_cmpint(bdrv_check(bs, &res, 0), ==, 0);
+    g_assert_cmpint(res.leaks, ==, 0);
+    bdrv_unref(bs);
+}
+
+/* A valid image whose L2 entry points into the header is refused at read time. */
+static void test_corrupt_l2_entry(void)
+{
+    g_autofree char *path = tpath("bad.qcow2");
+    BlockDriverState *bs = create_open(path, "size=1M");
+    uint8_t buf[512] = { 1 };
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t l2off, be;
+    FILE *f;
+
+    g_assert_cmpint(bdrv_pwrite(bs, 0, 512, buf), ==, 0);
+    l2off = s->l1_table[0] & L1E_OFFSET_MASK;
+    bdrv_unref(bs);
+    /* Entry 0 -> host offset 0 (the header cluster). */
+    f = fopen(path, "r+b");
+    be = GUINT64_TO_BE(QCOW_OFLAG_COPIED | 0);
+    fseek(f, l2off, SEEK_SET);
+    be = GUINT64_TO_BE(QCOW_OFLAG_COPIED | 0x200ULL);
+    fwrite(&be, 8, 1, f);
+    fclose(f);
+    bs = bdrv_open(path, "qcow2", NULL, 0, &error_abort);
+    g_assert_cmpint(bdrv_pread(bs, 0, 512, buf), ==, -EIO);
+    bdrv_unref(bs);
+}
+
+int main(int argc, char **argv)
+{
+    int ret;
+
+    g_test_init(&argc, &argv, NULL);
+    tmpdir = g_dir_make_tmp("kite-qcow2-XXXXXX", NULL);
+    g_test_add_func("/qcow2/format-helpers", test_format_helpers);
+    g_test_add_func("/qcow2/malformed-headers", test_malformed_headers);
+    g_test_add_func("/qcow2/rw-roundtrip", test_rw_roundtrip);
+    g_test_add_func("/qcow2/grow-small-clusters", test_grow_and_many_clusters);
+    g_test_add_func("/qcow2/compressed-write", test_compressed_write);
+    g_test_add_func("/qcow2/qemu-images", test_qemu_images);
+    g_test_add_func("/qcow2/leak", test_leak_found);
+    g_test_add_func("/qcow2/corrupt-l2-entry", test_corrupt_l2_entry);
+    ret = g_test_run();
+    g_autofree char *cmd = g_strdup_printf("rm -rf %s", tmpdir);
+    run(cmd);
+    g_free(tmpdir);
+    return ret;
+}
