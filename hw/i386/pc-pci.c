@@ -13,6 +13,7 @@
 #include "hw/i386/pc-pci.h"
 #include "hw/pci-host/i440fx.h"
 #include "hw/isa/piix3.h"
+#include "hw/ide/piix-ide.h"
 #include "hw/sysbus.h"
 #include "hw/pci/msix.h"
 #include "hw/intc/apic.h"
@@ -68,6 +69,7 @@ void pc_pci_init(PCMachineState *pcms)
     piix3_set_isa_irqs(PIIX3(pcms->piix3), pcms->gsi);
     pci_bus_irqs(pcms->pci_bus, piix3_set_pci_irq, pc_pci_map_irq, PIIX3(pcms->piix3), 4);
     pci_msi_trigger = pc_msi_send;
+    piix3_ide_create(pcms->pci_bus, pcms->gsi);
 }
 
 /* ---- direct boot: the firmware's part ---------------------------------------------- */
@@ -127,10 +129,15 @@ static void assign_device(PCIBus *bus, PCIDevice *dev, void *opaque)
 void pc_pci_firmware_init(PCMachineState *pcms)
 {
     PCIDevice *piix3 = PCI_DEVICE(pcms->piix3);
+    PCIDevice *ide;
     BarAlloc a = { .io_next = PC_PCI_IO_START, .mem_next = PC_PCI_MEM_START };
 
     for (int p = 0; p < 4; p++) {
         pci_config_write(piix3, 0x60 + p, pc_pci_pirq_irqs[p], 1);
     }
     pci_for_each_device(pcms->pci_bus, assign_device, &a);
+    /* As SeaBIOS: enable the IDE channels' decode (PIIX3 IDETIM bit 15, Linux checks it). */
+    if ((ide = pci_find_device(pcms->pci_bus, PCI_DEVFN(1, 1))) != NULL) {
+        pci_config_write(ide, 0x40, 0x80008000, 4);
+    }
 }

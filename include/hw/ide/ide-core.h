@@ -1,0 +1,107 @@
+/*
+ * ATA device state machine (task-file registers, PIO and bus-master DMA data phases) shared
+ * by the PIIX3 IDE function and its tests.  Pure state: the channel passes in plain buffers
+ * and a BlockBackend, so the machine can be driven without a guest (fuzzing).
+ *
+ * References: ATA/ATAPI-6 (T13/1410D) chapters 6-9 (register and protocol semantics,
+ * commands), SFF-8038i rev 1.0 (bus-master IDE).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_IDE_IDE_CORE_H
+#define HW_IDE_IDE_CORE_H
+
+#include "block/block.h"
+#include "hw/irq.h"
+#include "kite/vmstate.h"
+
+#define TYPE_IDE_BUS "IDE"
+#define TYPE_IDE_DEVICE "ide-device"
+#define TYPE_IDE_HD "ide-hd"
+
+#define IDE_SECTOR 512
+#define IDE_MAX_MULT 16                            /* sectors per DRQ block at most */
+#define IDE_BUF_SIZE (IDE_MAX_MULT * IDE_SECTOR)
+
+/* Status register bits (ATA-6 7.15.6). */
+#define ST_ERR  0x01
+#define ST_DRQ  0x08
+#define ST_DSC  0x10
+#define ST_DF   0x20
+#define ST_DRDY 0x40
+#define ST_BSY  0x80
+/* Error register bits. */
+#define ER_ABRT 0x04
+#define ER_IDNF 0x10
+#define ER_UNC  0x40
+/* Device control register. */
+#define DC_NIEN 0x02
+#define DC_SRST 0x04
+#define DC_HOB  0x80
+
+/* SFF-8038i bus-master registers. */
+#define BM_CMD_START 0x01
+#define BM_CMD_READ  0x08                          /* 1: device -> memory */
+#define BM_ST_ACTIVE 0x01
+#define BM_ST_ERROR  0x02
+#define BM_ST_INTR   0x04
+#define BM_PRD_MAX   8192                          /* a PRD table is at most 64 KiB */
+
+typedef enum IDEXfer {
+    XFER_NONE,
+    XFER_PIO_IN,
+    XFER_PIO_OUT,
+    XFER_DMA_IN,                                   /* disk -> memory */
+    XFER_DMA_OUT,
+} IDEXfer;
+
+typedef struct IDEState {
+    BlockBackend *blk;                             /* NULL: no device at this position */
+    uint64_t nb_sectors;
+    char serial[21];
+    /* Task file (the HOB copies are the previous writes, ATA-6 6.20). */
+    uint8_t feature, error, nsector, sector, lcyl, hcyl, select, status;
+    uint8_t hob_feature, hob_nsector, hob_sector, hob_lcyl, hob_hcyl;
+    uint8_t mult_sectors;                          /* 0: READ/WRITE MULTIPLE disabled */
+    uint8_t heads, spt;                            /* translation (INITIALIZE DEVICE PARAMS) */
+    uint8_t xfer_mode;                             /* SET FEATURES 03h */
+    bool wcache;
+    /* Data phase. */
+    uint32_t xfer;                                 /* IDEXfer */
+    bool lba48;                                    /* the command in progress is EXT */
+    uint64_t cur_lba;
+    uint32_t remaining;                            /* sectors still to move after the buffer */
+    uint32_t block;                                /* sectors per DRQ block */
+    uint32_t data_pos, data_end;
+    uint8_t io_buffer[IDE_BUF_SIZE];
+} IDEState;
+
+/* One channel: two device positions, the device control register and bus-master regs. */
+typedef struct IDEChannel {
+    IDEState ifs[2];
+    uint8_t devctl;
+    bool irq_pending;
+    IRQState *irq;
+    /* Bus master (SFF-8038i 3.1): the DMA engine is owned by the PCI function. */
+    uint8_t bm_cmd, bm_status;
+    uint32_t bm_prd;
+    void *dma_opaque;
+    /* Copy len bytes between guest memory and buf; false if the bus refused. */
+    bool (*dma_rw)(void *opaque, uint64_t addr, void *buf, uint32_t len, bool to_mem);
+} IDEChannel;
+
+extern const VMStateDescription vmstate_ide_channel;
+
+void ide_channel_reset(IDEChannel *ch);
+/* Command block (offset 0..7 from 0x1f0/0x170), size 1, 2 or 4 (data port only). */
+uint32_t ide_ioport_read(IDEChannel *ch, uint32_t addr, unsigned size);
+void ide_ioport_write(IDEChannel *ch, uint32_t addr, uint32_t val, unsigned size);
+/* Control block: alternate status (read) and device control (write). */
+uint8_t ide_altstatus_read(IDEChannel *ch);
+void ide_devctl_write(IDEChannel *ch, uint8_t val);
+/* Bus-master registers at offset 0..7 of this channel's half of BAR4. */
+uint32_t ide_bm_read(IDEChannel *ch, uint32_t addr, unsigned size);
+void ide_bm_write(IDEChannel *ch, uint32_t addr, uint32_t val, unsigned size);
+/* Attach a disk to a position (realize of ide-hd). */
+void ide_attach(IDEState *s, BlockBackend *blk, const char *serial);
+
+#endif
