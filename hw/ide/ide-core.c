@@ -545,7 +545,8 @@ uint32_t ide_ioport_read(IDEChannel *ch, uint32_t addr, unsigned size)
         return ide_data_read(ch, size);
     }
     if (!ch->ifs[0].blk && !ch->ifs[1].blk) {
-        return 0xff;                               /* nothing on the cable: floats high */
+        /* Nothing on the cable: read 0 as QEMU does, so probes fail at once (devchk). */
+        return 0;
     }
     switch (addr & 7) {
     case 0: return ide_data_read(ch, 1);
@@ -603,7 +604,7 @@ uint8_t ide_altstatus_read(IDEChannel *ch)
     IDEState *s = cur_dev(ch);
 
     if (!ch->ifs[0].blk && !ch->ifs[1].blk) {
-        return 0xff;
+        return 0;
     }
     return s->blk ? s->status : 0;
 }
