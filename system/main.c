@@ -20,6 +20,7 @@
 #include "accel/accel.h"
 #include "system/runstate.h"
 #include "system/qdev-monitor.h"
+#include "monitor/monitor.h"
 #include "system/system.h"
 #include "system/qtest.h"
 #include "kite/memory.h"
@@ -75,8 +76,9 @@ static const KiteOption options[] = {
     { "qtest", HAS_ARG, OPT_OK, "qtest protocol chardev (tests)" },
     { "qtest-log", HAS_ARG, OPT_OK, "log qtest traffic to a file" },
     { "monitor", HAS_ARG, OPT_NOT_YET, "human monitor on a chardev" },
-    { "mon", HAS_ARG, OPT_NOT_YET, "monitor on a chardev" },
-    { "qmp", HAS_ARG, OPT_NOT_YET, "QMP monitor on a chardev" },
+    { "mon", HAS_ARG, OPT_OK, "monitor on a chardev (chardev=ID,mode=control[,pretty=on])" },
+    { "qmp", HAS_ARG, OPT_OK, "QMP monitor on a chardev (unix:PATH,server,wait=off...)" },
+    { "qmp-pretty", HAS_ARG, OPT_OK, "QMP monitor with pretty-printed JSON" },
     { "drive", HAS_ARG, OPT_OK, "file=,format=,if=ide|virtio|none,id=,cache=,...: a drive" },
     { "blockdev", HAS_ARG, OPT_OK, "driver=,node-name=,file.driver=,...: a block node" },
     { "hda", HAS_ARG, OPT_OK, "IDE disk image (index 0; -hdb, -hdc, -hdd likewise)" },
@@ -295,6 +297,8 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
         no_shutdown = true;
     } else if (!strcmp(name, "S")) {
         c->start_stopped = true;
+    } else if (!strcmp(name, "qmp") || !strcmp(name, "qmp-pretty") || !strcmp(name, "mon")) {
+        monitor_cli_add(name, optarg);
     } else if (!strcmp(name, "gdb") || !strcmp(name, "s")) {
         g_free(c->gdb_dev);
         c->gdb_dev = g_strdup(!strcmp(name, "s") ? "tcp::1234" : optarg);
@@ -772,6 +776,10 @@ int main(int argc, char **argv)
         return 1;
     }
     machine_done(ms);
+    if (!monitor_cli_start(&err)) {
+        error_report_err(err);
+        return 1;
+    }
     if (kite_config.gdb_dev && !gdbserver_start(kite_config.gdb_dev, &err)) {
         error_prepend(&err, "-gdb %s: ", kite_config.gdb_dev);
         error_report_err(err);

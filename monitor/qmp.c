@@ -1,0 +1,563 @@
+/*
+ * QMP protocol engine and the built-in commands: see qmp.h.
+ *
+ * Each input message goes through the JSON splitter, json-glib, then QEMU's request checks in
+ * QEMU's order (qapi/qmp-dispatch.c): must be an object, "execute" must be a string, no
+ * unexpected keys, "arguments" must be an object; then the command's argument schema.  A
+ * command's failure only produces an error reply; splitter abuse closes the connection.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "monitor/qmp.h"
+
+#ifdef CONFIG_JSON
+#include "system/runstate.h"
+#include "system/system.h"
+
+/* An argument in a command's schema: type is "str", "int", "bool" or "any". */
+typedef struct QmpArg {
+    const char *name;
+    const char *type;
+    bool optional;
+} QmpArg;
+
+typedef JsonNode *QmpHandler(JsonObject *args, Error **errp);
+
+typedef struct QmpCommand {
+    const char *name;
+    QmpHandler *fn;
+    QmpArg args[4];
+} QmpCommand;
+
+static GPtrArray *qmp_sessions;    /* of QmpSession *, for events */
+
+static JsonNode *obj_node(JsonBuilder *b)
+{
+    JsonNode *n = json_builder_get_root(b);
+    g_object_unref(b);
+    return n;
+}
+
+static JsonNode *empty_object(void)
+{
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, json_object_new());
+    return n;
+}
+
+/* --- commands --- */
+
+static JsonNode *qmp_query_version(JsonObject *args, Error **errp)
+{
+    int major = 0, minor = 0, micro = 0;
+    JsonBuilder *b = json_builder_new();
+
+    sscanf(KITE_VERSION, "%d.%d.%d", &major, &minor, &micro);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "qemu");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "micro");
+    json_builder_add_int_value(b, micro);
+    json_builder_set_member_name(b, "minor");
+    json_builder_add_int_value(b, minor);
+    json_builder_set_member_name(b, "major");
+    json_builder_add_int_value(b, major);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "package");
+    json_builder_add_string_value(b, "kite-" KITE_VERSION);
+    json_builder_end_object(b);
+    return obj_node(b);
+}
+
+static JsonNode *qmp_query_commands(JsonObject *args, Error **errp);
+
+static JsonNode *qmp_query_status(JsonObject *args, Error **errp)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, runstate_name(runstate_get()));
+    json_builder_set_member_name(b, "singlestep");
+    json_builder_add_boolean_value(b, false);
+    json_builder_set_member_name(b, "running");
+    json_builder_add_boolean_value(b, runstate_is_running());
+    json_builder_end_object(b);
+    return obj_node(b);
+}
+
+static JsonNode *qmp_query_name(JsonObject *args, Error **errp)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    if (kite_config.name) {
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, kite_config.name);
+    }
+    json_builder_end_object(b);
+    return obj_node(b);
+}
+
+static JsonNode *qmp_stop(JsonObject *args, Error **errp)
+{
+    /* QEMU: stop in prelaunch only leaves autostart off; here the VM simply stays put. */
+    if (runstate_is_running()) {
+        vm_stop(RUN_STATE_PAUSED);
+    }
+    return empty_object();
+}
+
+static JsonNode *qmp_cont(JsonObject *args, Error **errp)
+{
+    if (runstate_check(RUN_STATE_SHUTDOWN) || runstate_check(RUN_STATE_GUEST_PANICKED) ||
+        runstate_check(RUN_STATE_INTERNAL_ERROR)) {
+        error_setg(errp, "Resetting the Virtual Machine is required");
+        return NULL;
+    }
+    vm_start();
+    return empty_object();
+}
+
+static JsonNode *qmp_system_reset(JsonObject *args, Error **errp)
+{
+    system_reset_request(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
+    return empty_object();
+}
+
+static JsonNode *qmp_system_powerdown(JsonObject *args, Error **errp)
+{
+    system_powerdown_request();
+    return empty_object();
+}
+
+static JsonNode *qmp_quit(JsonObject *args, Error **errp)
+{
+    system_shutdown_request(SHUTDOWN_CAUSE_HOST_QMP_QUIT);
+    return empty_object();
+}
+
+static const QmpCommand qmp_commands[] = {
+    { "qmp_capabilities", NULL, { { "enable", "any", true } } },
+    { "query-version", qmp_query_version },
+    { "query-commands", qmp_query_commands },
+    { "query-status", qmp_query_status },
+    { "query-name", qmp_query_name },
+    { "stop", qmp_stop },
+    { "cont", qmp_cont },
+    { "system_reset", qmp_system_reset },
+    { "system_powerdown", qmp_system_powerdown },
+    { "quit", qmp_quit },
+};
+
+static JsonNode *qmp_query_commands(JsonObject *args, Error **errp)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_array(b);
+    for (size_t i = 0; i < G_N_ELEMENTS(qmp_commands); i++) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, qmp_commands[i].name);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    return obj_node(b);
+}
+
+static const QmpCommand *qmp_find(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(qmp_commands); i++) {
+        if (!strcmp(qmp_commands[i].name, name)) {
+            return &qmp_commands[i];
+        }
+    }
+    return NULL;
+}
+
+static bool arg_type_ok(JsonNode *n, const char *type)
+{
+    GType vt;
+
+    if (!strcmp(type, "any")) {
+        return true;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(n)) {
+        return false;
+    }
+    vt = json_node_get_value_type(n);
+    if (!strcmp(type, "str")) {
+        return vt == G_TYPE_STRING;
+    }
+    if (!strcmp(type, "int")) {
+        return vt == G_TYPE_INT64;
+    }
+    if (!strcmp(type, "bool")) {
+        return vt == G_TYPE_BOOLEAN;
+    }
+    return false;
+}
+
+/* QEMU's visitor messages (qapi/qobject-input-visitor.c). */
+static bool qmp_check_args(const QmpCommand *cmd, JsonObject *args, Error **errp)
+{
+    GList *members = json_object_get_members(args);
+    bool ok = true;
+
+    for (int i = 0; i < 4 && cmd->args[i].name; i++) {
+        const QmpArg *a = &cmd->args[i];
+        JsonNode *n = json_object_get_member(args, a->name);
+
+        if (!n) {
+            if (!a->optional) {
+                error_setg(errp, "Parameter '%s' is missing", a->name);
+                ok = false;
+                goto out;
+            }
+        } else if (!arg_type_ok(n, a->type)) {
+            error_setg(errp, "Invalid parameter type for '%s', expected: %s", a->name,
+                       !strcmp(a->type, "str") ? "string" :
+                       !strcmp(a->type, "int") ? "integer" : "boolean");
+            ok = false;
+            goto out;
+        }
+    }
+    for (GList *l = members; l; l = l->next) {
+        bool known = false;
+        for (int i = 0; i < 4 && cmd->args[i].name; i++) {
+            known |= !strcmp(cmd->args[i].name, l->data);
+        }
+        if (!known) {
+            error_setg(errp, "Parameter '%s' is unexpected", (const char *)l->data);
+            ok = false;
+            goto out;
+        }
+    }
+out:
+    g_list_free(members);
+    return ok;
+}
+
+/* --- output --- */
+
+static void qmp_send(QmpSession *s, JsonNode *root)
+{
+    JsonGenerator *gen = json_generator_new();
+    gsize len;
+    char *text;
+
+    json_generator_set_pretty(gen, s->pretty);
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, &len);
+    g_object_unref(gen);
+    s->output(s->opaque, text, len);
+    s->output(s->opaque, "\r\n", 2);
+    g_free(text);
+}
+
+static void qmp_reply(QmpSession *s, JsonNode *ret, Error *err, JsonNode *id)
+{
+    JsonObject *o = json_object_new();
+    JsonNode *root = json_node_new(JSON_NODE_OBJECT);
+
+    if (err) {
+        JsonObject *e = json_object_new();
+        json_object_set_string_member(e, "class", error_class_name(error_get_class(err)));
+        json_object_set_string_member(e, "desc", error_get_pretty(err));
+        json_object_set_object_member(o, "error", e);
+        error_free(err);
+    } else {
+        json_object_set_member(o, "return", ret ? ret : empty_object());
+    }
+    if (id) {
+        json_object_set_member(o, "id", json_node_copy(id));
+    }
+    json_node_take_object(root, o);
+    qmp_send(s, root);
+    json_node_unref(root);
+}
+
+/* --- dispatch --- */
+
+static JsonNode *qmp_dispatch(QmpSession *s, JsonNode *req, Error **errp)
+{
+    JsonObject *o, *args = NULL;
+    JsonNode *exec, *argn;
+    const QmpCommand *cmd;
+    const char *name;
+    GList *members;
+    JsonNode *ret;
+
+    if (!JSON_NODE_HOLDS_OBJECT(req)) {
+        error_setg(errp, "QMP input must be a JSON object");
+        return NULL;
+    }
+    o = json_node_get_object(req);
+    members = json_object_get_members(o);
+    for (GList *l = members; l; l = l->next) {
+        const char *k = l->data;
+        if (strcmp(k, "execute") && strcmp(k, "arguments") && strcmp(k, "id") &&
+            strcmp(k, "exec-oob")) {
+            error_setg(errp, "QMP input member '%s' is unexpected", k);
+            g_list_free(members);
+            return NULL;
+        }
+    }
+    g_list_free(members);
+    exec = json_object_get_member(o, "execute");
+    if (!exec) {
+        error_setg(errp, "QMP input lacks member 'execute'");
+        return NULL;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(exec) || json_node_get_value_type(exec) != G_TYPE_STRING) {
+        error_setg(errp, "QMP input member 'execute' must be a string");
+        return NULL;
+    }
+    argn = json_object_get_member(o, "arguments");
+    if (argn && !JSON_NODE_HOLDS_OBJECT(argn)) {
+        error_setg(errp, "QMP input member 'arguments' must be an object");
+        return NULL;
+    }
+    name = json_node_get_string(exec);
+    cmd = qmp_find(name);
+    if (!cmd) {
+        error_set(errp, ERROR_CLASS_COMMAND_NOT_FOUND, "The command %s has not been found",
+                  name);
+        return NULL;
+    }
+    if (!s->negotiated && strcmp(name, "qmp_capabilities")) {
+        error_set(errp, ERROR_CLASS_COMMAND_NOT_FOUND,
+                  "Expecting capabilities negotiation with 'qmp_capabilities'");
+        return NULL;
+    }
+    if (s->negotiated && !strcmp(name, "qmp_capabilities")) {
+        error_set(errp, ERROR_CLASS_COMMAND_NOT_FOUND,
+                  "Capabilities negotiation is already complete, command ignored");
+        return NULL;
+    }
+    args = argn ? json_node_get_object(argn) : NULL;
+    if (args && !qmp_check_args(cmd, args, errp)) {
+        return NULL;
+    }
+    if (!cmd->fn) {
+        /* qmp_capabilities: oob is advertised but not enabled by us, like QEMU without it. */
+        s->negotiated = true;
+        return empty_object();
+    }
+    if (!args) {
+        args = json_object_new();
+        ret = cmd->fn(args, errp);
+        json_object_unref(args);
+    } else {
+        ret = cmd->fn(args, errp);
+    }
+    return ret;
+}
+
+static bool qmp_on_message(void *opaque, const char *msg, size_t len)
+{
+    QmpSession *s = opaque;
+    JsonParser *p = json_parser_new();
+    GError *gerr = NULL;
+    Error *err = NULL;
+    JsonNode *ret = NULL, *id = NULL, *root;
+
+    if (!json_parser_load_from_data(p, msg, len, &gerr)) {
+        /* QEMU reports every lexical/syntax problem with this one message. */
+        error_setg(&err, "JSON parse error, %s", gerr->message);
+        g_error_free(gerr);
+        qmp_reply(s, NULL, err, NULL);
+        g_object_unref(p);
+        return !s->closed;
+    }
+    root = json_parser_get_root(p);
+    if (root && JSON_NODE_HOLDS_OBJECT(root)) {
+        id = json_object_get_member(json_node_get_object(root), "id");
+    }
+    if (!root) {
+        error_setg(&err, "QMP input must be a JSON object");
+    } else {
+        ret = qmp_dispatch(s, root, &err);
+    }
+    qmp_reply(s, ret, err, id);
+    g_object_unref(p);
+    return !s->closed;
+}
+
+static bool qmp_on_split_error(void *opaque, JsonSplitError e)
+{
+    QmpSession *s = opaque;
+
+    if (e == JSON_SPLIT_BAD_CLOSE) {
+        Error *err = NULL;
+        error_setg(&err, "JSON parse error, expecting value");
+        qmp_reply(s, NULL, err, NULL);
+        return true;
+    }
+    /* Too big or too deep: QEMU drops the client; so do we, the VM is unaffected. */
+    s->closed = true;
+    if (s->close) {
+        s->close(s->opaque);
+    }
+    return false;
+}
+
+void qmp_session_init(QmpSession *s, bool pretty, QmpOutput *output, QmpClose *close,
+                      void *opaque)
+{
+    memset(s, 0, sizeof(*s));
+    s->pretty = pretty;
+    s->output = output;
+    s->close = close;
+    s->opaque = opaque;
+    json_splitter_init(&s->splitter, qmp_on_message, qmp_on_split_error, s);
+    if (!qmp_sessions) {
+        qmp_sessions = g_ptr_array_new();
+    }
+    g_ptr_array_add(qmp_sessions, s);
+}
+
+void qmp_session_destroy(QmpSession *s)
+{
+    g_ptr_array_remove(qmp_sessions, s);
+    json_splitter_destroy(&s->splitter);
+}
+
+void qmp_session_start(QmpSession *s)
+{
+    JsonParser *p = json_parser_new();
+    JsonNode *ver = qmp_query_version(NULL, NULL);
+    JsonObject *qmp = json_object_new(), *o = json_object_new();
+    JsonArray *caps = json_array_new();
+    JsonNode *root = json_node_new(JSON_NODE_OBJECT);
+
+    json_splitter_reset(&s->splitter);
+    s->negotiated = false;
+    s->closed = false;
+    json_object_set_member(qmp, "version", ver);
+    json_array_add_string_element(caps, "oob");
+    json_object_set_array_member(qmp, "capabilities", caps);
+    json_object_set_object_member(o, "QMP", qmp);
+    json_node_take_object(root, o);
+    qmp_send(s, root);
+    json_node_unref(root);
+    g_object_unref(p);
+}
+
+void qmp_session_input(QmpSession *s, const uint8_t *buf, size_t len)
+{
+    if (!s->closed) {
+        json_splitter_feed(&s->splitter, buf, len);
+    }
+}
+
+void qmp_event_send(const char *name, JsonNode *data)
+{
+    gint64 now = g_get_real_time();
+    JsonObject *o = json_object_new(), *ts = json_object_new();
+    JsonNode *root = json_node_new(JSON_NODE_OBJECT);
+
+    json_object_set_string_member(o, "event", name);
+    json_object_set_member(o, "data", data ? data : empty_object());
+    json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
+    json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
+    json_object_set_object_member(o, "timestamp", ts);
+    json_node_take_object(root, o);
+    for (guint i = 0; qmp_sessions && i < qmp_sessions->len; i++) {
+        QmpSession *s = g_ptr_array_index(qmp_sessions, i);
+        if (s->negotiated && !s->closed) {
+            qmp_send(s, root);
+        }
+    }
+    json_node_unref(root);
+}
+
+/* runstate_event_hook: STOP, RESUME, RESET, POWERDOWN, SHUTDOWN with QEMU's data. */
+static void qmp_runstate_event(const char *event, ShutdownCause cause)
+{
+    JsonNode *data = NULL;
+
+    if (!strcmp(event, "RESET") || !strcmp(event, "SHUTDOWN")) {
+        JsonObject *o = json_object_new();
+        bool guest = cause == SHUTDOWN_CAUSE_GUEST_SHUTDOWN ||
+                     cause == SHUTDOWN_CAUSE_GUEST_RESET ||
+                     cause == SHUTDOWN_CAUSE_GUEST_PANIC;
+        json_object_set_boolean_member(o, "guest", guest);
+        json_object_set_string_member(o, "reason", shutdown_cause_name(cause));
+        data = json_node_new(JSON_NODE_OBJECT);
+        json_node_take_object(data, o);
+    }
+    qmp_event_send(event, data);
+}
+
+/* --- the chardev glue --- */
+
+typedef struct QmpMonitor {
+    QmpSession session;
+    CharFrontend fe;
+} QmpMonitor;
+
+static void qmp_mon_output(void *opaque, const char *text, size_t len)
+{
+    QmpMonitor *m = opaque;
+    chr_fe_write_all(&m->fe, (const uint8_t *)text, len);
+}
+
+static void qmp_mon_close(void *opaque)
+{
+    QmpMonitor *m = opaque;
+    Chardev *chr = chr_fe_get_driver(&m->fe);
+    ChardevClass *cc = chr ? CHARDEV_GET_CLASS(chr) : NULL;
+
+    /* Hang up the peer; a server socket then waits for the next client. */
+    if (cc && cc->hangup) {
+        cc->hangup(chr);
+    }
+}
+
+static int qmp_mon_can_receive(void *opaque)
+{
+    return 4096;
+}
+
+static void qmp_mon_receive(void *opaque, const uint8_t *buf, int len)
+{
+    QmpMonitor *m = opaque;
+    qmp_session_input(&m->session, buf, len);
+}
+
+static void qmp_mon_event(void *opaque, ChrEvent ev)
+{
+    QmpMonitor *m = opaque;
+
+    if (ev == CHR_EVENT_OPENED) {
+        qmp_session_start(&m->session);
+    } else if (ev == CHR_EVENT_CLOSED) {
+        /* A client vanishing mid-message: forget the partial input. */
+        json_splitter_reset(&m->session.splitter);
+        m->session.negotiated = false;
+    }
+}
+
+bool qmp_monitor_new(Chardev *chr, bool pretty, Error **errp)
+{
+    QmpMonitor *m = g_new0(QmpMonitor, 1);
+
+    if (!chr_fe_init(&m->fe, chr, errp)) {
+        g_free(m);
+        return false;
+    }
+    qmp_session_init(&m->session, pretty, qmp_mon_output, qmp_mon_close, m);
+    runstate_event_hook = qmp_runstate_event;
+    chr_fe_set_handlers(&m->fe, qmp_mon_can_receive, qmp_mon_receive, qmp_mon_event, m);
+    return true;
+}
+
+#else /* !CONFIG_JSON */
+
+bool qmp_monitor_new(Chardev *chr, bool pretty, Error **errp)
+{
+    error_setg(errp, "QMP needs json-glib: rebuild with -Djson=enabled");
+    return false;
+}
+
+#endif

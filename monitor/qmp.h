@@ -1,0 +1,48 @@
+/*
+ * QMP, the QEMU Machine Protocol: JSON commands, replies and events on a chardev.
+ *
+ * A QmpSession is the protocol engine for one client, driven from plain buffers: feed it
+ * input with qmp_session_input() and it calls output() with complete reply/event lines.  A
+ * QmpMonitor glues a session to a chardev (-qmp / -mon mode=control).  Wire format, error
+ * classes and messages follow QEMU (docs/interop/qmp-spec.rst).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef MONITOR_QMP_H
+#define MONITOR_QMP_H
+
+#include "kite/osdep.h"
+#include "kite/error.h"
+#include "kite/chardev.h"
+#include "monitor/json-splitter.h"
+
+typedef void QmpOutput(void *opaque, const char *text, size_t len);
+/* The session must be closed (abuse): the chardev glue disconnects. */
+typedef void QmpClose(void *opaque);
+
+typedef struct QmpSession {
+    JsonSplitter splitter;
+    bool negotiated;        /* qmp_capabilities done: leave capabilities negotiation mode */
+    bool pretty;
+    bool closed;
+    QmpOutput *output;
+    QmpClose *close;
+    void *opaque;
+} QmpSession;
+
+void qmp_session_init(QmpSession *s, bool pretty, QmpOutput *output, QmpClose *close,
+                      void *opaque);
+void qmp_session_destroy(QmpSession *s);
+/* A new client: reset the state and send the greeting. */
+void qmp_session_start(QmpSession *s);
+void qmp_session_input(QmpSession *s, const uint8_t *buf, size_t len);
+
+/* Broadcast an event to every negotiated session (data may be NULL: "data": {}). */
+#ifdef CONFIG_JSON
+#include <json-glib/json-glib.h>
+void qmp_event_send(const char *name, JsonNode *data);
+#endif
+
+/* -qmp SPEC / -mon chardev=ID,mode=control: a monitor on chr. */
+bool qmp_monitor_new(Chardev *chr, bool pretty, Error **errp);
+
+#endif

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""QMP over unix sockets: greeting, capabilities negotiation, commands, events, and bad input
+(malformed JSON, an oversized message, deep nesting, a client vanishing mid-message) after
+which the VM keeps running and a second monitor still answers.
+
+Usage: test_qmp.py --emulator build/kite
+Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on failure.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+results = {"pass": 0, "fail": 0}
+
+
+def check(name, ok, detail=""):
+    results["pass" if ok else "fail"] += 1
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + str(detail)), flush=True)
+
+
+class Qmp:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        deadline = time.time() + 10
+        while True:
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.sock.settimeout(10)
+        self.buf = b""
+        self.events = []
+
+    def recv_line(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def reply(self):
+        while True:
+            msg = self.recv_line()
+            if "event" in msg:
+                self.events.append(msg)
+            else:
+                return msg
+
+    def cmd(self, name, args=None, **extra):
+        req = {"execute": name, **extra}
+        if args is not None:
+            req["arguments"] = args
+        self.send_raw(json.dumps(req).encode())
+        return self.reply()
+
+    def wait_event(self, name):
+        while True:
+            for e in self.events:
+                if e["event"] == name:
+                    self.events.remove(e)
+                    return e
+            self.events.append(self.recv_line())
+
+    def closed(self):
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--emulator", required=True)
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="kite-qmp-")
+    s1, s2 = os.path.join(tmp, "q1"), os.path.join(tmp, "q2")
+    proc = subprocess.Popen([a.emulator, "-M", "pc", "-m", "32", "-nodefaults", "-accel", "tcg",
+                             "-S", "-name", "kitevm",
+                             "-qmp", f"unix:{s1},server=on,wait=off",
+                             "-chardev", f"socket,id=m2,path={s2},server=on,wait=off",
+                             "-mon", "chardev=m2,mode=control"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        q = Qmp(s1)
+        g = q.recv_line()
+        check("greeting", set(g["QMP"]["version"]["qemu"]) == {"micro", "minor", "major"}
+              and g["QMP"]["capabilities"] == ["oob"], g)
+        r = q.cmd("query-status")
+        check("negotiation required", r.get("error", {}).get("class") == "CommandNotFound", r)
+        r = q.cmd("qmp_capabilities", id="x1")
+        check("qmp_capabilities", r == {"return": {}, "id": "x1"}, r)
+        r = q.cmd("qmp_capabilities")
+        check("qmp_capabilities twice", r.get("error", {}).get("class") == "CommandNotFound", r)
+        r = q.cmd("query-status")
+        check("query-status prelaunch", r["return"] == {"status": "prelaunch", "running": False,
+                                                        "singlestep": False}, r)
+        r = q.cmd("query-version")
+        check("query-version", "qemu" in r["return"] and "package" in r["return"], r)
+        r = q.cmd("query-name")
+        check("query-name", r["return"] == {"name": "kitevm"}, r)
+        r = q.cmd("query-commands")
+        names = {c["name"] for c in r["return"]}
+        check("query-commands", {"stop", "cont", "quit", "query-status"} <= names, r)
+        r = q.cmd("nosuch")
+        check("unknown command", r["error"] == {"class": "CommandNotFound",
+                                                "desc": "The command nosuch has not been found"}, r)
+        r = q.cmd("stop", {"x": 1})
+        check("unexpected argument", r["error"]["desc"] == "Parameter 'x' is unexpected", r)
+        r = q.cmd("cont")
+        e = q.wait_event("RESUME")
+        check("cont + RESUME", r == {"return": {}} and set(e["timestamp"]) ==
+              {"seconds", "microseconds"}, (r, e))
+        r = q.cmd("query-status")
+        check("query-status running", r["return"]["status"] == "running", r)
+        r = q.cmd("stop")
+        q.wait_event("STOP")
+        check("stop + STOP", q.cmd("query-status")["return"]["status"] == "paused")
+        q.cmd("cont")
+        q.wait_event("RESUME")
+        q.cmd("system_reset")
+        e = q.wait_event("RESET")
+        check("system_reset + RESET", e["data"] == {"guest": False,
+                                                   "reason": "host-qmp-system-reset"}, e)
+        r = q.cmd("system_powerdown")
+        e = q.wait_event("POWERDOWN")
+        check("system_powerdown + POWERDOWN", r == {"return": {}}, r)
+
+        q.send_raw(b'{"execute" "query-status"}')
+        r = q.reply()
+        check("malformed JSON", r.get("error", {}).get("class") == "GenericError", r)
+        q.send_raw(b'[1, 2]')
+        r = q.reply()
+        check("not an object", r["error"]["desc"] == "QMP input must be a JSON object", r)
+        q.send_raw(b'{"arguments": {}}')
+        r = q.reply()
+        check("missing execute", r["error"]["desc"] == "QMP input lacks member 'execute'", r)
+
+        # A second client on monitor 2 is unaffected by what follows on monitor 1.
+        q2 = Qmp(s2)
+        q2.recv_line()
+        q2.cmd("qmp_capabilities")
+
+        q.send_raw(b"[" * 2000 + b"]" * 2000)
+        check("deep nesting closes", q.closed())
+        q = Qmp(s1)
+        q.recv_line()
+        q.cmd("qmp_capabilities")
+        try:
+            q.send_raw(b'{"execute": "x", "arguments": {"a": "' + b"a" * (70 << 20) + b'"}}')
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        check("70 MiB message closes", q.closed())
+        q = Qmp(s1)
+        q.recv_line()
+        q.send_raw(b'{"execute": "qmp_capab')
+        q.sock.close()
+        q = Qmp(s1)
+        q.recv_line()
+        r = q.cmd("qmp_capabilities")
+        check("client vanishing mid-message", r == {"return": {}}, r)
+        r = q2.cmd("query-status")
+        check("second monitor still works, VM running", r["return"]["status"] == "running", r)
+
+        r = q2.cmd("quit")
+        e = q2.wait_event("SHUTDOWN")
+        check("quit + SHUTDOWN", e["data"] == {"guest": False, "reason": "host-qmp-quit"}, e)
+        check("process exits", proc.wait(timeout=20) == 0)
+    except Exception as ex:  # noqa: BLE001 - report any failure as a test failure
+        check("exception", False, repr(ex))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        out = proc.stdout.read().decode(errors="replace")
+        if results["fail"]:
+            print(out[-2000:])
+    print(f"{results['pass']} passed, {results['fail']} failed")
+    return 1 if results["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

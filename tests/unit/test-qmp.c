@@ -1,0 +1,163 @@
+/*
+ * Unit tests for the monitor's JSON splitter and the QMP engine, driven from plain buffers.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "monitor/json-splitter.h"
+#include "monitor/qmp.h"
+
+typedef struct Got {
+    GPtrArray *msgs;
+    int errors[3];
+} Got;
+
+static bool got_msg(void *opaque, const char *msg, size_t len)
+{
+    Got *g = opaque;
+    g_assert_cmpuint(strlen(msg), ==, len);
+    g_ptr_array_add(g->msgs, g_strdup(msg));
+    return true;
+}
+
+static bool got_err(void *opaque, JsonSplitError e)
+{
+    Got *g = opaque;
+    g->errors[e]++;
+    return true;
+}
+
+static void feed_bytewise(JsonSplitter *s, const char *text)
+{
+    for (size_t i = 0; text[i]; i++) {
+        json_splitter_feed(s, (const uint8_t *)&text[i], 1);
+    }
+}
+
+static void test_split_basic(void)
+{
+    Got g = { g_ptr_array_new_with_free_func(g_free) };
+    JsonSplitter s;
+    const char *in = "{\"a\": \"}{\\\"\"} [1,[2]]\n{\"b\":{}}  42 \"x\\\"y\" ";
+
+    json_splitter_init(&s, got_msg, got_err, &g);
+    feed_bytewise(&s, in);
+    g_assert_cmpuint(g.msgs->len, ==, 5);
+    g_assert_cmpstr(g.msgs->pdata[0], ==, "{\"a\": \"}{\\\"\"}");
+    g_assert_cmpstr(g.msgs->pdata[1], ==, "[1,[2]]");
+    g_assert_cmpstr(g.msgs->pdata[2], ==, "{\"b\":{}}");
+    g_assert_cmpstr(g.msgs->pdata[3], ==, "42");
+    g_assert_cmpstr(g.msgs->pdata[4], ==, "\"x\\\"y\"");
+    /* The same input in one go gives the same result. */
+    g_ptr_array_set_size(g.msgs, 0);
+    json_splitter_feed(&s, (const uint8_t *)in, strlen(in));
+    g_assert_cmpuint(g.msgs->len, ==, 5);
+    json_splitter_destroy(&s);
+    g_ptr_array_free(g.msgs, TRUE);
+}
+
+static void test_split_limits(void)
+{
+    Got g = { g_ptr_array_new_with_free_func(g_free) };
+    JsonSplitter s;
+    GString *deep = g_string_new(NULL);
+
+    json_splitter_init(&s, got_msg, got_err, &g);
+    for (int i = 0; i < JSON_SPLITTER_MAX_DEPTH + 10; i++) {
+        g_string_append_c(deep, '[');
+    }
+    for (int i = 0; i < JSON_SPLITTER_MAX_DEPTH + 10; i++) {
+        g_string_append_c(deep, ']');
+    }
+    json_splitter_feed(&s, (const uint8_t *)deep->str, deep->len);
+    g_assert_cmpint(g.errors[JSON_SPLIT_TOO_DEEP], ==, 1);
+    g_assert_cmpuint(g.msgs->len, ==, 0);
+    /* After the bad message the stream recovers. */
+    json_splitter_feed(&s, (const uint8_t *)"{}", 2);
+    g_assert_cmpuint(g.msgs->len, ==, 1);
+
+    s.max_size = 100;
+    for (int i = 0; i < 20; i++) {
+        json_splitter_feed(&s, (const uint8_t *)"{\"aaaaaaaaaaaa\":1}", 18);
+    }
+    g_assert_cmpint(g.errors[JSON_SPLIT_TOO_BIG], ==, 0);
+    json_splitter_feed(&s, (const uint8_t *)"[", 1);
+    for (int i = 0; i < 20; i++) {
+        json_splitter_feed(&s, (const uint8_t *)"\"aaaaaaaaaaaa\",", 15);
+    }
+    json_splitter_feed(&s, (const uint8_t *)"1]", 2);
+    g_assert_cmpint(g.errors[JSON_SPLIT_TOO_BIG], ==, 1);
+    g_assert_cmpuint(g.msgs->len, ==, 21);
+    json_splitter_feed(&s, (const uint8_t *)"}", 1);
+    g_assert_cmpint(g.errors[JSON_SPLIT_BAD_CLOSE], ==, 1);
+    json_splitter_destroy(&s);
+    g_string_free(deep, TRUE);
+    g_ptr_array_free(g.msgs, TRUE);
+}
+
+#ifdef CONFIG_JSON
+static void out_cb(void *opaque, const char *text, size_t len)
+{
+    g_string_append_len(opaque, text, len);
+}
+
+static char *qmp_run(QmpSession *s, GString *out, const char *in)
+{
+    g_string_truncate(out, 0);
+    qmp_session_input(s, (const uint8_t *)in, strlen(in));
+    return g_strdup(out->str);
+}
+
+static void test_qmp_session(void)
+{
+    GString *out = g_string_new(NULL);
+    QmpSession s;
+    char *r;
+
+    qmp_session_init(&s, false, out_cb, NULL, out);
+    qmp_session_start(&s);
+    g_assert_true(g_str_has_prefix(out->str, "{\"QMP\":{\"version\":{\"qemu\":{\"micro\":"));
+    g_assert_nonnull(strstr(out->str, "\"capabilities\":[\"oob\"]}}\r\n"));
+
+    r = qmp_run(&s, out, "{\"execute\":\"query-status\"}");
+    g_assert_cmpstr(r, ==, "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Expecting "
+                    "capabilities negotiation with 'qmp_capabilities'\"}}\r\n");
+    g_free(r);
+    r = qmp_run(&s, out, "{\"execute\":\"qmp_capabilities\",\"id\":7}");
+    g_assert_cmpstr(r, ==, "{\"return\":{},\"id\":7}\r\n");
+    g_free(r);
+    r = qmp_run(&s, out, "{\"execute\":\"nope\"}");
+    g_assert_cmpstr(r, ==, "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command "
+                    "nope has not been found\"}}\r\n");
+    g_free(r);
+    r = qmp_run(&s, out, "[1]");
+    g_assert_nonnull(strstr(r, "QMP input must be a JSON object"));
+    g_free(r);
+    r = qmp_run(&s, out, "{\"foo\":1}");
+    g_assert_nonnull(strstr(r, "QMP input member 'foo' is unexpected"));
+    g_free(r);
+    r = qmp_run(&s, out, "{\"arguments\":{}}");
+    g_assert_nonnull(strstr(r, "QMP input lacks member 'execute'"));
+    g_free(r);
+    r = qmp_run(&s, out, "{\"execute\":\"query-name\",\"arguments\":{\"x\":1}}");
+    g_assert_nonnull(strstr(r, "Parameter 'x' is unexpected"));
+    g_free(r);
+    r = qmp_run(&s, out, "{\"execute\": 'query-name' x}");
+    g_assert_nonnull(strstr(r, "\"GenericError\",\"desc\":\"JSON parse error"));
+    g_free(r);
+    r = qmp_run(&s, out, "{\"execute\":\"query-commands\"}");
+    g_assert_nonnull(strstr(r, "{\"name\":\"query-status\"}"));
+    g_free(r);
+    qmp_session_destroy(&s);
+    g_string_free(out, TRUE);
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/json-splitter/basic", test_split_basic);
+    g_test_add_func("/json-splitter/limits", test_split_limits);
+#ifdef CONFIG_JSON
+    g_test_add_func("/qmp/session", test_qmp_session);
+#endif
+    return g_test_run();
+}
