@@ -12,6 +12,10 @@
 #ifdef CONFIG_JSON
 #include "system/runstate.h"
 #include "system/system.h"
+#include "accel/kvm.h"
+
+QmpQueryHook *qmp_query_block_hook;
+QmpScreendumpHook *qmp_screendump_hook;
 
 /* An argument in a command's schema: type is "str", "int", "bool" or "any". */
 typedef struct QmpArg {
@@ -98,6 +102,83 @@ static JsonNode *qmp_query_name(JsonObject *args, Error **errp)
     return obj_node(b);
 }
 
+static JsonNode *qmp_query_uuid(JsonObject *args, Error **errp)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "UUID");
+    json_builder_add_string_value(b, kite_config.uuid ? kite_config.uuid :
+                                  "00000000-0000-0000-0000-000000000000");
+    json_builder_end_object(b);
+    return obj_node(b);
+}
+
+static JsonNode *qmp_query_kvm(JsonObject *args, Error **errp)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "enabled");
+    json_builder_add_boolean_value(b, kvm_enabled());
+    json_builder_set_member_name(b, "present");
+    json_builder_add_boolean_value(b, access("/dev/kvm", R_OK | W_OK) == 0);
+    json_builder_end_object(b);
+    return obj_node(b);
+}
+
+static int chardev_info(Chardev *chr, void *opaque)
+{
+    JsonBuilder *b = opaque;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "label");
+    json_builder_add_string_value(b, chr->label ? chr->label : "");
+    json_builder_set_member_name(b, "filename");
+    json_builder_add_string_value(b, chr->filename ? chr->filename : "");
+    json_builder_set_member_name(b, "frontend-open");
+    json_builder_add_boolean_value(b, chr->be_open && chr->n_frontends > 0);
+    json_builder_end_object(b);
+    return 0;
+}
+
+static JsonNode *qmp_query_chardev(JsonObject *args, Error **errp)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_array(b);
+    chardev_foreach(chardev_info, b);
+    json_builder_end_array(b);
+    return obj_node(b);
+}
+
+/* Empty until the block layer installs qmp_query_block_hook. */
+static JsonNode *qmp_query_block(JsonObject *args, Error **errp)
+{
+    if (qmp_query_block_hook) {
+        return qmp_query_block_hook(errp);
+    }
+    return json_node_init_array(json_node_alloc(), json_array_new());
+}
+
+static JsonNode *qmp_screendump(JsonObject *args, Error **errp)
+{
+    const char *device = json_object_has_member(args, "device") ?
+                         json_object_get_string_member(args, "device") : NULL;
+    const char *format = json_object_has_member(args, "format") ?
+                         json_object_get_string_member(args, "format") : "ppm";
+
+    if (!qmp_screendump_hook) {
+        error_setg(errp, "There is no console to take a screendump from");
+        return NULL;
+    }
+    if (!qmp_screendump_hook(json_object_get_string_member(args, "filename"), device, format,
+                             errp)) {
+        return NULL;
+    }
+    return empty_object();
+}
+
 static JsonNode *qmp_stop(JsonObject *args, Error **errp)
 {
     /* QEMU: stop in prelaunch only leaves autostart off; here the VM simply stays put. */
@@ -142,6 +223,13 @@ static const QmpCommand qmp_commands[] = {
     { "query-commands", qmp_query_commands },
     { "query-status", qmp_query_status },
     { "query-name", qmp_query_name },
+    { "query-uuid", qmp_query_uuid },
+    { "query-kvm", qmp_query_kvm },
+    { "query-chardev", qmp_query_chardev },
+    { "query-block", qmp_query_block },
+    { "screendump", qmp_screendump,
+      { { "filename", "str" }, { "device", "str", true }, { "head", "int", true },
+        { "format", "str", true } } },
     { "stop", qmp_stop },
     { "cont", qmp_cont },
     { "system_reset", qmp_system_reset },
@@ -334,22 +422,17 @@ static JsonNode *qmp_dispatch(QmpSession *s, JsonNode *req, Error **errp)
                   "Capabilities negotiation is already complete, command ignored");
         return NULL;
     }
-    args = argn ? json_node_get_object(argn) : NULL;
-    if (args && !qmp_check_args(cmd, args, errp)) {
-        return NULL;
-    }
-    if (!cmd->fn) {
+    args = argn ? json_object_ref(json_node_get_object(argn)) : json_object_new();
+    if (!qmp_check_args(cmd, args, errp)) {
+        ret = NULL;
+    } else if (!cmd->fn) {
         /* qmp_capabilities: oob is advertised but not enabled by us, like QEMU without it. */
         s->negotiated = true;
-        return empty_object();
-    }
-    if (!args) {
-        args = json_object_new();
-        ret = cmd->fn(args, errp);
-        json_object_unref(args);
+        ret = empty_object();
     } else {
         ret = cmd->fn(args, errp);
     }
+    json_object_unref(args);
     return ret;
 }
 

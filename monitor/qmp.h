@@ -40,6 +40,18 @@ void qmp_session_input(QmpSession *s, const uint8_t *buf, size_t len);
 #ifdef CONFIG_JSON
 #include <json-glib/json-glib.h>
 void qmp_event_send(const char *name, JsonNode *data);
+
+/*
+ * Hooks other subsystems install:
+ *  query-block: the block layer returns the array of BlockInfo objects (QEMU's schema).
+ *  screendump: the display layer writes console `device` (NULL: the first) to filename in
+ *  format "ppm" or "png"; false + errp on failure.  Without it screendump is an error.
+ */
+typedef JsonNode *QmpQueryHook(Error **errp);
+typedef bool QmpScreendumpHook(const char *filename, const char *device, const char *format,
+                               Error **errp);
+extern QmpQueryHook *qmp_query_block_hook;
+extern QmpScreendumpHook *qmp_screendump_hook;
 #endif
 
 /* -qmp SPEC / -mon chardev=ID,mode=control: a monitor on chr. */

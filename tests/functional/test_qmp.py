@@ -92,7 +92,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kite-qmp-")
     s1, s2 = os.path.join(tmp, "q1"), os.path.join(tmp, "q2")
     proc = subprocess.Popen([a.emulator, "-M", "pc", "-m", "32", "-nodefaults", "-accel", "tcg",
-                             "-S", "-name", "kitevm",
+                             "-S", "-name", "kitevm", "-uuid", "12345678-1234-5678-9abc-def012345678",
                              "-qmp", f"unix:{s1},server=on,wait=off",
                              "-chardev", f"socket,id=m2,path={s2},server=on,wait=off",
                              "-mon", "chardev=m2,mode=control"],
@@ -118,6 +118,20 @@ def main():
         r = q.cmd("query-commands")
         names = {c["name"] for c in r["return"]}
         check("query-commands", {"stop", "cont", "quit", "query-status"} <= names, r)
+        r = q.cmd("query-uuid")
+        check("query-uuid", r["return"] == {"UUID": "12345678-1234-5678-9abc-def012345678"}, r)
+        r = q.cmd("query-kvm")
+        check("query-kvm", r["return"]["enabled"] is False and "present" in r["return"], r)
+        r = q.cmd("query-chardev")
+        labels = {c["label"]: c for c in r["return"]}
+        check("query-chardev", "m2" in labels and "compat_monitor0" in labels, r)
+        r = q.cmd("query-block")
+        check("query-block", r["return"] == [], r)
+        r = q.cmd("screendump", {"filename": 5})
+        check("screendump wrong type", r["error"]["desc"] ==
+              "Invalid parameter type for 'filename', expected: string", r)
+        r = q.cmd("screendump")
+        check("screendump missing arg", r["error"]["desc"] == "Parameter 'filename' is missing", r)
         r = q.cmd("nosuch")
         check("unknown command", r["error"] == {"class": "CommandNotFound",
                                                 "desc": "The command nosuch has not been found"}, r)
