@@ -38,10 +38,60 @@ static void test_no_vga_by_default(void)
     kqtest_quit(qt);
 }
 
+static uint32_t cfg_read(KQTest *qt, int devfn, int reg)
+{
+    kqtest_outl(qt, 0xcf8, 0x80000000u | devfn << 8 | reg);
+    return kqtest_inl(qt, 0xcfc);
+}
+
+static void cfg_write(KQTest *qt, int devfn, int reg, uint32_t v)
+{
+    kqtest_outl(qt, 0xcf8, 0x80000000u | devfn << 8 | reg);
+    kqtest_outl(qt, 0xcfc, v);
+}
+
+/* -device VGA: IDs, BAR types and sizes, and the MMIO register window bochs-drm uses. */
+static void test_pci_vga(void)
+{
+    KQTest *qt = kqtest_start("-M pc -nodefaults -device VGA,addr=5");
+    int devfn = 5 << 3;
+
+    g_assert_cmphex(cfg_read(qt, devfn, 0x00), ==, 0x11111234);
+    g_assert_cmphex(cfg_read(qt, devfn, 0x08) >> 8, ==, 0x030000);     /* class, prog-if */
+    g_assert_cmphex(cfg_read(qt, devfn, 0x08) & 0xff, ==, 2);
+    g_assert_cmphex(cfg_read(qt, devfn, 0x2c), ==, 0x11001af4);
+    /* BAR 0: 16 MiB prefetchable memory; BAR 2: 4 KiB memory. */
+    cfg_write(qt, devfn, 0x10, 0xffffffff);
+    g_assert_cmphex(cfg_read(qt, devfn, 0x10), ==, 0xff000008);
+    cfg_write(qt, devfn, 0x18, 0xffffffff);
+    g_assert_cmphex(cfg_read(qt, devfn, 0x18), ==, 0xfffff000);
+    cfg_write(qt, devfn, 0x10, 0xc0000000);
+    cfg_write(qt, devfn, 0x18, 0xc1000000);
+    cfg_write(qt, devfn, 0x04, 0x0002);                  /* memory decode on */
+    /* DISPI through MMIO at 0x500 + index * 2, and through the legacy ports. */
+    g_assert_cmphex(kqtest_readw(qt, 0xc1000500), ==, 0xb0c5);
+    kqtest_writew(qt, 0xc1000500 + 2 * 1, 800);          /* XRES */
+    kqtest_outw(qt, 0x1ce, 1);
+    g_assert_cmpuint(kqtest_inw(qt, 0x1cf), ==, 800);
+    g_assert_cmphex(kqtest_readw(qt, 0xc1000500 + 2 * 0xa), ==, 0x100);
+    /* VGA ports through MMIO at 0x400 + (port - 0x3c0). */
+    kqtest_writeb(qt, 0xc1000400 + 4, 0x02);             /* 0x3c4: SR index */
+    kqtest_writeb(qt, 0xc1000400 + 5, 0x0f);
+    kqtest_outb(qt, 0x3c4, 0x02);
+    g_assert_cmphex(kqtest_inb(qt, 0x3c5), ==, 0x0f);
+    /* BAR 0 is the VRAM the window writes: chain-4, map A0000h 64K. */
+    kqtest_outw(qt, 0x3c4, 0x0e04);
+    kqtest_outw(qt, 0x3ce, 0x0506);
+    kqtest_writeb(qt, 0xa0042, 0xa5);
+    g_assert_cmphex(kqtest_readb(qt, 0xc0000042), ==, 0xa5);
+    kqtest_quit(qt);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vga/isa-vga-on-pc", test_isa_vga_on_pc);
     g_test_add_func("/vga/nodefaults-no-vga", test_no_vga_by_default);
+    g_test_add_func("/vga/pci-vga", test_pci_vga);
     return g_test_run();
 }

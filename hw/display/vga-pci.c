@@ -1,0 +1,154 @@
+/*
+ * VGA: the standard PCI VGA ("-device VGA", QEMU's stdvga, Bochs' "pcivga"), the VGA core
+ * (hw/display/vga.h) with its VRAM as BAR 0 and a register window as BAR 2.
+ *
+ *   1234:1111, class 0300h (VGA compatible), subsystem 1AF4:1100
+ *   BAR 0  VRAM, prefetchable memory, vgamem_mb MiB (linear framebuffer)
+ *   BAR 2  4 KiB MMIO: 0x400-0x41f = VGA ports 0x3c0-0x3df (byte access),
+ *          0x500-0x515 = DISPI registers, index * 2, 16 bits (what bochs-drm uses)
+ *   legacy ports 0x3b0-0x3df and 0x1ce/0x1cf, the 0xa0000 window, always decoded
+ *
+ * Not here yet: the option ROM (vgabios-stdvga.bin) and screen_info for direct boot (the
+ * LFB address is only known once BAR 0 is assigned; isa-vga provides both meanwhile).
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "hw/display/vga.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/pci_regs.h"
+
+#define TYPE_PCI_VGA "VGA"
+#define PCI_VGA_MMIO_SIZE   0x1000
+#define PCI_VGA_MMIO_VGA    0x400
+#define PCI_VGA_MMIO_DISPI  0x500
+
+typedef struct PCIVGAState {
+    PCIDevice parent_obj;
+    VGACommonState vga;
+    uint32_t vram_mb;
+    MemoryRegion mmio, mmio_vga, mmio_dispi;
+} PCIVGAState;
+
+static uint64_t pci_vga_ioport_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return vga_ioport_read(opaque, 0x3c0 + addr);
+}
+
+static void pci_vga_ioport_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+    vga_ioport_write(opaque, 0x3c0 + addr, val);
+}
+
+/* A word write sets an index and its data, as at the ports. */
+static const MemoryRegionOps pci_vga_ioport_ops = {
+    .read = pci_vga_ioport_read, .write = pci_vga_ioport_write,
+    .valid = { 1, 4, false }, .impl = { 1, 1 },
+};
+
+static uint64_t pci_vga_dispi_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return vga_vbe_read(opaque, addr >> 1);
+}
+
+static void pci_vga_dispi_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+    vga_vbe_write(opaque, addr >> 1, val);
+}
+
+static const MemoryRegionOps pci_vga_dispi_ops = {
+    .read = pci_vga_dispi_read, .write = pci_vga_dispi_write,
+    .valid = { 2, 2, false }, .impl = { 2, 2 },
+};
+
+static void pci_vga_realize(PCIDevice *dev, Error **errp)
+{
+    PCIVGAState *d = (PCIVGAState *)dev;
+    VGACommonState *s = &d->vga;
+
+    if (!vga_common_init(s, OBJECT(dev), d->vram_mb, errp)) {
+        return;
+    }
+    /* A VGA-class device's legacy ranges are not behind a BAR; decoded always, as in QEMU. */
+    memory_region_add_subregion(get_system_io(), 0x3b0, &s->legacy_io);
+    memory_region_add_subregion(get_system_io(), 0x1ce, &s->vbe_io);
+    memory_region_add_subregion_overlap(get_system_memory(), 0xa0000, &s->window, 2);
+
+    memory_region_init(&d->mmio, OBJECT(dev), "vga.mmio", PCI_VGA_MMIO_SIZE);
+    memory_region_init_io(&d->mmio_vga, OBJECT(dev), &pci_vga_ioport_ops, s, "vga ioports",
+                          0x20);
+    memory_region_init_io(&d->mmio_dispi, OBJECT(dev), &pci_vga_dispi_ops, s,
+                          "bochs dispi", VBE_DISPI_INDEX_NB * 2);
+    memory_region_add_subregion(&d->mmio, PCI_VGA_MMIO_VGA, &d->mmio_vga);
+    memory_region_add_subregion(&d->mmio, PCI_VGA_MMIO_DISPI, &d->mmio_dispi);
+
+    pci_register_bar(dev, 0, PCI_BASE_ADDRESS_MEM_PREFETCH, &s->vram);
+    pci_register_bar(dev, 2, PCI_BASE_ADDRESS_SPACE_MEMORY, &d->mmio);
+}
+
+static void pci_vga_exit(PCIDevice *dev)
+{
+    PCIVGAState *d = (PCIVGAState *)dev;
+    VGACommonState *s = &d->vga;
+
+    memory_region_del_subregion(get_system_io(), &s->legacy_io);
+    memory_region_del_subregion(get_system_io(), &s->vbe_io);
+    memory_region_del_subregion(get_system_memory(), &s->window);
+    memory_region_del_subregion(&d->mmio, &d->mmio_vga);
+    memory_region_del_subregion(&d->mmio, &d->mmio_dispi);
+    memory_region_destroy(&d->mmio_vga);
+    memory_region_destroy(&d->mmio_dispi);
+    memory_region_destroy(&d->mmio);
+    vga_common_destroy(s);
+}
+
+static void pci_vga_reset(PCIDevice *dev)
+{
+    vga_common_reset(&((PCIVGAState *)dev)->vga);
+}
+
+static int pci_vga_post_load(void *opaque, int version_id)
+{
+    vga_common_post_load(&((PCIVGAState *)opaque)->vga);
+    return 0;
+}
+
+static const VMStateDescription vmstate_pci_vga = {
+    .name = "vga-pci", .version_id = 1, .minimum_version_id = 1,
+    .post_load = pci_vga_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, PCIVGAState),
+        VMSTATE_STRUCT(vga, PCIVGAState, vmstate_vga_common, VGACommonState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const Property pci_vga_props[] = {
+    DEFINE_PROP_UINT32("vgamem_mb", PCIVGAState, vram_mb, VGA_DEFAULT_VRAM_MB),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static void pci_vga_class_init(ObjectClass *oc, const void *data)
+{
+    PCIDeviceClass *pc = (PCIDeviceClass *)oc;
+
+    pc->vendor_id = 0x1234;                 /* Bochs/QEMU stdvga */
+    pc->device_id = 0x1111;
+    pc->subsystem_vendor_id = 0x1af4;
+    pc->subsystem_id = 0x1100;
+    pc->revision = 2;                       /* 2: the MMIO BAR exists (bochs-drm checks) */
+    pc->class_id = 0x0300;                  /* display controller, VGA compatible */
+}
+
+static const TypeInfo pci_vga_type = {
+    .name = TYPE_PCI_VGA,
+    .parent = TYPE_PCI_DEVICE,
+    .desc = "PCI VGA with Bochs VBE extensions (1234:1111, stdvga)",
+    .instance_size = sizeof(PCIVGAState),
+    .class_init = pci_vga_class_init,
+    .realize = (void (*)(DeviceState *, Error **))pci_vga_realize,
+    .unrealize = (void (*)(DeviceState *))pci_vga_exit,
+    .reset = (void (*)(DeviceState *))pci_vga_reset,
+    .props = pci_vga_props,
+    .vmsd = &vmstate_pci_vga,
+    .user_creatable = true,
+};
+KITE_TYPE_REGISTER(pci_vga_type)
