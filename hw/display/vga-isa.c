@@ -69,6 +69,7 @@ static void isa_vga_realize(DeviceState *dev, Error **errp)
     /* Above the board's empty "vga-window" placeholder (priority 1). */
     memory_region_add_subregion_overlap(d->mem, 0xa0000, &d->vga.window, 2);
     memory_region_add_subregion(d->mem, d->lfb_addr, &d->vga.vram);
+    vga_console_init(&d->vga, dev);
     /* Direct Linux boot: the first card with a framebuffer hands it to the kernel. */
     si = x86_linux_screen_info();
     if (si && !si[0x0f]) {

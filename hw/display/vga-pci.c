@@ -82,6 +82,7 @@ static void pci_vga_realize(PCIDevice *dev, Error **errp)
 
     pci_register_bar(dev, 0, PCI_BASE_ADDRESS_MEM_PREFETCH, &s->vram);
     pci_register_bar(dev, 2, PCI_BASE_ADDRESS_SPACE_MEMORY, &d->mmio);
+    vga_console_init(s, DEVICE(dev));
 }
 
 static void pci_vga_exit(PCIDevice *dev)

@@ -11,6 +11,7 @@
  */
 #include "hw/display/vga.h"
 #include "kite/log.h"
+#include "ui/console.h"
 
 #define FB_MAX_DIM 8192
 #define TEXT_VRAM_SPAN (256 * KiB)      /* 64K planar offsets x 4 planes: cells and fonts */
@@ -254,7 +255,16 @@ bool vga_update_display(VGACommonState *s, int *x, int *y, int *w, int *h, bool 
     vga_render_geometry(s, &width, &height);
     *resized = false;
     if (width != s->fb_width || height != s->fb_height || !s->fb) {
-        g_free(s->fb);
+        /*
+         * The console's surface borrows the buffer it was last given (fb_old once a resize
+         * is pending): keep that one until the console switches, free any other.
+         */
+        if (!s->con || s->fb_old) {
+            g_free(s->fb);
+        } else {
+            s->fb_old = s->fb;
+        }
+        s->surface_pending = true;
         s->fb = g_new0(uint32_t, (size_t)width * height);
         s->fb_width = width;
         s->fb_height = height;
@@ -299,4 +309,46 @@ bool vga_write_ppm(VGACommonState *s, const char *path, Error **errp)
         return false;
     }
     return true;
+}
+
+static void vga_console_invalidate(void *opaque)
+{
+    VGACommonState *s = opaque;
+
+    s->full_update = true;
+}
+
+static void vga_console_gfx_update(void *opaque)
+{
+    VGACommonState *s = opaque;
+    int x, y, w, h;
+    bool resized;
+    bool changed = vga_update_display(s, &x, &y, &w, &h, &resized);
+
+    (void)resized;                  /* surface_pending also covers resizes by screen dumps */
+    if (s->surface_pending) {
+        DisplaySurface *surf = qemu_create_displaysurface_from(s->fb_width, s->fb_height,
+                                                               s->fb_width * 4,
+                                                               (uint8_t *)s->fb);
+
+        if (surf) {
+            dpy_gfx_replace_surface(s->con, surf);
+            g_free(s->fb_old);
+            s->fb_old = NULL;
+            s->surface_pending = false;
+        }
+    }
+    if (changed) {
+        dpy_gfx_update(s->con, x, y, w, h);
+    }
+}
+
+static const GraphicHwOps vga_console_ops = {
+    .invalidate = vga_console_invalidate,
+    .gfx_update = vga_console_gfx_update,
+};
+
+void vga_console_init(VGACommonState *s, DeviceState *dev)
+{
+    s->con = graphic_console_init(dev, &vga_console_ops, s);
 }

@@ -18,6 +18,7 @@
  */
 #include "hw/display/vga.h"
 #include "kite/log.h"
+#include "ui/console.h"
 
 /* Sequencer memory mode (SR04), GR05, GR06 bits. */
 #define SR04_ODD_EVEN_DISABLE   0x04
@@ -603,12 +604,17 @@ bool vga_common_init(VGACommonState *s, Object *owner, uint32_t vram_mb, Error *
 
 void vga_common_destroy(VGACommonState *s)
 {
+    if (s->con) {
+        graphic_console_close(s->con);
+        s->con = NULL;
+    }
     memory_region_destroy(&s->legacy_io);
     memory_region_destroy(&s->vbe_io);
     memory_region_destroy(&s->window);
     memory_region_destroy(&s->vram);
     g_free(s->fb);
-    s->fb = NULL;
+    g_free(s->fb_old);
+    s->fb = s->fb_old = NULL;
     s->fb_width = s->fb_height = 0;
 }
 

@@ -8,6 +8,7 @@
  */
 #include "isa-harness.h"
 #include "hw/display/vga-isa.h"
+#include "ui/console.h"
 
 static DeviceState *vga_dev;
 static VGACommonState *vga;
@@ -491,6 +492,35 @@ static void test_boot_mode(void)
     g_assert_cmpuint(lduw_le_p(si + 0x12), ==, 640);
 }
 
+/* The card is the active graphic console: refreshes draw into its surface, screendump works. */
+static void test_console(void)
+{
+    DisplaySurface *surf;
+    g_autofree char *path = g_build_filename(g_get_tmp_dir(), "kite-test-vga.ppm", NULL);
+    g_autofree char *data = NULL;
+    gsize len;
+
+    setup();
+    set_mode(&mode13);
+    dac(3, 0x3f, 0x3f, 0x00);
+    memw(0xa0000 + 5 * 320 + 6, 3);
+    graphic_hw_update(NULL);
+    surf = qemu_console_surface(qemu_console_active());
+    g_assert_nonnull(surf);
+    g_assert_cmpint(surf->width, ==, 320);
+    g_assert_cmpint(surf->height, ==, 200);
+    g_assert_cmphex(surface_pixel(surf, 6, 5) & 0xffffff, ==, 0xffff00);
+    /* A mode change gives the console a new surface. */
+    set_mode(&mode12);
+    graphic_hw_update(NULL);
+    surf = qemu_console_surface(qemu_console_active());
+    g_assert_cmpint(surf->width, ==, 640);
+    g_assert_true(ui_screendump(path, "ppm", &error_abort));
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_assert_true(g_str_has_prefix(data, "P6\n640 480\n255\n"));
+    unlink(path);
+}
+
 static void mutate_regs(void)
 {
     cr(0x0e, 0x99);
@@ -522,6 +552,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vga/render-mode13", test_render_mode13);
     g_test_add_func("/vga/render-mode12", test_render_mode12);
     g_test_add_func("/vga/boot-mode", test_boot_mode);
+    g_test_add_func("/vga/console", test_console);
     g_test_add_func("/vga/vmstate", test_vmstate);
     return g_test_run();
 }

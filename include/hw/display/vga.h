@@ -22,6 +22,8 @@
 #include "kite/memory.h"
 #include "kite/vmstate.h"
 
+typedef struct DeviceState DeviceState;
+
 #define VGA_DEFAULT_VRAM_MB 16
 #define VGA_LFB_ISA_ADDR    0xe0000000u     /* where isa-vga maps the framebuffer */
 
@@ -87,6 +89,9 @@ typedef struct VGACommonState {
     uint16_t boot_xres, boot_yres;
 
     /* Renderer output. */
+    struct QemuConsole *con;        /* the graphic console (vga_console_init) */
+    uint32_t *fb_old;               /* the buffer the console's surface still borrows */
+    bool surface_pending;           /* fb was reallocated: the console needs a new surface */
     uint32_t *fb;
     int fb_width, fb_height;
     bool full_update;               /* mode, palette or font changed: redraw everything */
@@ -126,6 +131,12 @@ bool vga_get_linear_mode(VGACommonState *s, int *width, int *height, int *bpp, i
  */
 void vga_set_boot_mode(VGACommonState *s, uint16_t xres, uint16_t yres, uint64_t lfb_addr,
                        uint8_t *screen_info);
+
+/*
+ * Give the card a graphic console (ui/console.h): s->fb becomes the console's surface and
+ * each refresh tick redraws what changed.  vga_common_destroy closes it.
+ */
+void vga_console_init(VGACommonState *s, DeviceState *dev);
 
 /* Render the whole screen and write it as a binary PPM (P6). */
 bool vga_write_ppm(VGACommonState *s, const char *path, Error **errp);
