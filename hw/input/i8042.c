@@ -23,6 +23,7 @@
  */
 #include "hw/input/i8042.h"
 #include "hw/input/ps2.h"
+#include "ui/input.h"
 #include "kite/log.h"
 #include "kite/runstate.h"
 
@@ -123,6 +124,11 @@ struct I8042State {
     uint8_t aux_rate_hist[2];   /* the two sample rates set before the last one */
     uint8_t aux_buttons;
     int32_t aux_dx, aux_dy, aux_dz;     /* movement not yet reported (dy up positive) */
+
+    /* ui/input.h handlers; a batch of pointer events is reported at its sync. */
+    InputHandlerState *kbd_input, *mouse_input;
+    int ui_dx, ui_dy, ui_dz;
+    uint8_t ui_buttons;
 };
 
 static I8042State *I8042(const void *obj)
@@ -531,6 +537,65 @@ void i8042_mouse_event(I8042State *s, int dx, int dy, int dz, uint8_t buttons)
     i8042_update(s);
 }
 
+/* ------------------------------------------------------- ui input */
+
+static void i8042_ui_key(DeviceState *dev, const InputEvent *evt)
+{
+    int xt = input_qcode_to_xt(evt->key.qcode);
+
+    if (xt) {
+        i8042_kbd_key_event(I8042(dev), xt, evt->key.down);
+    }
+}
+
+static const InputHandler i8042_kbd_handler = {
+    .name = "PS/2 keyboard", .mask = INPUT_EVENT_MASK_KEY, .event = i8042_ui_key,
+};
+
+static void i8042_ui_mouse(DeviceState *dev, const InputEvent *evt)
+{
+    I8042State *s = I8042(dev);
+    static const uint8_t bits[INPUT_BUTTON__MAX] = {
+        [INPUT_BUTTON_LEFT] = PS2_BUTTON_LEFT, [INPUT_BUTTON_MIDDLE] = PS2_BUTTON_MIDDLE,
+        [INPUT_BUTTON_RIGHT] = PS2_BUTTON_RIGHT, [INPUT_BUTTON_SIDE] = PS2_BUTTON_4,
+        [INPUT_BUTTON_EXTRA] = PS2_BUTTON_5,
+    };
+
+    if (evt->kind == INPUT_EVENT_KIND_REL) {
+        int v = CLAMP(evt->move.value, -32768, 32767);
+
+        if (evt->move.axis == INPUT_AXIS_X) {
+            s->ui_dx = CLAMP(s->ui_dx + v, -32768, 32767);
+        } else {
+            s->ui_dy = CLAMP(s->ui_dy + v, -32768, 32767);
+        }
+    } else if (evt->kind == INPUT_EVENT_KIND_BTN && evt->btn.button < INPUT_BUTTON__MAX) {
+        /* A wheel notch is a press of the wheel "button": up is negative Z. */
+        if (evt->btn.button == INPUT_BUTTON_WHEEL_UP) {
+            s->ui_dz -= evt->btn.down;
+        } else if (evt->btn.button == INPUT_BUTTON_WHEEL_DOWN) {
+            s->ui_dz += evt->btn.down;
+        } else if (evt->btn.down) {
+            s->ui_buttons |= bits[evt->btn.button];
+        } else {
+            s->ui_buttons &= ~bits[evt->btn.button];
+        }
+    }
+}
+
+static void i8042_ui_mouse_sync(DeviceState *dev)
+{
+    I8042State *s = I8042(dev);
+
+    i8042_mouse_event(s, s->ui_dx, s->ui_dy, s->ui_dz, s->ui_buttons);
+    s->ui_dx = s->ui_dy = s->ui_dz = 0;
+}
+
+static const InputHandler i8042_mouse_handler = {
+    .name = "PS/2 mouse", .mask = INPUT_EVENT_MASK_BTN | INPUT_EVENT_MASK_REL,
+    .event = i8042_ui_mouse, .sync = i8042_ui_mouse_sync,
+};
+
 /* ---------------------------------------------------- port handlers */
 
 /* Port 0x64 write: a controller command (PS/2 TR "Commands (I/O Address Hex 64)"). */
@@ -729,12 +794,17 @@ static void i8042_realize(DeviceState *dev, Error **errp)
     isa_register_ioport(isa, &s->cmd_io, 0x64);
     s->kbd_irq = isa_get_irq(isa, s->kbd_irq_num);
     s->aux_irq = isa_get_irq(isa, s->aux_irq_num);
+    s->kbd_input = input_handler_register(dev, &i8042_kbd_handler);
+    s->mouse_input = input_handler_register(dev, &i8042_mouse_handler);
 }
 
 static void i8042_unrealize(DeviceState *dev)
 {
     I8042State *s = I8042(dev);
 
+    input_handler_unregister(s->kbd_input);
+    input_handler_unregister(s->mouse_input);
+    s->kbd_input = s->mouse_input = NULL;
     isa_unregister_ioports(ISA_DEVICE(dev));
     memory_region_destroy(&s->data_io);
     memory_region_destroy(&s->cmd_io);

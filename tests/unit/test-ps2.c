@@ -8,6 +8,7 @@
 #include "isa-harness.h"
 #include "hw/input/i8042.h"
 #include "hw/input/ps2.h"
+#include "ui/input.h"
 
 #define STAT_OBF 0x01
 #define STAT_AUX_OBF 0x20
@@ -253,6 +254,29 @@ static void test_mouse_wheel_and_remote(void)
     object_unparent(OBJECT(s));
 }
 
+/* The ui layer's events reach the keyboard and mouse (ui/input.h handlers). */
+static void test_ui_input(void)
+{
+    I8042State *s = make_i8042();
+
+    input_event_send_key_qcode(Q_KEY_CODE_A, true);
+    g_assert_cmpuint(read_obuf(), ==, 0x1c);
+    input_event_send_key_qcode(Q_KEY_CODE_CTRL_R, false);
+    g_assert_cmpuint(read_obuf(), ==, 0xe0);
+    g_assert_cmpuint(read_obuf(), ==, 0xf0);
+    g_assert_cmpuint(read_obuf(), ==, 0x14);
+    aux_cmd(0xf4);
+    input_queue_rel(INPUT_AXIS_X, 3);
+    input_queue_rel(INPUT_AXIS_Y, 2);                       /* screen down = PS/2 -2 */
+    input_queue_btn(INPUT_BUTTON_LEFT, true);
+    input_event_sync();
+    g_assert_cmpuint(read_obuf(), ==, 0x08 | 0x01 | 0x20);
+    g_assert_cmpuint(read_obuf(), ==, 3);
+    g_assert_cmpuint(read_obuf(), ==, 0xfe);
+    g_assert_false(has_byte());
+    object_unparent(OBJECT(s));
+}
+
 static I8042State *vm_dev;
 
 static void mutate(void)
@@ -281,6 +305,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ps2/keys", test_keys);
     g_test_add_func("/ps2/mouse-stream", test_mouse_stream);
     g_test_add_func("/ps2/mouse-wheel-remote", test_mouse_wheel_and_remote);
+    g_test_add_func("/ps2/ui-input", test_ui_input);
     g_test_add_func("/ps2/vmstate", test_vmstate);
     return g_test_run();
 }
