@@ -75,6 +75,8 @@ uint64_t udiv64(uint64_t n, uint32_t d, uint32_t *rem);
 
 /* ---- multiboot command line: "key=value key2=value2" ---- */
 const char *cmdline(void);
+/* The first multiboot module (-initrd), physical [start, end); 0, 0 if none. */
+extern uint32_t multiboot_mod_start, multiboot_mod_end;
 bool cmdline_get(const char *key, char *buf, size_t size);
 uint64_t cmdline_get_uint(const char *key, uint64_t dflt);   /* decimal or 0x */
 uint32_t multiboot_mem_upper_kib(void);     /* 0 if the loader gave none */

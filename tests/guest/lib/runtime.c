@@ -19,12 +19,16 @@ void runtime_start(uint32_t magic, uint32_t mbi_addr);
 /* Multiboot information structure (Multiboot Specification 0.6.96, 3.3). */
 #define MBI_FLAG_MEM     (1u << 0)
 #define MBI_FLAG_CMDLINE (1u << 2)
+#define MBI_FLAG_MODS    (1u << 3)
 typedef struct MultibootInfo {
     uint32_t flags;
     uint32_t mem_lower, mem_upper;      /* KiB below 640 KiB and above 1 MiB */
     uint32_t boot_device;
     uint32_t cmdline;                   /* physical address of a C string */
+    uint32_t mods_count, mods_addr;     /* module list: start, end, string, reserved */
 } MultibootInfo;
+
+uint32_t multiboot_mod_start, multiboot_mod_end;
 
 static char cmdline_buf[512];
 static uint32_t mem_upper_kib;
@@ -193,6 +197,11 @@ void runtime_start(uint32_t magic, uint32_t mbi_addr)
         const MultibootInfo *mbi = (const MultibootInfo *)(uintptr_t)mbi_addr;
         if (mbi->flags & MBI_FLAG_MEM) {
             mem_upper_kib = mbi->mem_upper;
+        }
+        if ((mbi->flags & MBI_FLAG_MODS) && mbi->mods_count) {
+            const uint32_t *mod = (const uint32_t *)(uintptr_t)mbi->mods_addr;
+            multiboot_mod_start = mod[0];
+            multiboot_mod_end = mod[1];
         }
         if (mbi->flags & MBI_FLAG_CMDLINE) {
             const char *s = (const char *)(uintptr_t)mbi->cmdline;
