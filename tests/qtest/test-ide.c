@@ -306,6 +306,68 @@ static void test_dma(void)
     kqtest_quit(qt);
 }
 
+/*
+ * Random register traffic with a fixed seed (reproducible): commands, task-file values,
+ * data-port accesses of every width, bus-master starts with random PRD tables.  The device
+ * must survive all of it and still answer IDENTIFY after a soft reset.
+ */
+static void test_random_traffic(void)
+{
+    KQTest *qt = start();
+    GRand *r = g_rand_new_with_seed(0x1de);
+    static const uint8_t cmds[] = {
+        0x20, 0x24, 0x30, 0x34, 0xc4, 0xc5, 0xc6, 0xc8, 0xca, 0x25, 0x35, 0x40, 0x42,
+        0xec, 0xef, 0xe7, 0xea, 0x91, 0x90, 0xe5, 0xa0, 0xa1, 0x00, 0xff,
+    };
+
+    for (int i = 0; i < 4000; i++) {
+        uint32_t op = g_rand_int_range(r, 0, 10), v = g_rand_int(r);
+        uint16_t port;
+        switch (op) {
+        case 0:
+            kqtest_outb(qt, 0x1f7, cmds[v % sizeof(cmds)]);
+            break;
+        case 1: case 2:
+            kqtest_outb(qt, 0x1f1 + v % 6, v >> 8);
+            break;
+        case 3:
+            kqtest_inw(qt, 0x1f0);
+            break;
+        case 4:
+            kqtest_outl(qt, 0x1f0, v);
+            break;
+        case 5:
+            port = BMBASE + (v % 16);
+            kqtest_outb(qt, port, v >> 8);
+            break;
+        case 6:
+            kqtest_writel(qt, PRD_ADDR + 4 * (v % 8), g_rand_int(r));
+            kqtest_outl(qt, BMBASE + 4, PRD_ADDR + (v & 0x7c));
+            break;
+        case 7:
+            kqtest_outb(qt, 0x3f6, (v >> 8) & 0x86);
+            break;
+        case 8:
+            kqtest_inb(qt, 0x1f0 + v % 8);
+            kqtest_inl(qt, 0x1f0);
+            break;
+        default:
+            kqtest_outb(qt, 0x170 + v % 8, v >> 8);
+            kqtest_outb(qt, 0x376, v >> 16);
+            break;
+        }
+    }
+    g_rand_free(r);
+    kqtest_outb(qt, BMBASE, 0);
+    kqtest_outb(qt, 0x3f6, 0x04);
+    kqtest_outb(qt, 0x3f6, 0x00);
+    kqtest_outb(qt, 0x1f6, 0xa0);
+    kqtest_outb(qt, 0x1f7, 0xec);
+    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x58);
+    g_assert_cmphex(kqtest_inw(qt, 0x1f0), ==, 0x0040);
+    kqtest_quit(qt);
+}
+
 int main(int argc, char **argv)
 {
     int r;
@@ -316,6 +378,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/pio", test_pio);
     g_test_add_func("/ide/errors", test_errors);
     g_test_add_func("/ide/dma", test_dma);
+    g_test_add_func("/ide/random-traffic", test_random_traffic);
     r = g_test_run();
     unlink(img_path);
     return r;
