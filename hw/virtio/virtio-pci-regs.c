@@ -534,6 +534,7 @@ unsigned virtio_pci_cap_fill(uint8_t *cap, uint8_t cfg_type, uint8_t bar, uint32
                              uint32_t length)
 {
     unsigned len = cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG ? VIRTIO_PCI_NOTIFY_CAP_LEN
+                 : cfg_type == VIRTIO_PCI_CAP_PCI_CFG    ? VIRTIO_PCI_CFG_CAP_LEN
                                                          : VIRTIO_PCI_CAP_LEN;
 
     /* struct virtio_pci_cap: vndr, next, len, cfg_type, bar, id, padding[2], offset, length */
@@ -546,6 +547,8 @@ unsigned virtio_pci_cap_fill(uint8_t *cap, uint8_t cfg_type, uint8_t bar, uint32
     stl_le_p(cap + 12, length);
     if (cfg_type == VIRTIO_PCI_CAP_NOTIFY_CFG) {
         stl_le_p(cap + 16, VIRTIO_PCI_NOTIFY_MULT);
+    } else if (cfg_type == VIRTIO_PCI_CAP_PCI_CFG) {
+        stl_le_p(cap + 16, 0);                       /* pci_cfg_data */
     }
     return len;
 }

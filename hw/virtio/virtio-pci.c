@@ -6,6 +6,9 @@
  *   BAR 1  MSI-X table and PBA (vectors=: one per queue plus config by default; 0: none)
  *   BAR 4  64-bit prefetchable memory: common, ISR, device and notify structures, pointed
  *          at by the vendor capabilities of 4.1.4 (disable-modern=on drops it)
+ * A modern device also has the PCI configuration access capability (4.1.4.9), a window
+ * into BAR 4 through configuration space for drivers that cannot map it (SeaBIOS with
+ * a 64-bit BAR above 4 GiB).
  * Interrupts: an MSI-X vector per queue and one for config changes while the driver has
  * MSI-X enabled (4.1.5.2), else INTx with the ISR (4.1.5.3).
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -30,6 +33,7 @@ typedef struct VirtIOPCIProxy {
     VirtIOPCIRegs regs;
     bool disable_legacy, disable_modern, ioeventfd;
     uint32_t nvectors;          /* property vectors; UINT32_MAX: queues + 1 (at most 64) */
+    uint8_t pci_cfg_cap;        /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability, or 0 */
 } VirtIOPCIProxy;
 
 /* Subclasses say which VirtIODevice they embed and how to realize it. */
@@ -63,14 +67,89 @@ static bool proxy_add_cap(PCIDevice *pd, uint8_t type, uint32_t off, uint32_t le
                           Error **errp)
 {
     unsigned size = type == VIRTIO_PCI_CAP_NOTIFY_CFG ? VIRTIO_PCI_NOTIFY_CAP_LEN
+                  : type == VIRTIO_PCI_CAP_PCI_CFG    ? VIRTIO_PCI_CFG_CAP_LEN
                                                       : VIRTIO_PCI_CAP_LEN;
     int pos = pci_add_capability(pd, PCI_CAP_ID_VNDR, 0, size, errp);
 
     if (pos < 0) {
         return false;
     }
-    virtio_pci_cap_fill(pd->config + pos, type, VIRTIO_PCI_MODERN_BAR, off, len);
+    virtio_pci_cap_fill(pd->config + pos, type,
+                        type == VIRTIO_PCI_CAP_PCI_CFG ? 0 : VIRTIO_PCI_MODERN_BAR, off, len);
+    if (type == VIRTIO_PCI_CAP_PCI_CFG) {
+        /* The driver programs bar, offset and length, and reads/writes the data (4.1.4.9.1). */
+        VirtIOPCIProxy *p = VIRTIO_PCI(pd);
+        p->pci_cfg_cap = pos;
+        pd->wmask[pos + VIRTIO_PCI_CAP_BAR] = 0xff;
+        memset(pd->wmask + pos + VIRTIO_PCI_CAP_OFFSET, 0xff, 12);
+    }
     return true;
+}
+
+/*
+ * An access to pci_cfg_data of the configuration access capability (4.1.4.9): the device
+ * performs an access of cap.length bytes at cap.offset in BAR cap.bar.  The driver must use
+ * length 1, 2 or 4 with offset a multiple of it (4.1.4.9.2) and only the BAR the
+ * capability structures name; anything else is ignored (reads then return what the data
+ * field holds).
+ */
+static void pci_cfg_window_access(VirtIOPCIProxy *p, bool write)
+{
+    PCIDevice *pd = &p->parent_obj;
+    uint8_t *cap = pd->config + p->pci_cfg_cap;
+    uint32_t off = ldl_le_p(cap + VIRTIO_PCI_CAP_OFFSET);
+    uint32_t len = ldl_le_p(cap + VIRTIO_PCI_CAP_LENGTH);
+    MemoryRegion *const leaf[] = { &p->regs.common, &p->regs.isr, &p->regs.device,
+                                   &p->regs.notify };
+    MemoryRegion *mr;
+    uint64_t val;
+
+    if (cap[VIRTIO_PCI_CAP_BAR] != VIRTIO_PCI_MODERN_BAR || (len != 1 && len != 2 && len != 4) ||
+        (off & (len - 1)) || off >= VIRTIO_PCI_MODERN_BAR_SIZE) {
+        return;
+    }
+    /* BAR 4 is a container of four 4 KiB structures (virtio-pci.h); dispatch to the leaf. */
+    mr = leaf[off / VIRTIO_PCI_REGION_SIZE];
+    off %= VIRTIO_PCI_REGION_SIZE;
+    if (off >= memory_region_size(mr)) {
+        return;
+    }
+    if (write) {
+        val = ldl_le_p(cap + VIRTIO_PCI_CAP_CFG_DATA) & (~0u >> (32 - 8 * len));
+        memory_region_dispatch_write(mr, off, val, len);
+    } else if (memory_region_dispatch_read(mr, off, &val, len) == MEMTX_OK) {
+        /* The first cap.length bytes of pci_cfg_data take the value (4.1.4.9.1). */
+        for (unsigned i = 0; i < len; i++) {
+            cap[VIRTIO_PCI_CAP_CFG_DATA + i] = val >> (8 * i);
+        }
+    }
+}
+
+static bool touches_cfg_data(VirtIOPCIProxy *p, uint32_t addr, int len)
+{
+    uint32_t data = p->pci_cfg_cap + VIRTIO_PCI_CAP_CFG_DATA;
+
+    return p->pci_cfg_cap && addr < data + 4 && addr + len > data;
+}
+
+static uint32_t virtio_pci_config_read(PCIDevice *pd, uint32_t addr, int len)
+{
+    VirtIOPCIProxy *p = VIRTIO_PCI(pd);
+
+    if (touches_cfg_data(p, addr, len)) {
+        pci_cfg_window_access(p, false);
+    }
+    return pci_default_read_config(pd, addr, len);
+}
+
+static void virtio_pci_config_write(PCIDevice *pd, uint32_t addr, uint32_t val, int len)
+{
+    VirtIOPCIProxy *p = VIRTIO_PCI(pd);
+
+    pci_default_write_config(pd, addr, val, len);
+    if (touches_cfg_data(p, addr, len)) {
+        pci_cfg_window_access(p, true);
+    }
 }
 
 static void virtio_pci_realize(PCIDevice *pd, Error **errp)
@@ -141,7 +220,8 @@ static void virtio_pci_realize(PCIDevice *pd, Error **errp)
             !proxy_add_cap(pd, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFFSET,
                            VIRTIO_PCI_REGION_SIZE, errp) ||
             !proxy_add_cap(pd, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFFSET,
-                           VIRTIO_PCI_REGION_SIZE, errp)) {
+                           VIRTIO_PCI_REGION_SIZE, errp) ||
+            !proxy_add_cap(pd, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, errp)) {
             virtio_pci_regs_destroy(&p->regs);
             if (p->nvectors) {
                 msix_uninit(pd);
@@ -162,11 +242,26 @@ static void virtio_pci_exit(PCIDevice *pd)
         msix_uninit(pd);
     }
     vc->unrealize_vdev(p);
+    p->pci_cfg_cap = 0;
 }
 
 static void virtio_pci_reset(DeviceState *dev)
 {
-    virtio_pci_regs_reset(&VIRTIO_PCI(dev)->regs);
+    VirtIOPCIProxy *p = VIRTIO_PCI(dev);
+
+    virtio_pci_regs_reset(&p->regs);
+    if (p->pci_cfg_cap) {
+        virtio_pci_cap_fill(p->parent_obj.config + p->pci_cfg_cap, VIRTIO_PCI_CAP_PCI_CFG, 0,
+                            0, 0);
+    }
+}
+
+static void virtio_pci_class_init(ObjectClass *oc, const void *data)
+{
+    PCIDeviceClass *pc = (PCIDeviceClass *)oc;
+
+    pc->config_read = virtio_pci_config_read;
+    pc->config_write = virtio_pci_config_write;
 }
 
 static const Property virtio_pci_props[] = {
@@ -293,6 +388,7 @@ static const TypeInfo virtio_pci_type = {
     .abstract = true,
     .instance_size = sizeof(VirtIOPCIProxy),
     .class_size = sizeof(VirtIOPCIClass),
+    .class_init = virtio_pci_class_init,
     .realize = (void (*)(DeviceState *, Error **))virtio_pci_realize,
     .unrealize = (void (*)(DeviceState *))virtio_pci_exit,
     .reset = virtio_pci_reset,

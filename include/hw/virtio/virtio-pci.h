@@ -117,6 +117,12 @@ typedef struct VirtIOPCIIds {
 #define VIRTIO_PCI_CAP_PCI_CFG      5
 #define VIRTIO_PCI_CAP_LEN          16      /* struct virtio_pci_cap */
 #define VIRTIO_PCI_NOTIFY_CAP_LEN   20      /* + notify_off_multiplier */
+#define VIRTIO_PCI_CFG_CAP_LEN      20      /* + pci_cfg_data[4] (4.1.4.9) */
+/* Offsets inside struct virtio_pci_cap (4.1.4). */
+#define VIRTIO_PCI_CAP_BAR          4
+#define VIRTIO_PCI_CAP_OFFSET       8
+#define VIRTIO_PCI_CAP_LENGTH       12
+#define VIRTIO_PCI_CAP_CFG_DATA     16
 
 /* False if virtio_id has no transitional device ID and legacy was asked for. */
 bool virtio_pci_get_ids(uint16_t virtio_id, bool transitional, VirtIOPCIIds *ids);
