@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "monitor/qmp.h"
+#include "monitor/qmp-cmds.h"
 
 #ifdef CONFIG_JSON
 #include "system/runstate.h"
@@ -16,21 +17,6 @@
 
 QmpQueryHook *qmp_query_block_hook;
 QmpScreendumpHook *qmp_screendump_hook;
-
-/* An argument in a command's schema: type is "str", "int", "bool" or "any". */
-typedef struct QmpArg {
-    const char *name;
-    const char *type;
-    bool optional;
-} QmpArg;
-
-typedef JsonNode *QmpHandler(JsonObject *args, Error **errp);
-
-typedef struct QmpCommand {
-    const char *name;
-    QmpHandler *fn;
-    QmpArg args[4];
-} QmpCommand;
 
 static GPtrArray *qmp_sessions;    /* of QmpSession *, for events */
 
@@ -41,7 +27,7 @@ static JsonNode *obj_node(JsonBuilder *b)
     return n;
 }
 
-static JsonNode *empty_object(void)
+JsonNode *qmp_empty_object(void)
 {
     JsonNode *n = json_node_new(JSON_NODE_OBJECT);
     json_node_take_object(n, json_object_new());
@@ -176,7 +162,7 @@ static JsonNode *qmp_screendump(JsonObject *args, Error **errp)
                              errp)) {
         return NULL;
     }
-    return empty_object();
+    return qmp_empty_object();
 }
 
 static JsonNode *qmp_stop(JsonObject *args, Error **errp)
@@ -185,7 +171,7 @@ static JsonNode *qmp_stop(JsonObject *args, Error **errp)
     if (runstate_is_running()) {
         vm_stop(RUN_STATE_PAUSED);
     }
-    return empty_object();
+    return qmp_empty_object();
 }
 
 static JsonNode *qmp_cont(JsonObject *args, Error **errp)
@@ -196,25 +182,25 @@ static JsonNode *qmp_cont(JsonObject *args, Error **errp)
         return NULL;
     }
     vm_start();
-    return empty_object();
+    return qmp_empty_object();
 }
 
 static JsonNode *qmp_system_reset(JsonObject *args, Error **errp)
 {
     system_reset_request(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
-    return empty_object();
+    return qmp_empty_object();
 }
 
 static JsonNode *qmp_system_powerdown(JsonObject *args, Error **errp)
 {
     system_powerdown_request();
-    return empty_object();
+    return qmp_empty_object();
 }
 
 static JsonNode *qmp_quit(JsonObject *args, Error **errp)
 {
     system_shutdown_request(SHUTDOWN_CAUSE_HOST_QMP_QUIT);
-    return empty_object();
+    return qmp_empty_object();
 }
 
 static const QmpCommand qmp_commands[] = {
@@ -248,6 +234,12 @@ static JsonNode *qmp_query_commands(JsonObject *args, Error **errp)
         json_builder_add_string_value(b, qmp_commands[i].name);
         json_builder_end_object(b);
     }
+    for (size_t i = 0; i < qmp_system_commands_len; i++) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, qmp_system_commands[i].name);
+        json_builder_end_object(b);
+    }
     json_builder_end_array(b);
     return obj_node(b);
 }
@@ -257,6 +249,11 @@ static const QmpCommand *qmp_find(const char *name)
     for (size_t i = 0; i < G_N_ELEMENTS(qmp_commands); i++) {
         if (!strcmp(qmp_commands[i].name, name)) {
             return &qmp_commands[i];
+        }
+    }
+    for (size_t i = 0; i < qmp_system_commands_len; i++) {
+        if (!strcmp(qmp_system_commands[i].name, name)) {
+            return &qmp_system_commands[i];
         }
     }
     return NULL;
@@ -309,7 +306,7 @@ static bool qmp_check_args(const QmpCommand *cmd, JsonObject *args, Error **errp
             goto out;
         }
     }
-    for (GList *l = members; l; l = l->next) {
+    for (GList *l = cmd->extra_args ? NULL : members; l; l = l->next) {
         bool known = false;
         for (int i = 0; i < 4 && cmd->args[i].name; i++) {
             known |= !strcmp(cmd->args[i].name, l->data);
@@ -354,7 +351,7 @@ static void qmp_reply(QmpSession *s, JsonNode *ret, Error *err, JsonNode *id)
         json_object_set_object_member(o, "error", e);
         error_free(err);
     } else {
-        json_object_set_member(o, "return", ret ? ret : empty_object());
+        json_object_set_member(o, "return", ret ? ret : qmp_empty_object());
     }
     if (id) {
         json_object_set_member(o, "id", json_node_copy(id));
@@ -428,7 +425,7 @@ static JsonNode *qmp_dispatch(QmpSession *s, JsonNode *req, Error **errp)
     } else if (!cmd->fn) {
         /* qmp_capabilities: oob is advertised but not enabled by us, like QEMU without it. */
         s->negotiated = true;
-        ret = empty_object();
+        ret = qmp_empty_object();
     } else {
         ret = cmd->fn(args, errp);
     }
@@ -540,7 +537,7 @@ void qmp_event_send(const char *name, JsonNode *data)
     JsonNode *root = json_node_new(JSON_NODE_OBJECT);
 
     json_object_set_string_member(o, "event", name);
-    json_object_set_member(o, "data", data ? data : empty_object());
+    json_object_set_member(o, "data", data ? data : qmp_empty_object());
     json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
     json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
     json_object_set_object_member(o, "timestamp", ts);

@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <time.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 
 #define KVM_DEVICE "/dev/kvm"
@@ -652,6 +653,7 @@ static gpointer kvm_vcpu_thread_fn(gpointer opaque)
 
     bql_lock();
     current_cpu = cpu;
+    __atomic_store_n(&cpu->thread_id, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
     v->tid = pthread_self();
     __atomic_store_n(&v->tid_valid, true, __ATOMIC_RELEASE);
     while (!cpu->unplug) {

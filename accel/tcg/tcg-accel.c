@@ -17,6 +17,7 @@
 #include "kite/timer.h"
 #include "kite/runstate.h"
 #include "kite/log.h"
+#include <sys/syscall.h>
 
 #define TYPE_TCG_ACCEL "tcg" ACCEL_CLASS_SUFFIX
 
@@ -154,6 +155,7 @@ static gpointer tcg_rr_thread(gpointer opaque)
     bql_lock();
     CPU_FOREACH(cpu) {
         cpu->thread = s->thread;
+        __atomic_store_n(&cpu->thread_id, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
     }
     while (!s->thread_quit) {
         handle_stops();

@@ -72,6 +72,7 @@ struct BusState {
     char *name;
     GPtrArray *children;          /* of DeviceState *, in order of plugging */
     bool realized;
+    bool hotplug_capable;         /* a hotplug controller serves it: device_add/del work */
 };
 
 DeviceClass *DEVICE_CLASS(const void *klass);

@@ -85,6 +85,84 @@ class Qmp:
             return False
 
 
+def check_machine_commands(q):
+    """query-cpus-fast, query-hotpluggable-cpus, query-machines, qom-*, device_add/del."""
+    r = q.cmd("query-cpus-fast")["return"]
+    check("query-cpus-fast", [c["cpu-index"] for c in r] == [0, 1]
+          and all(c["target"] == "x86_64" and c["thread-id"] > 0 and
+                  set(c["props"]) >= {"core-id", "socket-id", "thread-id"} for c in r)
+          and r[0]["props"] != r[1]["props"], r)
+    cpu0 = r[0]["qom-path"]
+    r = q.cmd("query-hotpluggable-cpus")["return"]
+    check("query-hotpluggable-cpus: 3 slots, 2 present", len(r) == 3 and
+          sum("qom-path" in c for c in r) == 2 and all(c["vcpus-count"] == 1 for c in r)
+          and cpu0 in [c.get("qom-path") for c in r], r)
+    r = q.cmd("query-machines")["return"]
+    pc = [m for m in r if m["name"] == "pc"]
+    check("query-machines", len(pc) == 1 and pc[0]["is-default"] is True and
+          pc[0]["cpu-max"] >= 2 and "hotpluggable-cpus" in pc[0], r)
+    r = q.cmd("qom-list", {"path": "/machine/peripheral/dbg"})["return"]
+    props = {p["name"]: p["type"] for p in r}
+    check("qom-list", props.get("type") == "string" and props.get("iobase") == "uint32", r)
+    r = q.cmd("qom-list", {"path": "/machine/peripheral"})["return"]
+    check("qom-list children", {"name": "dbg", "type": "child<isa-debug-exit>"} in r, r)
+    r = q.cmd("qom-list", {"path": "dbg"})
+    check("qom-list partial path", "return" in r, r)
+    r = q.cmd("qom-list", {"path": "/machine/nosuch"})
+    check("qom-list bad path", r["error"] == {"class": "DeviceNotFound",
+                                              "desc": "Device '/machine/nosuch' not found"}, r)
+    r = q.cmd("qom-get", {"path": "/machine/peripheral/dbg", "property": "iobase"})
+    check("qom-get integer", r == {"return": 0x501}, r)
+    r = q.cmd("qom-get", {"path": "/machine/peripheral/dbg", "property": "type"})
+    check("qom-get type", r == {"return": "isa-debug-exit"}, r)
+    r = q.cmd("qom-get", {"path": "/machine/peripheral", "property": "dbg"})
+    check("qom-get child", r == {"return": "/machine/peripheral/dbg"}, r)
+    r = q.cmd("qom-get", {"path": "/machine", "property": "nosuch"})
+    check("qom-get unknown property", r["error"]["desc"] == "Property 'pc-machine.nosuch' not found"
+          and r["error"]["class"] == "GenericError", r)
+    r = q.cmd("qom-get", {"path": "/machine"})
+    check("qom-get missing property", r["error"]["desc"] == "Parameter 'property' is missing", r)
+    r = q.cmd("qom-set", {"path": "/machine", "property": "usb", "value": True})
+    r2 = q.cmd("qom-get", {"path": "/machine", "property": "usb"})
+    check("qom-set bool", r == {"return": {}} and r2 == {"return": True}, (r, r2))
+    r = q.cmd("qom-set", {"path": "/machine", "property": "kernel", "value": "vmlinuz"})
+    r2 = q.cmd("qom-get", {"path": "/machine", "property": "kernel"})
+    check("qom-set string", r == {"return": {}} and r2 == {"return": "vmlinuz"}, (r, r2))
+    r = q.cmd("qom-set", {"path": "/machine", "property": "usb", "value": "x"})
+    check("qom-set wrong type", r["error"]["desc"] ==
+          "Invalid parameter type for 'usb', expected: boolean", r)
+    r = q.cmd("qom-set", {"path": "/machine/peripheral/dbg", "property": "iobase", "value": 1})
+    check("qom-set after realize", r["error"]["desc"] == "Attempt to set property 'iobase' on "
+          "device 'dbg' (type 'isa-debug-exit') after it was realized", r)
+    r = q.cmd("qom-set", {"path": "/machine", "property": "type", "value": "x"})
+    check("qom-set read-only", r["error"]["desc"] == "Property 'pc-machine.type' is not writable", r)
+    r = q.cmd("qom-set", {"path": "/machine", "property": "usb"})
+    check("qom-set missing value", r["error"]["desc"] == "Parameter 'value' is missing", r)
+    # No bus here has a hotplug controller yet: QEMU's errors, and nothing changes.
+    r = q.cmd("device_add", {"driver": "pci-testdev", "id": "t1"})
+    check("device_add on pci.0", r["error"] == {"class": "GenericError", "desc":
+          "Bus 'pci.0' does not support hotplugging"}, r)
+    r = q.cmd("device_add", {"driver": "isa-serial", "bus": "isa.0", "iobase": 0x2e8})
+    check("device_add on isa.0", r["error"]["desc"] == "Bus 'isa.0' does not support hotplugging", r)
+    r = q.cmd("device_add", {"driver": "nosuch"})
+    check("device_add bad driver", r["error"]["desc"] == "'nosuch' is not a valid device model name",
+          r)
+    r = q.cmd("device_add", {"driver": "isa-serial", "bus": "nosuch.0"})
+    check("device_add bad bus", r["error"] == {"class": "DeviceNotFound",
+                                               "desc": "Bus 'nosuch.0' not found"}, r)
+    r = q.cmd("device_add", {"id": "x"})
+    check("device_add no driver", r["error"]["desc"] == "Parameter 'driver' is missing", r)
+    r = q.cmd("qom-list", {"path": "/machine/peripheral"})["return"]
+    check("device_add left no device", not any(p["name"] == "t1" for p in r), r)
+    r = q.cmd("device_del", {"id": "dbg"})
+    check("device_del on isa.0", r["error"]["desc"] == "Bus 'isa.0' does not support hotplugging", r)
+    r = q.cmd("device_del", {"id": "nosuch"})
+    check("device_del unknown", r["error"] == {"class": "DeviceNotFound",
+                                               "desc": "Device 'nosuch' not found"}, r)
+    r = q.cmd("qom-get", {"path": "/machine/peripheral/dbg", "property": "iobase"})
+    check("device_del left the device", r == {"return": 0x501}, r)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emulator", required=True)
@@ -92,7 +170,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kite-qmp-")
     s1, s2 = os.path.join(tmp, "q1"), os.path.join(tmp, "q2")
     proc = subprocess.Popen([a.emulator, "-M", "pc", "-m", "32", "-nodefaults", "-accel", "tcg",
-                             "-S", "-name", "kitevm", "-uuid", "12345678-1234-5678-9abc-def012345678",
+                             "-S", "-name", "kitevm", "-smp", "2,maxcpus=3",
+                             "-device", "isa-debug-exit,id=dbg,iobase=0x501", "-uuid", "12345678-1234-5678-9abc-def012345678",
                              "-qmp", f"unix:{s1},server=on,wait=off",
                              "-chardev", f"socket,id=m2,path={s2},server=on,wait=off",
                              "-mon", "chardev=m2,mode=control"],
@@ -132,6 +211,7 @@ def main():
               "Invalid parameter type for 'filename', expected: string", r)
         r = q.cmd("screendump")
         check("screendump missing arg", r["error"]["desc"] == "Parameter 'filename' is missing", r)
+        check_machine_commands(q)
         r = q.cmd("nosuch")
         check("unknown command", r["error"] == {"class": "CommandNotFound",
                                                 "desc": "The command nosuch has not been found"}, r)

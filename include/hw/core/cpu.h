@@ -87,6 +87,7 @@ struct CPUState {
 
     /* Thread state, protected by the BQL unless noted. */
     GThread *thread;
+    int thread_id;               /* host TID of the thread running it (query-cpus-fast) */
     GCond halt_cond;
     bool created;
     bool stop;                   /* pause requested */
