@@ -25,6 +25,7 @@
 #include "system/qtest.h"
 #include "kite/memory.h"
 #include "block/blockdev.h"
+#include "net/net.h"
 #include "ui/vnc-server.h"
 
 typedef enum OptArg { NO_ARG, HAS_ARG } OptArg;
@@ -87,9 +88,9 @@ static const KiteOption options[] = {
     { "hdd", HAS_ARG, OPT_OK, NULL },
     { "cdrom", HAS_ARG, OPT_OK, "CD-ROM image (IDE index 2)" },
     { "snapshot", NO_ARG, OPT_OK, "write to temporary overlays" },
-    { "netdev", HAS_ARG, OPT_NOT_YET, "a network backend" },
-    { "nic", HAS_ARG, OPT_NOT_YET, "a NIC with its backend" },
-    { "net", HAS_ARG, OPT_OK, "legacy network option (only 'none' until networking lands)" },
+    { "netdev", HAS_ARG, OPT_OK, "a network backend (-netdev help lists them)" },
+    { "nic", HAS_ARG, OPT_OK, "a NIC with its backend: TYPE[,model=M][,mac=MAC][,...]" },
+    { "net", HAS_ARG, OPT_OK, "legacy network option (only 'none'; use -nic or -netdev)" },
     { "vnc", HAS_ARG, OPT_NOT_YET, "VNC server" },
     { "vga", HAS_ARG, OPT_NOT_YET, "VGA card type" },
     { "gdb", HAS_ARG, OPT_OK, "gdb stub on a chardev (tcp::1234, unix:PATH, stdio...)" },
@@ -358,10 +359,18 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
             exit(1);
         }
         c->display_none = true;
+    } else if (!strcmp(name, "netdev")) {
+        add_opts(&c->netdev_opts, "netdev", optarg, "type");
+    } else if (!strcmp(name, "nic")) {
+        if (!c->nic_args) {
+            c->nic_args = g_ptr_array_new_with_free_func(g_free);
+        }
+        g_ptr_array_add(c->nic_args, g_strdup(optarg));
     } else if (!strcmp(name, "net")) {
         /* Kite creates no NIC by default, so "-net none" is already the case. */
         if (strcmp(optarg, "none")) {
-            error_report("-net %s: not supported yet (only -net none)", optarg);
+            error_report("the legacy -net option is not supported (only -net none); "
+                         "use -nic or -netdev with -device");
             exit(1);
         }
     } else if (blockdev_is_option(name)) {
@@ -426,6 +435,32 @@ static void handle_help_requests(void)
         const char *b = kite_opts_get(kite_config.chardev_opts->pdata[i], "backend");
         if (b && is_help_option(b)) {
             chardev_print_backends(stdout);
+            exit(0);
+        }
+    }
+    for (guint i = 0; kite_config.netdev_opts && i < kite_config.netdev_opts->len; i++) {
+        const char *t = kite_opts_get(kite_config.netdev_opts->pdata[i], "type");
+        if (t && is_help_option(t)) {
+            netdev_print_backends(stdout);
+            exit(0);
+        }
+    }
+    for (guint i = 0; kite_config.nic_args && i < kite_config.nic_args->len; i++) {
+        g_autoptr(KiteOpts) o = kite_opts_parse(kite_config.nic_args->pdata[i], "type", NULL);
+        const char *t = o ? kite_opts_get(o, "type") : NULL;
+        const char *model = o ? kite_opts_get(o, "model") : NULL;
+        if (t && is_help_option(t)) {
+            netdev_print_backends(stdout);
+            exit(0);
+        }
+        if (model && is_help_option(model)) {
+            static const char *const nic_models[] = { "e1000", "virtio-net-pci" };
+            printf("Available NIC models:\n");
+            for (unsigned j = 0; j < ARRAY_SIZE(nic_models); j++) {
+                if (object_class_by_name(nic_models[j])) {
+                    printf("%s\n", nic_models[j]);
+                }
+            }
             exit(0);
         }
     }
@@ -525,6 +560,57 @@ static void create_objects(void)
             exit(1);
         }
         loc_pop();
+    }
+}
+
+/*
+ * -netdev backends, then -nic (a backend plus a NIC device).  QEMU's board creates -nic NICs
+ * before any -device, so their devices go to the front of the device list, in order.
+ */
+static void create_netdevs(void)
+{
+    g_autoptr(GPtrArray) nic_devs = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; kite_config.netdev_opts && i < kite_config.netdev_opts->len; i++) {
+        Error *err = NULL;
+        KiteOpts *o = kite_config.netdev_opts->pdata[i];
+        g_autofree char *s = kite_opts_to_string(o);
+
+        loc_push_option("netdev", s);
+        if (!netdev_add_from_opts(o, &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+        loc_pop();
+    }
+    for (guint i = 0; kite_config.nic_args && i < kite_config.nic_args->len; i++) {
+        Error *err = NULL;
+        const char *arg = kite_config.nic_args->pdata[i];
+        char *dev = NULL;
+
+        loc_push_option("nic", arg);
+        if (!net_nic_option(arg, &dev, &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+        loc_pop();
+        if (dev) {
+            g_ptr_array_add(nic_devs, dev);
+        }
+    }
+    if (nic_devs->len) {
+        GPtrArray *saved = kite_config.device_opts;
+        kite_config.device_opts = NULL;
+        for (guint i = 0; i < nic_devs->len; i++) {
+            add_opts(&kite_config.device_opts, "nic", nic_devs->pdata[i], "driver");
+        }
+        for (guint j = 0; saved && j < saved->len; j++) {
+            g_ptr_array_add(kite_config.device_opts, saved->pdata[j]);
+        }
+        if (saved) {
+            g_ptr_array_set_free_func(saved, NULL);
+            g_ptr_array_free(saved, true);
+        }
     }
 }
 
@@ -758,6 +844,7 @@ int main(int argc, char **argv)
         return 1;
     }
     create_objects();
+    create_netdevs();
     if (!blockdev_init(&err)) {
         error_report_err(err);
         return 1;

@@ -18,6 +18,8 @@ typedef struct Config {
     GPtrArray *device_opts;
     GPtrArray *object_opts;
     GPtrArray *chardev_opts;
+    GPtrArray *netdev_opts;       /* of KiteOpts *, -netdev in order */
+    GPtrArray *nic_args;          /* of char *, -nic in order */
     GPtrArray *serial_args;       /* of char * */
     GPtrArray *firmware_dirs;     /* -L */
     char *cpu_model, *mem_arg, *smp_arg;
