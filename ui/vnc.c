@@ -1,7 +1,9 @@
 /*
  * VNC server (RFB 3.3/3.7/3.8, RFC 6143): listening socket, per-client handshake state
- * machine, security None and VNC Authentication, Raw rectangles and the DesktopSize
- * pseudo-encoding, key and pointer events into ui/input.
+ * machine, security None and VNC Authentication, Raw, Hextile and ZRLE rectangles (the
+ * first of these in the client's SetEncodings list, as QEMU picks; CopyRect is accepted but
+ * never needed since the server does not track moves), the DesktopSize pseudo-encoding, key
+ * and pointer events into ui/input.
  *
  * Flow control: sockets are non-blocking and every client has its own output buffer.  Screen
  * changes only grow the client's dirty rectangle; an update is built when the client has
@@ -11,6 +13,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "ui/vnc.h"
+#include "ui/vnc-enc.h"
 #include "ui/vnc-server.h"
 #include "ui/console.h"
 #include "ui/input.h"
@@ -31,8 +34,12 @@ typedef struct VncClient {
     VncState state;
     int minor;                  /* RFB 3.minor */
     GByteArray *in, *out;
+    size_t out_off;             /* bytes of out already sent */
     uint8_t challenge[VNC_AUTH_CHALLENGE_SIZE];
     VncPixelFormat pf;
+    VncConv conv;               /* pf as lookup tables */
+    int encoding;               /* VNC_ENC_RAW, _HEXTILE or _ZRLE */
+    VncZrle zrle;
     bool update_requested, size_changed, desktop_size_ok;
     int dx0, dy0, dx1, dy1;     /* dirty rectangle; empty when dx0 >= dx1 */
     uint8_t buttons;
@@ -75,9 +82,15 @@ static void vnc_client_write(void *opaque);
 
 static void vnc_client_read(void *opaque);
 
+/* Bytes produced for the client and not yet taken by its socket. */
+static size_t vnc_pending(VncClient *c)
+{
+    return c->out->len - c->out_off;
+}
+
 static void vnc_client_arm(VncClient *c)
 {
-    kite_set_fd_handler(c->fd, vnc_client_read, c->out->len ? vnc_client_write : NULL, c);
+    kite_set_fd_handler(c->fd, vnc_client_read, vnc_pending(c) ? vnc_client_write : NULL, c);
 }
 
 static void vnc_disconnect(VncClient *c, const char *why)
@@ -100,14 +113,16 @@ static void vnc_client_free(VncClient *c)
     close(c->fd);
     g_byte_array_free(c->in, true);
     g_byte_array_free(c->out, true);
+    vnc_zrle_free(&c->zrle);
     g_free(c);
 }
 
 /* Send what the socket takes now; false when the client is gone. */
 static bool vnc_client_send(VncClient *c)
 {
-    while (c->out->len) {
-        ssize_t n = send(c->fd, c->out->data, c->out->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (vnc_pending(c)) {
+        ssize_t n = send(c->fd, c->out->data + c->out_off, vnc_pending(c),
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -118,9 +133,14 @@ static bool vnc_client_send(VncClient *c)
             vnc_disconnect(c, NULL);
             return false;
         }
-        g_byte_array_remove_range(c->out, 0, n);
+        c->out_off += n;
     }
-    if (c->out->len > VNC_OUTPUT_CAP) {
+    if (c->out_off == c->out->len) {
+        /* Drained: start over at the front instead of moving bytes around. */
+        g_byte_array_set_size(c->out, 0);
+        c->out_off = 0;
+    }
+    if (vnc_pending(c) > VNC_OUTPUT_CAP) {
         vnc_disconnect(c, "output buffer over its cap");
         return false;
     }
@@ -140,15 +160,18 @@ static void vnc_dirty_all(VncClient *c)
     c->dy1 = vnc->surface ? vnc->surface->height : 0;
 }
 
-/* FramebufferUpdate with the dirty rectangle as Raw (section 7.6.1, 7.7.1). */
+/* FramebufferUpdate with the dirty rectangle in the client's encoding (section 7.6.1). */
 static void vnc_send_update(VncClient *c)
 {
     DisplaySurface *s = vnc->surface;
-    int bpp = c->pf.bits_per_pixel / 8, nrects = 0;
+    int nrects = 0;
     bool dirty = c->dx0 < c->dx1 && c->dy0 < c->dy1;
-    uint8_t px[4];
 
-    if (!s || !c->update_requested || c->out->len || (!dirty && !c->size_changed)) {
+    /*
+     * Only with a request outstanding and the previous update gone to the socket: until
+     * then changes just grow the dirty rectangle (a slow client gets fewer updates).
+     */
+    if (!s || !c->update_requested || vnc_pending(c) || (!dirty && !c->size_changed)) {
         return;
     }
     c->update_requested = false;
@@ -165,16 +188,28 @@ static void vnc_send_update(VncClient *c)
     }
     c->size_changed = false;
     if (dirty) {
-        put16(c, c->dx0);
-        put16(c, c->dy0);
-        put16(c, c->dx1 - c->dx0);
-        put16(c, c->dy1 - c->dy0);
-        put32(c, VNC_ENC_RAW);
-        for (int y = c->dy0; y < c->dy1; y++) {
-            for (int x = c->dx0; x < c->dx1; x++) {
-                vnc_convert_pixel(&c->pf, surface_pixel(s, x, y), px);
-                g_byte_array_append(c->out, px, bpp);
-            }
+        int x = c->dx0, y = c->dy0, w = c->dx1 - c->dx0, h = c->dy1 - c->dy0;
+        const uint8_t *src = s->data + (size_t)y * s->stride + (size_t)x * 4;
+        int enc = c->encoding;
+        size_t hdr = c->out->len;
+
+        put16(c, x);
+        put16(c, y);
+        put16(c, w);
+        put16(c, h);
+        put32(c, enc);
+        if (enc == VNC_ENC_ZRLE && !vnc_enc_zrle(&c->zrle, &c->conv, src, s->stride, w, h,
+                                                 c->out)) {
+            /* zlib out of memory: this rectangle goes out as Raw instead. */
+            g_byte_array_set_size(c->out, hdr + 12);
+            c->out->data[hdr + 8] = c->out->data[hdr + 9] = 0;
+            c->out->data[hdr + 10] = c->out->data[hdr + 11] = 0;
+            enc = VNC_ENC_RAW;
+        }
+        if (enc == VNC_ENC_HEXTILE) {
+            vnc_enc_hextile(&c->conv, src, s->stride, w, h, c->out);
+        } else if (enc == VNC_ENC_RAW) {
+            vnc_enc_raw(&c->conv, src, s->stride, w, h, c->out);
         }
         c->dx0 = c->dx1 = c->dy0 = c->dy1 = 0;
     }
@@ -222,12 +257,19 @@ static void vnc_handle_msg(VncClient *c, const VncClientMsg *m)
     switch (m->type) {
     case VNC_MSG_SET_PIXEL_FORMAT:
         c->pf = m->pf;
+        vnc_conv_init(&c->conv, &c->pf);
         vnc_dirty_all(c);
         break;
     case VNC_MSG_SET_ENCODINGS:
+        /* The client lists encodings by preference (7.5.2): the first one we have wins. */
         c->desktop_size_ok = false;
-        for (int i = 0; i < m->enc.n; i++) {
-            c->desktop_size_ok |= m->enc.list[i] == VNC_ENC_DESKTOP_SIZE;
+        c->encoding = VNC_ENC_RAW;
+        for (int i = m->enc.n - 1; i >= 0; i--) {
+            int32_t e = m->enc.list[i];
+            if (e == VNC_ENC_RAW || e == VNC_ENC_HEXTILE || e == VNC_ENC_ZRLE) {
+                c->encoding = e;
+            }
+            c->desktop_size_ok |= e == VNC_ENC_DESKTOP_SIZE;
         }
         break;
     case VNC_MSG_FRAMEBUFFER_UPDATE_REQUEST:
@@ -334,7 +376,8 @@ static bool vnc_process(VncClient *c)
                     g_byte_array_append(c->out, (const guint8 *)reason, strlen(reason));
                 }
                 /* Best effort: the client is closed right after. */
-                if (send(c->fd, c->out->data, c->out->len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                if (send(c->fd, c->out->data + c->out_off, vnc_pending(c),
+                         MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
                     /* nothing to do: it is dropped anyway */
                 }
                 vnc_disconnect(c, "authentication failed");
@@ -404,6 +447,8 @@ static void vnc_accept(void *opaque)
     c->out = g_byte_array_new();
     /* The server's native format until SetPixelFormat: 32 bpp xRGB little endian. */
     c->pf = (VncPixelFormat) { 32, 24, false, true, 255, 255, 255, 16, 8, 0 };
+    vnc_conv_init(&c->conv, &c->pf);
+    c->encoding = VNC_ENC_RAW;
     for (int i = 0; i < VNC_AUTH_CHALLENGE_SIZE; i += 4) {
         uint32_t r = g_random_int();
         memcpy(c->challenge + i, &r, 4);

@@ -10,7 +10,7 @@
 #include "kite/osdep.h"
 
 #define VNC_AUTH_CHALLENGE_SIZE 16
-#define VNC_MAX_ENCODINGS       64          /* more in one SetEncodings: a broken client */
+#define VNC_MAX_ENCODINGS       256         /* more in one SetEncodings: a broken client */
 #define VNC_MAX_CUT_TEXT        (1 << 20)   /* ClientCutText longer than this: disconnect */
 
 /* RFC 6143 section 7.4: PIXEL_FORMAT. */

@@ -1,75 +1,160 @@
 #!/usr/bin/env python3
-"""Kite's VNC server with a python RFB client: the 3.8, 3.7 and 3.3 handshakes with security
-None, ServerInit, a full Raw update in the server's format and in 16 bpp big endian, a
-garbage client disconnected while another keeps working, and password=on refusing clients
-while no password is set (VNC Authentication with a wrong response).
+"""Kite's VNC server with a python RFB client (rfb.py).
 
-    test_vnc.py --emulator build/kite
+Without a guest: the 3.8, 3.7 and 3.3 handshakes with security None, ServerInit, a full Raw
+update in the server's format and in 16 bpp big endian, garbage, truncated and huge-
+SetEncodings clients disconnected with a log line while another client keeps working, and
+password=on refusing clients while no password is set.
+
+With --vga-kernel (tests/guest/vga.c drawing its 1024x768 linear framebuffer pattern): the
+pattern arrives pixel-exact as Raw, Hextile and ZRLE (picked by SetEncodings order), in
+32 bpp and in 16 bpp big endian, to two clients at once; incremental requests with nothing
+changed stay unanswered until something changes.
+
+    test_vnc.py --emulator build/kite [--vga-kernel build/tests/guest/vga.elf]
 """
 # SPDX-License-Identifier: GPL-2.0-or-later
 import argparse
+import os
+import select
 import socket
 import struct
 import subprocess
 import sys
 import time
 
-
-def connect(port, timeout=20):
-    deadline = time.time() + timeout
-    while True:
-        try:
-            s = socket.create_connection(("127.0.0.1", port), timeout=5)
-            return s
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.2)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rfb  # noqa: E402
 
 
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError("server closed after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return buf
+def drain_until_closed(s, timeout=10):
+    """True when the server closes the connection within timeout."""
+    s.settimeout(timeout)
+    try:
+        while s.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    except socket.timeout:
+        return False
+    return True
 
 
-def handshake(s, minor=8):
-    assert recv_exact(s, 12) == b"RFB 003.008\n"
-    s.sendall(b"RFB 003.%03d\n" % minor)
-    if minor == 3:
-        assert struct.unpack(">I", recv_exact(s, 4))[0] == 1, "3.3: expected None"
-    else:
-        n = recv_exact(s, 1)[0]
-        types = recv_exact(s, n)
-        assert types == b"\x01", types
-        s.sendall(b"\x01")
-        if minor == 8:
-            assert struct.unpack(">I", recv_exact(s, 4))[0] == 0
-    s.sendall(b"\x01")                      # ClientInit, shared
-    w, h = struct.unpack(">HH", recv_exact(s, 4))
-    pf = recv_exact(s, 16)
-    name = recv_exact(s, struct.unpack(">I", recv_exact(s, 4))[0])
-    return w, h, pf, name
+def garbage_clients(port, proc):
+    """Broken clients are dropped with a log line; returns the log lines seen."""
+    cases = [
+        # SetEncodings claiming 65535 entries.
+        b"\x02\x00\xff\xff" + b"\xaa" * 64,
+        # An unknown message type.
+        b"\x99" + b"\0" * 16,
+        # A colour-map SetPixelFormat.
+        struct.pack(">B3xBBBBHHHBBB3x", 0, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0),
+    ]
+    for body in cases:
+        g = rfb.connect_tcp(port)
+        assert g.recv(12) == b"RFB 003.008\n"
+        g.sendall(b"RFB 003.008\n\x01\x01")
+        hdr = b""
+        while len(hdr) < 2 + 4:
+            hdr += g.recv(6 - len(hdr))
+        g.sendall(body)
+        assert drain_until_closed(g), "garbage client %r not disconnected" % body[:8]
+        g.close()
+    # Truncated: half a message, then the client goes away; the server must not care.
+    g = rfb.connect_tcp(port)
+    g.recv(12)
+    g.sendall(b"RFB 003.008\n\x01\x01\x03\x00\x00")
+    g.close()
+    # Garbage instead of a version.
+    g = rfb.connect_tcp(port)
+    g.recv(12)
+    g.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    assert drain_until_closed(g), "bad version not disconnected"
+    g.close()
 
 
-def full_update(s, w, h, bpp):
-    s.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, w, h))
-    hdr = recv_exact(s, 4)
-    assert hdr[0] == 0, hdr
-    nrects = struct.unpack(">H", hdr[2:])[0]
-    assert nrects == 1, nrects
-    x, y, rw, rh, enc = struct.unpack(">HHHHi", recv_exact(s, 12))
-    assert (x, y, rw, rh, enc) == (0, 0, w, h, 0), (x, y, rw, rh, enc)
-    return recv_exact(s, rw * rh * bpp // 8)
+def expect_lfb_bgrx():
+    rows = []
+    for y in range(768):
+        g = (y * 5) & 255
+        rows.append(b"".join(bytes(((x ^ y) & 255, g, (x * 3) & 255, 0)) for x in range(1024)))
+    return b"".join(rows)
+
+
+def rgb565_be(bgrx):
+    out = bytearray(len(bgrx) // 2)
+    for i in range(len(bgrx) // 4):
+        b, g, r = bgrx[4 * i], bgrx[4 * i + 1], bgrx[4 * i + 2]
+        v = ((r * 31 + 127) // 255) << 11 | ((g * 63 + 127) // 255) << 5 | (b * 31 + 127) // 255
+        out[2 * i], out[2 * i + 1] = v >> 8, v & 255
+    return bytes(out)
+
+
+def first_diff(a, b, bpp, w):
+    n = next(i for i in range(min(len(a), len(b))) if a[i] != b[i]) // bpp
+    return "pixel (%d,%d) differs" % (n % w, n // w)
+
+
+def start_guest(args, display, extra=()):
+    argv = [args.emulator, "-M", "pc", "-m", "128", "-nodefaults", "-display", "none",
+            "-serial", "stdio", "-device", "isa-vga", "-accel", "tcg",
+            "-kernel", args.vga_kernel, "-append", "mode=lfb accel=tcg",
+            "-vnc", "127.0.0.1:%d" % display] + list(extra)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out, deadline = b"", time.time() + 120
+    while b"drew the lfb pattern" not in out:
+        if time.time() > deadline or p.poll() is not None:
+            raise AssertionError("guest did not draw its pattern: %r" % out[-500:])
+        r, _, _ = select.select([p.stdout], [], [], 1)
+        if r:
+            out += os.read(p.stdout.fileno(), 4096)
+    return p
+
+
+def guest_pattern(args, port):
+    want = expect_lfb_bgrx()
+    want16 = rgb565_be(want)
+    a = rfb.RfbClient(rfb.connect_tcp(port))
+    b = rfb.RfbClient(rfb.connect_tcp(port))
+    assert a.handshake() == (1024, 768), (a.w, a.h)
+    b.handshake()
+    # SetEncodings order decides: the first known one wins, unknown ones are skipped.
+    for client, encs, expect in ((a, [7, rfb.ZRLE, rfb.HEXTILE, rfb.RAW], rfb.ZRLE),
+                                 (b, [-239, rfb.HEXTILE, rfb.ZRLE], rfb.HEXTILE)):
+        client.set_encodings(encs + [rfb.DESKTOP_SIZE])
+        rects = client.update()
+        assert [r[4] for r in rects] == [expect], rects
+        assert client.fb == want, "%s: %s" % (expect, first_diff(client.fb, want, 4, 1024))
+    n_zrle, n_hextile = a.bytes_in, b.bytes_in
+    for client, enc in ((a, rfb.RAW), (a, rfb.HEXTILE), (b, rfb.ZRLE)):
+        client.set_encodings([enc])
+        client.fb = bytearray(len(client.fb))
+        client.update()
+        assert client.fb == want, "%d: %s" % (enc, first_diff(client.fb, want, 4, 1024))
+    # 16 bpp big endian RGB565 in Hextile and ZRLE.
+    for client, enc in ((a, rfb.HEXTILE), (b, rfb.ZRLE)):
+        client.set_pixel_format(rfb.PF_RGB565_BE)
+        client.set_encodings([enc])
+        client.update()
+        assert client.fb == want16, "565 %d: %s" % (enc, first_diff(client.fb, want16, 2, 1024))
+    # Nothing changes on screen: an incremental request gets no answer yet.
+    a.request(True)
+    a.t.sock.settimeout(1.5)
+    try:
+        got = a.t.sock.recv(1)
+        raise AssertionError("incremental update with nothing changed: %r" % got)
+    except socket.timeout:
+        pass
+    a.close()
+    b.close()
+    print("  bytes for the full 1024x768 pattern: ZRLE %d, Hextile %d, Raw %d" %
+          (n_zrle, n_hextile, 1024 * 768 * 4))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--emulator", required=True)
+    p.add_argument("--vga-kernel")
     p.add_argument("--display", type=int, default=47)
     args = p.parse_args()
     port = 5900 + args.display
@@ -77,54 +162,52 @@ def main():
     try:
         argv = [args.emulator, "-M", "pc", "-S", "-display", "none", "-serial", "null",
                 "-vnc", "127.0.0.1:%d" % args.display]
-        procs.append(subprocess.Popen(argv))
-        s = connect(port)
-        w, h, pf, name = handshake(s)
-        assert (w, h) == (640, 480) and name == b"Kite", (w, h, name)
-        assert pf[:4] == bytes([32, 24, 0, 1]), pf.hex()
-        pixels = full_update(s, w, h, 32)
-        assert len(pixels) == w * h * 4
+        procs.append(subprocess.Popen(argv, stderr=subprocess.PIPE))
+        c = rfb.RfbClient(rfb.connect_tcp(port))
+        w, h = c.handshake()
+        assert (w, h) == (640, 480) and c.name == b"Kite", (w, h, c.name)
+        assert c.pf[:4] == (32, 24, 0, 1), c.pf
+        rects = c.update()
+        assert rects == [(0, 0, w, h, rfb.RAW)], rects
 
-        # A garbage client is dropped; the first one still gets updates.
-        g = connect(port)
-        recv_exact(g, 12)
-        g.sendall(b"RFB 003.008\n\x01\x01")
-        recv_exact(g, 2 + 4)
-        g.sendall(b"\x02\x00\xff\xff" + b"\xaa" * 64)     # SetEncodings, 65535 entries
-        g.settimeout(5)
-        try:
-            rest = g.recv(100)
-            while rest:
-                rest = g.recv(100)
-        except ConnectionResetError:
-            pass
-        # 16 bpp big endian RGB565 through SetPixelFormat.
-        s.sendall(struct.pack(">B3xBBBBHHHBBB3x", 0, 16, 16, 1, 1, 31, 63, 31, 11, 5, 0))
-        pixels16 = full_update(s, w, h, 16)
-        assert len(pixels16) == w * h * 2
+        garbage_clients(port, procs[0])
+        # The first client still works: 16 bpp big endian RGB565 through SetPixelFormat.
+        c.set_pixel_format(rfb.PF_RGB565_BE)
+        rects = c.update()
+        assert rects == [(0, 0, w, h, rfb.RAW)] and len(c.fb) == w * h * 2, rects
 
         for minor in (7, 3):
-            c = connect(port)
-            cw, ch, _, _ = handshake(c, minor)
-            assert (cw, ch) == (w, h)
-            c.close()
-        s.close()
+            d = rfb.RfbClient(rfb.connect_tcp(port))
+            assert d.handshake(minor) == (w, h)
+            d.close()
+        c.close()
         procs[0].terminate()
-        procs[0].wait(10)
+        _, err = procs[0].communicate(timeout=10)
+        for what in (b"too many encodings", b"unknown client message type",
+                     b"colour-map", b"bad protocol version"):
+            assert what in err, "no log line for %r in %r" % (what, err)
 
         # password=on without a password: VNC Authentication offered, every response fails.
         argv[-1] += ",password=on"
         procs.append(subprocess.Popen(argv))
-        s = connect(port)
-        recv_exact(s, 12)
+        s = rfb.connect_tcp(port)
+        c = rfb.RfbClient(s)
+        c.recv(12)
         s.sendall(b"RFB 003.008\n")
-        assert recv_exact(s, 2) == b"\x01\x02"
+        assert c.recv(2) == b"\x01\x02"
         s.sendall(b"\x02")
-        recv_exact(s, 16)
+        c.recv(16)
         s.sendall(b"\0" * 16)
-        assert struct.unpack(">I", recv_exact(s, 4))[0] == 1
-        reason = recv_exact(s, struct.unpack(">I", recv_exact(s, 4))[0])
+        assert struct.unpack(">I", c.recv(4))[0] == 1
+        reason = c.recv(struct.unpack(">I", c.recv(4))[0])
         assert b"failed" in reason, reason
+        s.close()
+        procs[-1].terminate()
+        procs[-1].wait(10)
+
+        if args.vga_kernel:
+            procs.append(start_guest(args, args.display))
+            guest_pattern(args, port)
     except (AssertionError, EOFError, OSError) as e:
         print("FAIL vnc: %r" % (e,))
         return 1
@@ -133,7 +216,8 @@ def main():
             if pr.poll() is None:
                 pr.terminate()
                 pr.wait(10)
-    print("PASS vnc: RFB 3.8/3.7/3.3, Raw 32/16 bpp, garbage client dropped, auth refused")
+    print("PASS vnc: RFB 3.8/3.7/3.3, Raw 32/16 bpp, broken clients dropped, auth refused%s" %
+          (", guest pattern in Raw/Hextile/ZRLE 32/16 bpp" if args.vga_kernel else ""))
     return 0
 
 

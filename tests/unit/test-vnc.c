@@ -124,7 +124,7 @@ static void test_parse_garbage(void)
     /* A huge encoding count is refused before its body arrives. */
     memcpy(m, (uint8_t[]){ 2, 0, 0xff, 0xff }, 4);
     expect_error(m, 4);
-    memcpy(m, (uint8_t[]){ 2, 0, 0, VNC_MAX_ENCODINGS + 1 }, 4);
+    memcpy(m, (uint8_t[]){ 2, 0, (VNC_MAX_ENCODINGS + 1) >> 8, (VNC_MAX_ENCODINGS + 1) & 0xff }, 4);
     expect_error(m, 4);
     /* 4 GiB of cut text. */
     memcpy(m, (uint8_t[]){ 6, 0, 0, 0, 0xff, 0xff, 0xff, 0xff }, 8);

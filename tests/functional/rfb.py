@@ -1,0 +1,379 @@
+# A small RFB (VNC, RFC 6143) client for Kite's tests and benchmark: handshake with security
+# None, SetPixelFormat, SetEncodings, FramebufferUpdateRequest and decoding of Raw, Hextile,
+# ZRLE and DesktopSize into a framebuffer of raw pixel bytes in the negotiated format; key
+# and pointer events.  The transport is a TCP socket or a WebSocket (RFC 6455 client side,
+# binary frames, masked as a client must).  Python 3 standard library only.
+#
+#   c = RfbClient(connect_tcp(5900 + n))
+#   c.handshake()
+#   c.set_encodings([rfb.HEXTILE])
+#   c.update(incremental=False)     # until the whole screen arrived once
+#   c.fb                            # w * h * 4 bytes, little-endian xRGB
+#
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import base64
+import hashlib
+import os
+import socket
+import struct
+import time
+import zlib
+
+RAW, COPYRECT, HEXTILE, ZRLE, DESKTOP_SIZE = 0, 1, 5, 16, -223
+
+# 32 bpp depth 24 little-endian xRGB: the server's native format.
+PF_XRGB = (32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
+PF_RGB565_BE = (16, 16, 1, 1, 31, 63, 31, 11, 5, 0)
+
+
+def connect_tcp(port, host="127.0.0.1", timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return socket.create_connection((host, port), timeout=10)
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+class TcpTransport:
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def recv_some(self):
+        data = self.sock.recv(1 << 20)
+        if not data:
+            raise EOFError("server closed the connection")
+        return data
+
+    def close(self):
+        self.sock.close()
+
+
+class WsTransport:
+    """RFC 6455 client: opening handshake, masked binary frames out, frames in."""
+
+    def __init__(self, sock, host="127.0.0.1", path="/", protocol="binary"):
+        self.sock = sock
+        self.raw = b""
+        key = base64.b64encode(os.urandom(16)).decode()
+        req = ("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n" % (path, host, key))
+        if protocol:
+            req += "Sec-WebSocket-Protocol: %s\r\n" % protocol
+        sock.sendall((req + "\r\n").encode())
+        while b"\r\n\r\n" not in self.raw:
+            data = sock.recv(4096)
+            if not data:
+                raise EOFError("server closed during the WebSocket handshake")
+            self.raw += data
+        head, self.raw = self.raw.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        if not lines[0].startswith("HTTP/1.1 101"):
+            raise AssertionError("handshake refused: %r" % lines[0])
+        fields = {l.split(":", 1)[0].strip().lower(): l.split(":", 1)[1].strip()
+                  for l in lines[1:] if ":" in l}
+        want = base64.b64encode(hashlib.sha1(
+            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        if fields.get("sec-websocket-accept") != want:
+            raise AssertionError("bad Sec-WebSocket-Accept %r" % fields)
+        self.protocol = fields.get("sec-websocket-protocol")
+        self.closed = None
+
+    @staticmethod
+    def frame(opcode, payload, fin=True, mask=True):
+        head = bytes([(0x80 if fin else 0) | opcode])
+        n = len(payload)
+        mbit = 0x80 if mask else 0
+        if n < 126:
+            head += bytes([mbit | n])
+        elif n < 65536:
+            head += bytes([mbit | 126]) + struct.pack(">H", n)
+        else:
+            head += bytes([mbit | 127]) + struct.pack(">Q", n)
+        if not mask:
+            return head + payload
+        key = os.urandom(4)
+        return head + key + bytes(b ^ key[i & 3] for i, b in enumerate(payload))
+
+    def send(self, data, opcode=2):
+        self.sock.sendall(self.frame(opcode, data))
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self, n):
+        while len(self.raw) < n:
+            data = self.sock.recv(1 << 20)
+            if not data:
+                raise EOFError("server closed the connection")
+            self.raw += data
+
+    def recv_frame(self):
+        """(fin, opcode, payload) of the next frame."""
+        self._fill(2)
+        b0, b1 = self.raw[0], self.raw[1]
+        n, at = b1 & 0x7f, 2
+        if n == 126:
+            self._fill(4)
+            n, at = struct.unpack(">H", self.raw[2:4])[0], 4
+        elif n == 127:
+            self._fill(10)
+            n, at = struct.unpack(">Q", self.raw[2:10])[0], 10
+        if b1 & 0x80:
+            raise AssertionError("server frames must not be masked")
+        self._fill(at + n)
+        payload, self.raw = self.raw[at:at + n], self.raw[at + n:]
+        return bool(b0 & 0x80), b0 & 0x0f, payload
+
+    def recv_some(self):
+        while True:
+            fin, op, payload = self.recv_frame()
+            if op in (0, 2):
+                return payload
+            if op == 8:
+                self.closed = payload
+                raise EOFError("WebSocket close %r" % payload)
+            if op == 10:
+                continue                    # pong
+            raise AssertionError("unexpected opcode %d" % op)
+
+    def close(self):
+        self.sock.close()
+
+
+class RfbClient:
+    def __init__(self, transport):
+        if isinstance(transport, socket.socket):
+            transport = TcpTransport(transport)
+        self.t = transport
+        self.buf = b""
+        self.bytes_in = 0
+        self.zs = zlib.decompressobj()
+        self.fb = None
+
+    def recv(self, n):
+        while len(self.buf) < n:
+            data = self.t.recv_some()
+            self.bytes_in += len(data)
+            self.buf += data
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def send(self, data):
+        self.t.send(data)
+
+    def handshake(self, minor=8, shared=True):
+        version = self.recv(12)
+        assert version == b"RFB 003.008\n", version
+        self.send(b"RFB 003.%03d\n" % minor)
+        if minor == 3:
+            assert struct.unpack(">I", self.recv(4))[0] == 1, "3.3: expected None"
+        else:
+            types = self.recv(self.recv(1)[0])
+            assert types == b"\x01", types
+            self.send(b"\x01")
+            if minor == 8:
+                assert struct.unpack(">I", self.recv(4))[0] == 0
+        self.send(b"\x01" if shared else b"\x00")
+        self.w, self.h = struct.unpack(">HH", self.recv(4))
+        self.set_pf_fields(struct.unpack(">BBBBHHHBBB3x", self.recv(16)))
+        self.name = self.recv(struct.unpack(">I", self.recv(4))[0])
+        self.fb = bytearray(self.w * self.h * self.bpp)
+        return self.w, self.h
+
+    def set_pf_fields(self, pf):
+        self.pf = tuple(pf)
+        self.bpp = pf[0] // 8
+        self.big_endian = bool(pf[2])
+        mask = pf[4] << pf[7] | pf[5] << pf[8] | pf[6] << pf[9]
+        self.cbpp, self.cpad_front = self.bpp, False
+        if pf[0] == 32 and pf[1] <= 24:
+            if mask >> 24 == 0:
+                self.cbpp = 3
+                self.cpad_front = self.big_endian   # the zero byte is the most significant
+            elif mask & 0xff == 0:
+                self.cbpp = 3
+                self.cpad_front = not self.big_endian
+
+    def set_pixel_format(self, pf):
+        self.send(struct.pack(">B3xBBBBHHHBBB3x", 0, *pf))
+        self.set_pf_fields(pf)
+        self.fb = bytearray(self.w * self.h * self.bpp)
+
+    def set_encodings(self, encs):
+        self.send(struct.pack(">BxH", 2, len(encs)) + b"".join(struct.pack(">i", e)
+                                                              for e in encs))
+
+    def request(self, incremental, x=0, y=0, w=None, h=None):
+        self.send(struct.pack(">BBHHHH", 3, int(incremental), x, y,
+                              self.w if w is None else w, self.h if h is None else h))
+
+    def key(self, keysym, down):
+        self.send(struct.pack(">BBxxI", 4, int(down), keysym))
+
+    def pointer(self, x, y, mask=0):
+        self.send(struct.pack(">BBHH", 5, mask, x, y))
+
+    def read_update(self):
+        """Read one FramebufferUpdate (skipping Bell/ServerCutText); returns the list of
+        (x, y, w, h, encoding) rectangles."""
+        while True:
+            t = self.recv(1)[0]
+            if t == 0:
+                break
+            if t == 2:
+                continue
+            if t == 3:
+                self.recv(3)
+                self.recv(struct.unpack(">I", self.recv(4))[0])
+                continue
+            raise AssertionError("unexpected server message %d" % t)
+        self.recv(1)
+        rects = []
+        for _ in range(struct.unpack(">H", self.recv(2))[0]):
+            x, y, w, h, enc = struct.unpack(">HHHHi", self.recv(12))
+            rects.append((x, y, w, h, enc))
+            if enc == DESKTOP_SIZE:
+                self.w, self.h = w, h
+                self.fb = bytearray(w * h * self.bpp)
+                continue
+            assert x + w <= self.w and y + h <= self.h, (x, y, w, h, self.w, self.h)
+            if enc == RAW:
+                data = self.recv(w * h * self.bpp)
+                for j in range(h):
+                    self.put_row(x, y + j, data[j * w * self.bpp:(j + 1) * w * self.bpp])
+            elif enc == HEXTILE:
+                self.hextile(x, y, w, h)
+            elif enc == ZRLE:
+                self.zrle(x, y, w, h)
+            else:
+                raise AssertionError("unexpected encoding %d" % enc)
+        return rects
+
+    def update(self, incremental=False, timeout=30):
+        """Request and read updates until one with a pixel rectangle arrived."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self.request(incremental)
+            rects = self.read_update()
+            if any(r[4] != DESKTOP_SIZE for r in rects):
+                return rects
+        raise AssertionError("no update within %d s" % timeout)
+
+    def put_row(self, x, y, data):
+        at = (y * self.w + x) * self.bpp
+        self.fb[at:at + len(data)] = data
+
+    def fill(self, x, y, w, h, px):
+        row = px * w
+        for j in range(h):
+            self.put_row(x, y + j, row)
+
+    def hextile(self, rx, ry, rw, rh):
+        bpp, bg, fg = self.bpp, None, None
+        for ty in range(ry, ry + rh, 16):
+            th = min(16, ry + rh - ty)
+            for tx in range(rx, rx + rw, 16):
+                tw = min(16, rx + rw - tx)
+                sub = self.recv(1)[0]
+                if sub & 1:
+                    data = self.recv(tw * th * bpp)
+                    for j in range(th):
+                        self.put_row(tx, ty + j, data[j * tw * bpp:(j + 1) * tw * bpp])
+                    continue
+                if sub & 2:
+                    bg = self.recv(bpp)
+                assert bg is not None, "hextile tile without a background"
+                self.fill(tx, ty, tw, th, bg)
+                if sub & 4:
+                    fg = self.recv(bpp)
+                if sub & 8:
+                    for _ in range(self.recv(1)[0]):
+                        colour = self.recv(bpp) if sub & 16 else fg
+                        xy, wh = self.recv(2)
+                        self.fill(tx + (xy >> 4), ty + (xy & 15), (wh >> 4) + 1,
+                                  (wh & 15) + 1, colour)
+
+    def cpixel(self, data, at):
+        if self.cbpp == self.bpp:
+            return data[at:at + self.bpp]
+        c = data[at:at + 3]
+        return b"\0" + c if self.cpad_front else c + b"\0"
+
+    def zrle(self, rx, ry, rw, rh):
+        n = struct.unpack(">I", self.recv(4))[0]
+        d = self.zs.decompress(self.recv(n))
+        at, cb = 0, self.cbpp
+
+        def run_len():
+            nonlocal at
+            r = 1
+            while True:
+                b = d[at]
+                at += 1
+                r += b
+                if b != 255:
+                    return r
+
+        for ty in range(ry, ry + rh, 64):
+            th = min(64, ry + rh - ty)
+            for tx in range(rx, rx + rw, 64):
+                tw = min(64, rx + rw - tx)
+                sub = d[at]
+                at += 1
+                pal = []
+                for _ in range(sub & 127):
+                    pal.append(self.cpixel(d, at))
+                    at += cb
+                px = []
+                if sub == 0:
+                    for _ in range(tw * th):
+                        px.append(self.cpixel(d, at))
+                        at += cb
+                elif sub == 1:
+                    px = pal * (tw * th)
+                elif sub <= 16:
+                    bits = 1 if sub == 2 else 2 if sub <= 4 else 4
+                    rowbytes = (tw * bits + 7) // 8
+                    for j in range(th):
+                        row = d[at:at + rowbytes]
+                        at += rowbytes
+                        for i in range(tw):
+                            bit = i * bits
+                            idx = (row[bit >> 3] >> (8 - bits - (bit & 7))) & ((1 << bits) - 1)
+                            px.append(pal[idx])
+                elif sub == 128:
+                    while len(px) < tw * th:
+                        c = self.cpixel(d, at)
+                        at += cb
+                        px.extend([c] * run_len())
+                elif sub >= 130:
+                    while len(px) < tw * th:
+                        b = d[at]
+                        at += 1
+                        px.extend([pal[b & 127]] * (run_len() if b & 128 else 1))
+                else:
+                    raise AssertionError("bad ZRLE subencoding %d" % sub)
+                assert len(px) == tw * th, (len(px), tw, th)
+                for j in range(th):
+                    self.put_row(tx, ty + j, b"".join(px[j * tw:(j + 1) * tw]))
+        assert at == len(d), "ZRLE rectangle has %d trailing bytes" % (len(d) - at)
+
+    def rgb(self):
+        """The framebuffer as RGB bytes (only for the 32 bpp xRGB little-endian format)."""
+        assert self.pf[:4] == (32, 24, 0, 1) and self.pf[7:] == (16, 8, 0), self.pf
+        out = bytearray(self.w * self.h * 3)
+        out[0::3] = self.fb[2::4]
+        out[1::3] = self.fb[1::4]
+        out[2::3] = self.fb[0::4]
+        return bytes(out)
+
+    def close(self):
+        self.t.close()
