@@ -238,6 +238,29 @@ static void blk_pool_done(void *opaque, int ret)
     g_atomic_int_dec_and_test(&blk->in_flight);
 }
 
+/* The node's own asynchronous path (aio=io_uring) for a valid read, write or flush. */
+static bool blk_try_aio(BlkReq *r)
+{
+    BlockBackend *blk = r->blk;
+    static const BdrvAioOp ops[] = {
+        [BLK_READ] = BDRV_AIO_READ, [BLK_WRITE] = BDRV_AIO_WRITE, [BLK_FLUSH] = BDRV_AIO_FLUSH,
+    };
+
+    if (!blk->bs || !blk->bs->drv->aio_rw || r->op > BLK_FLUSH) {
+        return false;
+    }
+    if (r->op != BLK_FLUSH) {
+        if (blk_check_request(blk, r->offset, r->bytes) < 0) {
+            return false;           /* the pool path reports the error */
+        }
+        if (r->op == BLK_WRITE && !blk->wce) {
+            r->flags |= BDRV_REQ_FUA;
+        }
+    }
+    return bdrv_aio_rw(blk->bs, blk_get_aio_context(blk), ops[r->op], r->offset, r->bytes,
+                       r->iov, r->niov, r->flags, blk_pool_done, r);
+}
+
 static void blk_submit(BlockBackend *blk, BlkOp op, int64_t offset, int64_t bytes,
                        struct iovec *iov, int niov, int flags, BlockCompletionFunc *cb,
                        void *opaque)
@@ -255,10 +278,13 @@ static void blk_submit(BlockBackend *blk, BlkOp op, int64_t offset, int64_t byte
         r->iov = g_memdup2(iov, niov * sizeof(*iov));
         r->niov = niov;
     }
+    g_atomic_int_inc(&blk->in_flight);
+    if (blk_try_aio(r)) {
+        return;
+    }
     if (!blk->pool) {
         blk->pool = thread_pool_get(blk->ctx);
     }
-    g_atomic_int_inc(&blk->in_flight);
     thread_pool_submit(blk->pool, blk_pool_func, r, blk_pool_done, r);
 }
 
@@ -325,7 +351,16 @@ void blk_drain(BlockBackend *blk)
 {
     bool main_ctx = !blk->ctx;
 
-    while (blk->pool && g_atomic_int_get(&blk->in_flight) > 0) {
+    while (g_atomic_int_get(&blk->in_flight) > 0) {
+        if (blk->bs && blk->bs->drv->aio_rw) {
+            if (main_ctx) {
+                bdrv_aio_poll(blk->bs);     /* io_uring completions, here and now */
+            }
+            if (!blk->pool) {
+                g_usleep(100);
+                continue;
+            }
+        }
         if (main_ctx) {
             /* We are the main loop's thread (or hold the BQL): run completions here. */
             thread_pool_run_completions(blk->pool);

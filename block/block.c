@@ -541,6 +541,29 @@ int bdrv_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
     return ret == -ENOTSUP || ret == -EOPNOTSUPP ? 0 : ret;
 }
 
+bool bdrv_aio_rw(BlockDriverState *bs, KiteContext *ctx, BdrvAioOp op, int64_t offset,
+                 int64_t bytes, struct iovec *iov, int niov, int flags,
+                 BlockCompletionFunc *cb, void *opaque)
+{
+    if (!bs->drv->aio_rw || offset < 0 || bytes < 0) {
+        return false;
+    }
+    if (op != BDRV_AIO_READ && (bs->read_only || (bs->open_flags & BDRV_O_NO_FLUSH))) {
+        /* The synchronous path refuses the write or skips the flush at once. */
+        return false;
+    }
+    return bs->drv->aio_rw(bs, ctx, op, offset, bytes, iov, niov, flags, cb, opaque);
+}
+
+void bdrv_aio_poll(BlockDriverState *bs)
+{
+    for (; bs; bs = bs->file) {
+        if (bs->drv->aio_poll) {
+            bs->drv->aio_poll(bs);
+        }
+    }
+}
+
 int bdrv_flush(BlockDriverState *bs)
 {
     int ret = 0;

@@ -6,6 +6,11 @@
  * aligned to the device's logical block; unaligned requests go through an aligned bounce
  * buffer, writes as read-modify-write of the partial head and tail blocks under a lock.
  *
+ * With aio=io_uring (a build with liburing), reads, writes and flushes that need no bounce
+ * buffer go to an io_uring owned by the node instead of a pool thread: submitted from the
+ * BlockBackend's context, completed there when the ring's eventfd fires.  Short transfers
+ * finish synchronously (a read at EOF is zero-filled, as on the pool path).
+ *
  * Image locking follows QEMU's scheme so that Kite and QEMU exclude each other: open file
  * description (OFD) read locks on single bytes, byte 100+i meaning "I use permission i" and
  * byte 200+i "I do not let others use permission i" (QEMU block/file-posix.c,
@@ -18,6 +23,10 @@
 #include <sys/stat.h>
 #include <linux/fs.h>
 #include <linux/falloc.h>
+#ifdef CONFIG_LINUX_IO_URING
+#include <liburing.h>
+#include <sys/eventfd.h>
+#endif
 
 /* QEMU's permission bits (include/block/block-common.h) and lock byte bases. */
 enum {
@@ -40,6 +49,16 @@ typedef struct FileState {
     bool use_lock;
     bool direct;
     GMutex rmw_lock;            /* serialises O_DIRECT read-modify-write of partial blocks */
+    bool use_io_uring;
+#ifdef CONFIG_LINUX_IO_URING
+    /* aio=io_uring: the ring is set up with the first asynchronous request. */
+    struct io_uring ring;
+    bool ring_ready;
+    int ring_efd;
+    KiteContext *ring_ctx;      /* where ring_efd is watched */
+    GMutex ring_lock;           /* the SQ and CQ (submitters and reapers may differ) */
+    unsigned ring_inflight;
+#endif
 } FileState;
 
 /* ------------------------------------------------------------- locking */
@@ -158,10 +177,26 @@ static int file_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **er
     int ret;
 
     kite_opts_get(opts, "filename");
-    if (aio && strcmp(aio, "threads")) {
-        if (!strcmp(aio, "io_uring") || !strcmp(aio, "native")) {
-            error_setg(errp, "aio=%s is not supported by this build of Kite; use aio=threads",
-                       aio);
+    if (aio && !strcmp(aio, "io_uring")) {
+#ifdef CONFIG_LINUX_IO_URING
+        struct io_uring probe;
+        /* Fail at open, like QEMU, when the kernel refuses io_uring (io_uring_disabled). */
+        ret = io_uring_queue_init(1, &probe, 0);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Unable to use io_uring");
+            return ret;
+        }
+        io_uring_queue_exit(&probe);
+        s->use_io_uring = true;
+#else
+        error_setg(errp, "aio=io_uring is not supported by this build of Kite (no liburing); "
+                   "use aio=threads");
+        return -EINVAL;
+#endif
+    } else if (aio && strcmp(aio, "threads")) {
+        if (!strcmp(aio, "native")) {
+            error_setg(errp, "aio=native is not supported by Kite; use aio=io_uring or "
+                       "aio=threads");
         } else {
             error_setg(errp, "Invalid parameter 'aio': '%s' (expected threads, io_uring "
                        "or native)", aio);
@@ -210,13 +245,20 @@ static int file_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **er
     }
     bs->request_alignment = s->direct ? probe_alignment(s) : 1;
     g_mutex_init(&s->rmw_lock);
+#ifdef CONFIG_LINUX_IO_URING
+    g_mutex_init(&s->ring_lock);
+    s->ring_efd = -1;
+#endif
     return 0;
 }
+
+static void file_ring_close(FileState *s);
 
 static void file_close(BlockDriverState *bs)
 {
     FileState *s = bs->opaque;
 
+    file_ring_close(s);
     /* Closing the fd drops its OFD locks. */
     close(s->fd);
     g_mutex_clear(&s->rmw_lock);
@@ -225,12 +267,12 @@ static void file_close(BlockDriverState *bs)
 /* ----------------------------------------------------------------- I/O */
 
 /* Full-length pread/pwrite over an iovec; a read past EOF is zero-filled. */
-static int file_rw(FileState *s, bool write, int64_t offset, int64_t bytes,
-                   struct iovec *iov, int niov)
+/* The same, for the part of the request from byte done on (the rest of a short transfer). */
+static int file_rw_from(FileState *s, bool write, int64_t offset, int64_t bytes,
+                        struct iovec *iov, int niov, int64_t done)
 {
     struct iovec local[64];
     struct iovec *v = niov <= (int)ARRAY_SIZE(local) ? local : g_new(struct iovec, niov);
-    int64_t done = 0;
     int ret = 0;
 
     memcpy(v, iov, niov * sizeof(*v));
@@ -273,6 +315,12 @@ static int file_rw(FileState *s, bool write, int64_t offset, int64_t bytes,
         g_free(v);
     }
     return ret;
+}
+
+static int file_rw(FileState *s, bool write, int64_t offset, int64_t bytes,
+                   struct iovec *iov, int niov)
+{
+    return file_rw_from(s, write, offset, bytes, iov, niov, 0);
 }
 
 static bool iov_aligned(struct iovec *iov, int niov, uint32_t align)
@@ -415,6 +463,213 @@ static int file_flush(BlockDriverState *bs)
     return fdatasync(s->fd) < 0 ? -errno : 0;
 }
 
+/* ------------------------------------------------------- aio=io_uring */
+
+#ifdef CONFIG_LINUX_IO_URING
+#define FILE_RING_ENTRIES 128
+
+typedef struct FileAioReq {
+    FileState *s;
+    BdrvAioOp op;
+    int64_t offset, bytes;
+    struct iovec *iov;
+    int niov;
+    int flags;
+    BlockCompletionFunc *cb;
+    void *opaque;
+    int ret;
+} FileAioReq;
+
+static void file_ring_reap(FileState *s);
+
+static void file_ring_efd_read(void *opaque)
+{
+    FileState *s = opaque;
+    uint64_t n;
+
+    if (read(s->ring_efd, &n, sizeof(n)) < 0 && errno != EAGAIN) {
+        return;
+    }
+    file_ring_reap(s);
+}
+
+/* Under ring_lock.  A request goes on the SQ and is submitted at once. */
+static bool file_ring_queue(FileState *s, FileAioReq *r)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+
+    if (!sqe) {
+        io_uring_submit(&s->ring);
+        sqe = io_uring_get_sqe(&s->ring);
+        if (!sqe) {
+            return false;
+        }
+    }
+    switch (r->op) {
+    case BDRV_AIO_READ:
+        io_uring_prep_readv(sqe, s->fd, r->iov, r->niov, r->offset);
+        break;
+    case BDRV_AIO_WRITE:
+        io_uring_prep_writev(sqe, s->fd, r->iov, r->niov, r->offset);
+        if (r->flags & BDRV_REQ_FUA) {
+            sqe->rw_flags = RWF_DSYNC;
+        }
+        break;
+    case BDRV_AIO_FLUSH:
+        io_uring_prep_fsync(sqe, s->fd, IORING_FSYNC_DATASYNC);
+        break;
+    }
+    io_uring_sqe_set_data(sqe, r);
+    for (;;) {
+        int ret = io_uring_submit(&s->ring);
+        if (ret >= 0 || (ret != -EINTR && ret != -EAGAIN)) {
+            break;
+        }
+    }
+    s->ring_inflight++;
+    return true;
+}
+
+/* A finished request's result; short transfers are finished synchronously. */
+static int file_aio_result(FileAioReq *r, int res)
+{
+    if (res < 0) {
+        return res;
+    }
+    if (r->op == BDRV_AIO_FLUSH || res >= r->bytes) {
+        return 0;
+    }
+    if (r->op == BDRV_AIO_READ && res == 0) {
+        iov_memset(r->iov, r->niov, 0, 0, r->bytes);     /* wholly past EOF */
+        return 0;
+    }
+    res = file_rw_from(r->s, r->op == BDRV_AIO_WRITE, r->offset, r->bytes, r->iov, r->niov,
+                       res);
+    if (res == 0 && r->op == BDRV_AIO_WRITE && (r->flags & BDRV_REQ_FUA) &&
+        fdatasync(r->s->fd) < 0) {
+        res = -errno;
+    }
+    return res;
+}
+
+/* Take every completion off the CQ, then run the callbacks without the lock (a callback
+ * may submit the next request). */
+static void file_ring_reap(FileState *s)
+{
+    GSList *done = NULL;
+    struct io_uring_cqe *cqe;
+
+    g_mutex_lock(&s->ring_lock);
+    while (s->ring_ready && io_uring_peek_cqe(&s->ring, &cqe) == 0) {
+        FileAioReq *r = io_uring_cqe_get_data(cqe);
+        int res = cqe->res;
+
+        io_uring_cqe_seen(&s->ring, cqe);
+        s->ring_inflight--;
+        if ((res == -EAGAIN || res == -EINTR) && file_ring_queue(s, r)) {
+            continue;
+        }
+        r->ret = res;
+        done = g_slist_prepend(done, r);
+    }
+    g_mutex_unlock(&s->ring_lock);
+    done = g_slist_reverse(done);
+    for (GSList *l = done; l; l = l->next) {
+        FileAioReq *r = l->data;
+        r->cb(r->opaque, file_aio_result(r, r->ret));
+        g_free(r);
+    }
+    g_slist_free(done);
+}
+
+/* Under ring_lock: the ring exists and its eventfd is watched by ctx. */
+static bool file_ring_attach(FileState *s, KiteContext *ctx)
+{
+    if (!s->ring_ready) {
+        if (io_uring_queue_init(FILE_RING_ENTRIES, &s->ring, 0) < 0) {
+            return false;
+        }
+        s->ring_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->ring_efd < 0 || io_uring_register_eventfd(&s->ring, s->ring_efd) < 0) {
+            if (s->ring_efd >= 0) {
+                close(s->ring_efd);
+                s->ring_efd = -1;
+            }
+            io_uring_queue_exit(&s->ring);
+            return false;
+        }
+        s->ring_ready = true;
+    }
+    if (s->ring_ctx != ctx) {
+        /* The BlockBackend moved (it drains first, so nothing is in flight). */
+        if (s->ring_ctx) {
+            kite_context_set_fd_handler(s->ring_ctx, s->ring_efd, NULL, NULL, NULL);
+        }
+        kite_context_set_fd_handler(ctx, s->ring_efd, file_ring_efd_read, NULL, s);
+        s->ring_ctx = ctx;
+    }
+    return true;
+}
+
+static bool file_aio_rw(BlockDriverState *bs, KiteContext *ctx, BdrvAioOp op, int64_t offset,
+                        int64_t bytes, struct iovec *iov, int niov, int flags,
+                        BlockCompletionFunc *cb, void *opaque)
+{
+    FileState *s = bs->opaque;
+    FileAioReq *r;
+    bool ok;
+
+    if (!s->use_io_uring || niov > IOV_MAX ||
+        (op != BDRV_AIO_FLUSH && needs_bounce(bs, offset, bytes, iov, niov))) {
+        return false;
+    }
+    r = g_new0(FileAioReq, 1);
+    *r = (FileAioReq){ .s = s, .op = op, .offset = offset, .bytes = bytes, .iov = iov,
+                       .niov = niov, .flags = flags, .cb = cb, .opaque = opaque };
+    g_mutex_lock(&s->ring_lock);
+    ok = file_ring_attach(s, ctx) && file_ring_queue(s, r);
+    g_mutex_unlock(&s->ring_lock);
+    if (!ok) {
+        g_free(r);
+    }
+    return ok;
+}
+
+static void file_aio_poll(BlockDriverState *bs)
+{
+    FileState *s = bs->opaque;
+
+    if (s->ring_ready) {
+        file_ring_reap(s);
+    }
+}
+
+static void file_ring_close(FileState *s)
+{
+    if (s->ring_ready) {
+        /* Owners drain before closing; finish anything left so no callback is lost. */
+        while (s->ring_inflight) {
+            struct io_uring_cqe *cqe;
+            if (io_uring_wait_cqe(&s->ring, &cqe) < 0) {
+                break;
+            }
+            file_ring_reap(s);
+        }
+        if (s->ring_ctx) {
+            kite_context_set_fd_handler(s->ring_ctx, s->ring_efd, NULL, NULL, NULL);
+        }
+        io_uring_queue_exit(&s->ring);
+        close(s->ring_efd);
+        s->ring_ready = false;
+    }
+    g_mutex_clear(&s->ring_lock);
+}
+#else
+static void file_ring_close(FileState *s)
+{
+}
+#endif
+
 static int64_t file_getlength(BlockDriverState *bs)
 {
     FileState *s = bs->opaque;
@@ -535,6 +790,10 @@ static BlockDriver bdrv_file = {
     .pwrite_zeroes = file_pwrite_zeroes,
     .pdiscard = file_pdiscard,
     .flush = file_flush,
+#ifdef CONFIG_LINUX_IO_URING
+    .aio_rw = file_aio_rw,
+    .aio_poll = file_aio_poll,
+#endif
     .getlength = file_getlength,
     .get_allocated_file_size = file_get_allocated_file_size,
     .truncate = file_truncate,

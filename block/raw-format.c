@@ -60,6 +60,17 @@ static int raw_pwritev(BlockDriverState *bs, int64_t offset, int64_t bytes,
     return bdrv_pwritev(bs->file, offset, bytes, iov, niov, flags);
 }
 
+/* Straight through to the file's asynchronous path, except checked sector-0 writes. */
+static bool raw_aio_rw(BlockDriverState *bs, KiteContext *ctx, BdrvAioOp op, int64_t offset,
+                       int64_t bytes, struct iovec *iov, int niov, int flags,
+                       BlockCompletionFunc *cb, void *opaque)
+{
+    if (op == BDRV_AIO_WRITE && (bs->open_flags & BDRV_O_PROBED) && offset < PROBE_BUF_SIZE) {
+        return false;
+    }
+    return bdrv_aio_rw(bs->file, ctx, op, offset, bytes, iov, niov, flags, cb, opaque);
+}
+
 static int raw_pwrite_zeroes(BlockDriverState *bs, int64_t offset, int64_t bytes, int flags)
 {
     /* Zeroes probe as raw, so sector 0 may be zeroed even when probed. */
@@ -104,6 +115,7 @@ static BlockDriver bdrv_raw = {
     .close = raw_close,
     .preadv = raw_preadv,
     .pwritev = raw_pwritev,
+    .aio_rw = raw_aio_rw,
     .pwrite_zeroes = raw_pwrite_zeroes,
     .pdiscard = raw_pdiscard,
     .getlength = raw_getlength,

@@ -14,6 +14,8 @@
 #include "block/block.h"
 #include "kite/iov.h"
 
+typedef enum BdrvAioOp { BDRV_AIO_READ, BDRV_AIO_WRITE, BDRV_AIO_FLUSH } BdrvAioOp;
+
 struct BlockDriver {
     const char *format_name;            /* "raw", "qcow2", "file" */
     size_t instance_size;               /* size of bs->opaque, zero-allocated before open */
@@ -43,6 +45,18 @@ struct BlockDriver {
     int (*pdiscard)(BlockDriverState *bs, int64_t offset, int64_t bytes);
     /* This node's own data to its child (the core then flushes the children). */
     int (*flush)(BlockDriverState *bs);
+
+    /*
+     * Optional asynchronous read, write (flags: BDRV_REQ_FUA) or flush, used by the
+     * BlockBackend instead of a pool thread (file with aio=io_uring, and raw over it).
+     * Called in ctx's thread; cb(opaque, 0 or -errno) runs there later.  Returns false,
+     * having submitted nothing, when this request must take the synchronous path.
+     */
+    bool (*aio_rw)(BlockDriverState *bs, KiteContext *ctx, BdrvAioOp op, int64_t offset,
+                   int64_t bytes, struct iovec *iov, int niov, int flags,
+                   BlockCompletionFunc *cb, void *opaque);
+    /* With aio_rw: complete what has finished now, without waiting for ctx (drain). */
+    void (*aio_poll)(BlockDriverState *bs);
 
     int64_t (*getlength)(BlockDriverState *bs);
     int64_t (*get_allocated_file_size)(BlockDriverState *bs);   /* optional */
@@ -107,5 +121,15 @@ char *bdrv_get_full_backing_filename(BlockDriverState *bs, const char *backing_n
 
 /* Best probe among registered format drivers for buf (NULL if none scores). */
 BlockDriver *bdrv_probe_all(const uint8_t *buf, int len, const char *filename);
+
+/*
+ * The node's asynchronous path (BlockDriver.aio_rw) for a read, write or flush, if it has
+ * one for this request; false means use the synchronous functions.  bdrv_aio_poll
+ * completes finished requests of bs and its file child now (for drain).
+ */
+bool bdrv_aio_rw(BlockDriverState *bs, KiteContext *ctx, BdrvAioOp op, int64_t offset,
+                 int64_t bytes, struct iovec *iov, int niov, int flags,
+                 BlockCompletionFunc *cb, void *opaque);
+void bdrv_aio_poll(BlockDriverState *bs);
 
 #endif

@@ -3,7 +3,8 @@
 # through /dev/hvc0 and a named /dev/vport port into file chardevs, and a virtio-blk disk
 # (raw image) that gets an ext2 filesystem, a file and its checksum, found again by a second
 # boot.  Interrupts are MSI-X.  The second boot drives the disk (MSI-X) and the rng (INTx,
-# vectors=0) through the legacy (transitional) interface with disable-modern=on.  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
+# vectors=0) through the legacy (transitional) interface with disable-modern=on, its disk
+# through aio=io_uring.  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
 # per case and exits 1 on a failure, 77 if all were skipped.
 #
 #   tests/functional/test_virtio.py [--emulator PATH] [--guest-dir DIR]
@@ -30,6 +31,8 @@ def parse_args():
                                                          os.path.join(SRCDIR, "build", "guest")))
     p.add_argument("--boot-timeout", type=float, default=300)
     p.add_argument("--cmd-timeout", type=float, default=120)
+    # The second boot's disk backend (install-deps.sh brings liburing, so io_uring).
+    p.add_argument("--second-aio", default=os.environ.get("KITE_SECOND_AIO", "io_uring"))
     return p.parse_args()
 
 
@@ -103,7 +106,7 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
 
 def case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, log_dir):
     extra = ["-device", "virtio-rng-pci,disable-modern=on,vectors=0",
-             "-drive", f"file={disk},format=raw,if=none,id=d0",
+             "-drive", f"file={disk},format=raw,if=none,id=d0,aio={args.second_aio}",
              "-device", "virtio-blk-pci,drive=d0,disable-modern=on"]
     with boot(args, emulator, vmlinuz, initrd, extra,
               os.path.join(log_dir, "virtio-boot2.log")) as g:

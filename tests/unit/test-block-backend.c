@@ -96,10 +96,37 @@ static void wait_done(AioResult *r)
     }
 }
 
-static void test_blk_aio(void)
+/* file.aio= for a test that runs with aio=threads and aio=io_uring; NULL: skipped. */
+static KiteOpts *aio_opts(const void *aio)
+{
+    KiteOpts *o = kite_opts_new();
+
+    kite_opts_set(o, "file.aio", aio);
+    return o;
+}
+
+/* The process has an io_uring instance open (the requests really went through a ring). */
+static bool have_io_uring_fd(void)
+{
+    g_autoptr(GDir) d = g_dir_open("/proc/self/fd", 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *p = g_build_filename("/proc/self/fd", name, NULL);
+        g_autofree char *target = g_file_read_link(p, NULL);
+        if (target && strstr(target, "io_uring")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_blk_aio(const void *aio)
 {
     g_autofree char *path = make_image("aio.img", 1 * MiB, 0);
-    BlockBackend *blk = blk_new_open("aio0", path, "raw", NULL, BDRV_O_RDWR, &error_abort);
+    g_autoptr(KiteOpts) o = aio_opts(aio);
+    BlockBackend *blk = blk_new_open("aio0", path, "raw", o, BDRV_O_RDWR, &error_abort);
+    bool uring = !strcmp(aio, "io_uring");
     uint8_t wbuf[8192], rbuf[8192];
     struct iovec wiov[2] = { { wbuf, 4096 }, { wbuf + 4096, 4096 } };
     struct iovec riov = { rbuf, 8192 };
@@ -114,6 +141,8 @@ static void test_blk_aio(void)
     wait_done(&r);
     g_assert_cmpint(r.ret, ==, 0);
     g_assert_true(r.thread == g_thread_self());
+
+    g_assert_true(have_io_uring_fd() == uring);
 
     memset(&r, 0, sizeof(r));
     blk_aio_preadv(blk, 65536, &riov, 1, aio_cb, &r);
@@ -174,26 +203,51 @@ static void test_blk_aio(void)
         g_assert_cmpint(rbuf[0], ==, i);
         g_assert_cmpint(rbuf[511], ==, i);
     }
+    /* Writes and reads interleaved in flight; a write-through write (FUA). */
+    blk_set_enable_write_cache(blk, false);
+    for (int i = 0; i < 64; i++) {
+        struct iovec v = { bufs[i], 512 };
+        memset(&many[i], 0, sizeof(many[i]));
+        if (i & 1) {
+            memset(bufs[i], 0xa0 + i, 512);
+            blk_aio_pwritev(blk, 256 * KiB + i * 512, &v, 1, 0, aio_cb, &many[i]);
+        } else {
+            blk_aio_preadv(blk, (i + 1) * 512, &v, 1, aio_cb, &many[i]);
+        }
+    }
+    blk_drain(blk);
+    blk_set_enable_write_cache(blk, true);
+    for (int i = 0; i < 64; i++) {
+        g_assert_true(many[i].done);
+        g_assert_cmpint(many[i].ret, ==, 0);
+        if (i & 1) {
+            g_assert_cmpint(blk_pread(blk, 256 * KiB + i * 512, 512, rbuf), ==, 0);
+            g_assert_cmpint(rbuf[100], ==, (uint8_t)(0xa0 + i));
+        } else {
+            g_assert_cmpint(bufs[i][0], ==, i + 1);
+        }
+    }
     blk_unref(blk);
     g_assert_null(blk_by_name("aio0"));
+    g_assert_false(have_io_uring_fd());
 }
 
 /*
  * cache=none with many concurrent unaligned writes whose byte ranges are disjoint but share
  * 512-byte blocks: the read-modify-write of one must not undo another's bytes.
  */
-static void test_blk_direct_concurrent(void)
+static void test_blk_direct_concurrent(const void *aio)
 {
     enum { N = 256, LEN = 300 };
     g_autofree char *path = make_image("dconc.img", 256 * KiB, 0);
-    g_autoptr(KiteOpts) o = kite_opts_new();
+    g_autoptr(KiteOpts) o = aio_opts(aio);
     static uint8_t data[N][LEN];
     static AioResult res[N];
     g_autofree uint8_t *chk = g_malloc(N * LEN);
     BlockBackend *blk;
     Error *err = NULL;
 
-    blk = blk_new_open(NULL, path, "raw", NULL, BDRV_O_RDWR | BDRV_O_NOCACHE, &err);
+    blk = blk_new_open(NULL, path, "raw", o, BDRV_O_RDWR | BDRV_O_NOCACHE, &err);
     if (!blk) {
         g_test_skip(error_get_pretty(err));
         error_free(err);
@@ -251,10 +305,11 @@ static void iot_cb(void *opaque, int ret)
     g_mutex_unlock(&t->lock);
 }
 
-static void test_blk_iothread(void)
+static void test_blk_iothread(const void *aio)
 {
     g_autofree char *path = make_image("iot.img", 64 * KiB, 0x42);
-    BlockBackend *blk = blk_new_open(NULL, path, "raw", NULL, BDRV_O_RDWR, &error_abort);
+    g_autoptr(KiteOpts) o = aio_opts(aio);
+    BlockBackend *blk = blk_new_open(NULL, path, "raw", o, BDRV_O_RDWR, &error_abort);
     KiteIOThread *io = kite_iothread_new("test-blk-io", &error_abort);
     IOThreadTest t = { 0 };
     uint8_t buf[512];
@@ -567,10 +622,21 @@ int main(int argc, char **argv)
     main_loop_init();
     tmpdir = g_dir_make_tmp("kite-test-blk-XXXXXX", NULL);
     g_test_add_func("/block/thread-pool", test_thread_pool);
-    g_test_add_func("/block/backend/aio", test_blk_aio);
+    for (int i = 0; i < 2; i++) {
+        const char *aio = i ? "io_uring" : "threads";
+        g_autofree char *p1 = g_strdup_printf("/block/backend/%s/aio", aio);
+        g_autofree char *p2 = g_strdup_printf("/block/backend/%s/direct-concurrent", aio);
+        g_autofree char *p3 = g_strdup_printf("/block/backend/%s/iothread", aio);
+#ifndef CONFIG_LINUX_IO_URING
+        if (i) {
+            break;          /* built without liburing: aio=io_uring is refused (cli test) */
+        }
+#endif
+        g_test_add_data_func(p1, aio, test_blk_aio);
+        g_test_add_data_func(p2, aio, test_blk_direct_concurrent);
+        g_test_add_data_func(p3, aio, test_blk_iothread);
+    }
     g_test_add_func("/block/backend/read-only", test_blk_read_only);
-    g_test_add_func("/block/backend/direct-concurrent", test_blk_direct_concurrent);
-    g_test_add_func("/block/backend/iothread", test_blk_iothread);
     g_test_add_func("/block/backend/writethrough", test_writethrough);
     g_test_add_func("/block/backend/error-policy", test_error_policy);
     g_test_add_func("/block/drive-options", test_drive_options);
