@@ -322,8 +322,9 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt, KiteOpts *opt
             bdrv_unref(file);
             return NULL;
         }
-        if (!strcmp(drv->format_name, "raw")) {
-            /* QEMU's wording: users grep for it. */
+        if (!strcmp(drv->format_name, "raw") && (flags & BDRV_O_RDWR)) {
+            /* QEMU's wording: users grep for it.  Read-only images (-cdrom) cannot have
+             * block 0 rewritten, so QEMU stays quiet about them, as here. */
             warn_report("Image format was not specified for '%s' and probing guessed raw.\n"
                         "         Automatically detecting the format is dangerous for raw "
                         "images, write operations on block 0 will be restricted.\n"

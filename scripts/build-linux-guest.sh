@@ -2,7 +2,8 @@
 # Build the Linux functional-test guest from Debian packages only:
 #   OUTDIR/vmlinuz    Debian's stock kernel (the package linux-image-amd64 depends on)
 #   OUTDIR/initrd.gz  busybox-static, an /init script, and the kernel's modules for
-#                     virtio, e1000, PIIX/AHCI disks and ext4 (with their dependencies)
+#                     virtio, e1000, PIIX/AHCI disks, ATAPI CD-ROMs (sr_mod, isofs) and
+#                     ext4 (with their dependencies)
 #   OUTDIR/kernel-version, OUTDIR/busybox-version   what went in
 #
 #   scripts/build-linux-guest.sh [--force] OUTDIR      (normally OUTDIR = build/guest)
@@ -45,7 +46,7 @@ fi
 wanted_modules="crc32c_generic crct10dif_generic
     virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
     virtio_blk virtio_net virtio_console virtio_rng virtio_scsi
-    e1000 scsi_mod sd_mod libata ata_piix ata_generic ahci ext4"
+    e1000 scsi_mod sd_mod cdrom sr_mod libata ata_piix ata_generic ahci ext4 isofs"
 
 for tool in apt-get apt-cache dpkg-deb gzip find sort; do
     command -v $tool >/dev/null || die "$tool not found (this script needs a Debian system)"

@@ -22,7 +22,7 @@ static void ide_update_irq(IDEChannel *ch)
     irq_set_level(ch->irq, ch->irq_pending && !(ch->devctl & DC_NIEN));
 }
 
-static void ide_raise_irq(IDEChannel *ch)
+void ide_raise_irq(IDEChannel *ch)
 {
     ch->irq_pending = true;
     /* SFF-8038i 3.1.2: the Interrupt bit follows the device's INTRQ. */
@@ -30,14 +30,17 @@ static void ide_raise_irq(IDEChannel *ch)
     ide_update_irq(ch);
 }
 
-static void ide_set_signature(IDEState *s)
+void ide_set_signature(IDEState *s)
 {
-    /* ATA-6 9.12: after reset/diagnostics an ATA device reports 01h/01h/00h/00h. */
+    /* ATA-6 9.12: after reset/diagnostics an ATA device reports 01h/01h/00h/00h, a PACKET
+     * device 01h/01h/14h/EBh (how hosts tell them apart). */
+    bool cd = s->kind == IDE_CD;
+
     s->select &= 0xf0;
     s->nsector = 1;
     s->sector = 1;
-    s->lcyl = 0;
-    s->hcyl = 0;
+    s->lcyl = cd ? 0x14 : 0;
+    s->hcyl = cd ? 0xeb : 0;
 }
 
 static void ide_reset_dev(IDEState *s)
@@ -49,12 +52,16 @@ static void ide_reset_dev(IDEState *s)
     s->hob_lcyl = s->hob_hcyl = 0;
     ide_set_signature(s);
     s->error = 0x01;                               /* diagnostic code: device passed */
-    s->status = s->blk ? ST_DRDY | ST_DSC : 0;
+    s->status = s->kind != IDE_NONE ? ST_DRDY | ST_DSC : 0;
     s->mult_sectors = 0;
     s->heads = 16;
     s->spt = 63;
     s->xfer = XFER_NONE;
     s->remaining = s->block = s->data_pos = s->data_end = 0;
+    s->atapi_buf_len = 0;
+    s->atapi_dma = false;
+    s->sense_key = s->asc = s->ascq = 0;
+    s->tray_locked = false;                        /* a reset allows medium removal */
 }
 
 void ide_channel_reset(IDEChannel *ch)
@@ -73,14 +80,18 @@ void ide_channel_reset(IDEChannel *ch)
     ide_update_irq(ch);
 }
 
-void ide_attach(IDEState *s, BlockBackend *blk, const char *serial)
+void ide_attach(IDEState *s, IDEDriveKind kind, BlockBackend *blk, const char *serial)
 {
     int64_t len = blk ? blk_getlength(blk) : 0;
 
-    s->blk = blk;
+    s->kind = kind;
+    s->blk = kind != IDE_NONE ? blk : NULL;
     s->nb_sectors = len > 0 ? (uint64_t)len / IDE_SECTOR : 0;
     g_strlcpy(s->serial, serial ? serial : "KITE0000", sizeof(s->serial));
-    s->status = blk ? ST_DRDY | ST_DSC : 0;
+    s->status = kind != IDE_NONE ? ST_DRDY | ST_DSC : 0;
+    s->tray_open = s->tray_locked = s->unit_attention = false;
+    s->media_event = 0;
+    ide_set_signature(s);
 }
 
 /* ---- completion helpers ---------------------------------------------------------- */
@@ -150,7 +161,7 @@ static uint32_t ide_get_count(IDEState *s, bool lba48)
 
 /* ---- IDENTIFY -------------------------------------------------------------------- */
 
-static void put_str(uint16_t *w, int nwords, const char *str)
+void ide_put_str(uint16_t *w, int nwords, const char *str)
 {
     /* ATA strings: two characters a word, first in the high byte, space padded. */
     for (int i = 0; i < nwords * 2; i++) {
@@ -178,9 +189,9 @@ static void ide_identify(IDEState *s, uint8_t *buf)
     w[1] = cyls;
     w[3] = 16;
     w[6] = 63;
-    put_str(&w[10], 10, s->serial);
-    put_str(&w[23], 4, "1.0");
-    put_str(&w[27], 20, "KITE HARDDISK");
+    ide_put_str(&w[10], 10, s->serial);
+    ide_put_str(&w[23], 4, "1.0");
+    ide_put_str(&w[27], 20, "KITE HARDDISK");
     w[47] = 0x8000 | IDE_MAX_MULT;
     w[49] = (1 << 9) | (1 << 8);                   /* LBA, DMA */
     w[50] = 0x4000;
@@ -236,8 +247,13 @@ static bool ide_disk_io(IDEState *s, uint64_t lba, uint32_t nsec, bool write)
 static void ide_pio_in_next(IDEChannel *ch, IDEState *s)
 {
     bool lba48 = s->lba48;
+    uint32_t n;
 
-    uint32_t n = s->remaining < s->block ? s->remaining : s->block;
+    if (s->kind == IDE_CD && s->atapi_buf_len) {
+        atapi_pio_next(ch, s);                     /* a packet's data phase */
+        return;
+    }
+    n = s->remaining < s->block ? s->remaining : s->block;
 
     if (n == 0) {
         s->status = ST_DRDY | ST_DSC;
@@ -289,12 +305,14 @@ static void ide_pio_out_block_done(IDEChannel *ch, IDEState *s)
 
 /* ---- DMA (SFF-8038i 3.2: Physical Region Descriptor table) ------------------------ */
 
-static void ide_dma_run(IDEChannel *ch)
+void ide_dma_run(IDEChannel *ch)
 {
     IDEState *s = cur_dev(ch);
     bool to_mem = s->xfer == XFER_DMA_IN;
+    bool cd = s->kind == IDE_CD;
     uint64_t prd = ch->bm_prd;
-    uint32_t left = s->remaining * IDE_SECTOR;
+    uint64_t total, pos = 0;
+    uint32_t unit;
     bool eot = false, ok = true;
 
     if (s->xfer != XFER_DMA_IN && s->xfer != XFER_DMA_OUT) {
@@ -303,7 +321,19 @@ static void ide_dma_run(IDEChannel *ch)
     if (!(ch->bm_cmd & BM_CMD_START) || !to_mem != !(ch->bm_cmd & BM_CMD_READ)) {
         return;                                    /* not started, or direction mismatch */
     }
-    for (int i = 0; i < BM_PRD_MAX && left && !eot && ok; i++, prd += 8) {
+    /* Data moves through io_buffer one unit at a time: an ATA sector, a CD sector, or a
+     * whole ATAPI reply (which is already in the buffer). */
+    if (!cd) {
+        unit = IDE_SECTOR;
+        total = (uint64_t)s->remaining * IDE_SECTOR;
+    } else if (s->atapi_buf_len) {
+        unit = s->atapi_buf_len;
+        total = s->atapi_buf_len;
+    } else {
+        unit = ATAPI_SECTOR;
+        total = (uint64_t)s->remaining * ATAPI_SECTOR;
+    }
+    for (int i = 0; i < BM_PRD_MAX && pos < total && !eot && ok; i++, prd += 8) {
         uint32_t ent[2];
         uint64_t addr;
         uint32_t cnt;
@@ -315,15 +345,15 @@ static void ide_dma_run(IDEChannel *ch)
         cnt = GUINT32_FROM_LE(ent[1]) & 0xfffe;
         cnt = cnt ? cnt : 0x10000;
         eot = GUINT32_FROM_LE(ent[1]) & 0x80000000u;
-        while (cnt && left && ok) {
-            /* Sectors go through io_buffer one at a time in the entry's byte window. */
-            uint32_t off = (s->remaining * IDE_SECTOR - left) % IDE_SECTOR;
-            uint64_t lba = s->cur_lba + (s->remaining * IDE_SECTOR - left) / IDE_SECTOR;
-            uint32_t chunk = IDE_SECTOR - off;
+        while (cnt && pos < total && ok) {
+            uint32_t off = pos % unit;
+            uint32_t idx = pos / unit;
+            uint32_t chunk = unit - off;
             if (chunk > cnt) {
                 chunk = cnt;
             }
-            if (off == 0 && to_mem && !ide_disk_io(s, lba, 1, false)) {
+            if (off == 0 && to_mem &&
+                !(cd ? atapi_dma_load(s, idx) : ide_disk_io(s, s->cur_lba + idx, 1, false))) {
                 ok = false;
                 break;
             }
@@ -331,25 +361,33 @@ static void ide_dma_run(IDEChannel *ch)
                 ok = false;
                 break;
             }
-            if (!to_mem && off + chunk == IDE_SECTOR && !ide_disk_io(s, lba, 1, true)) {
+            if (!to_mem && off + chunk == unit && !ide_disk_io(s, s->cur_lba + idx, 1, true)) {
                 ok = false;
                 break;
             }
             addr += chunk;
             cnt -= chunk;
-            left -= chunk;
+            pos += chunk;
         }
     }
     ch->bm_status &= ~BM_ST_ACTIVE;
-    if (!ok || left) {
+    if (!ok || pos < total) {
         /* Short PRD table or a refused access: the transfer cannot finish. */
         ch->bm_status |= BM_ST_ERROR;
-        ide_abort(ch, s, ER_ABRT);
+        if (cd) {
+            atapi_dma_done(ch, s, false);
+        } else {
+            ide_abort(ch, s, ER_ABRT);
+        }
         return;
     }
     if (!eot) {
         /* PRDs describe more than the transfer: Active stays set (SFF-8038i 3.1.2). */
         ch->bm_status |= BM_ST_ACTIVE;
+    }
+    if (cd) {
+        atapi_dma_done(ch, s, true);
+        return;
     }
     ide_set_lba(s, s->cur_lba + s->remaining - 1, s->lba48);
     s->remaining = 0;
@@ -373,18 +411,80 @@ static bool ide_rw_setup(IDEChannel *ch, IDEState *s, bool lba48)
     return true;
 }
 
+/*
+ * A PACKET device implements the PACKET feature set's ATA commands (ATA-6 8.x, table in
+ * annex "command matrix").  IDENTIFY DEVICE and READ SECTORS are aborted with the signature
+ * in the task file, so a host that probes with them learns what it found (ATA-6 8.15.8).
+ */
+static void ide_exec_packet_dev_cmd(IDEChannel *ch, IDEState *s, uint8_t cmd)
+{
+    switch (cmd) {
+    case 0xa0:                                     /* PACKET */
+        atapi_packet_start(ch, s);
+        break;
+    case 0xa1:                                     /* IDENTIFY PACKET DEVICE */
+        atapi_identify(s, s->io_buffer);
+        s->remaining = 0;
+        s->atapi_buf_len = 0;
+        s->data_pos = 0;
+        s->data_end = IDE_SECTOR;
+        s->xfer = XFER_PIO_IN;
+        s->status = ST_DRDY | ST_DSC | ST_DRQ;
+        ide_raise_irq(ch);
+        break;
+    case 0x08:                                     /* DEVICE RESET (ATA-6 8.10) */
+        ide_reset_dev(s);
+        s->status = 0;                             /* DRDY stays clear for PACKET devices */
+        break;
+    case 0xec: case 0x20: case 0x21:               /* IDENTIFY DEVICE, READ SECTORS */
+        ide_set_signature(s);
+        ide_abort(ch, s, ER_ABRT);
+        break;
+    case 0x90:                                     /* EXECUTE DEVICE DIAGNOSTIC */
+        ide_set_signature(s);
+        s->error = 0x01;
+        ide_cmd_done(ch, s);
+        break;
+    case 0xef:                                     /* SET FEATURES */
+        switch (s->feature) {
+        case 0x03: s->xfer_mode = s->nsector; break;
+        case 0x02: case 0x82: case 0x66: case 0xcc: case 0xaa: case 0x55: break;
+        default:
+            ide_abort(ch, s, ER_ABRT);
+            return;
+        }
+        ide_cmd_done(ch, s);
+        break;
+    case 0xe5: case 0x98:                          /* CHECK POWER MODE */
+        s->nsector = 0xff;
+        ide_cmd_done(ch, s);
+        break;
+    case 0xe0: case 0xe1: case 0x94: case 0x95: case 0x00:  /* STANDBY/IDLE IMMED., NOP */
+        ide_cmd_done(ch, s);
+        break;
+    default:
+        kite_log_mask(LOG_UNIMP, "ide-cd: ATA command 0x%02x aborted\n", cmd);
+        ide_abort(ch, s, ER_ABRT);
+        break;
+    }
+}
+
 static void ide_exec_cmd(IDEChannel *ch, uint8_t cmd)
 {
     IDEState *s = cur_dev(ch);
     bool lba48 = false;
 
-    if (!s->blk) {
+    if (s->kind == IDE_NONE) {
         return;                                    /* no device: nothing answers */
     }
     if ((s->status & ST_BSY) && cmd != 0x08) {
         return;
     }
     s->error = 0;
+    if (s->kind == IDE_CD) {
+        ide_exec_packet_dev_cmd(ch, s, cmd);
+        return;
+    }
     switch (cmd) {
     case 0xec:                                     /* IDENTIFY DEVICE */
         ide_identify(s, s->io_buffer);
@@ -507,13 +607,14 @@ static uint32_t ide_data_read(IDEChannel *ch, unsigned size)
     IDEState *s = cur_dev(ch);
     uint32_t v = 0;
 
-    if (s->xfer != XFER_PIO_IN || s->data_pos + size > s->data_end) {
+    if (s->xfer != XFER_PIO_IN || s->data_pos >= s->data_end) {
         return 0;
     }
-    for (unsigned i = 0; i < size; i++) {
+    /* An ATAPI block may have an odd length: the last word is padded (SFF-8020i 7.1). */
+    for (unsigned i = 0; i < size && s->data_pos + i < s->data_end; i++) {
         v |= (uint32_t)s->io_buffer[s->data_pos + i] << (8 * i);
     }
-    s->data_pos += size;
+    s->data_pos = MIN(s->data_pos + size, s->data_end);
     if (s->data_pos >= s->data_end) {
         ide_pio_in_next(ch, s);
     }
@@ -524,7 +625,8 @@ static void ide_data_write(IDEChannel *ch, uint32_t val, unsigned size)
 {
     IDEState *s = cur_dev(ch);
 
-    if (s->xfer != XFER_PIO_OUT || s->data_pos + size > s->data_end) {
+    if ((s->xfer != XFER_PIO_OUT && s->xfer != XFER_PACKET) ||
+        s->data_pos + size > s->data_end) {
         return;
     }
     for (unsigned i = 0; i < size; i++) {
@@ -532,7 +634,11 @@ static void ide_data_write(IDEChannel *ch, uint32_t val, unsigned size)
     }
     s->data_pos += size;
     if (s->data_pos >= s->data_end) {
-        ide_pio_out_block_done(ch, s);
+        if (s->xfer == XFER_PACKET) {
+            atapi_packet_received(ch, s);
+        } else {
+            ide_pio_out_block_done(ch, s);
+        }
     }
 }
 
@@ -544,23 +650,23 @@ uint32_t ide_ioport_read(IDEChannel *ch, uint32_t addr, unsigned size)
     if (addr == 0 && (size == 2 || size == 4)) {
         return ide_data_read(ch, size);
     }
-    if (!ch->ifs[0].blk && !ch->ifs[1].blk) {
+    if (!ch->ifs[0].kind && !ch->ifs[1].kind) {
         /* Nothing on the cable: read 0 as QEMU does, so probes fail at once (devchk). */
         return 0;
     }
     switch (addr & 7) {
     case 0: return ide_data_read(ch, 1);
-    case 1: return !s->blk ? 0 : hob ? s->hob_feature : s->error;
-    case 2: return !s->blk ? 0 : hob ? s->hob_nsector : s->nsector;
-    case 3: return !s->blk ? 0 : hob ? s->hob_sector : s->sector;
-    case 4: return !s->blk ? 0 : hob ? s->hob_lcyl : s->lcyl;
-    case 5: return !s->blk ? 0 : hob ? s->hob_hcyl : s->hcyl;
+    case 1: return !s->kind ? 0 : hob ? s->hob_feature : s->error;
+    case 2: return !s->kind ? 0 : hob ? s->hob_nsector : s->nsector;
+    case 3: return !s->kind ? 0 : hob ? s->hob_sector : s->sector;
+    case 4: return !s->kind ? 0 : hob ? s->hob_lcyl : s->lcyl;
+    case 5: return !s->kind ? 0 : hob ? s->hob_hcyl : s->hcyl;
     case 6: return s->select;
     default:
         /* Reading Status acknowledges the interrupt (ATA-6 5.2.11). */
         ch->irq_pending = false;
         ide_update_irq(ch);
-        return s->blk ? s->status : 0;
+        return s->kind ? s->status : 0;
     }
 }
 
@@ -603,10 +709,10 @@ uint8_t ide_altstatus_read(IDEChannel *ch)
 {
     IDEState *s = cur_dev(ch);
 
-    if (!ch->ifs[0].blk && !ch->ifs[1].blk) {
+    if (!ch->ifs[0].kind && !ch->ifs[1].kind) {
         return 0;
     }
-    return s->blk ? s->status : 0;
+    return s->kind ? s->status : 0;
 }
 
 void ide_devctl_write(IDEChannel *ch, uint8_t val)
@@ -614,7 +720,7 @@ void ide_devctl_write(IDEChannel *ch, uint8_t val)
     /* SRST: devices go busy while it is set and reset on its falling edge (ATA-6 9.2). */
     if (!(ch->devctl & DC_SRST) && (val & DC_SRST)) {
         for (int i = 0; i < 2; i++) {
-            if (ch->ifs[i].blk) {
+            if (ch->ifs[i].kind) {
                 ch->ifs[i].status = ST_BSY | ST_DSC;
             }
         }
@@ -675,7 +781,7 @@ void ide_bm_write(IDEChannel *ch, uint32_t addr, uint32_t val, unsigned size)
 /* ---- migration ------------------------------------------------------------------- */
 
 static const VMStateDescription vmstate_ide_state = {
-    .name = "ide-drive", .version_id = 1, .minimum_version_id = 1,
+    .name = "ide-drive", .version_id = 2, .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT8(feature, IDEState), VMSTATE_UINT8(error, IDEState),
         VMSTATE_UINT8(nsector, IDEState), VMSTATE_UINT8(sector, IDEState),
@@ -690,6 +796,12 @@ static const VMStateDescription vmstate_ide_state = {
         VMSTATE_UINT32(xfer, IDEState), VMSTATE_UINT64(cur_lba, IDEState),
         VMSTATE_UINT32(remaining, IDEState), VMSTATE_UINT32(block, IDEState),
         VMSTATE_UINT32(data_pos, IDEState), VMSTATE_UINT32(data_end, IDEState),
+        VMSTATE_UINT8_ARRAY(packet, IDEState, ATAPI_PACKET_SIZE),
+        VMSTATE_UINT8(sense_key, IDEState), VMSTATE_UINT8(asc, IDEState),
+        VMSTATE_UINT8(ascq, IDEState), VMSTATE_BOOL(atapi_dma, IDEState),
+        VMSTATE_UINT16(byte_limit, IDEState), VMSTATE_UINT32(atapi_buf_len, IDEState),
+        VMSTATE_BOOL(tray_open, IDEState), VMSTATE_BOOL(tray_locked, IDEState),
+        VMSTATE_BOOL(unit_attention, IDEState), VMSTATE_UINT8(media_event, IDEState),
         VMSTATE_UINT8_ARRAY(io_buffer, IDEState, IDE_BUF_SIZE),
         VMSTATE_END_OF_LIST()
     },
@@ -701,8 +813,10 @@ static int ide_channel_post_load(void *opaque, int version_id)
 
     for (int i = 0; i < 2; i++) {
         IDEState *s = &ch->ifs[i];
-        if (s->xfer > XFER_DMA_OUT || s->data_end > IDE_BUF_SIZE || s->data_pos > s->data_end ||
-            s->block > IDE_MAX_MULT) {
+        if (s->xfer > XFER_PACKET || s->data_end > IDE_BUF_SIZE || s->data_pos > s->data_end ||
+            s->block > IDE_MAX_MULT || s->atapi_buf_len > IDE_BUF_SIZE ||
+            (s->xfer == XFER_PACKET && s->data_end != ATAPI_PACKET_SIZE) ||
+            (s->kind != IDE_CD && (s->xfer == XFER_PACKET || s->atapi_buf_len))) {
             return -1;                             /* hostile stream: refuse */
         }
     }
@@ -711,7 +825,7 @@ static int ide_channel_post_load(void *opaque, int version_id)
 }
 
 const VMStateDescription vmstate_ide_channel = {
-    .name = "ide-channel", .version_id = 1, .minimum_version_id = 1,
+    .name = "ide-channel", .version_id = 2, .minimum_version_id = 2,
     .post_load = ide_channel_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT_ARRAY(ifs, IDEChannel, 2, vmstate_ide_state, IDEState),

@@ -1,11 +1,12 @@
 /*
- * PIIX3 IDE (PCI function 1 of the PIIX3, 8086:7010) and the ATA disk device "ide-hd".
+ * PIIX3 IDE (PCI function 1 of the PIIX3, 8086:7010), the ATA disk device "ide-hd" and the
+ * ATAPI CD/DVD-ROM device "ide-cd".
  *
  * The function decodes the ISA compatibility ports (primary 0x1f0-0x1f7/0x3f6 on IRQ 14,
  * secondary 0x170-0x177/0x376 on IRQ 15; programming interface 0x80: legacy mode only,
  * bus-master capable) and has the SFF-8038i bus-master registers in BAR4 (16 bytes of I/O,
  * primary at 0, secondary at 8).  Each channel is an "IDE" bus ("ide.0", "ide.1") taking
- * up to two ide-hd devices, unit=0 (master) and unit=1 (slave).
+ * up to two ide-hd/ide-cd devices, unit=0 (master) and unit=1 (slave).
  *
  * Reference: Intel 82371FB/SB (PIIX/PIIX3) datasheet, 2.3 (IDE configuration) and 2.7
  * (bus master IDE registers); SFF-8038i.
@@ -168,7 +169,7 @@ static void piix3_ide_reset(PCIDevice *dev)
     for (int i = 0; i < 2; i++) {
         d->ch[i].irq = d->irq_out[i];
         /* BM status bits 5/6: the device at that position can do DMA. */
-        d->ch[i].bm_status = (d->ch[i].ifs[0].blk ? 0x20 : 0) | (d->ch[i].ifs[1].blk ? 0x40 : 0);
+        d->ch[i].bm_status = (d->ch[i].ifs[0].kind ? 0x20 : 0) | (d->ch[i].ifs[1].kind ? 0x40 : 0);
         ide_channel_reset(&d->ch[i]);
     }
 }
@@ -224,7 +225,7 @@ void piix3_ide_connect_irqs(DeviceState *dev, IRQState *primary, IRQState *secon
     d->ch[1].irq = secondary;
 }
 
-/* ---- ide-hd ---------------------------------------------------------------------- */
+/* ---- ide-hd, ide-cd -------------------------------------------------------------- */
 
 static void ide_dev_realize(DeviceState *dev, Error **errp)
 {
@@ -232,25 +233,32 @@ static void ide_dev_realize(DeviceState *dev, Error **errp)
     IDEBus *bus = (IDEBus *)dev->parent_bus;
     IDEChannel *ch = bus ? bus->ch : NULL;
     uint32_t unit = idev->unit;
+    bool cd = object_dynamic_cast(OBJECT(dev), TYPE_IDE_CD) != NULL;
+    const char *type = cd ? TYPE_IDE_CD : TYPE_IDE_HD;
 
     if (!ch) {
-        error_setg(errp, "ide-hd: needs an IDE bus");
+        error_setg(errp, "%s: needs an IDE bus", type);
         return;
     }
-    if (!idev->blk) {
-        error_setg(errp, "ide-hd: drive property not set");
+    if (!idev->blk && !cd) {
+        /* A CD drive may be empty; a disk may not. */
+        error_setg(errp, "%s: drive property not set", type);
+        return;
+    }
+    if (idev->blk && !cd && !blk_bs(idev->blk)) {
+        error_setg(errp, "%s: drive '%s' has no medium", type, blk_name(idev->blk));
         return;
     }
     if (unit == UINT32_MAX) {
-        unit = ch->ifs[0].blk ? 1 : 0;
+        unit = ch->ifs[0].kind ? 1 : 0;
     }
-    if (unit > 1 || ch->ifs[unit].blk) {
-        error_setg(errp, "ide-hd: unit %u is taken or invalid (0 or 1)", unit);
+    if (unit > 1 || ch->ifs[unit].kind) {
+        error_setg(errp, "%s: unit %u is taken or invalid (0 or 1)", type, unit);
         return;
     }
     idev->unit = unit;
     idev->s = &ch->ifs[unit];
-    ide_attach(idev->s, idev->blk, idev->serial);
+    ide_attach(idev->s, cd ? IDE_CD : IDE_HD, idev->blk, idev->serial);
     ch->bm_status |= 0x20 << unit;
 }
 
@@ -259,7 +267,7 @@ static void ide_dev_unrealize(DeviceState *dev)
     IDEDevice *idev = IDE_DEVICE(dev);
 
     if (idev->s) {
-        ide_attach(idev->s, NULL, NULL);
+        ide_attach(idev->s, IDE_NONE, NULL, NULL);
         idev->s = NULL;
     }
 }
@@ -292,6 +300,15 @@ static const TypeInfo ide_hd_type = {
 };
 KITE_TYPE_REGISTER(ide_hd_type)
 
+static const TypeInfo ide_cd_type = {
+    .name = TYPE_IDE_CD,
+    .parent = TYPE_IDE_DEVICE,
+    .desc = "ATAPI CD/DVD-ROM on an IDE bus (drive= optional, unit=0|1, serial=)",
+    .instance_size = sizeof(IDEDevice),
+    .user_creatable = true,
+};
+KITE_TYPE_REGISTER(ide_cd_type)
+
 /* ---- board helper ---------------------------------------------------------------- */
 
 DeviceState *piix3_ide_create(PCIBus *bus, IRQState **isa_irqs)
@@ -308,10 +325,10 @@ DeviceState *piix3_ide_create(PCIBus *bus, IRQState **isa_irqs)
             DriveInfo *di = drive_get(IF_IDE, b, u);
             DeviceState *hd;
             char unit[4];
-            if (!di || di->is_cdrom) {
+            if (!di) {
                 continue;
             }
-            hd = qdev_new(TYPE_IDE_HD);
+            hd = qdev_new(di->is_cdrom ? TYPE_IDE_CD : TYPE_IDE_HD);
             object_property_set_str(OBJECT(hd), "drive", di->id, &error_fatal);
             snprintf(unit, sizeof(unit), "%d", u);
             object_property_set_str(OBJECT(hd), "unit", unit, &error_fatal);

@@ -2,7 +2,10 @@
 # Linux's ata_piix driver on Kite's PIIX3 IDE: boot the test guest with a raw image on
 # -drive if=ide, check /dev/sda and its size, write a pattern with dd and read it back
 # (through the page cache and with O_DIRECT-free re-read after drop_caches), power off and
-# find the pattern in the host file.  Prints PASS/FAIL/SKIP like test_linux_boot.py.
+# find the pattern in the host file.  The same boot has an ATAPI CD-ROM (-cdrom, secondary
+# master): /dev/sr0's size, the whole disc read with dd and checksummed, and an ISO9660 image
+# (made with genisoimage or xorriso when installed) mounted and a file on it checksummed.
+# Prints PASS/FAIL/SKIP like test_linux_boot.py.
 #
 #   tests/functional/test_ide_linux.py [--emulator PATH] [--accel tcg] [--guest-dir DIR]
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -10,6 +13,8 @@
 import argparse
 import hashlib
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -31,12 +36,30 @@ def parse_args():
     return p.parse_args()
 
 
-def run_case(args, emulator, vmlinuz, initrd, img, log_path):
+def make_cd(tmp):
+    """An ISO9660 image holding hello.txt, or (no ISO tool) a plain pattern; returns
+    (path, md5 of hello.txt or None)."""
+    data = (b"kite-cd-pattern\n" * 20000)[:300000]
+    iso = os.path.join(tmp, "cd.iso")
+    src = os.path.join(tmp, "cdroot")
+    os.makedirs(src)
+    with open(os.path.join(src, "hello.txt"), "wb") as f:
+        f.write(data)
+    for tool in (["genisoimage", "-quiet"], ["xorriso", "-as", "mkisofs", "-quiet"]):
+        if shutil.which(tool[0]):
+            subprocess.run(tool + ["-V", "KITECD", "-o", iso, src], check=True)
+            return iso, hashlib.md5(data).hexdigest()
+    with open(iso, "wb") as f:
+        f.write(bytes(range(256)) * (8 * 300))     # 300 blocks of 2048 bytes
+    return iso, None
+
+
+def run_case(args, emulator, vmlinuz, initrd, img, cd, log_path):
     argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
             "-kernel", vmlinuz, "-initrd", initrd,
             "-append", "console=ttyS0 panic=-1 quiet",
             "-nographic", "-no-reboot", "-net", "none",
-            "-drive", f"file={img},if=ide,format=raw"]
+            "-drive", f"file={img},if=ide,format=raw", "-cdrom", cd[0]]
     with Guest(argv, log_path=log_path) as g:
         g.start()
         g.expect(READY_RE, args.timeout)
@@ -59,6 +82,25 @@ def run_case(args, emulator, vmlinuz, initrd, img, log_path):
         want = hashlib.md5((b"kite-ide-pattern\n" * 20000)[:262144]).hexdigest()
         expect("dd if=/dev/sda bs=1M skip=1 count=1 2>/dev/null | head -c 262144 | md5sum"
                " | cut -d' ' -f1", want)
+
+        # The CD-ROM: capacity in 512-byte units, every block through sr0 (bus-master DMA
+        # with ata_piix), and the ISO9660 file system.
+        with open(cd[0], "rb") as f:
+            iso = f.read()
+        expect("cat /sys/block/sr0/size", str(len(iso) // 2048 * 4))
+        expect("cat /sys/block/sr0/removable", "1")
+        expect("dd if=/dev/sr0 bs=2048 2>/dev/null | md5sum | cut -d' ' -f1",
+               hashlib.md5(iso[:len(iso) // 2048 * 2048]).hexdigest())
+        if cd[1]:
+            g.check("mkdir -p /mnt/cd && mount -t iso9660 -o ro /dev/sr0 /mnt/cd",
+                    args.timeout)
+            expect("md5sum /mnt/cd/hello.txt | cut -d' ' -f1", cd[1])
+            g.check("umount /mnt/cd", args.timeout)
+        # Writing to a CD fails; the disc is untouched.
+        rc, _ = g.run("dd if=/dev/zero of=/dev/sr0 bs=2048 count=1 conv=fsync 2>/dev/null",
+                      args.timeout)
+        if rc == 0:
+            raise GuestError("a write to /dev/sr0 succeeded")
         status = g.poweroff(timeout=args.timeout)
         if status != 0:
             raise GuestError(f"emulator exit status {status}, expected 0")
@@ -88,7 +130,9 @@ def main():
             f.write(b"KITE" * 128)
             f.truncate(DISK_SECTORS * 512)
         try:
-            run_case(args, emulator, vmlinuz, initrd, img, os.path.join(log_dir, name + ".log"))
+            cd = make_cd(tmp)
+            run_case(args, emulator, vmlinuz, initrd, img, cd,
+                     os.path.join(log_dir, name + ".log"))
         except GuestError as e:
             print(f"FAIL {name}: {e}")
             return 1

@@ -17,10 +17,13 @@
 #define TYPE_IDE_BUS "IDE"
 #define TYPE_IDE_DEVICE "ide-device"
 #define TYPE_IDE_HD "ide-hd"
+#define TYPE_IDE_CD "ide-cd"
 
 #define IDE_SECTOR 512
 #define IDE_MAX_MULT 16                            /* sectors per DRQ block at most */
 #define IDE_BUF_SIZE (IDE_MAX_MULT * IDE_SECTOR)
+#define ATAPI_SECTOR 2048                          /* CD/DVD logical block (MMC) */
+#define ATAPI_PACKET_SIZE 12
 
 /* Status register bits (ATA-6 7.15.6). */
 #define ST_ERR  0x01
@@ -52,10 +55,18 @@ typedef enum IDEXfer {
     XFER_PIO_OUT,
     XFER_DMA_IN,                                   /* disk -> memory */
     XFER_DMA_OUT,
+    XFER_PACKET,                                   /* ATAPI: host -> device command packet */
 } IDEXfer;
 
+typedef enum IDEDriveKind {
+    IDE_NONE,                                      /* nothing at this position */
+    IDE_HD,                                        /* ATA disk */
+    IDE_CD,                                        /* ATAPI CD/DVD-ROM (hw/ide/atapi.c) */
+} IDEDriveKind;
+
 typedef struct IDEState {
-    BlockBackend *blk;                             /* NULL: no device at this position */
+    uint8_t kind;                                  /* IDEDriveKind */
+    BlockBackend *blk;                             /* NULL: no device, or an empty CD drive */
     uint64_t nb_sectors;
     char serial[21];
     /* Task file (the HOB copies are the previous writes, ATA-6 6.20). */
@@ -72,6 +83,15 @@ typedef struct IDEState {
     uint32_t remaining;                            /* sectors still to move after the buffer */
     uint32_t block;                                /* sectors per DRQ block */
     uint32_t data_pos, data_end;
+    /* ATAPI (SFF-8020i / MMC): the packet, sense data, tray and media-event state. */
+    uint8_t packet[ATAPI_PACKET_SIZE];
+    uint8_t sense_key, asc, ascq;
+    bool atapi_dma;                                /* the packet's data phase uses DMA */
+    uint16_t byte_limit;                           /* bytes per DRQ block (cylinder regs) */
+    uint32_t atapi_buf_len;                        /* reply/sector bytes held in io_buffer */
+    bool tray_open, tray_locked;
+    bool unit_attention;                           /* medium changed, not yet reported */
+    uint8_t media_event;                           /* GESN media event code pending, 0 none */
     uint8_t io_buffer[IDE_BUF_SIZE];
 } IDEState;
 
@@ -101,7 +121,27 @@ void ide_devctl_write(IDEChannel *ch, uint8_t val);
 /* Bus-master registers at offset 0..7 of this channel's half of BAR4. */
 uint32_t ide_bm_read(IDEChannel *ch, uint32_t addr, unsigned size);
 void ide_bm_write(IDEChannel *ch, uint32_t addr, uint32_t val, unsigned size);
-/* Attach a disk to a position (realize of ide-hd). */
-void ide_attach(IDEState *s, BlockBackend *blk, const char *serial);
+/* Attach a device to a position (realize of ide-hd/ide-cd); IDE_NONE detaches. */
+void ide_attach(IDEState *s, IDEDriveKind kind, BlockBackend *blk, const char *serial);
+/* A CD's medium was inserted or removed behind the guest's back: unit attention and a
+ * GESN media event follow (MMC-6 6.6, 6.29). */
+void ide_cd_medium_changed(IDEState *s, bool loaded);
+
+/* ---- shared between ide-core.c and atapi.c (not for devices) ----------------------- */
+void ide_raise_irq(IDEChannel *ch);
+void ide_set_signature(IDEState *s);
+void ide_put_str(uint16_t *w, int nwords, const char *str);
+void ide_dma_run(IDEChannel *ch);
+/* PACKET (A0h) accepted: wait for the command packet. */
+void atapi_packet_start(IDEChannel *ch, IDEState *s);
+/* The 12 packet bytes are in io_buffer: run the command. */
+void atapi_packet_received(IDEChannel *ch, IDEState *s);
+/* A PIO DRQ block was drained (or none started yet): next block or completion. */
+void atapi_pio_next(IDEChannel *ch, IDEState *s);
+/* DMA: load data unit idx into io_buffer (a CD sector, or the reply as unit 0). */
+bool atapi_dma_load(IDEState *s, uint32_t idx);
+/* DMA finished (ok) or failed. */
+void atapi_dma_done(IDEChannel *ch, IDEState *s, bool ok);
+void atapi_identify(IDEState *s, uint8_t *buf);
 
 #endif
