@@ -1,11 +1,14 @@
 /*
- * Monitor command-line options: -qmp SPEC, -qmp-pretty SPEC, -mon chardev=ID[,mode=control]
- * [,pretty=on].  Options are recorded while parsing and the monitors created once the
- * chardevs exist (monitor_cli_start, from main).
+ * Monitor command-line options: -qmp SPEC, -qmp-pretty SPEC, -monitor SPEC,
+ * -mon chardev=ID[,mode=control|readline][,pretty=on].  Options are recorded while parsing;
+ * human monitors are created before the board (monitor_cli_start_hmp: a serial port on the
+ * same mux then takes the focus, as in QEMU), QMP monitors once the machine is done
+ * (monitor_cli_start).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "monitor/monitor.h"
 #include "monitor/qmp.h"
+#include "monitor/hmp.h"
 
 typedef struct MonitorArg {
     char *option;
@@ -27,7 +30,7 @@ void monitor_cli_add(const char *option, const char *arg)
     g_ptr_array_add(monitor_args, a);
 }
 
-static bool monitor_start_mon(const char *arg, Error **errp)
+static bool monitor_start_mon(const char *arg, bool hmp_phase, Error **errp)
 {
     g_auto(GStrv) parts = g_strsplit(arg, ",", -1);
     const char *chr_id = NULL, *mode = "readline";
@@ -55,6 +58,13 @@ static bool monitor_start_mon(const char *arg, Error **errp)
         error_setg(errp, "Parameter 'chardev' is missing");
         return false;
     }
+    if (strcmp(mode, "control") && strcmp(mode, "readline")) {
+        error_setg(errp, "Parameter 'mode' does not accept value '%s'", mode);
+        return false;
+    }
+    if (hmp_phase != !strcmp(mode, "readline")) {
+        return true;        /* the other phase's */
+    }
     chr = chardev_find(chr_id);
     if (!chr) {
         error_setg(errp, "chardev \"%s\" not found", chr_id);
@@ -63,22 +73,20 @@ static bool monitor_start_mon(const char *arg, Error **errp)
     if (!strcmp(mode, "control")) {
         return qmp_monitor_new(chr, pretty, errp);
     }
-    if (!strcmp(mode, "readline")) {
-        error_setg(errp, "the human monitor (mode=readline) is not implemented yet");
-        return false;
-    }
-    error_setg(errp, "Parameter 'mode' does not accept value '%s'", mode);
-    return false;
+    return hmp_monitor_new(chr, errp);
 }
 
-bool monitor_cli_start(Error **errp)
+static bool monitor_cli_start_phase(bool hmp_phase, Error **errp)
 {
     for (guint i = 0; monitor_args && i < monitor_args->len; i++) {
         MonitorArg *a = g_ptr_array_index(monitor_args, i);
+        bool hmp = !strcmp(a->option, "monitor");
         bool ok;
 
         if (!strcmp(a->option, "mon")) {
-            ok = monitor_start_mon(a->arg, errp);
+            ok = monitor_start_mon(a->arg, hmp_phase, errp);
+        } else if (hmp != hmp_phase) {
+            continue;
         } else {
             g_autofree char *label = g_strdup_printf("compat_monitor%d", monitor_count++);
             Chardev *chr = chardev_new_from_legacy(label, a->arg, errp);
@@ -89,7 +97,8 @@ bool monitor_cli_start(Error **errp)
                 }
                 continue;   /* "none" */
             }
-            ok = qmp_monitor_new(chr, !strcmp(a->option, "qmp-pretty"), errp);
+            ok = hmp ? hmp_monitor_new(chr, errp)
+                     : qmp_monitor_new(chr, !strcmp(a->option, "qmp-pretty"), errp);
         }
         if (!ok) {
             error_prepend(errp, "-%s %s: ", a->option, a->arg);
@@ -97,4 +106,30 @@ bool monitor_cli_start(Error **errp)
         }
     }
     return true;
+}
+
+bool monitor_cli_start_hmp(Error **errp)
+{
+    return monitor_cli_start_phase(true, errp);
+}
+
+bool monitor_cli_start(Error **errp)
+{
+    return monitor_cli_start_phase(false, errp);
+}
+
+bool monitor_cli_given(void)
+{
+    return monitor_args && monitor_args->len;
+}
+
+bool monitor_cli_uses_stdio(void)
+{
+    for (guint i = 0; monitor_args && i < monitor_args->len; i++) {
+        MonitorArg *a = g_ptr_array_index(monitor_args, i);
+        if (strcmp(a->option, "mon") && !strcmp(a->arg, "stdio")) {
+            return true;
+        }
+    }
+    return false;
 }

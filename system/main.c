@@ -21,6 +21,7 @@
 #include "system/runstate.h"
 #include "system/qdev-monitor.h"
 #include "monitor/monitor.h"
+#include "monitor/hmp.h"
 #include "system/system.h"
 #include "system/qtest.h"
 #include "kite/memory.h"
@@ -76,8 +77,8 @@ static const KiteOption options[] = {
     { "display", HAS_ARG, OPT_OK, "none (sdl comes with the display work)" },
     { "qtest", HAS_ARG, OPT_OK, "qtest protocol chardev (tests)" },
     { "qtest-log", HAS_ARG, OPT_OK, "log qtest traffic to a file" },
-    { "monitor", HAS_ARG, OPT_NOT_YET, "human monitor on a chardev" },
-    { "mon", HAS_ARG, OPT_OK, "monitor on a chardev (chardev=ID,mode=control[,pretty=on])" },
+    { "monitor", HAS_ARG, OPT_OK, "human monitor on a chardev (stdio, unix:PATH,server,wait=off...)" },
+    { "mon", HAS_ARG, OPT_OK, "monitor on a chardev (chardev=ID[,mode=readline|control][,pretty=on])" },
     { "qmp", HAS_ARG, OPT_OK, "QMP monitor on a chardev (unix:PATH,server,wait=off...)" },
     { "qmp-pretty", HAS_ARG, OPT_OK, "QMP monitor with pretty-printed JSON" },
     { "drive", HAS_ARG, OPT_OK, "file=,format=,if=ide|virtio|none,id=,cache=,...: a drive" },
@@ -298,7 +299,8 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
         no_shutdown = true;
     } else if (!strcmp(name, "S")) {
         c->start_stopped = true;
-    } else if (!strcmp(name, "qmp") || !strcmp(name, "qmp-pretty") || !strcmp(name, "mon")) {
+    } else if (!strcmp(name, "qmp") || !strcmp(name, "qmp-pretty") || !strcmp(name, "mon") ||
+               !strcmp(name, "monitor")) {
         monitor_cli_add(name, optarg);
     } else if (!strcmp(name, "gdb") || !strcmp(name, "s")) {
         g_free(c->gdb_dev);
@@ -495,12 +497,18 @@ static void create_chardevs(void)
 
 static void create_serial_ports(void)
 {
-    if (kite_config.serial_args->len == 0 && !kite_config.nodefaults) {
+    bool is_default = false;
+
+    if (kite_config.serial_args->len == 0 && !kite_config.nodefaults &&
+        !monitor_cli_uses_stdio()) {
         /*
          * With no display available the default serial goes to stdio (as -nographic
-         * does), so that a plain "kite -kernel bzImage" shows its console.
+         * does), so that a plain "kite -kernel bzImage" shows its console.  The human
+         * monitor shares it (Ctrl-A c) unless a monitor option was given; a monitor on
+         * stdio leaves the default serial out, as QEMU's does with -display none.
          */
         g_ptr_array_add(kite_config.serial_args, g_strdup("mon:stdio"));
+        is_default = true;
     }
     for (guint i = 0; i < kite_config.serial_args->len; i++) {
         const char *spec = kite_config.serial_args->pdata[i];
@@ -518,6 +526,11 @@ static void create_serial_ports(void)
         loc_push_option("serial", spec);
         chr = chardev_new_from_legacy(label, spec, &err);
         if (!chr) {
+            error_report_err(err);
+            exit(1);
+        }
+        if (chr->legacy_monitor && !(is_default && monitor_cli_given()) &&
+            !hmp_monitor_new(chr, &err)) {
             error_report_err(err);
             exit(1);
         }
@@ -854,6 +867,10 @@ int main(int argc, char **argv)
     ms = create_machine();
     mc = MACHINE_GET_CLASS(ms);
     create_serial_ports();
+    if (!monitor_cli_start_hmp(&err)) {
+        error_report_err(err);
+        return 1;
+    }
     configure_accelerator(ms);
 
     mc->init(ms);

@@ -1,0 +1,553 @@
+/*
+ * The human monitor's commands.  Output formats are QEMU's (hmp-commands.hx, hmp-cmds.c,
+ * monitor/misc.c as seen from the outside), since people and scripts read them.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "monitor/hmp.h"
+#include "accel/accel.h"
+#include "accel/kvm.h"
+#include "block/block.h"
+#include "block/blockdev.h"
+#include "hw/core/cpu.h"
+#include "hw/qdev.h"
+#include "kite/memory.h"
+#include "kite/timer.h"
+#include "system/runstate.h"
+#include "system/system.h"
+#include "ui/console.h"
+#include "ui/input.h"
+
+/* --- help --- */
+
+static void help_table(HmpMonitor *mon, const HmpCommand *table, const char *prefix,
+                       const char *only)
+{
+    for (const HmpCommand *c = table; c->name; c++) {
+        if (only && hmp_find_command(c, only) != c) {
+            continue;
+        }
+        hmp_printf(mon, "%s%s %s -- %s\n", prefix, c->name, c->args_help ? c->args_help : "",
+                   c->help);
+    }
+}
+
+static void hmp_help(HmpMonitor *mon, HmpArg *a)
+{
+    const char *name = a[0].str;
+    const HmpCommand *cmd;
+
+    if (!name) {
+        help_table(mon, hmp_commands, "", NULL);
+        return;
+    }
+    {
+        g_auto(GStrv) words = g_strsplit_set(name, " \t", -1);
+        cmd = hmp_find_command(hmp_commands, words[0]);
+        if (!cmd) {
+            hmp_printf(mon, "unknown command: '%s'\n", name);
+            return;
+        }
+        if (cmd->sub) {
+            const char *subname = words[1] && words[1][0] ? words[1] : NULL;
+            if (subname && !hmp_find_command(cmd->sub, subname)) {
+                hmp_printf(mon, "unknown command: '%s'\n", name);
+                return;
+            }
+            help_table(mon, cmd->sub, "info ", subname);
+            return;
+        }
+        help_table(mon, hmp_commands, "", words[0]);
+    }
+}
+
+/* --- run control --- */
+
+static void hmp_stop(HmpMonitor *mon, HmpArg *a)
+{
+    if (runstate_is_running()) {
+        vm_stop(RUN_STATE_PAUSED);
+    }
+}
+
+static void hmp_cont(HmpMonitor *mon, HmpArg *a)
+{
+    if (runstate_check(RUN_STATE_SHUTDOWN) || runstate_check(RUN_STATE_GUEST_PANICKED) ||
+        runstate_check(RUN_STATE_INTERNAL_ERROR)) {
+        hmp_printf(mon, "Resetting the Virtual Machine is required\n");
+        return;
+    }
+    vm_start();
+}
+
+static void hmp_system_reset(HmpMonitor *mon, HmpArg *a)
+{
+    system_reset_request(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
+}
+
+static void hmp_system_powerdown(HmpMonitor *mon, HmpArg *a)
+{
+    system_powerdown_request();
+}
+
+static void hmp_quit(HmpMonitor *mon, HmpArg *a)
+{
+    system_shutdown_request(SHUTDOWN_CAUSE_HOST_QMP_QUIT);
+}
+
+static void hmp_cpu(HmpMonitor *mon, HmpArg *a)
+{
+    if (a[0].num < 0 || !cpu_by_index(a[0].num)) {
+        hmp_printf(mon, "invalid CPU index\n");
+        return;
+    }
+    mon->cpu_index = a[0].num;
+}
+
+/* --- memory dumps --- */
+
+static CPUState *mon_cpu(HmpMonitor *mon)
+{
+    CPUState *cpu = cpu_by_index(mon->cpu_index);
+    AccelState *accel = current_accel();
+
+    if (cpu && accel && ACCEL_GET_CLASS(accel)->synchronize_state) {
+        ACCEL_GET_CLASS(accel)->synchronize_state(cpu);
+    }
+    return cpu;
+}
+
+/* A character as QEMU's monitor shows it: 'a', '\n', '\x00'. */
+static void print_char(HmpMonitor *mon, uint8_t c)
+{
+    switch (c) {
+    case '\'':
+        hmp_puts(mon, "'\\''");
+        break;
+    case '\\':
+        hmp_puts(mon, "'\\\\'");
+        break;
+    case '\n':
+        hmp_puts(mon, "'\\n'");
+        break;
+    case '\r':
+        hmp_puts(mon, "'\\r'");
+        break;
+    default:
+        if (c >= 32 && c <= 126) {
+            hmp_printf(mon, "'%c'", c);
+        } else {
+            hmp_printf(mon, "'\\x%02x'", c);
+        }
+        break;
+    }
+}
+
+/* Resolve the /fmt of x, xp and print against the monitor's last one; false on 'i'. */
+static bool resolve_format(HmpMonitor *mon, const HmpArg *fmt, char *format, int *size)
+{
+    *format = fmt->format ? fmt->format : mon->last_format;
+    if (*format == 'i') {
+        hmp_printf(mon, "format 'i' (disassembly) is not supported\n");
+        return false;
+    }
+    *size = fmt->size ? fmt->size : *format == 'c' ? 1 : mon->last_size;
+    if (*format == 'c') {
+        *size = 1;
+    }
+    mon->last_format = *format;
+    mon->last_size = *size;
+    return true;
+}
+
+static void print_value(HmpMonitor *mon, char format, int size, uint64_t v)
+{
+    int bits = size * 8;
+
+    switch (format) {
+    case 'o':
+        hmp_printf(mon, "%#*" PRIo64, (bits + 2) / 3, v);
+        break;
+    case 'u':
+        hmp_printf(mon, "%*" PRIu64, (bits * 10 + 32) / 33, v);
+        break;
+    case 'd': {
+        int64_t s = bits == 64 ? (int64_t)v : (int64_t)(v << (64 - bits)) >> (64 - bits);
+        hmp_printf(mon, "%*" PRId64, (bits * 10 + 32) / 33, s);
+        break;
+    }
+    case 'c':
+        print_char(mon, v);
+        break;
+    default:
+        hmp_printf(mon, "0x%0*" PRIx64, bits / 4, v);
+        break;
+    }
+}
+
+static void memory_dump(HmpMonitor *mon, const HmpArg *fmt, uint64_t addr, bool physical)
+{
+    char format;
+    int size, line_size;
+    uint64_t left;
+    CPUState *cpu = NULL;
+
+    if (!resolve_format(mon, fmt, &format, &size)) {
+        return;
+    }
+    if (!physical) {
+        cpu = mon_cpu(mon);
+        if (!cpu) {
+            hmp_printf(mon, "No CPU available\n");
+            return;
+        }
+    }
+    left = (uint64_t)fmt->count * size;
+    line_size = size == 1 ? 8 : 16;
+    while (left > 0) {
+        uint8_t buf[16];
+        int l = MIN(left, (uint64_t)line_size);
+        bool ok;
+
+        hmp_printf(mon, "%016" PRIx64 ":", addr);
+        if (physical) {
+            ok = address_space_read(&address_space_memory, addr, buf, l) == MEMTX_OK;
+        } else {
+            ok = cpu_memory_rw_debug(cpu, addr, buf, l, false);
+        }
+        if (!ok) {
+            hmp_printf(mon, " Cannot access memory\n");
+            return;
+        }
+        for (int i = 0; i < l; i += size) {
+            uint64_t v = 0;
+            for (int k = size - 1; k >= 0; k--) {
+                v = (v << 8) | buf[i + k];        /* guest memory is little-endian */
+            }
+            hmp_puts(mon, " ");
+            print_value(mon, format, size, v);
+        }
+        hmp_puts(mon, "\n");
+        addr += l;
+        left -= l;
+    }
+}
+
+static void hmp_x(HmpMonitor *mon, HmpArg *a)
+{
+    memory_dump(mon, &a[0], a[1].num, false);
+}
+
+static void hmp_xp(HmpMonitor *mon, HmpArg *a)
+{
+    memory_dump(mon, &a[0], a[1].num, true);
+}
+
+static void hmp_print(HmpMonitor *mon, HmpArg *a)
+{
+    char format = a[0].format ? a[0].format : mon->last_format;
+    uint64_t v = a[1].num;
+
+    if (format == 'i') {
+        hmp_printf(mon, "format 'i' (disassembly) is not supported\n");
+        return;
+    }
+    mon->last_format = format;
+    switch (format) {
+    case 'o':
+        hmp_printf(mon, "%#" PRIo64, v);
+        break;
+    case 'u':
+        hmp_printf(mon, "%" PRIu64, v);
+        break;
+    case 'd':
+        hmp_printf(mon, "%" PRId64, (int64_t)v);
+        break;
+    case 'c':
+        print_char(mon, v);
+        break;
+    default:
+        hmp_printf(mon, "%#" PRIx64, v);
+        break;
+    }
+    hmp_puts(mon, "\n");
+}
+
+/* --- sendkey --- */
+
+#define SENDKEY_MAX 16
+
+static KiteTimer *sendkey_timer;
+static QKeyCode sendkey_down[SENDKEY_MAX];
+static int sendkey_count;
+
+/* Release what the last sendkey pressed, last key first. */
+static void sendkey_release(void *opaque)
+{
+    while (sendkey_count > 0) {
+        input_event_send_key_qcode(sendkey_down[--sendkey_count], false);
+    }
+}
+
+static void hmp_sendkey(HmpMonitor *mon, HmpArg *a)
+{
+    g_auto(GStrv) names = g_strsplit(a[0].str, "-", -1);
+    QKeyCode keys[SENDKEY_MAX];
+    int n = 0;
+    int64_t hold_ms = a[1].present ? a[1].num : 100;
+
+    for (int i = 0; names[i]; i++) {
+        QKeyCode q;
+        if (n == SENDKEY_MAX) {
+            hmp_printf(mon, "too many keys\n");
+            return;
+        }
+        if (g_str_has_prefix(names[i], "0x")) {
+            /* A raw XT scancode, as QEMU accepts (0x1c = Enter, 0x11c = keypad Enter). */
+            char *end;
+            uint64_t xt = g_ascii_strtoull(names[i] + 2, &end, 16);
+            q = *end || xt > 0x1ff ? Q_KEY_CODE_UNMAPPED : input_xt_to_qcode(xt);
+        } else {
+            q = input_qcode_from_name(names[i]);
+        }
+        if (q == Q_KEY_CODE_UNMAPPED) {
+            hmp_printf(mon, "invalid parameter: %s\n", names[i]);
+            return;
+        }
+        keys[n++] = q;
+    }
+    if (hold_ms <= 0) {
+        hold_ms = 100;
+    }
+    if (!sendkey_timer) {
+        sendkey_timer = timer_new_ns(KITE_CLOCK_REALTIME, sendkey_release, NULL);
+    }
+    /* A sendkey while the previous one still holds its keys: let those go first. */
+    timer_del(sendkey_timer);
+    sendkey_release(NULL);
+    for (int i = 0; i < n; i++) {
+        input_event_send_key_qcode(keys[i], true);
+        sendkey_down[sendkey_count++] = keys[i];
+    }
+    timer_mod_ns(sendkey_timer, clock_get_ns(KITE_CLOCK_REALTIME) + hold_ms * 1000000);
+}
+
+static void hmp_screendump(HmpMonitor *mon, HmpArg *a)
+{
+    Error *err = NULL;
+
+    if (!ui_screendump(a[0].str, a[1].present ? a[1].str : NULL, &err)) {
+        hmp_report_err(mon, err);
+    }
+}
+
+/* --- info --- */
+
+static void hmp_info_status(HmpMonitor *mon, HmpArg *a)
+{
+    RunState s = runstate_get();
+
+    hmp_printf(mon, "VM status: %s", runstate_is_running() ? "running" : "paused");
+    if (!runstate_is_running() && s != RUN_STATE_PAUSED) {
+        hmp_printf(mon, " (%s)", runstate_name(s));
+    }
+    hmp_puts(mon, "\n");
+}
+
+static void dump_cpu(HmpMonitor *mon, CPUState *cpu, bool header)
+{
+    CPUClass *cc = CPU_GET_CLASS(cpu);
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    if (header) {
+        hmp_printf(mon, "\nCPU#%d\n", cpu->cpu_index);
+    }
+    if (cc->dump_state) {
+        cc->dump_state(cpu, s);
+    }
+    hmp_puts(mon, s->str);
+}
+
+static void hmp_info_registers(HmpMonitor *mon, HmpArg *a)
+{
+    CPUState *cpu;
+
+    if (a[0].present) {
+        CPU_FOREACH(cpu) {
+            dump_cpu(mon, cpu, true);
+        }
+        return;
+    }
+    cpu = cpu_by_index(a[1].present ? a[1].num : mon->cpu_index);
+    if (!cpu) {
+        hmp_printf(mon, a[1].present ? "CPU#%" PRId64 " not available\n" : "No CPU available\n",
+                   a[1].num);
+        return;
+    }
+    dump_cpu(mon, cpu, a[1].present);
+}
+
+static void hmp_info_cpus(HmpMonitor *mon, HmpArg *a)
+{
+    CPUState *cpu;
+
+    CPU_FOREACH(cpu) {
+        CPUClass *cc = CPU_GET_CLASS(cpu);
+        hmp_printf(mon, "%c CPU #%d:", cpu->cpu_index == mon->cpu_index ? '*' : ' ',
+                   cpu->cpu_index);
+        if (cc->get_pc) {
+            mon_cpu(mon);
+            hmp_printf(mon, " pc=0x%016" PRIx64, cc->get_pc(cpu));
+        }
+        if (cpu->halted) {
+            hmp_puts(mon, " (halted)");
+        }
+        hmp_puts(mon, "\n");
+    }
+}
+
+static void hmp_info_qtree(HmpMonitor *mon, HmpArg *a)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    qdev_print_tree(s);
+    hmp_puts(mon, s->str);
+}
+
+static void hmp_info_mtree(HmpMonitor *mon, HmpArg *a)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    memory_print_tree(s, &address_space_memory, a[0].present);
+    g_string_append_c(s, '\n');
+    memory_print_tree(s, &address_space_io, a[0].present);
+    hmp_puts(mon, s->str);
+}
+
+static void hmp_info_block(HmpMonitor *mon, HmpArg *a)
+{
+    bool first = true;
+
+    for (DriveInfo *d = drive_next(NULL); d; d = drive_next(d)) {
+        BlockDriverState *bs = d->blk ? blk_bs(d->blk) : NULL;
+        DeviceState *dev = d->blk ? blk_get_attached_dev(d->blk) : NULL;
+
+        if (a[0].present && strcmp(a[0].str, d->id)) {
+            continue;
+        }
+        if (!first) {
+            hmp_puts(mon, "\n");
+        }
+        first = false;
+        if (bs) {
+            hmp_printf(mon, "%s (#%s): %s (%s%s)\n", d->id, bdrv_get_node_name(bs),
+                       bdrv_get_filename(bs), bdrv_get_format_name(bs),
+                       blk_is_read_only(d->blk) ? ", read-only" : "");
+        } else {
+            hmp_printf(mon, "%s: [not inserted]\n", d->id);
+        }
+        if (dev) {
+            g_autofree char *path = object_get_canonical_path(OBJECT(dev));
+            hmp_printf(mon, "    Attached to:      %s\n", path);
+        }
+        if (d->is_cdrom) {
+            hmp_puts(mon, "    Removable device: not locked, tray closed\n");
+        }
+        if (bs) {
+            hmp_printf(mon, "    Cache mode:       %s\n",
+                       blk_enable_write_cache(d->blk) ? "writeback" : "writethrough");
+        }
+    }
+    if (a[0].present && first) {
+        hmp_printf(mon, "Device '%s' not found\n", a[0].str);
+    }
+}
+
+static int print_chardev(Chardev *chr, void *opaque)
+{
+    hmp_printf(opaque, "%s: filename=%s\n", chr->label, chr->filename ? chr->filename : "");
+    return 0;
+}
+
+static void hmp_info_chardev(HmpMonitor *mon, HmpArg *a)
+{
+    chardev_foreach(print_chardev, mon);
+}
+
+static void hmp_info_version(HmpMonitor *mon, HmpArg *a)
+{
+    hmp_printf(mon, "%s\n", KITE_VERSION);
+}
+
+static void hmp_info_kvm(HmpMonitor *mon, HmpArg *a)
+{
+    hmp_printf(mon, "kvm support: %s\n", kvm_enabled() ? "enabled" : "disabled");
+}
+
+static void hmp_info_name(HmpMonitor *mon, HmpArg *a)
+{
+    if (kite_config.name) {
+        hmp_printf(mon, "%s\n", kite_config.name);
+    }
+}
+
+static void hmp_info_uuid(HmpMonitor *mon, HmpArg *a)
+{
+    hmp_printf(mon, "%s\n", kite_config.uuid ? kite_config.uuid :
+               "00000000-0000-0000-0000-000000000000");
+}
+
+static void hmp_info_history(HmpMonitor *mon, HmpArg *a)
+{
+    const char *h;
+
+    if (mon->capture) {
+        return;
+    }
+    for (int i = 0; (h = readline_get_history(&mon->rs, i)); i++) {
+        hmp_printf(mon, "%d: '%s'\n", i, h);
+    }
+}
+
+const HmpCommand hmp_info_commands[] = {
+    { "block", "device:s?", "[device]", "show info of one block device or all block devices",
+      hmp_info_block },
+    { "chardev", "", "", "show the character devices", hmp_info_chardev },
+    { "cpus", "", "", "show infos for each CPU", hmp_info_cpus },
+    { "history", "", "", "show the command line history", hmp_info_history },
+    { "kvm", "", "", "show KVM information", hmp_info_kvm },
+    { "mtree", "flatview:-f?", "[-f]",
+      "show memory tree (-f: dump flat view for address spaces)", hmp_info_mtree },
+    { "name", "", "", "show the current VM name", hmp_info_name },
+    { "qtree", "", "", "show device tree", hmp_info_qtree },
+    { "registers", "cpustate_all:-a?,vcpu:i?", "[-a|vcpu]",
+      "show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to "
+      "query; show the current CPU's registers if no argument is specified)",
+      hmp_info_registers },
+    { "status", "", "", "show the current VM status (running|paused)", hmp_info_status },
+    { "uuid", "", "", "show the current VM UUID", hmp_info_uuid },
+    { "version", "", "", "show the version of Kite", hmp_info_version },
+    { NULL },
+};
+
+const HmpCommand hmp_commands[] = {
+    { "help|?", "name:S?", "[cmd]", "show the help", hmp_help },
+    { "cont|c", "", "", "resume emulation", hmp_cont },
+    { "cpu", "index:i", "index", "set the default CPU", hmp_cpu },
+    { "info", "", "[subcommand]", "show various information about the system state",
+      NULL, hmp_info_commands },
+    { "print|p", "fmt:/,val:l", "/fmt expr", "print expression value (use $pc for the "
+      "CPU's instruction pointer)", hmp_print },
+    { "quit|q", "", "", "quit the emulator", hmp_quit },
+    { "screendump", "filename:F,format:-fs?", "filename [-f format]",
+      "save screen from the active console into a PPM (default) or PNG image 'filename'",
+      hmp_screendump },
+    { "sendkey", "keys:s,hold-time:i?", "keys [hold_ms]",
+      "send keys to the VM (e.g. 'sendkey ctrl-alt-f1', default hold time=100 ms)",
+      hmp_sendkey },
+    { "stop|s", "", "", "stop emulation", hmp_stop },
+    { "system_powerdown", "", "", "send system power down event", hmp_system_powerdown },
+    { "system_reset", "", "", "reset the system", hmp_system_reset },
+    { "x", "fmt:/,addr:l", "/fmt addr", "virtual memory dump starting at 'addr'", hmp_x },
+    { "xp", "fmt:/,addr:l", "/fmt addr", "physical memory dump starting at 'addr'", hmp_xp },
+    { NULL },
+};
