@@ -7,6 +7,7 @@
  */
 #include "block/block_int.h"
 #include "kite/thread-pool.h"
+#include "kite/thread.h"
 #include "kite/runstate.h"
 
 struct BlockBackend {
@@ -350,28 +351,38 @@ int blk_in_flight(BlockBackend *blk)
 void blk_drain(BlockBackend *blk)
 {
     bool main_ctx = !blk->ctx;
+    bool aio = blk->bs && blk->bs->drv->aio_rw;
+    /* An iothread's completions may need the BQL (devices run theirs under it): wait
+     * without holding it. */
+    bool dropped = !main_ctx && bql_locked();
 
+    if (dropped) {
+        bql_unlock();
+    }
     while (g_atomic_int_get(&blk->in_flight) > 0) {
-        if (blk->bs && blk->bs->drv->aio_rw) {
-            if (main_ctx) {
-                bdrv_aio_poll(blk->bs);     /* io_uring completions, here and now */
+        if (!main_ctx) {
+            /* The iothread runs them; wait for it. */
+            if (blk->pool) {
+                thread_pool_wait_progress(blk->pool, 1000);
             }
-            if (!blk->pool) {
-                g_usleep(100);
-                continue;
-            }
+            g_usleep(100);
+            continue;
         }
-        if (main_ctx) {
-            /* We are the main loop's thread (or hold the BQL): run completions here. */
+        /* We are the main loop's thread (or hold the BQL): run completions here. */
+        if (aio) {
+            bdrv_aio_poll(blk->bs);                 /* io_uring completions */
+        }
+        if (blk->pool) {
             thread_pool_run_completions(blk->pool);
             if (g_atomic_int_get(&blk->in_flight) > 0) {
-                thread_pool_wait_progress(blk->pool, 10000);
+                thread_pool_wait_progress(blk->pool, aio ? 1000 : 10000);
             }
-        } else {
-            /* The iothread runs them; wait for it. */
-            thread_pool_wait_progress(blk->pool, 1000);
-            g_usleep(100);
+        } else if (g_atomic_int_get(&blk->in_flight) > 0) {
+            g_usleep(50);
         }
+    }
+    if (dropped) {
+        bql_lock();
     }
 }
 

@@ -1,37 +1,91 @@
 /*
  * virtio-blk's disk as a BlockBackend (drive=): VirtIOBlkIO callbacks onto blk_aio_*, which
- * complete in the device's context, and the backend's werror=/rerror= policy.
+ * complete in the device's context (under the BQL, also when that is an iothread), and the
+ * backend's werror=/rerror= policy.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "block/block.h"
 #include "hw/virtio/virtio-blk.h"
+#include "kite/thread.h"
+
+/* A completion delivered in an iothread, handed to the device under the BQL. */
+typedef struct BBCompletion {
+    VirtIOBlkIOCB *cb;
+    void *opaque;
+} BBCompletion;
+
+static void bb_complete_locked(void *opaque, int ret)
+{
+    BBCompletion c = *(BBCompletion *)opaque;
+    bool take = !bql_locked();
+
+    g_free(opaque);
+    if (take) {
+        bql_lock();
+    }
+    c.cb(c.opaque, ret);
+    if (take) {
+        bql_unlock();
+    }
+}
+
+/* The callback to give the block layer: the device's own in the main loop. */
+static BlockCompletionFunc *bb_cb(void *io, VirtIOBlkIOCB *cb, void *opaque, void **cb_opaque)
+{
+    BBCompletion *c;
+
+    if (blk_get_aio_context(io) == kite_main_context()) {
+        *cb_opaque = opaque;
+        return cb;
+    }
+    c = g_new(BBCompletion, 1);
+    c->cb = cb;
+    c->opaque = opaque;
+    *cb_opaque = c;
+    return bb_complete_locked;
+}
 
 static void bb_preadv(void *io, int64_t off, struct iovec *iov, int niov, VirtIOBlkIOCB *cb,
                       void *opaque)
 {
-    blk_aio_preadv(io, off, iov, niov, cb, opaque);
+    void *o;
+    BlockCompletionFunc *f = bb_cb(io, cb, opaque, &o);
+
+    blk_aio_preadv(io, off, iov, niov, f, o);
 }
 
 static void bb_pwritev(void *io, int64_t off, struct iovec *iov, int niov, bool fua,
                        VirtIOBlkIOCB *cb, void *opaque)
 {
-    blk_aio_pwritev(io, off, iov, niov, fua ? BDRV_REQ_FUA : 0, cb, opaque);
+    void *o;
+    BlockCompletionFunc *f = bb_cb(io, cb, opaque, &o);
+
+    blk_aio_pwritev(io, off, iov, niov, fua ? BDRV_REQ_FUA : 0, f, o);
 }
 
 static void bb_flush(void *io, VirtIOBlkIOCB *cb, void *opaque)
 {
-    blk_aio_flush(io, cb, opaque);
+    void *o;
+    BlockCompletionFunc *f = bb_cb(io, cb, opaque, &o);
+
+    blk_aio_flush(io, f, o);
 }
 
 static void bb_pdiscard(void *io, int64_t off, int64_t bytes, VirtIOBlkIOCB *cb, void *opaque)
 {
-    blk_aio_pdiscard(io, off, bytes, cb, opaque);
+    void *o;
+    BlockCompletionFunc *f = bb_cb(io, cb, opaque, &o);
+
+    blk_aio_pdiscard(io, off, bytes, f, o);
 }
 
 static void bb_pwrite_zeroes(void *io, int64_t off, int64_t bytes, bool may_unmap,
                              VirtIOBlkIOCB *cb, void *opaque)
 {
-    blk_aio_pwrite_zeroes(io, off, bytes, may_unmap ? BDRV_REQ_MAY_UNMAP : 0, cb, opaque);
+    void *o;
+    BlockCompletionFunc *f = bb_cb(io, cb, opaque, &o);
+
+    blk_aio_pwrite_zeroes(io, off, bytes, may_unmap ? BDRV_REQ_MAY_UNMAP : 0, f, o);
 }
 
 static int64_t bb_getlength(void *io)

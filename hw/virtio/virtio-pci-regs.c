@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/virtio/virtio-pci.h"
+#include "kite/thread.h"
 #include "kite/log.h"
 
 static bool regs_msix(VirtIOPCIRegs *r)
@@ -375,10 +376,63 @@ static const MemoryRegionOps legacy_ops = {
 static void regs_ioeventfd_read(void *opaque)
 {
     VirtIOPCINotifier *n = opaque;
+    /* In an iothread: the device model runs under the BQL like every register access. */
+    bool take = !bql_locked();
 
     if (event_notifier_test_and_clear(&n->e)) {
-        virtio_queue_notify(n->regs->vdev, n->queue);
+        if (take) {
+            bql_lock();
+        }
+        if (n->on) {
+            virtio_queue_notify(n->regs->vdev, n->queue);
+        }
+        if (take) {
+            bql_unlock();
+        }
     }
+}
+
+typedef struct CtxRendezvous {
+    GMutex lock;
+    GCond cond;
+    bool done;
+} CtxRendezvous;
+
+static void rendezvous_bh(void *opaque)
+{
+    CtxRendezvous *rv = opaque;
+
+    g_mutex_lock(&rv->lock);
+    rv->done = true;
+    g_cond_signal(&rv->cond);
+    g_mutex_unlock(&rv->lock);
+}
+
+/*
+ * Wait until ctx's thread has finished whatever handler it was in (one may be waiting for
+ * the BQL with a notifier we are about to close): a BH queued now runs after it.
+ */
+static void regs_sync_ctx(KiteContext *ctx)
+{
+    CtxRendezvous rv = { .done = false };
+    bool locked = bql_locked();
+
+    g_mutex_init(&rv.lock);
+    g_cond_init(&rv.cond);
+    kite_bh_oneshot(ctx, rendezvous_bh, &rv);
+    if (locked) {
+        bql_unlock();
+    }
+    g_mutex_lock(&rv.lock);
+    while (!rv.done) {
+        g_cond_wait(&rv.cond, &rv.lock);
+    }
+    g_mutex_unlock(&rv.lock);
+    if (locked) {
+        bql_lock();
+    }
+    g_mutex_clear(&rv.lock);
+    g_cond_clear(&rv.cond);
 }
 
 static void regs_ioeventfd_start(VirtIOPCIRegs *r)
@@ -392,7 +446,8 @@ static void regs_ioeventfd_start(VirtIOPCIRegs *r)
         n->regs = r;
         n->queue = i;
         n->on = true;
-        kite_set_fd_handler(event_notifier_get_fd(&n->e), regs_ioeventfd_read, NULL, n);
+        kite_context_set_fd_handler(r->notify_ctx ? r->notify_ctx : kite_main_context(),
+                                    event_notifier_get_fd(&n->e), regs_ioeventfd_read, NULL, n);
         /* Linux writes the queue index as 16 bits (vp_notify: iowrite16). */
         if (r->modern) {
             memory_region_add_eventfd(&r->notify, i * VIRTIO_PCI_NOTIFY_MULT, 2, false, 0, &n->e);
@@ -405,6 +460,9 @@ static void regs_ioeventfd_start(VirtIOPCIRegs *r)
 
 static void regs_ioeventfd_stop(VirtIOPCIRegs *r)
 {
+    KiteContext *ctx = r->notify_ctx ? r->notify_ctx : kite_main_context();
+    bool any = false;
+
     for (unsigned i = 0; i < VIRTIO_QUEUE_MAX; i++) {
         VirtIOPCINotifier *n = &r->notifiers[i];
 
@@ -417,9 +475,20 @@ static void regs_ioeventfd_stop(VirtIOPCIRegs *r)
         if (r->legacy) {
             memory_region_del_eventfd(&r->legacy_io, VIRTIO_PCI_QUEUE_NOTIFY, 2, true, i, &n->e);
         }
-        kite_set_fd_handler(event_notifier_get_fd(&n->e), NULL, NULL, NULL);
-        event_notifier_cleanup(&n->e);
+        kite_context_set_fd_handler(ctx, event_notifier_get_fd(&n->e), NULL, NULL, NULL);
         n->on = false;
+        any = true;
+    }
+    if (any && r->notify_ctx) {
+        regs_sync_ctx(r->notify_ctx);
+    }
+    for (unsigned i = 0; i < VIRTIO_QUEUE_MAX; i++) {
+        VirtIOPCINotifier *n = &r->notifiers[i];
+
+        if (n->regs) {
+            event_notifier_cleanup(&n->e);
+            n->regs = NULL;
+        }
     }
 }
 

@@ -20,6 +20,7 @@
 #include "hw/virtio/virtio-serial.h"
 #include "hw/virtio/virtio-blk.h"
 #include "block/blockdev.h"
+#include "kite/iothread.h"
 #include "accel/kvm.h"
 
 #define TYPE_VIRTIO_PCI "virtio-pci"
@@ -203,8 +204,10 @@ static void virtio_pci_realize(PCIDevice *pd, Error **errp)
     p->regs.msix_enabled = proxy_msix_enabled;
     p->regs.msix_notify = proxy_msix_notify;
     p->regs.set_intx = proxy_set_intx;
+    /* An iothread is woken through ioeventfds, which the interpreter signals too. */
     virtio_pci_regs_init(&p->regs, OBJECT(pd), p->vdev, !p->disable_modern,
-                         !p->disable_legacy, p->ioeventfd && kvm_enabled());
+                         !p->disable_legacy,
+                         (p->ioeventfd && kvm_enabled()) || p->regs.notify_ctx);
     if (!p->disable_legacy) {
         pci_register_bar(pd, VIRTIO_PCI_LEGACY_BAR, PCI_BASE_ADDRESS_SPACE_IO,
                          &p->regs.legacy_io);
@@ -341,16 +344,32 @@ typedef struct VirtIOBlockPCI {
     VirtIOPCIProxy parent_obj;
     VirtIOBlock blk;
     BlockBackend *drive;        /* DEFINE_PROP_DRIVE attaches it */
+    char *iothread;             /* id of an -object iothread, or NULL */
 } VirtIOBlockPCI;
 
+/*
+ * iothread=: the queue notifications (ioeventfds) and the disk's completions are handled in
+ * that thread instead of the vCPU thread and the main loop.  The device model itself still
+ * runs under the BQL there (a vCPU does not hold it while executing guest code).
+ */
 static VirtIODevice *blk_pci_realize(VirtIOPCIProxy *p, Error **errp)
 {
     VirtIOBlockPCI *b = (VirtIOBlockPCI *)p;
+    KiteContext *ctx = NULL;
     Error *err = NULL;
 
     if (!b->drive) {
         error_setg(errp, "virtio-blk-pci: drive property not set");
         return NULL;
+    }
+    if (b->iothread) {
+        IOThreadObject *t = iothread_find(b->iothread);
+        if (!t) {
+            error_setg(errp, "Property 'virtio-blk-pci.iothread' can't find value '%s'",
+                       b->iothread);
+            return NULL;
+        }
+        ctx = iothread_get_context(t);
     }
     b->blk.io = &virtio_blk_io_backend;
     b->blk.io_opaque = b->drive;
@@ -359,12 +378,22 @@ static VirtIODevice *blk_pci_realize(VirtIOPCIProxy *p, Error **errp)
         error_propagate(errp, err);
         return NULL;
     }
+    if (ctx) {
+        blk_set_aio_context(b->drive, ctx);
+        p->regs.notify_ctx = ctx;
+    }
     return &b->blk.vdev;
 }
 
 static void blk_pci_unrealize(VirtIOPCIProxy *p)
 {
-    virtio_blk_unrealize(&((VirtIOBlockPCI *)p)->blk);
+    VirtIOBlockPCI *b = (VirtIOBlockPCI *)p;
+
+    virtio_blk_unrealize(&b->blk);
+    if (p->regs.notify_ctx) {
+        blk_set_aio_context(b->drive, kite_main_context());
+        p->regs.notify_ctx = NULL;
+    }
 }
 
 static const Property blk_pci_props[] = {
@@ -377,6 +406,7 @@ static const Property blk_pci_props[] = {
     DEFINE_PROP_BOOL("discard", VirtIOBlockPCI, blk.discard, true),
     DEFINE_PROP_BOOL("write-zeroes", VirtIOBlockPCI, blk.write_zeroes, true),
     DEFINE_PROP_BOOL("config-wce", VirtIOBlockPCI, blk.config_wce, true),
+    DEFINE_PROP_STRING("iothread", VirtIOBlockPCI, iothread),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -478,7 +508,7 @@ static void blk_pci_class_init(ObjectClass *oc, const void *data)
 static const TypeInfo virtio_blk_pci_type = {
     .name = "virtio-blk-pci",
     .parent = TYPE_VIRTIO_PCI,
-    .desc = "virtio block device (drive=, serial=, num-queues=)",
+    .desc = "virtio block device (drive=, serial=, num-queues=, iothread=)",
     .instance_size = sizeof(VirtIOBlockPCI),
     .class_init = blk_pci_class_init,
     .props = blk_pci_props,

@@ -93,6 +93,13 @@ def cases(img, img2):
          "Invalid parameter 'aio': 'fast'"),
         ("drive-aio-io-uring", DUMP + ["-drive", f"file={img},format=raw,aio=io_uring"], 0,
          "dev:"),
+        ("virtio-blk-no-iothread", DUMP + [
+            "-drive", f"file={img},format=raw,if=none,id=d0",
+            "-device", "virtio-blk-pci,drive=d0,iothread=nope"], 1,
+         "Property 'virtio-blk-pci.iothread' can't find value 'nope'"),
+        ("virtio-blk-iothread", DUMP + [
+            "-object", "iothread,id=io0", "-drive", f"file={img},format=raw,if=none,id=d0",
+            "-device", "virtio-blk-pci,drive=d0,iothread=io0"], 0, "virtio-blk-pci"),
         ("drive-bad-werror", DUMP + ["-drive", f"file={img},format=raw,werror=panic"], 1,
          "'panic' invalid write error action"),
         ("drive-bad-discard", DUMP + ["-drive", f"file={img},format=raw,discard=maybe"], 1,

@@ -4,7 +4,7 @@
 # (raw image) that gets an ext2 filesystem, a file and its checksum, found again by a second
 # boot.  Interrupts are MSI-X.  The second boot drives the disk (MSI-X) and the rng (INTx,
 # vectors=0) through the legacy (transitional) interface with disable-modern=on, its disk
-# through aio=io_uring.  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
+# served by an iothread (iothread=) through aio=io_uring.  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
 # per case and exits 1 on a failure, 77 if all were skipped.
 #
 #   tests/functional/test_virtio.py [--emulator PATH] [--guest-dir DIR]
@@ -46,6 +46,23 @@ def boot(args, emulator, vmlinuz, initrd, extra, log_path):
     g.expect(READY_RE, args.boot_timeout)
     g.shell_sync(timeout=args.cmd_timeout)
     return g
+
+
+def iothread_wakeups(pid, name):
+    """Voluntary context switches of the emulator's thread for -object iothread,id=name."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                comm = f.read().strip()
+            if comm != f"IO {name}"[:15]:
+                continue
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    raise GuestError(f"no thread 'IO {name}' in the emulator")
 
 
 def expect(g, args, cmd, check, what):
@@ -106,15 +123,23 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
 
 def case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, log_dir):
     extra = ["-device", "virtio-rng-pci,disable-modern=on,vectors=0",
+             "-object", "iothread,id=io0",
              "-drive", f"file={disk},format=raw,if=none,id=d0,aio={args.second_aio}",
-             "-device", "virtio-blk-pci,drive=d0,disable-modern=on"]
+             "-device", "virtio-blk-pci,drive=d0,disable-modern=on,iothread=io0"]
     with boot(args, emulator, vmlinuz, initrd, extra,
               os.path.join(log_dir, "virtio-boot2.log")) as g:
         expect(g, args, "dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | wc -w",
                lambda o: o == "16", "16 random bytes (legacy interface)")
         g.check("mkdir -p /mnt && mount -t ext2 /dev/vda /mnt", args.cmd_timeout)
+        before = iothread_wakeups(g.proc.pid, "io0")
         expect(g, args, "md5sum /mnt/data | cut -d' ' -f1", lambda o: o == s1,
                "the first boot's checksum")
+        after = iothread_wakeups(g.proc.pid, "io0")
+        # 2 MiB read with a cold page cache: several requests, each waking the iothread.
+        print(f"# iothread io0: {after - before} wakeups during the 2 MiB read")
+        if after - before < 4:
+            raise GuestError(f"iothread io0 woke {after - before} times during the read; "
+                             "the disk requests did not go through it")
         g.check("umount /mnt", args.cmd_timeout)
         status = g.poweroff(timeout=args.cmd_timeout)
         if status != 0:

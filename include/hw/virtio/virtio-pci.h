@@ -84,8 +84,11 @@ struct VirtIOPCIRegs {
     bool (*msix_enabled)(void *opaque);
     void (*msix_notify)(void *opaque, uint16_t vector);
     void (*set_intx)(void *opaque, int level);
-    /* Queue notifications through ioeventfds (under KVM). */
+    /* Queue notifications through ioeventfds (under KVM, or always with an iothread). */
     bool use_ioeventfd;
+    /* Where the ioeventfds are watched: NULL for the main loop, or an iothread's context
+     * (iothread=), whose handlers take the BQL to run the queue. */
+    KiteContext *notify_ctx;
     VirtIOPCINotifier notifiers[VIRTIO_QUEUE_MAX];
 };
 

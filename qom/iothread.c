@@ -1,9 +1,10 @@
 /*
  * -object iothread,id=NAME: a thread with its own event loop for block and network
- * backends (devices take it with an iothread= property).
+ * backends (devices take it with an iothread= property).  In the core layer so that
+ * devices can look one up by id.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "system/iothread.h"
+#include "kite/iothread.h"
 #include "kite/object-interfaces.h"
 
 struct IOThreadObject {

@@ -2,8 +2,8 @@
  * User-created iothreads (-object iothread,id=x).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#ifndef SYSTEM_IOTHREAD_H
-#define SYSTEM_IOTHREAD_H
+#ifndef KITE_IOTHREAD_H
+#define KITE_IOTHREAD_H
 
 #include "kite/object.h"
 #include "kite/main-loop.h"
