@@ -371,6 +371,23 @@ bool net_peer_has_vnet_hdr(NetClientState *nc)
     return p && p->info->has_vnet_hdr && p->info->has_vnet_hdr(p);
 }
 
+void net_peer_using_vnet_hdr(NetClientState *nc, bool enable)
+{
+    NetClientState *p = nc ? nc->peer : NULL;
+    if (p && p->info->using_vnet_hdr) {
+        p->info->using_vnet_hdr(p, enable);
+    }
+}
+
+void net_peer_set_offload(NetClientState *nc, bool csum, bool tso4, bool tso6, bool ecn,
+                          bool ufo)
+{
+    NetClientState *p = nc ? nc->peer : NULL;
+    if (p && p->info->set_offload) {
+        p->info->set_offload(p, csum, tso4, tso6, ecn, ufo);
+    }
+}
+
 /* ------------------------------------------------------------------ sending */
 
 static bool receiver_ready(NetClientState *r)

@@ -1,6 +1,6 @@
 /*
  * virtio over PCI (virtio 1.2 section 4.1): the PCI face of a virtio device, with QEMU's type
- * names virtio-rng-pci, virtio-serial-pci and virtio-blk-pci.  The register logic is
+ * names virtio-rng-pci, virtio-serial-pci, virtio-blk-pci and virtio-net-pci.  The register logic is
  * VirtIOPCIRegs (virtio-pci-regs.c); this file gives it BARs and capabilities:
  *   BAR 0  legacy I/O registers of a transitional device (disable-legacy=on drops it)
  *   BAR 1  MSI-X table and PBA (vectors=: one per queue plus config by default; 0: none)
@@ -19,6 +19,7 @@
 #include "hw/virtio/virtio-rng.h"
 #include "hw/virtio/virtio-serial.h"
 #include "hw/virtio/virtio-blk.h"
+#include "hw/virtio/virtio-net.h"
 #include "block/blockdev.h"
 #include "kite/iothread.h"
 #include "accel/kvm.h"
@@ -516,3 +517,75 @@ static const TypeInfo virtio_blk_pci_type = {
     .user_creatable = true,
 };
 KITE_TYPE_REGISTER(virtio_blk_pci_type)
+
+/* ---- virtio-net-pci (the device model is hw/net/virtio-net.c) ---- */
+
+typedef struct VirtIONetPCI {
+    VirtIOPCIProxy parent_obj;
+    VirtIONet net;
+} VirtIONetPCI;
+
+static VirtIODevice *net_pci_realize(VirtIOPCIProxy *p, Error **errp)
+{
+    VirtIONetPCI *v = (VirtIONetPCI *)p;
+    Error *err = NULL;
+
+    virtio_net_realize(&v->net, DEVICE(p)->id, &err);
+    if (err) {
+        error_propagate(errp, err);
+        return NULL;
+    }
+    return &v->net.vdev;
+}
+
+static void net_pci_unrealize(VirtIOPCIProxy *p)
+{
+    virtio_net_unrealize(&((VirtIONetPCI *)p)->net);
+}
+
+/* QEMU's property names and defaults. */
+static const Property net_pci_props[] = {
+    DEFINE_NIC_PROPERTIES(VirtIONetPCI, net.conf),
+    DEFINE_PROP_BOOL("mrg_rxbuf", VirtIONetPCI, net.prop_mrg_rxbuf, true),
+    DEFINE_PROP_BOOL("status", VirtIONetPCI, net.prop_status, true),
+    DEFINE_PROP_BOOL("ctrl_vq", VirtIONetPCI, net.prop_ctrl_vq, true),
+    DEFINE_PROP_BOOL("ctrl_rx", VirtIONetPCI, net.prop_ctrl_rx, true),
+    DEFINE_PROP_BOOL("ctrl_vlan", VirtIONetPCI, net.prop_ctrl_vlan, true),
+    DEFINE_PROP_BOOL("ctrl_mac_addr", VirtIONetPCI, net.prop_ctrl_mac_addr, true),
+    DEFINE_PROP_BOOL("csum", VirtIONetPCI, net.prop_csum, true),
+    DEFINE_PROP_BOOL("guest_csum", VirtIONetPCI, net.prop_guest_csum, true),
+    DEFINE_PROP_BOOL("gso", VirtIONetPCI, net.prop_gso, true),
+    DEFINE_PROP_UINT16("rx_queue_size", VirtIONetPCI, net.rx_queue_size, 256),
+    DEFINE_PROP_UINT16("tx_queue_size", VirtIONetPCI, net.tx_queue_size, 256),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static const VMStateDescription vmstate_virtio_net_pci = {
+    .name = "virtio-net-pci", .version_id = 1, .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj.parent_obj, VirtIONetPCI),
+        VMSTATE_STRUCT(parent_obj.regs, VirtIONetPCI, vmstate_virtio_pci_regs, VirtIOPCIRegs),
+        VMSTATE_STRUCT(net, VirtIONetPCI, vmstate_virtio_net, VirtIONet),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static void net_pci_class_init(ObjectClass *oc, const void *data)
+{
+    VirtIOPCIClass *vc = (VirtIOPCIClass *)oc;
+
+    vc->realize_vdev = net_pci_realize;
+    vc->unrealize_vdev = net_pci_unrealize;
+}
+
+static const TypeInfo virtio_net_pci_type = {
+    .name = "virtio-net-pci",
+    .parent = TYPE_VIRTIO_PCI,
+    .desc = "virtio network device (netdev=, mac=, mrg_rxbuf=, ctrl_vq=, ...)",
+    .instance_size = sizeof(VirtIONetPCI),
+    .class_init = net_pci_class_init,
+    .props = net_pci_props,
+    .vmsd = &vmstate_virtio_net_pci,
+    .user_creatable = true,
+};
+KITE_TYPE_REGISTER(virtio_net_pci_type)

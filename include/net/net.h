@@ -99,8 +99,17 @@ typedef struct NetClientInfo {
     ssize_t (*receive_iov)(NetClientState *nc, const struct iovec *iov, int iovcnt);
     /* nc->link_down changed (set_link, or the peer's link). */
     void (*link_status_changed)(NetClientState *nc);
-    /* Backends: has the client a virtio-net header in front of every frame (tap vnet_hdr)? */
+    /*
+     * Backends: can the client put a virtio-net header (NET_VNET_HDR_LEN bytes, struct
+     * virtio_net_hdr_mrg_rxbuf) in front of every frame (tap vnet_hdr=on)?  Frames carry it
+     * only after the NIC called net_peer_using_vnet_hdr(nc, true); NICs that never do (e1000)
+     * exchange plain Ethernet frames with such a backend.
+     */
     bool (*has_vnet_hdr)(NetClientState *nc);
+    void (*using_vnet_hdr)(NetClientState *nc, bool enable);
+    /* Which offloads the guest accepts in received frames (TUNSETOFFLOAD). */
+    void (*set_offload)(NetClientState *nc, bool csum, bool tso4, bool tso6, bool ecn,
+                        bool ufo);
     /* Free the backend's private state (nc->opaque); nc itself is freed by the core. */
     void (*cleanup)(NetClientState *nc);
 } NetClientInfo;
@@ -173,7 +182,11 @@ NetClientState *net_find_netdev(const char *id);
 NetClientState *net_find_client(const char *name);
 /* Visit every client in creation order; stops at the first non-zero return. */
 int net_client_foreach(int (*fn)(NetClientState *nc, void *opaque), void *opaque);
+#define NET_VNET_HDR_LEN 12
 bool net_peer_has_vnet_hdr(NetClientState *nc);
+void net_peer_using_vnet_hdr(NetClientState *nc, bool enable);
+void net_peer_set_offload(NetClientState *nc, bool csum, bool tso4, bool tso6, bool ecn,
+                          bool ufo);
 
 /* --- sending --- */
 

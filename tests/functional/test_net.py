@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+# Networking under Linux's own drivers (interpreter), one boot per backend:
+#   user:   virtio-net-pci on -netdev user.  udhcpc gets 10.0.2.15 from slirp's DHCP; wget
+#           through the slirp gateway fetches a file from a python HTTP server on the host
+#           and its md5 matches; a hostfwd= port reaches `nc -l` in the guest; the MAC from
+#           mac= is what the guest sees and the carrier is up (VIRTIO_NET_S_LINK_UP).
+#   socket: virtio-net-pci on -netdev socket,connect= to a python peer that speaks QEMU's
+#           length-prefixed framing and answers ARP and ICMP echo: the guest pings it.
+# Prints "PASS name" / "FAIL name: reason" / "SKIP ..." per case; exit 1 on a failure, 77 if
+# everything was skipped.
+#
+#   tests/functional/test_net.py [--emulator PATH] [--guest-dir DIR] [--only user|socket]
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import argparse
+import functools
+import hashlib
+import http.server
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
+from test_linux_boot import prepare_guest  # noqa: E402
+
+SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+GUEST_MAC = "52:54:00:ab:cd:01"
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
+                                                         os.path.join(SRCDIR, "build", "kite")))
+    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
+    p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
+                                                         os.path.join(SRCDIR, "build", "guest")))
+    p.add_argument("--boot-timeout", type=float, default=300)
+    p.add_argument("--cmd-timeout", type=float, default=120)
+    p.add_argument("--only", choices=["user", "socket"])
+    return p.parse_args()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def boot(args, emulator, vmlinuz, initrd, extra, log_path):
+    argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
+            "-kernel", vmlinuz, "-initrd", initrd,
+            "-append", "console=ttyS0 panic=-1 quiet",
+            "-nographic", "-no-reboot"] + extra
+    g = Guest(argv, log_path=log_path)
+    g.start()
+    g.expect(READY_RE, args.boot_timeout)
+    g.shell_sync(timeout=args.cmd_timeout)
+    return g
+
+
+def expect(g, args, cmd, check, what, timeout=None):
+    out = g.check(cmd, timeout or args.cmd_timeout)
+    if not check(out):
+        raise GuestError(f"{cmd!r} printed {out!r}; expected {what}")
+    return out
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+
+def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
+    # A file with content the guest cannot guess, served from the host.
+    data = os.urandom(300 * 1024)
+    with open(os.path.join(tmp, "blob"), "wb") as f:
+        f.write(data)
+    want = hashlib.md5(data).hexdigest()
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=tmp))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    http_port = httpd.server_address[1]
+    fwd_port = free_port()
+    extra = ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{fwd_port}-:7777",
+             "-device", f"virtio-net-pci,netdev=n0,mac={GUEST_MAC}"]
+    try:
+        with boot(args, emulator, vmlinuz, initrd, extra,
+                  os.path.join(log_dir, "net-user.log")) as g:
+            expect(g, args, "cat /sys/class/net/eth0/address", lambda o: o == GUEST_MAC,
+                   "the mac= address")
+            g.check("ip link set eth0 up", args.cmd_timeout)
+            expect(g, args, "cat /sys/class/net/eth0/carrier", lambda o: o == "1",
+                   "carrier up (VIRTIO_NET_S_LINK_UP)")
+            # busybox udhcpc without a script only prints the lease; apply it by hand.
+            out = g.check("udhcpc -i eth0 -n -q -t 5 -s /bin/true 2>&1 | grep -o "
+                          "'lease of [0-9.]* obtained'", args.cmd_timeout)
+            if "lease of 10.0.2.15 obtained" not in out:
+                raise GuestError(f"udhcpc printed {out!r}; expected a lease of 10.0.2.15")
+            g.check("ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2",
+                    args.cmd_timeout)
+            # The gateway 10.0.2.2 is the host's loopback as seen from the guest.
+            expect(g, args,
+                   f"wget -q -O /tmp/blob http://10.0.2.2:{http_port}/blob && "
+                   "md5sum /tmp/blob | cut -d' ' -f1",
+                   lambda o: o == want, f"md5 {want}")
+            # hostfwd: a host connection to fwd_port reaches nc listening in the guest.
+            g.check("(nc -l -p 7777 > /tmp/fwd.txt &) ; sleep 1", args.cmd_timeout)
+            msg = b"hello-through-hostfwd-" + os.urandom(4).hex().encode()
+            with socket.create_connection(("127.0.0.1", fwd_port), timeout=60) as c:
+                c.sendall(msg + b"\n")
+            expect(g, args, "for i in 1 2 3 4 5 6 7 8 9 10; do "
+                   "grep -q hello /tmp/fwd.txt && break; sleep 1; done; cat /tmp/fwd.txt",
+                   lambda o: o == msg.decode(), "the message sent to the forwarded port")
+            status = g.poweroff(timeout=args.cmd_timeout)
+            if status != 0:
+                raise GuestError(f"emulator exit status {status}")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# --- a tiny Ethernet peer on QEMU's socket framing ---------------------------------------
+
+PEER_MAC = bytes.fromhex("020000000099")
+PEER_IP = bytes([192, 168, 77, 1])
+GUEST_IP = "192.168.77.2"
+
+
+def ip_checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def peer_answer(frame):
+    """The reply to an ARP request for PEER_IP or an ICMP echo to it, or None."""
+    if len(frame) < 14:
+        return None
+    dst, src, etype = frame[:6], frame[6:12], struct.unpack("!H", frame[12:14])[0]
+    if etype == 0x0806 and len(frame) >= 42:
+        arp = frame[14:42]
+        op = struct.unpack("!H", arp[6:8])[0]
+        if op == 1 and arp[24:28] == PEER_IP:
+            reply = (struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + PEER_MAC + PEER_IP +
+                     arp[8:14] + arp[14:18])
+            return src + PEER_MAC + b"\x08\x06" + reply
+    if etype == 0x0800 and len(frame) >= 34 and dst == PEER_MAC:
+        ip = frame[14:]
+        ihl = (ip[0] & 0xf) * 4
+        if ip[9] == 1 and ip[16:20] == PEER_IP and ip[ihl] == 8:
+            total = struct.unpack("!H", ip[2:4])[0]
+            icmp = bytearray(ip[ihl:total])
+            icmp[0] = 0
+            icmp[2:4] = b"\0\0"
+            icmp[2:4] = struct.pack("!H", ip_checksum(bytes(icmp)))
+            hdr = bytearray(ip[:ihl])
+            hdr[12:16], hdr[16:20] = ip[16:20], ip[12:16]
+            hdr[8] = 64
+            hdr[10:12] = b"\0\0"
+            hdr[10:12] = struct.pack("!H", ip_checksum(bytes(hdr)))
+            return src + PEER_MAC + b"\x08\x00" + bytes(hdr) + bytes(icmp)
+    return None
+
+
+class SocketPeer(threading.Thread):
+    """Accepts Kite's -netdev socket,connect= and answers ARP/ICMP for 192.168.77.1."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.port = self.srv.getsockname()[1]
+        self.frames = 0
+        self.replies = 0
+
+    def run(self):
+        try:
+            conn, _ = self.srv.accept()
+        except OSError:
+            return
+        buf = b""
+        with conn:
+            while True:
+                try:
+                    d = conn.recv(65536)
+                except OSError:
+                    return
+                if not d:
+                    return
+                buf += d
+                while len(buf) >= 4:
+                    n = struct.unpack("!I", buf[:4])[0]
+                    if len(buf) < 4 + n:
+                        break
+                    frame, buf = buf[4:4 + n], buf[4 + n:]
+                    self.frames += 1
+                    r = peer_answer(frame)
+                    if r is not None:
+                        if len(r) < 60:
+                            r += b"\0" * (60 - len(r))
+                        self.replies += 1
+                        conn.sendall(struct.pack("!I", len(r)) + r)
+
+    def close(self):
+        self.srv.close()
+
+
+def case_socket(args, emulator, vmlinuz, initrd, tmp, log_dir):
+    peer = SocketPeer()
+    peer.start()
+    extra = ["-netdev", f"socket,id=s0,connect=127.0.0.1:{peer.port}",
+             "-device", "virtio-net-pci,netdev=s0"]
+    try:
+        with boot(args, emulator, vmlinuz, initrd, extra,
+                  os.path.join(log_dir, "net-socket.log")) as g:
+            g.check(f"ip link set eth0 up && ip addr add {GUEST_IP}/24 dev eth0",
+                    args.cmd_timeout)
+            expect(g, args, "ping -c 3 -W 10 192.168.77.1 | grep -c 'bytes from'",
+                   lambda o: o == "3", "3 echo replies from the socket peer")
+            status = g.poweroff(timeout=args.cmd_timeout)
+            if status != 0:
+                raise GuestError(f"emulator exit status {status}")
+    finally:
+        peer.close()
+    if peer.replies < 4:
+        raise GuestError(f"the peer answered only {peer.replies} of {peer.frames} frames")
+
+
+def main():
+    args = parse_args()
+    emulator = find_emulator(args.emulator)
+    cases = [("net-user", case_user), ("net-socket", case_socket)]
+    if args.only:
+        cases = [c for c in cases if c[0] == "net-" + args.only]
+    if emulator is None:
+        for n, _ in cases:
+            print(f"SKIP {n}: emulator {args.emulator} not found")
+        return 77
+    helps = subprocess.run([emulator, "-netdev", "help"], capture_output=True,
+                           text=True).stdout.split()
+    try:
+        vmlinuz, initrd, _ = prepare_guest(args.guest_dir)
+    except RuntimeError as e:
+        for n, _ in cases:
+            print(f"SKIP {n}: {e}")
+        return 77
+    log_dir = os.path.join(args.guest_dir, "logs")
+    os.makedirs(log_dir, exist_ok=True)
+    failed = ran = 0
+    with tempfile.TemporaryDirectory(prefix="kite-net-") as tmp:
+        for name, fn in cases:
+            backend = name.split("-", 1)[1]
+            if backend not in helps:
+                print(f"SKIP {name}: this build has no -netdev {backend}", flush=True)
+                continue
+            ran += 1
+            try:
+                fn(args, emulator, vmlinuz, initrd, tmp, log_dir)
+                print(f"PASS {name}", flush=True)
+            except (GuestError, OSError) as e:
+                print(f"FAIL {name}: {e}", flush=True)
+                failed += 1
+    if failed:
+        return 1
+    return 0 if ran else 77
+
+
+if __name__ == "__main__":
+    sys.exit(main())
