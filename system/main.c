@@ -73,7 +73,7 @@ static const KiteOption options[] = {
     { "d", HAS_ARG, OPT_OK, "log items (-d help)" },
     { "D", HAS_ARG, OPT_OK, "log file" },
     { "trace", HAS_ARG, OPT_OK, "[enable=]PATTERN: enable tracepoints" },
-    { "vnc", HAS_ARG, OPT_OK, "[host]:N[,password=on]: VNC server on TCP port 5900+N" },
+    { "vnc", HAS_ARG, OPT_OK, "[host]:N[,password=on][,websocket=on|PORT]: VNC server on TCP port 5900+N" },
     { "display", HAS_ARG, OPT_OK, "none (sdl comes with the display work)" },
     { "qtest", HAS_ARG, OPT_OK, "qtest protocol chardev (tests)" },
     { "qtest-log", HAS_ARG, OPT_OK, "log qtest traffic to a file" },

@@ -3,7 +3,9 @@
  * machine, security None and VNC Authentication, Raw, Hextile and ZRLE rectangles (the
  * first of these in the client's SetEncodings list, as QEMU picks; CopyRect is accepted but
  * never needed since the server does not track moves), the DesktopSize pseudo-encoding, key
- * and pointer events into ui/input.
+ * and pointer events into ui/input.  websocket= adds a second port whose clients first do the
+ * RFC 6455 handshake and then carry the same RFB stream in binary frames (ui/vnc-ws.c), so
+ * browsers (noVNC) connect without a proxy.
  *
  * Flow control: sockets are non-blocking and every client has its own output buffer.  Screen
  * changes only grow the client's dirty rectangle; an update is built when the client has
@@ -14,6 +16,7 @@
  */
 #include "ui/vnc.h"
 #include "ui/vnc-enc.h"
+#include "ui/vnc-ws.h"
 #include "ui/vnc-server.h"
 #include "ui/console.h"
 #include "ui/input.h"
@@ -35,6 +38,14 @@ typedef struct VncClient {
     int minor;                  /* RFB 3.minor */
     GByteArray *in, *out;
     size_t out_off;             /* bytes of out already sent */
+    /*
+     * WebSocket clients: raw socket bytes arrive in ws_in and leave from wire (out framed);
+     * in and out hold the RFB stream as for TCP clients.
+     */
+    bool ws, ws_open;
+    GByteArray *ws_in, *wire;
+    size_t wire_off;
+    VncWsDecoder ws_dec;
     uint8_t challenge[VNC_AUTH_CHALLENGE_SIZE];
     VncPixelFormat pf;
     VncConv conv;               /* pf as lookup tables */
@@ -48,6 +59,7 @@ typedef struct VncClient {
 
 typedef struct VncServer {
     int listen_fd;
+    int ws_listen_fd;           /* -1: no websocket= */
     bool auth_vnc;
     char *password;
     VncClient *clients;
@@ -85,7 +97,7 @@ static void vnc_client_read(void *opaque);
 /* Bytes produced for the client and not yet taken by its socket. */
 static size_t vnc_pending(VncClient *c)
 {
-    return c->out->len - c->out_off;
+    return c->out->len - c->out_off + (c->ws ? c->wire->len - c->wire_off : 0);
 }
 
 static void vnc_client_arm(VncClient *c)
@@ -113,15 +125,34 @@ static void vnc_client_free(VncClient *c)
     close(c->fd);
     g_byte_array_free(c->in, true);
     g_byte_array_free(c->out, true);
+    if (c->ws) {
+        g_byte_array_free(c->ws_in, true);
+        g_byte_array_free(c->wire, true);
+    }
     vnc_zrle_free(&c->zrle);
     g_free(c);
+}
+
+/* WebSocket: what the RFB layer produced becomes one binary frame (after the handshake). */
+static void vnc_ws_frame_out(VncClient *c)
+{
+    if (c->ws && c->ws_open && c->out->len > c->out_off) {
+        vnc_ws_encode(c->wire, VNC_WS_OP_BINARY, c->out->data + c->out_off,
+                      c->out->len - c->out_off);
+        g_byte_array_set_size(c->out, 0);
+        c->out_off = 0;
+    }
 }
 
 /* Send what the socket takes now; false when the client is gone. */
 static bool vnc_client_send(VncClient *c)
 {
-    while (vnc_pending(c)) {
-        ssize_t n = send(c->fd, c->out->data + c->out_off, vnc_pending(c),
+    GByteArray *buf = c->ws ? c->wire : c->out;
+    size_t *off = c->ws ? &c->wire_off : &c->out_off;
+
+    vnc_ws_frame_out(c);
+    while (buf->len > *off) {
+        ssize_t n = send(c->fd, buf->data + *off, buf->len - *off,
                          MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) {
             continue;
@@ -133,12 +164,12 @@ static bool vnc_client_send(VncClient *c)
             vnc_disconnect(c, NULL);
             return false;
         }
-        c->out_off += n;
+        *off += n;
     }
-    if (c->out_off == c->out->len) {
+    if (*off == buf->len) {
         /* Drained: start over at the front instead of moving bytes around. */
-        g_byte_array_set_size(c->out, 0);
-        c->out_off = 0;
+        g_byte_array_set_size(buf, 0);
+        *off = 0;
     }
     if (vnc_pending(c) > VNC_OUTPUT_CAP) {
         vnc_disconnect(c, "output buffer over its cap");
@@ -301,6 +332,76 @@ static void vnc_handle_msg(VncClient *c, const VncClientMsg *m)
     }
 }
 
+/* Best effort before a disconnect: whatever the socket takes now. */
+static void vnc_send_final(VncClient *c)
+{
+    GByteArray *buf = c->ws ? c->wire : c->out;
+    size_t off = c->ws ? c->wire_off : c->out_off;
+
+    vnc_ws_frame_out(c);
+    if (send(c->fd, buf->data + off, buf->len - off, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+        /* nothing to do: the client is dropped anyway */
+    }
+}
+
+/*
+ * WebSocket: do the handshake, then unwrap frames from ws_in into in and answer control
+ * frames.  False: the client was dropped.
+ */
+static bool vnc_ws_process(VncClient *c)
+{
+    const char *why = NULL;
+    int n;
+
+    if (!c->ws_open) {
+        g_autoptr(GString) reply = g_string_new(NULL);
+
+        n = vnc_ws_handshake(c->ws_in->data, c->ws_in->len, reply, &why);
+        g_byte_array_append(c->wire, (const guint8 *)reply->str, reply->len);
+        if (n < 0) {
+            vnc_send_final(c);
+            vnc_disconnect(c, why);
+            return false;
+        }
+        if (n == 0) {
+            return true;
+        }
+        g_byte_array_remove_range(c->ws_in, 0, n);
+        c->ws_open = true;              /* the version greeting in out goes out framed now */
+    }
+    for (;;) {
+        VncWsFrame f;
+        uint16_t code = 0;
+
+        n = vnc_ws_decode(&c->ws_dec, c->ws_in->data, c->ws_in->len, &f, c->in, &why, &code);
+        if (n < 0) {
+            vnc_ws_frame_out(c);
+            vnc_ws_encode_close(c->wire, code);
+            vnc_send_final(c);
+            vnc_disconnect(c, why);
+            return false;
+        }
+        if (n == 0) {
+            return true;
+        }
+        g_byte_array_remove_range(c->ws_in, 0, n);
+        switch (f.opcode) {
+        case VNC_WS_OP_PING:            /* 5.5.2: answer with the same data */
+            vnc_ws_frame_out(c);
+            vnc_ws_encode(c->wire, VNC_WS_OP_PONG, f.control, f.control_len);
+            break;
+        case VNC_WS_OP_CLOSE:           /* 5.5.1: echo the status, then close */
+            vnc_ws_frame_out(c);
+            vnc_ws_encode_close(c->wire, f.close_code ? f.close_code : VNC_WS_CLOSE_NORMAL);
+            vnc_send_final(c);
+            vnc_disconnect(c, NULL);
+            return false;
+        default:
+            break;
+        }
+    }
+}
+
 /* Consume complete handshake steps and messages from c->in; false: client dropped. */
 static bool vnc_process(VncClient *c)
 {
@@ -375,11 +476,7 @@ static bool vnc_process(VncClient *c)
                     put32(c, strlen(reason));
                     g_byte_array_append(c->out, (const guint8 *)reason, strlen(reason));
                 }
-                /* Best effort: the client is closed right after. */
-                if (send(c->fd, c->out->data + c->out_off, vnc_pending(c),
-                         MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-                    /* nothing to do: it is dropped anyway */
-                }
+                vnc_send_final(c);
                 vnc_disconnect(c, "authentication failed");
                 return false;
             }
@@ -423,7 +520,18 @@ static void vnc_client_read(void *opaque)
         vnc_disconnect(c, NULL);
         return;
     }
-    g_byte_array_append(c->in, buf, n);
+    if (c->ws) {
+        g_byte_array_append(c->ws_in, buf, n);
+        if (c->ws_in->len > VNC_WS_MAX_FRAME + 64) {
+            vnc_disconnect(c, "WebSocket input buffer overflow");
+            return;
+        }
+        if (!vnc_ws_process(c)) {
+            return;
+        }
+    } else {
+        g_byte_array_append(c->in, buf, n);
+    }
     if (c->in->len > VNC_INPUT_MAX) {
         vnc_disconnect(c, "input buffer overflow");
         return;
@@ -435,7 +543,9 @@ static void vnc_client_read(void *opaque)
 
 static void vnc_accept(void *opaque)
 {
-    int fd = accept4(vnc->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    bool ws = opaque != NULL;
+    int fd = accept4(ws ? vnc->ws_listen_fd : vnc->listen_fd, NULL, NULL,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
     VncClient *c;
 
     if (fd < 0) {
@@ -445,6 +555,11 @@ static void vnc_accept(void *opaque)
     c->fd = fd;
     c->in = g_byte_array_new();
     c->out = g_byte_array_new();
+    if (ws) {
+        c->ws = true;
+        c->ws_in = g_byte_array_new();
+        c->wire = g_byte_array_new();
+    }
     /* The server's native format until SetPixelFormat: 32 bpp xRGB little endian. */
     c->pf = (VncPixelFormat) { 32, 24, false, true, 255, 255, 255, 16, 8, 0 };
     vnc_conv_init(&c->conv, &c->pf);
@@ -534,19 +649,56 @@ int vnc_display_port(void)
                                           : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
-/* "[host]:N[,password=on]": display N listens on TCP port 5900 + N. */
+/* A listening TCP socket on host (empty: any) and port; -1 and errp on failure. */
+static int vnc_listen(const char *host, long port, Error **errp)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE }, *ai = NULL;
+    char service[16];
+    int fd, one = 1;
+
+    snprintf(service, sizeof(service), "%ld", port);
+    if (getaddrinfo(*host ? host : NULL, service, &hints, &ai) != 0 || !ai) {
+        error_setg(errp, "-vnc: cannot resolve '%s'", host);
+        return -1;
+    }
+    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    }
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 8) < 0) {
+        error_setg_errno(errp, errno, "-vnc: cannot listen on port %s", service);
+        if (fd >= 0) {
+            close(fd);
+        }
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+static bool parse_port(const char *s, long *port)
+{
+    char *end;
+
+    errno = 0;
+    *port = strtol(s, &end, 10);
+    return *s && !*end && !errno && *port >= 0 && *port <= 65535;
+}
+
+/*
+ * "[host]:N[,password=on][,websocket=on|PORT|HOST:PORT]": display N listens on TCP port
+ * 5900 + N; a bare websocket (or =on) adds port 5700 + N on the same host, as QEMU does.
+ */
 bool vnc_display_start(Error **errp)
 {
     g_auto(GStrv) parts = NULL;
-    g_autofree char *host = NULL;
+    g_autofree char *host = NULL, *ws_host = NULL;
     const char *colon;
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                              .ai_flags = AI_PASSIVE }, *ai = NULL;
-    char port[16];
     char *end;
-    long display;
+    long display, ws_port = -1;
     bool auth = false;
-    int fd = -1, one = 1;
+    int fd, ws_fd = -1;
 
     if (!vnc_option || !strcmp(vnc_option, "none")) {
         return true;
@@ -558,39 +710,54 @@ bool vnc_display_start(Error **errp)
         error_setg(errp, "-vnc %s: expected [host]:display", vnc_option);
         return false;
     }
+    host = g_strndup(parts[0], colon - parts[0]);
     for (int i = 1; parts[i]; i++) {
-        if (!strcmp(parts[i], "password=on") || !strcmp(parts[i], "password")) {
+        const char *p = parts[i];
+
+        if (!strcmp(p, "password=on") || !strcmp(p, "password")) {
             auth = true;
-        } else if (strcmp(parts[i], "password=off") && strcmp(parts[i], "share=ignore") &&
-                   strcmp(parts[i], "share=allow-exclusive")) {
-            error_setg(errp, "-vnc: unsupported option '%s'", parts[i]);
+        } else if (!strcmp(p, "websocket") || !strcmp(p, "websocket=on")) {
+            ws_port = 5700 + display;
+            g_free(ws_host);
+            ws_host = g_strdup(host);
+        } else if (!strcmp(p, "websocket=off")) {
+            ws_port = -1;
+        } else if (g_str_has_prefix(p, "websocket=")) {
+            const char *v = p + strlen("websocket="), *c = strrchr(v, ':');
+            g_free(ws_host);
+            ws_host = c ? g_strndup(v, c - v) : g_strdup(host);
+            if (!parse_port(c ? c + 1 : v, &ws_port)) {
+                error_setg(errp, "-vnc: websocket=%s: expected on, off, a port or host:port",
+                           v);
+                return false;
+            }
+        } else if (strcmp(p, "password=off") && strcmp(p, "share=ignore") &&
+                   strcmp(p, "share=allow-exclusive")) {
+            error_setg(errp, "-vnc: unsupported option '%s'", p);
             return false;
         }
     }
-    host = g_strndup(parts[0], colon - parts[0]);
-    snprintf(port, sizeof(port), "%ld", 5900 + display);
-    if (getaddrinfo(*host ? host : NULL, port, &hints, &ai) != 0 || !ai) {
-        error_setg(errp, "-vnc: cannot resolve '%s'", host);
+    fd = vnc_listen(host, 5900 + display, errp);
+    if (fd < 0) {
         return false;
     }
-    fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    }
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 8) < 0) {
-        error_setg_errno(errp, errno, "-vnc: cannot listen on port %s", port);
-        if (fd >= 0) {
+    if (ws_port >= 0) {
+        ws_fd = vnc_listen(ws_host, ws_port, errp);
+        if (ws_fd < 0) {
             close(fd);
+            return false;
         }
-        freeaddrinfo(ai);
-        return false;
     }
-    freeaddrinfo(ai);
     vnc = g_new0(VncServer, 1);
     vnc->listen_fd = fd;
+    vnc->ws_listen_fd = ws_fd;
     vnc->auth_vnc = auth;
     vnc->dcl.ops = &vnc_dcl_ops;
     register_displaychangelistener(&vnc->dcl);
     kite_set_fd_handler(fd, vnc_accept, NULL, NULL);
+    if (ws_fd >= 0) {
+        /* A non-NULL opaque tells vnc_accept which socket it was. */
+        kite_set_fd_handler(ws_fd, vnc_accept, NULL, vnc);
+    }
     return true;
 }

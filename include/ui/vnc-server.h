@@ -8,7 +8,7 @@
 #include "kite/osdep.h"
 #include "kite/error.h"
 
-/* -vnc [host]:N[,password=on]: remembered, started by vnc_display_start() after the board. */
+/* -vnc [host]:N[,password=on][,websocket=...]: remembered, started by vnc_display_start() after the board. */
 void vnc_set_option(const char *optarg);
 bool vnc_display_start(Error **errp);
 /* For "change vnc password" (QMP/HMP): only with password=on. */

@@ -49,6 +49,8 @@ CASES = [
     ("nic-bad-mac", ["-nic", "none,mac=zz"], 1, "mac"),
     ("bad-vnc", ["-vnc", "nodisplay"], 1, "expected [host]:display"),
     ("bad-vnc-option", ["-vnc", ":0,bogus=1"], 1, "unsupported option 'bogus=1'"),
+    ("bad-vnc-websocket", ["-vnc", ":0,websocket=abc"], 1, "websocket=abc: expected on"),
+    ("bad-vnc-websocket-port", ["-vnc", ":0,websocket=127.0.0.1:70000"], 1, "expected on"),
     ("bad-kernel", ["-nodefaults", "-accel", "qtest", "-kernel", "/etc/hostname"], 1,
      "kernel"),
     ("missing-kernel", ["-nodefaults", "-kernel", "/nonexistent/vmlinuz"], 1, "nonexistent"),

@@ -4,7 +4,9 @@
 Without a guest: the 3.8, 3.7 and 3.3 handshakes with security None, ServerInit, a full Raw
 update in the server's format and in 16 bpp big endian, garbage, truncated and huge-
 SetEncodings clients disconnected with a log line while another client keeps working, and
-password=on refusing clients while no password is set.
+password=on refusing clients while no password is set.  websocket=on (port 5700 + N): the
+RFC 6455 handshake, RFB in binary frames (fragmented, with a ping in between), refusals of
+non-WebSocket requests, text frames and unmasked frames, the close handshake.
 
 With --vga-kernel (tests/guest/vga.c drawing its 1024x768 linear framebuffer pattern): the
 pattern arrives pixel-exact as Raw, Hextile and ZRLE (picked by SetEncodings order), in
@@ -25,6 +27,22 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rfb  # noqa: E402
+
+
+def free_display():
+    """A display number whose VNC and websocket ports are both free now (tests of several
+    worktrees may run at once)."""
+    import random
+    for _ in range(200):
+        n = random.randint(20, 199)
+        try:
+            for port in (5900 + n, 5700 + n):
+                with socket.socket() as t:
+                    t.bind(("127.0.0.1", port))
+            return n
+        except OSError:
+            continue
+    raise AssertionError("no free VNC display number")
 
 
 def drain_until_closed(s, timeout=10):
@@ -73,6 +91,52 @@ def garbage_clients(port, proc):
     g.close()
 
 
+def ws_connect(port):
+    return rfb.RfbClient(rfb.WsTransport(rfb.connect_tcp(port)))
+
+
+def websocket_checks(port, w, h):
+    # RFB over WebSocket, the client's messages split across frames with a ping inside.
+    c = ws_connect(port)
+    assert c.t.protocol == "binary", c.t.protocol
+    assert c.handshake() == (w, h)
+    msg = struct.pack(">BxH", 2, 2) + struct.pack(">ii", rfb.HEXTILE, rfb.DESKTOP_SIZE)
+    msg += struct.pack(">BBHHHH", 3, 0, 0, 0, w, h)
+    c.t.send_raw(c.t.frame(2, msg[:5], fin=False))
+    c.t.send_raw(c.t.frame(9, b"are you there"))
+    c.t.send_raw(c.t.frame(0, msg[5:11], fin=False))
+    c.t.send_raw(c.t.frame(0, msg[11:], fin=True))
+    fin, op, payload = c.t.recv_frame()
+    assert (fin, op, payload) == (True, 10, b"are you there"), (fin, op, payload)
+    rects = c.read_update()
+    assert rects == [(0, 0, w, h, rfb.HEXTILE)], rects
+    # Closing: the server answers with the same status and hangs up.
+    c.t.send_raw(c.t.frame(8, struct.pack(">H", 1000)))
+    fin, op, payload = c.t.recv_frame()
+    assert (op, payload) == (8, struct.pack(">H", 1000)), (op, payload)
+    assert drain_until_closed(c.t.sock)
+    # Text and unmasked frames: closed with 1003 and 1002.
+    for bad, code in ((rfb.WsTransport.frame(1, b"RFB 003.008\n"), 1003),
+                      (rfb.WsTransport.frame(2, b"RFB 003.008\n", mask=False), 1002)):
+        c = ws_connect(port)
+        c.recv(12)
+        c.t.send_raw(bad)
+        fin, op, payload = c.t.recv_frame()
+        assert (op, payload) == (8, struct.pack(">H", code)), (op, payload)
+        assert drain_until_closed(c.t.sock)
+    # Not a WebSocket request at all: 400 and closed.
+    s = rfb.connect_tcp(port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.settimeout(10)
+    reply = s.recv(100)
+    assert reply.startswith(b"HTTP/1.1 400"), reply
+    assert drain_until_closed(s)
+    # Plain RFB on the websocket port: not a handshake either.
+    s = rfb.connect_tcp(port)
+    s.sendall(b"RFB 003.008\n" * 1000)
+    assert drain_until_closed(s)
+
+
 def expect_lfb_bgrx():
     rows = []
     for y in range(768):
@@ -99,7 +163,7 @@ def start_guest(args, display, extra=()):
     argv = [args.emulator, "-M", "pc", "-m", "128", "-nodefaults", "-display", "none",
             "-serial", "stdio", "-device", "isa-vga", "-accel", "tcg",
             "-kernel", args.vga_kernel, "-append", "mode=lfb accel=tcg",
-            "-vnc", "127.0.0.1:%d" % display] + list(extra)
+            "-vnc", "127.0.0.1:%d,websocket=on" % display] + list(extra)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out, deadline = b"", time.time() + 120
     while b"drew the lfb pattern" not in out:
@@ -115,7 +179,7 @@ def guest_pattern(args, port):
     want = expect_lfb_bgrx()
     want16 = rgb565_be(want)
     a = rfb.RfbClient(rfb.connect_tcp(port))
-    b = rfb.RfbClient(rfb.connect_tcp(port))
+    b = ws_connect(port - 200)          # the websocket port of the same display
     assert a.handshake() == (1024, 768), (a.w, a.h)
     b.handshake()
     # SetEncodings order decides: the first known one wins, unknown ones are skipped.
@@ -155,13 +219,15 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--emulator", required=True)
     p.add_argument("--vga-kernel")
-    p.add_argument("--display", type=int, default=47)
+    p.add_argument("--display", type=int, help="display number (default: a free one)")
     args = p.parse_args()
+    if args.display is None:
+        args.display = free_display()
     port = 5900 + args.display
     procs = []
     try:
         argv = [args.emulator, "-M", "pc", "-S", "-display", "none", "-serial", "null",
-                "-vnc", "127.0.0.1:%d" % args.display]
+                "-vnc", "127.0.0.1:%d,websocket=on" % args.display]
         procs.append(subprocess.Popen(argv, stderr=subprocess.PIPE))
         c = rfb.RfbClient(rfb.connect_tcp(port))
         w, h = c.handshake()
@@ -171,6 +237,7 @@ def main():
         assert rects == [(0, 0, w, h, rfb.RAW)], rects
 
         garbage_clients(port, procs[0])
+        websocket_checks(port - 200, w, h)
         # The first client still works: 16 bpp big endian RGB565 through SetPixelFormat.
         c.set_pixel_format(rfb.PF_RGB565_BE)
         rects = c.update()
@@ -184,7 +251,8 @@ def main():
         procs[0].terminate()
         _, err = procs[0].communicate(timeout=10)
         for what in (b"too many encodings", b"unknown client message type",
-                     b"colour-map", b"bad protocol version"):
+                     b"colour-map", b"bad protocol version", b"text frames",
+                     b"unmasked WebSocket", b"Upgrade: websocket"):
             assert what in err, "no log line for %r in %r" % (what, err)
 
         # password=on without a password: VNC Authentication offered, every response fails.
@@ -216,8 +284,9 @@ def main():
             if pr.poll() is None:
                 pr.terminate()
                 pr.wait(10)
-    print("PASS vnc: RFB 3.8/3.7/3.3, Raw 32/16 bpp, broken clients dropped, auth refused%s" %
-          (", guest pattern in Raw/Hextile/ZRLE 32/16 bpp" if args.vga_kernel else ""))
+    print("PASS vnc: RFB 3.8/3.7/3.3, Raw 32/16 bpp, broken clients dropped, auth refused, "
+          "WebSocket%s" %
+          (", guest pattern in Raw/Hextile/ZRLE 32/16 bpp over TCP and WebSocket" if args.vga_kernel else ""))
     return 0
 
 
