@@ -21,6 +21,7 @@
  */
 #include "hw/net/e1000.h"
 #include "hw/pci/pci.h"
+#include "net/net.h"
 #include "kite/log.h"
 #include "e1000-regs.h"
 #include <zlib.h>
@@ -1293,7 +1294,8 @@ typedef struct E1000PCI {
     PCIDevice parent_obj;
     E1000State core;
     MemoryRegion mmio, io;
-    char *mac;                         /* property "mac": aa:bb:cc:dd:ee:ff */
+    NICConf conf;                      /* properties "mac" and "netdev" */
+    NetClientState *nc;
 } E1000PCI;
 
 static uint64_t e1000_pci_mmio_read(void *opaque, hwaddr addr, unsigned size)
@@ -1344,47 +1346,68 @@ static void e1000_pci_set_irq(void *opaque, int level)
     pci_set_irq(PCI_DEVICE(opaque), level);
 }
 
+/* The backend took a frame it had queued: transmission may go on. */
+static void e1000_pci_tx_done(NetClientState *nc, ssize_t len)
+{
+    E1000PCI *d = nc->opaque;
+
+    e1000_tx_resume(&d->core);
+}
+
+static bool e1000_pci_send(void *opaque, const uint8_t *buf, size_t len)
+{
+    E1000PCI *d = opaque;
+
+    /* 0: queued behind a full backend; stop until e1000_pci_tx_done. */
+    return net_send_packet_async(d->nc, buf, len, e1000_pci_tx_done) != 0;
+}
+
+static void e1000_pci_rx_ready(void *opaque)
+{
+    net_flush_queued_packets(((E1000PCI *)opaque)->nc);
+}
+
 static const E1000Ops e1000_pci_ops = {
     .dma_read = e1000_pci_dma_read,
     .dma_write = e1000_pci_dma_write,
     .set_irq = e1000_pci_set_irq,
+    .send = e1000_pci_send,
+    .rx_ready = e1000_pci_rx_ready,
 };
 
-static bool parse_mac(const char *str, uint8_t mac[6])
+static bool e1000_nc_can_receive(NetClientState *nc)
 {
-    unsigned v[6];
-    char end;
-
-    if (sscanf(str, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &end) != 6) {
-        return false;
-    }
-    for (int i = 0; i < 6; i++) {
-        mac[i] = v[i];
-    }
-    return true;
+    return e1000_can_receive(&((E1000PCI *)nc->opaque)->core);
 }
+
+static ssize_t e1000_nc_receive(NetClientState *nc, const uint8_t *buf, size_t len)
+{
+    return e1000_receive(&((E1000PCI *)nc->opaque)->core, buf, len);
+}
+
+static void e1000_nc_link_changed(NetClientState *nc)
+{
+    e1000_set_link(&((E1000PCI *)nc->opaque)->core, !nc->link_down);
+}
+
+static const NetClientInfo e1000_net_info = {
+    .type = NET_CLIENT_NIC,
+    .can_receive = e1000_nc_can_receive,
+    .receive = e1000_nc_receive,
+    .link_status_changed = e1000_nc_link_changed,
+};
 
 static void e1000_pci_realize(PCIDevice *dev, Error **errp)
 {
-    static unsigned instance;
     E1000PCI *d = (E1000PCI *)dev;
-    uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
-    if (d->mac) {
-        if (!parse_mac(d->mac, mac)) {
-            error_setg(errp, "Property 'e1000.mac' doesn't take value '%s'", d->mac);
-            return;
-        }
-        if (mac[0] & 1) {
-            error_setg(errp, "e1000: mac %s is a multicast address", d->mac);
-            return;
-        }
-    } else {
-        mac[5] += instance++;          /* as QEMU: 52:54:00:12:34:56, :57, ... */
+    d->nc = net_nic_new(&e1000_net_info, &d->conf, TYPE_E1000, DEVICE(d)->id, d, errp);
+    if (!d->nc) {
+        return;
     }
     dev->config[PCI_INTERRUPT_PIN] = 1;    /* INTA# */
-    e1000_core_init(&d->core, &e1000_pci_ops, d, mac);
+    e1000_core_init(&d->core, &e1000_pci_ops, d, d->conf.macaddr.a);
+    d->core.link_down = d->nc->link_down;
     memory_region_init_io(&d->mmio, OBJECT(d), &e1000_mmio_ops, d, "e1000-mmio",
                           E1000_MMIO_SIZE);
     memory_region_init_io(&d->io, OBJECT(d), &e1000_io_ops, d, "e1000-io", E1000_IO_SIZE);
@@ -1396,6 +1419,8 @@ static void e1000_pci_exit(PCIDevice *dev)
 {
     E1000PCI *d = (E1000PCI *)dev;
 
+    net_client_free(d->nc);
+    d->nc = NULL;
     e1000_core_cleanup(&d->core);
     memory_region_destroy(&d->mmio);
     memory_region_destroy(&d->io);
@@ -1461,7 +1486,7 @@ static const VMStateDescription vmstate_e1000 = {
 };
 
 static const Property e1000_props[] = {
-    DEFINE_PROP_STRING("mac", E1000PCI, mac),
+    DEFINE_NIC_PROPERTIES(E1000PCI, conf),
     DEFINE_PROP_END_OF_LIST(),
 };
 
