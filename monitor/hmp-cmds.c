@@ -91,6 +91,7 @@ static void hmp_system_powerdown(HmpMonitor *mon, HmpArg *a)
 
 static void hmp_quit(HmpMonitor *mon, HmpArg *a)
 {
+    mon->quit = true;
     system_shutdown_request(SHUTDOWN_CAUSE_HOST_QMP_QUIT);
 }
 
@@ -386,22 +387,18 @@ static void hmp_info_registers(HmpMonitor *mon, HmpArg *a)
     dump_cpu(mon, cpu, a[1].present);
 }
 
+/* QEMU's format: "* CPU #0: thread_id=1234", the star on the monitor's current CPU. */
 static void hmp_info_cpus(HmpMonitor *mon, HmpArg *a)
 {
     CPUState *cpu;
 
     CPU_FOREACH(cpu) {
-        CPUClass *cc = CPU_GET_CLASS(cpu);
-        hmp_printf(mon, "%c CPU #%d:", cpu->cpu_index == mon->cpu_index ? '*' : ' ',
-                   cpu->cpu_index);
-        if (cc->get_pc) {
-            mon_cpu(mon);
-            hmp_printf(mon, " pc=0x%016" PRIx64, cc->get_pc(cpu));
-        }
-        if (cpu->halted) {
-            hmp_puts(mon, " (halted)");
-        }
-        hmp_puts(mon, "\n");
+        int tid = __atomic_load_n(&cpu->thread_id, __ATOMIC_ACQUIRE);
+
+        /* Before its thread starts a vCPU runs nowhere; QEMU then shows the main thread. */
+        hmp_printf(mon, "%c CPU #%d: thread_id=%d\n",
+                   cpu->cpu_index == mon->cpu_index ? '*' : ' ', cpu->cpu_index,
+                   tid ? tid : (int)getpid());
     }
 }
 

@@ -635,6 +635,31 @@ char *hmp_run_command_capture(const char *cmdline, int cpu_index, Error **errp)
     return ret;
 }
 
+#ifdef CONFIG_JSON
+#include "monitor/qmp-cmds.h"
+
+JsonNode *qmp_human_monitor_command(JsonObject *args, Error **errp)
+{
+    const char *cmdline = json_object_get_string_member(args, "command-line");
+    int64_t cpu = json_object_has_member(args, "cpu-index") ?
+                  json_object_get_int_member(args, "cpu-index") : -1;
+    g_autofree char *out = NULL;
+    JsonNode *n;
+
+    if (json_object_has_member(args, "cpu-index") && (cpu < 0 || cpu > INT_MAX)) {
+        error_setg(errp, "Parameter 'cpu-index' expects a CPU number");
+        return NULL;
+    }
+    out = hmp_run_command_capture(cmdline, cpu, errp);
+    if (!out) {
+        return NULL;
+    }
+    n = json_node_new(JSON_NODE_VALUE);
+    json_node_set_string(n, out);
+    return n;
+}
+#endif
+
 static void hmp_rl_output(void *opaque, const char *buf, size_t len)
 {
     HmpMonitor *mon = opaque;
@@ -650,8 +675,9 @@ static void hmp_rl_line(void *opaque, const char *line)
     HmpMonitor *mon = opaque;
 
     hmp_handle_command(mon, line);
-    /* quit may have closed the way out; the prompt then goes nowhere, which is fine. */
-    readline_show_prompt(&mon->rs);
+    if (!mon->quit) {
+        readline_show_prompt(&mon->rs);
+    }
 }
 
 static int hmp_can_receive(void *opaque)

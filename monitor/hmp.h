@@ -55,6 +55,7 @@ struct HmpMonitor {
     int cpu_index;          /* the "current CPU" of x, info registers */
     char last_format;       /* x/xp/p remember the last format and size, as QEMU does */
     int last_size;
+    bool quit;              /* quit ran: no prompt after it, the process is going away */
 };
 
 /* Command tables (hmp-cmds.c), ending with a NULL name. */

@@ -533,6 +533,8 @@ const QmpCommand qmp_system_commands[] = {
     { "device_add", qmp_device_add,
       { { "driver", "str" }, { "bus", "str", true }, { "id", "str", true } }, true },
     { "device_del", qmp_device_del, { { "id", "str" } } },
+    { "human-monitor-command", qmp_human_monitor_command,
+      { { "command-line", "str" }, { "cpu-index", "int", true } } },
 };
 const size_t qmp_system_commands_len = G_N_ELEMENTS(qmp_system_commands);
 

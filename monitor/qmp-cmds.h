@@ -31,6 +31,8 @@ extern const QmpCommand qmp_system_commands[];
 extern const size_t qmp_system_commands_len;
 
 JsonNode *qmp_empty_object(void);
+/* human-monitor-command (monitor/hmp.c): an HMP command line, its output as the result. */
+JsonNode *qmp_human_monitor_command(JsonObject *args, Error **errp);
 #endif
 
 #endif

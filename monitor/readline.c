@@ -1,9 +1,9 @@
 /*
  * Line editing for the human monitor: see readline.h.
  *
- * The echo is kept simple and robust: a character typed at the end of the line is echoed as
- * is; any other change redraws the line from the start of the row ("\r", prompt, text, erase
- * to the end of the row, cursor back to its place).  Escape sequences follow ECMA-48 (CSI =
+ * The echo is kept simple: a character typed at the end of the line is echoed as is, cursor
+ * movement is a relative move, and any other change redraws the text from the start of the
+ * line (cursor back, text, erase to the end of the row, cursor back to its place).  Escape sequences follow ECMA-48 (CSI =
  * ESC [, SS3 = ESC O), as xterm and the Linux console send them.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,16 +21,31 @@ static void rl_puts(ReadLineState *rs, const char *s)
     rl_out(rs, s, strlen(s));
 }
 
+/* Move the terminal's cursor from where it is (term_pos) to the edit position. */
+static void rl_cursor_to(ReadLineState *rs, GString *s, int pos)
+{
+    if (pos < rs->term_pos) {
+        g_string_append_printf(s, "\033[%dD", rs->term_pos - pos);
+    } else if (pos > rs->term_pos) {
+        g_string_append_printf(s, "\033[%dC", pos - rs->term_pos);
+    }
+    rs->term_pos = pos;
+}
+
+/*
+ * Redraw the line after an edit: back to its start, the text, erase the rest of the row, then
+ * the cursor to its place.  The prompt is not printed again, so "(qemu) " appears once per
+ * line for the programs that scrape it (as with QEMU's readline).
+ */
 static void rl_redraw(ReadLineState *rs)
 {
-    g_autoptr(GString) s = g_string_new("\r");
+    g_autoptr(GString) s = g_string_new(NULL);
 
-    g_string_append(s, rs->prompt ? rs->prompt : "");
+    rl_cursor_to(rs, s, 0);
     g_string_append_len(s, rs->buf, rs->len);
     g_string_append(s, "\033[K");
-    if (rs->pos < rs->len) {
-        g_string_append_printf(s, "\033[%dD", rs->len - rs->pos);
-    }
+    rs->term_pos = rs->len;
+    rl_cursor_to(rs, s, rs->pos);
     rl_out(rs, s->str, s->len);
 }
 
@@ -55,7 +70,8 @@ static void rl_insert(ReadLineState *rs, const char *text, int n)
     rs->len += n;
     rs->pos += n;
     rs->buf[rs->len] = 0;
-    if (rs->pos == rs->len) {
+    if (rs->pos == rs->len && rs->term_pos == rs->pos - n) {
+        rs->term_pos = rs->pos;
         rl_out(rs, text, n);        /* typing at the end: a plain echo */
     } else {
         rl_redraw(rs);
@@ -77,12 +93,15 @@ static void rl_delete(ReadLineState *rs, int from, int to)
 
 static void rl_move(ReadLineState *rs, int pos)
 {
+    g_autoptr(GString) s = g_string_new(NULL);
+
     pos = CLAMP(pos, 0, rs->len);
     if (pos == rs->pos) {
         return;
     }
     rs->pos = pos;
-    rl_redraw(rs);
+    rl_cursor_to(rs, s, pos);
+    rl_out(rs, s->str, s->len);
 }
 
 static int rl_history_count(ReadLineState *rs)
@@ -254,6 +273,7 @@ static void rl_enter(ReadLineState *rs)
     g_autofree char *line = g_strndup(rs->buf, rs->len);
 
     rl_puts(rs, "\r\n");
+    rs->term_pos = 0;
     rl_history_add(rs, line);
     rs->len = rs->pos = 0;
     rs->buf[0] = 0;
@@ -409,15 +429,14 @@ void readline_show_prompt(ReadLineState *rs)
     g_autoptr(GString) s = g_string_new(rs->prompt ? rs->prompt : "");
 
     g_string_append_len(s, rs->buf, rs->len);
-    if (rs->pos < rs->len) {
-        g_string_append_printf(s, "\033[%dD", rs->len - rs->pos);
-    }
+    rs->term_pos = rs->len;
+    rl_cursor_to(rs, s, rs->pos);
     rl_out(rs, s->str, s->len);
 }
 
 void readline_restart(ReadLineState *rs)
 {
-    rs->len = rs->pos = 0;
+    rs->len = rs->pos = rs->term_pos = 0;
     rs->buf[0] = 0;
     rs->esc = RL_NORM;
     rs->last_was_cr = false;

@@ -2,6 +2,8 @@
  * Line editing for the human monitor, as plain-buffer code: feed it input bytes, it calls
  * back with the bytes to echo (terminal escape sequences included) and with each finished line.
  *
+ * The echo never prints the prompt again within a line (edits move the cursor back and
+ * redraw the text), so the prompt appears once per line, as programs scraping it expect.
  * Keys (what a VT100-style terminal sends): printable characters insert at the cursor;
  * Left/Right, Home/End (ESC [ H/F, ESC O H/F, ESC [ 1~/4~/7~/8~), Delete (ESC [ 3~), Up/Down
  * walk the history; Ctrl-A/E home/end, Ctrl-B/F left/right, Ctrl-D delete, Ctrl-H/DEL
@@ -34,6 +36,7 @@ typedef struct ReadLineState {
     char buf[READLINE_CMD_BUF_SIZE + 1];
     int len;                /* characters in buf */
     int pos;                /* cursor, 0..len */
+    int term_pos;           /* where the terminal's cursor is, as far as we moved it */
     ReadLineEsc esc;
     int esc_param;
     bool last_was_cr;       /* swallow the LF of a CR LF pair */

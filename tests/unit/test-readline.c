@@ -132,10 +132,17 @@ static void test_redraw(void)
     type(t, "\033[D\033[D");
     g_string_truncate(t->echo, 0);
     type(t, "X");
-    g_assert_cmpstr(t->echo->str, ==, "\r(qemu) aXbc\033[K\033[2D");
+    g_assert_cmpstr(t->echo->str, ==, "\033[1DaXbc\033[K\033[2D");
+    /* Cursor keys are relative moves; the prompt is never printed again within a line. */
+    g_string_truncate(t->echo, 0);
+    type(t, "\033[D\005\001");
+    g_assert_cmpstr(t->echo->str, ==, "\033[1D\033[3C\033[4D");
+    type(t, "\177\033[3~\033[A\033[B\025");
+    g_assert_null(strstr(t->echo->str, "(qemu)"));
+    type(t, "\033[C\033[C");
     g_string_truncate(t->echo, 0);
     readline_show_prompt(&t->rs);
-    g_assert_cmpstr(t->echo->str, ==, "(qemu) aXbc\033[2D");
+    g_assert_cmpstr(t->echo->str, ==, "(qemu) Xbc\033[1D");
     term_free(t);
 }
 
@@ -237,6 +244,7 @@ static void test_random(void)
         readline_handle_byte(&t->rs, b);
         g_assert_cmpint(t->rs.pos, >=, 0);
         g_assert_cmpint(t->rs.pos, <=, t->rs.len);
+        g_assert_cmpint(t->rs.term_pos, ==, t->rs.pos);
         g_assert_cmpint(t->rs.len, <=, READLINE_CMD_BUF_SIZE);
         g_assert_cmpuint(strlen(t->rs.buf), <=, (size_t)t->rs.len);
         if (t->echo->len > 1 << 20) {

@@ -1,0 +1,375 @@
+#!/usr/bin/env python3
+"""The human monitor (HMP) against a guest test kernel (kbd.elf, no Linux):
+
+ - -monitor unix:...,server,wait=off driven by socat: banner and "(qemu) " prompt, info
+   status across stop/cont, info registers (RIP), xp and x read the kernel image's bytes
+   where the loader put them, info qtree/chardev/cpus/mtree, line editing and Tab completion
+   over the socket, sendkey reaching the guest's PS/2 keyboard (scancodes on its serial port),
+   errors, quit.
+ - QMP human-monitor-command: output as a string with QEMU's "\\r\\n", cpu-index checks.
+ - -serial mon:stdio: Ctrl-A c switches between the serial console and the monitor.
+
+Usage: test_hmp.py --emulator build/kite --guest-dir build/tests/guest
+Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on failure.
+"""
+import argparse
+import json
+import os
+import re
+import select
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+results = {"pass": 0, "fail": 0}
+PROMPT = b"(qemu) "
+
+
+def check(name, ok, detail=""):
+    results["pass" if ok else "fail"] += 1
+    print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + repr(detail)), flush=True)
+
+
+def wait_for_path(path, proc, timeout=20):
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError("%s did not appear (kite exit %s)" % (path, proc.poll()))
+        time.sleep(0.05)
+
+
+class Reader:
+    """Reads a pipe or socket until a pattern appears."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b""
+        os.set_blocking(fd, False)
+
+    def read_until(self, pattern, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            i = self.buf.find(pattern)
+            if i >= 0:
+                out, self.buf = self.buf[:i + len(pattern)], self.buf[i + len(pattern):]
+                return out
+            left = deadline - time.time()
+            if left <= 0:
+                raise TimeoutError("waiting for %r, got %r" % (pattern, self.buf[-400:]))
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                data = os.read(self.fd, 65536)
+                if not data:
+                    raise EOFError("EOF waiting for %r, got %r" % (pattern, self.buf[-400:]))
+                self.buf += data
+
+    def drain(self, wait=0.3):
+        time.sleep(wait)
+        try:
+            while True:
+                data = os.read(self.fd, 65536)
+                if not data:
+                    break
+                self.buf += data
+        except BlockingIOError:
+            pass
+        out, self.buf = self.buf, b""
+        return out
+
+
+class SocatMonitor:
+    """An HMP client: socat between our pipes and the monitor's unix socket."""
+
+    def __init__(self, path):
+        self.proc = subprocess.Popen(["socat", "-", "UNIX-CONNECT:" + path],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.reader = Reader(self.proc.stdout.fileno())
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def banner(self):
+        return self.reader.read_until(PROMPT)
+
+    def cmd(self, line):
+        """Run a command; return its output (after the echoed line, before the next prompt)."""
+        self.send(line.encode() + b"\n")
+        out = self.reader.read_until(PROMPT)[:-len(PROMPT)]
+        echo, _, rest = out.partition(b"\r\n")
+        return rest.decode(errors="replace")
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Qmp:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(path)
+        self.sock.settimeout(20)
+        self.buf = b""
+        self.recv()                      # greeting
+        self.cmd("qmp_capabilities")
+
+    def recv(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def cmd(self, name, args=None):
+        req = {"execute": name}
+        if args is not None:
+            req["arguments"] = args
+        self.sock.sendall(json.dumps(req).encode())
+        while True:
+            msg = self.recv()
+            if "event" not in msg:
+                return msg
+
+
+def elf_bytes_at(path, pattern):
+    """The guest-physical address where the loader puts pattern from the ELF file, and the
+    32 bytes from there as in the file."""
+    data = open(path, "rb").read()
+    off = data.find(pattern)
+    assert off >= 0, "pattern not in " + path
+    assert data[:4] == b"\x7fELF" and data[4] == 1, "expects a 32-bit ELF"
+    phoff, = struct.unpack_from("<I", data, 28)
+    phentsize, phnum = struct.unpack_from("<HH", data, 42)
+    for i in range(phnum):
+        p_type, p_offset, _vaddr, p_paddr, p_filesz = struct.unpack_from(
+            "<IIIII", data, phoff + i * phentsize)
+        if p_type == 1 and p_offset <= off < p_offset + p_filesz:
+            return p_paddr + off - p_offset, data[off:off + 32]
+    raise AssertionError("pattern outside any PT_LOAD segment")
+
+
+def words_from_dump(text):
+    """0x.. words of "ADDR: 0x........ 0x........" lines."""
+    return [int(w, 16) for w in re.findall(r"0x([0-9a-f]+)", text)]
+
+
+def test_socket_monitor(kite, kernel, tmp):
+    mon_path = os.path.join(tmp, "hmp.sock")
+    qmp_path = os.path.join(tmp, "qmp.sock")
+    serial_log = os.path.join(tmp, "serial.log")
+    # keys=6: "a" (1e 9e) and "shift-b" (2a 30 b0 aa) as set-1 make/break codes.
+    proc = subprocess.Popen([kite, "-M", "pc", "-m", "32", "-nodefaults", "-accel", "tcg", "-S",
+                             "-kernel", kernel, "-append", "keys=6 wait=120",
+                             "-serial", "file:" + serial_log,
+                             "-monitor", "unix:%s,server=on,wait=off" % mon_path,
+                             "-qmp", "unix:%s,server=on,wait=off" % qmp_path],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    mon = None
+    try:
+        wait_for_path(mon_path, proc)
+        wait_for_path(qmp_path, proc)
+        mon = SocatMonitor(mon_path)
+        banner = mon.banner().decode()
+        check("banner", re.search(r"^Kite \S+ monitor - type 'help' for more information\r\n"
+                                  r"\(qemu\) $", banner) is not None, banner)
+
+        out = mon.cmd("info status")
+        check("info status in prelaunch", out == "VM status: paused (prelaunch)\r\n", out)
+
+        out = mon.cmd("info registers")
+        check("info registers shows RIP", re.search(r"RIP=[0-9a-f]{16}", out) is not None, out)
+
+        # The multiboot header (magic 0x1BADB002) where the ELF loader put it.
+        addr, expect = elf_bytes_at(kernel, struct.pack("<I", 0x1BADB002))
+        want = list(struct.unpack("<4I", expect[:16]))
+        out = mon.cmd("xp /4xw 0x%x" % addr)
+        check("xp line format", out.startswith("%016x: 0x" % addr) and out.endswith("\r\n"),
+              out)
+        check("xp reads guest memory", words_from_dump(out.split(":", 1)[1]) == want,
+              (out, want))
+        # Paging is off at the entry point: virtual == physical.
+        out = mon.cmd("x /4xw 0x%x" % addr)
+        check("x reads through the CPU", words_from_dump(out.split(":", 1)[1]) == want,
+              (out, want))
+        out = mon.cmd("xp /20xb 0x%x" % addr)
+        lines = out.strip().split("\r\n")
+        got = [int(w, 16) for l in lines for w in re.findall(r"0x([0-9a-f]{2})\b", l)]
+        check("xp bytes, 8 a line", len(lines) == 3 and got == list(expect[:20]), out)
+        out = mon.cmd("xp /2dh 0x%x" % addr)
+        h = struct.unpack("<2h", expect[:4])
+        check("xp signed halfwords", out.split(":", 1)[1].split() == [str(v) for v in h], out)
+        out = mon.cmd("xp /1xg 0x7fffffffffff000")
+        check("xp outside RAM does not crash", "07fffffffffff000:" in out, out)
+        out = mon.cmd("x /4xw 0xfffffffffffffff8")
+        check("x wraps/faults cleanly", out.count("\r\n") >= 1, out)
+        out = mon.cmd("print 0x10 + 2*3")
+        check("print", out == "0x16\r\n", out)
+
+        out = mon.cmd("info qtree")
+        check("info qtree lists devices", "dev: i8042" in out and "dev: isa-serial" in out
+              and "bus: pci.0" in out, out[:300])
+        out = mon.cmd("info chardev")
+        check("info chardev", re.search(r"compat_monitor0: filename=unix:", out) is not None
+              and "serial0: filename=" in out, out)
+        out = mon.cmd("info cpus")
+        check("info cpus", re.match(r"\* CPU #0: thread_id=\d+\r\n$", out) is not None, out)
+        out = mon.cmd("info mtree")
+        check("info mtree", "address-space: memory" in out and "address-space: I/O" in out,
+              out[:200])
+        out = mon.cmd("info kvm")
+        check("info kvm", out == "kvm support: disabled\r\n", out)
+        out = mon.cmd("info nosuch")
+        check("unknown info", out == "unknown command: 'info nosuch'\r\n", out)
+        out = mon.cmd("frobnicate 1 2")
+        check("unknown command", out == "unknown command: 'frobnicate'\r\n", out)
+        out = mon.cmd("xp /4xw")
+        check("missing argument", out == "unexpected end of expression\r\n"
+              "Try \"help xp\" for more information\r\n", out)
+
+        # Terminal editing over a plain socket: backspaces, cursor keys, Tab completion.
+        out = mon.cmd("info stXX\x7f\x7fatus")
+        check("backspace", "VM status: paused (prelaunch)" in out, out)
+        out = mon.cmd("atus\x1b[D\x1b[D\x1b[D\x1b[D\x01info st")
+        check("cursor keys and Ctrl-A", "VM status: paused (prelaunch)" in out, out)
+        out = mon.cmd("inf\t sta\t")
+        check("Tab completion", "VM status: paused (prelaunch)" in out, out)
+        out = mon.cmd("\x1b[A\x1b[A")
+        check("history", "VM status: paused (prelaunch)" in out, out)
+
+        qmp = Qmp(qmp_path)
+        r = qmp.cmd("human-monitor-command", {"command-line": "info status"})
+        check("human-monitor-command", r == {"return": "VM status: paused (prelaunch)\r\n"}, r)
+        r = qmp.cmd("human-monitor-command", {"command-line": "xp /1xw 0x%x" % addr})
+        check("human-monitor-command xp", r.get("return") == "%016x: 0x1badb002\r\n" % addr, r)
+        r = qmp.cmd("human-monitor-command", {"command-line": "info registers",
+                                              "cpu-index": 0})
+        check("human-monitor-command cpu-index", "RIP=" in r.get("return", ""), r)
+        r = qmp.cmd("human-monitor-command", {"command-line": "info status", "cpu-index": 7})
+        check("human-monitor-command bad cpu-index",
+              r.get("error", {}).get("desc") == "Parameter 'cpu-index' expects a CPU number", r)
+        r = qmp.cmd("human-monitor-command", {"command-line": "nosuch"})
+        check("human-monitor-command unknown", r == {"return": "unknown command: 'nosuch'\r\n"},
+              r)
+        r = qmp.cmd("human-monitor-command", {})
+        check("human-monitor-command without command-line",
+              r.get("error", {}).get("class") == "GenericError", r)
+
+        out = mon.cmd("cont")
+        out = mon.cmd("info status")
+        check("info status after cont", out == "VM status: running\r\n", out)
+        r = qmp.cmd("query-status")
+        check("QMP agrees", r.get("return", {}).get("status") == "running", r)
+
+        # sendkey: the guest prints each scancode byte its PS/2 keyboard delivers.
+        deadline = time.time() + 120
+        while "keys: ready" not in open(serial_log, errors="replace").read():
+            if time.time() > deadline:
+                raise TimeoutError("guest never said 'keys: ready'")
+            time.sleep(0.1)
+        out = mon.cmd("sendkey a")
+        check("sendkey quiet", out == "", out)
+        time.sleep(0.5)
+        out = mon.cmd("sendkey shift-b 50")
+        out = mon.cmd("sendkey nosuchkey")
+        check("sendkey bad key", out == "invalid parameter: nosuchkey\r\n", out)
+        deadline = time.time() + 60
+        log = ""
+        while "keys: done" not in log and time.time() < deadline:
+            time.sleep(0.1)
+            log = open(serial_log, errors="replace").read()
+        codes = re.findall(r"scancode: ([0-9a-f]{2})", log)
+        check("sendkey reaches the guest", codes == ["1e", "9e", "2a", "30", "b0", "aa"],
+              log[-300:])
+
+        out = mon.cmd("stop")
+        out = mon.cmd("info status")
+        check("info status after stop", out == "VM status: paused\r\n", out)
+
+        mon.send(b"quit\n")
+        rc = proc.wait(timeout=20)
+        check("quit exits 0", rc == 0, rc)
+    finally:
+        if mon:
+            mon.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def test_mux_stdio(kite, kernel):
+    proc = subprocess.Popen([kite, "-M", "pc", "-m", "32", "-nodefaults", "-accel", "tcg",
+                             "-kernel", kernel, "-append", "keys=1 wait=120",
+                             "-serial", "mon:stdio"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    out = Reader(proc.stdout.fileno())
+
+    def send(b):
+        proc.stdin.write(b)
+        proc.stdin.flush()
+
+    try:
+        before = out.read_until(b"keys: ready", timeout=120)
+        check("serial console has the focus at start", b"monitor" not in before
+              and PROMPT not in before, before[-200:])
+        send(b"\x01c")
+        text = out.read_until(PROMPT)
+        check("Ctrl-A c shows the monitor", re.search(
+            rb"Kite \S+ monitor - type 'help' for more information\r\n\(qemu\) $", text)
+            is not None, text)
+        send(b"info status\n")
+        text = out.read_until(PROMPT)
+        check("monitor on the mux answers", b"VM status: running\r\n" in text, text)
+        send(b"\x01c")
+        time.sleep(0.3)
+        # Back on the serial console: keys go to the guest, not the monitor.
+        send(b"info status\n")
+        text = out.drain(1.0)
+        check("serial has the focus again", b"VM status" not in text, text)
+        send(b"\x01c")
+        text = out.read_until(PROMPT)
+        check("Ctrl-A c back to the monitor", text.endswith(PROMPT), text)
+        send(b"quit\n")
+        rc = proc.wait(timeout=20)
+        check("quit from the mux", rc == 0, rc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--emulator", required=True)
+    ap.add_argument("--guest-dir", required=True)
+    a = ap.parse_args()
+    kernel = os.path.join(a.guest_dir, "kbd.elf")
+    if not shutil.which("socat"):
+        print("SKIP: socat not installed")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="kite-hmp-")
+    try:
+        test_socket_monitor(a.emulator, kernel, tmp)
+        test_mux_stdio(a.emulator, kernel)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (results["pass"], results["fail"]))
+    return 1 if results["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
