@@ -409,13 +409,19 @@ int bdrv_open_backing(BlockDriverState *bs, const char *backing_name, const char
 
 char *bdrv_get_full_backing_filename(BlockDriverState *bs, const char *backing_name)
 {
-    g_autofree char *dir = NULL;
+    const char *slash;
 
     if (g_path_is_absolute(backing_name) || !bs->filename) {
         return g_strdup(backing_name);
     }
-    dir = g_path_get_dirname(bs->filename);
-    return g_build_filename(dir, backing_name, NULL);
+    /* QEMU's path_combine: the overlay's directory part as written, so "a.qcow2" next to
+     * "b.qcow2" stays "a.qcow2" (qemu-img map/info print these names). */
+    slash = strrchr(bs->filename, '/');
+    if (!slash) {
+        return g_strdup(backing_name);
+    }
+    return g_strdup_printf("%.*s%s", (int)(slash - bs->filename + 1), bs->filename,
+                           backing_name);
 }
 
 void bdrv_ref(BlockDriverState *bs)
@@ -653,6 +659,38 @@ int bdrv_block_status(BlockDriverState *bs, int64_t offset, int64_t bytes, int64
     }
     if (offset + *pnum == len) {
         ret |= BDRV_BLOCK_EOF;
+    }
+    return ret;
+}
+
+int bdrv_block_status_above(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                            int64_t *pnum, int64_t *map, BlockDriverState **file, int *depth)
+{
+    int d = 0, ret;
+
+    for (;;) {
+        BlockDriverState *backing;
+        ret = bdrv_block_status(bs, offset, bytes, pnum, map, file);
+        if (ret < 0 || (ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) || *pnum == 0) {
+            break;
+        }
+        /* Not defined here: the backing file decides, and without one it reads as zero
+         * (as QEMU's generic block-status layer adds ZERO for a format without backing). */
+        backing = bs->drv->supports_backing ? bs->backing : NULL;
+        if (!backing) {
+            ret |= BDRV_BLOCK_ZERO;
+            break;
+        }
+        if (offset >= bdrv_getlength(backing)) {
+            ret |= BDRV_BLOCK_ZERO;            /* beyond a shorter backing file */
+            break;
+        }
+        bytes = *pnum;
+        bs = backing;
+        d++;
+    }
+    if (depth) {
+        *depth = d;
     }
     return ret;
 }

@@ -442,6 +442,7 @@ bool qcow2_snapshots_parse(const uint8_t *buf, size_t len, uint32_t n, uint64_t 
         if (extra >= 16) {
             sn[i].disk_size = qcow2_ld64(e + 48);
         }
+        sn[i].icount = extra >= 24 ? qcow2_ld64(e + 56) : UINT64_MAX;
         if ((uint64_t)sn[i].l1_size * 8 > QCOW2_MAX_L1_BYTES) {
             error_setg(errp, "Snapshot %" PRIu32 ": L1 table too large", i);
             goto fail;

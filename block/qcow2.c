@@ -138,7 +138,7 @@ static int read_cluster(BlockDriverState *bs, uint64_t gc, uint64_t l2e, uint8_t
 
 /* Clusters after the first that can join its run (same kind, contiguous on the host). */
 static int extend_run(BlockDriverState *bs, uint64_t off, uint64_t l2e, uint64_t avail,
-                      uint64_t *n)
+                      uint64_t *n, bool exact)
 {
     BDRVQcow2State *s = bs->opaque;
     Qcow2ClusterType t = qcow2_l2_entry_type(l2e);
@@ -155,7 +155,12 @@ static int extend_run(BlockDriverState *bs, uint64_t off, uint64_t l2e, uint64_t
         if (ret < 0) {
             return ret;
         }
-        if (t == QCOW2_CLUSTER_NORMAL
+        /* exact (block status): zero clusters only join their own kind, and reserved
+         * ones only when their host clusters are contiguous. */
+        if (exact && t == QCOW2_CLUSTER_ZERO_PLAIN && t2 != t) {
+            break;
+        }
+        if ((t == QCOW2_CLUSTER_NORMAL || (exact && t == QCOW2_CLUSTER_ZERO_ALLOC))
             ? (t2 != t || (e & L2E_OFFSET_MASK) != next_host)
             : (t == QCOW2_CLUSTER_UNALLOCATED ? t2 != t
                : (t2 != QCOW2_CLUSTER_ZERO_PLAIN && t2 != QCOW2_CLUSTER_ZERO_ALLOC))) {
@@ -182,7 +187,7 @@ static int qcow2_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
 
         ret = qcow2_get_l2_entry(bs, off, &l2e);
         if (ret == 0) {
-            ret = extend_run(bs, off, l2e, bytes - pos, &n);
+            ret = extend_run(bs, off, l2e, bytes - pos, &n, false);
         }
         if (ret < 0) {
             break;
@@ -574,6 +579,33 @@ static int qcow2_truncate(BlockDriverState *bs, int64_t size, Error **errp)
     return ret;
 }
 
+/*
+ * QEMU's qcow2_detect_metadata_preallocation: an image whose refcounts cover clearly more
+ * clusters than the host file really occupies was preallocated (metadata or falloc), so
+ * "allocated" says little about data.  Called with s->lock held.
+ */
+static bool qcow2_looks_preallocated(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t flen = bdrv_getlength(bs->file), real = bdrv_get_allocated_file_size(bs->file);
+    int64_t real_clusters, threshold, count = 0, end;
+
+    if (flen < 0 || real < 0) {
+        return false;
+    }
+    real_clusters = real / s->cluster_size;
+    threshold = MAX(real_clusters * 10 / 9, real_clusters + 2);
+    end = DIV_ROUND_UP(flen, s->cluster_size);
+    for (int64_t i = 0; i < end && count < threshold; i++) {
+        uint64_t rc;
+        if (qcow2_get_refcount(bs, i, &rc) < 0) {
+            return false;
+        }
+        count += rc != 0;
+    }
+    return count >= threshold;
+}
+
 static int qcow2_block_status(BlockDriverState *bs, int64_t offset, int64_t bytes,
                               int64_t *pnum, int64_t *map, BlockDriverState **file)
 {
@@ -583,9 +615,13 @@ static int qcow2_block_status(BlockDriverState *bs, int64_t offset, int64_t byte
     int ret;
 
     g_mutex_lock(&s->lock);
+    if (!s->metadata_prealloc_checked) {
+        s->metadata_prealloc = qcow2_looks_preallocated(bs);
+        s->metadata_prealloc_checked = true;
+    }
     ret = qcow2_get_l2_entry(bs, offset, &l2e);
     if (ret == 0) {
-        ret = extend_run(bs, offset, l2e, bytes, &n);
+        ret = extend_run(bs, offset, l2e, bytes, &n, true);
     }
     g_mutex_unlock(&s->lock);
     if (ret < 0) {
@@ -598,9 +634,28 @@ static int qcow2_block_status(BlockDriverState *bs, int64_t offset, int64_t byte
     case QCOW2_CLUSTER_NORMAL:
         *map = (l2e & L2E_OFFSET_MASK) + in;
         *file = bs->file;
-        return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
+        ret = BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
+        if (s->metadata_prealloc) {
+            /* Ask the file: past its end or in a hole the cluster reads as zero. */
+            int64_t fpnum;
+            int fst = bdrv_block_status(bs->file, *map, n, &fpnum, NULL, NULL);
+            if (fst >= 0) {
+                if ((fst & BDRV_BLOCK_EOF) && (!fpnum || (fst & BDRV_BLOCK_ZERO))) {
+                    ret |= BDRV_BLOCK_ZERO;
+                } else if (fpnum > 0) {
+                    *pnum = fpnum;
+                    ret |= fst & BDRV_BLOCK_ZERO;
+                }
+            }
+        }
+        return ret;
     case QCOW2_CLUSTER_COMPRESSED:
         return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_COMPRESSED;
+    case QCOW2_CLUSTER_ZERO_ALLOC:
+        /* Reads as zero, but a host cluster is reserved: say where (qemu-img map). */
+        *map = (l2e & L2E_OFFSET_MASK) + in;
+        *file = bs->file;
+        return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_OFFSET_VALID;
     default:
         return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED;
     }

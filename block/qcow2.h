@@ -118,6 +118,7 @@ typedef struct Qcow2Snapshot {
     uint64_t vm_clock_nsec;
     uint64_t vm_state_size;
     uint64_t disk_size;             /* the guest size when taken (extra data, else current) */
+    uint64_t icount;                /* instruction count (extra data), UINT64_MAX if none */
 } Qcow2Snapshot;
 
 /* --- qcow2-format.c: no I/O, safe on any bytes ------------------------------------ */
@@ -222,6 +223,9 @@ typedef struct BDRVQcow2State {
     bool corrupt;                   /* metadata found broken: no more writes */
     bool check_quiet;               /* the repair on open prints nothing */
     char backing_format[32];
+    /* Looks preallocated (more clusters referenced than the host file has blocks): block
+     * status then asks the file where data clusters read as zero, as QEMU does. */
+    bool metadata_prealloc, metadata_prealloc_checked;
 
     /* The last decompressed cluster (sequential reads of a compressed image). */
     uint8_t *cluster_cache;

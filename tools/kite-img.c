@@ -1,7 +1,7 @@
 /*
  * kite-img: create, inspect, check, convert and resize disk images with qemu-img's options,
  * output and exit codes (create, info [--output=json], check [-r leaks|all], convert
- * [-f -O -c -p], resize [+-]size).
+ * [-f -O -c -p], resize [+-]size, map [--output=json], compare [-s], snapshot -l).
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "block/qcow2.h"
@@ -15,7 +15,11 @@ static void usage(void)
             "       kite-img info [-f fmt] [--output=human|json] file\n"
             "       kite-img check [-f fmt] [-r leaks|all] file\n"
             "       kite-img convert [-f fmt] [-O fmt] [-c] [-p] [-o opts] src dst\n"
-            "       kite-img resize [-f fmt] file [+|-]size\n");
+            "       kite-img resize [-f fmt] file [+|-]size\n"
+            "       kite-img map [-f fmt] [--output=human|json] [--start-offset=N] "
+            "[--max-length=N] file\n"
+            "       kite-img compare [-f fmt] [-F fmt] [-p] [-q] [-s] file1 file2\n"
+            "       kite-img snapshot -l file\n");
     exit(1);
 }
 
@@ -91,22 +95,51 @@ static BlockDriverState *open_image(const char *file, const char *fmt, int flags
     return bs;
 }
 
+/* qemu-img's size_to_str: three significant digits; a unit goes up from 1000 of it. */
 static const char *human_size(uint64_t v, char *buf, size_t len)
 {
     static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
     int u = 0;
     double d = v;
 
-    while (d >= 1024 && u < 6) {
+    while (d >= 1000 && u < 6) {
         d /= 1024;
         u++;
     }
-    if (u == 0) {
-        snprintf(buf, len, "%" PRIu64 " B", v);
-    } else {
-        snprintf(buf, len, "%.3g %s", d, units[u]);
-    }
+    snprintf(buf, len, "%0.3g %s", d, units[u]);
     return buf;
+}
+
+/* The internal snapshot table as qemu-img prints it (bdrv_snapshot_dump). */
+static void dump_snapshots(BlockDriverState *bs)
+{
+    BDRVQcow2State *s;
+
+    if (strcmp(bdrv_get_format_name(bs), "qcow2")) {
+        return;                                    /* no internal snapshots */
+    }
+    s = bs->opaque;
+    if (!s->nb_snapshots) {
+        return;
+    }
+    printf("Snapshot list:\n%-10s%-17s%8s%20s%13s%11s\n",
+           "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK", "ICOUNT");
+    for (uint32_t i = 0; i < s->nb_snapshots; i++) {
+        Qcow2Snapshot *sn = &s->snapshots[i];
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(sn->date_sec);
+        g_autofree char *date = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S")
+                                   : g_strdup("");
+        uint64_t secs = sn->vm_clock_nsec / 1000000000;
+        char clock[64], size[32], icount[32] = "";
+        snprintf(clock, sizeof(clock), "%02d:%02d:%02d.%03d", (int)(secs / 3600),
+                 (int)((secs / 60) % 60), (int)(secs % 60),
+                 (int)((sn->vm_clock_nsec / 1000000) % 1000));
+        if (sn->icount != UINT64_MAX) {
+            snprintf(icount, sizeof(icount), "%" PRId64, (int64_t)sn->icount);
+        }
+        printf("%-9s %-16s %8s%20s%13s%11s\n", sn->id_str, sn->name,
+               human_size(sn->vm_state_size, size, sizeof(size)), date, clock, icount);
+    }
 }
 
 /* "lazy refcounts" -> "lazy-refcounts"; true/false and numbers stay unquoted. */
@@ -193,6 +226,7 @@ static int cmd_info(int argc, char **argv)
         if (bs->backing_format) {
             printf("backing file format: %s\n", bs->backing_format);
         }
+        dump_snapshots(bs);
         if (bdi.specific->items->len) {
             printf("Format specific information:\n");
             for (guint i = 0; i < bdi.specific->items->len; i++) {
@@ -415,6 +449,400 @@ static int cmd_resize(int argc, char **argv)
     return 0;
 }
 
+/* ---- map ---------------------------------------------------------------------- */
+
+typedef struct MapEntry {
+    int64_t start, length, offset;
+    int depth;
+    bool present, zero, data, has_offset;
+    const char *filename;                          /* of the node holding the data */
+} MapEntry;
+
+static int map_status(BlockDriverState *bs, int64_t offset, int64_t bytes, MapEntry *e)
+{
+    BlockDriverState *file = NULL;
+    int64_t map = 0, pnum;
+    int depth, ret = bdrv_block_status_above(bs, offset, bytes, &pnum, &map, &file, &depth);
+
+    if (ret < 0) {
+        return ret;
+    }
+    if (pnum <= 0) {
+        return -EIO;
+    }
+    *e = (MapEntry) {
+        .start = offset, .length = pnum, .offset = map, .depth = depth,
+        .present = ret & BDRV_BLOCK_ALLOCATED, .zero = ret & BDRV_BLOCK_ZERO,
+        .data = ret & BDRV_BLOCK_DATA, .has_offset = ret & BDRV_BLOCK_OFFSET_VALID,
+    };
+    e->filename = file && e->has_offset ? bdrv_get_filename(file) : NULL;
+    return 0;
+}
+
+static bool map_mergeable(const MapEntry *a, const MapEntry *b)
+{
+    if (a->length == 0 || a->zero != b->zero || a->data != b->data || a->depth != b->depth ||
+        a->present != b->present || !a->filename != !b->filename ||
+        a->has_offset != b->has_offset) {
+        return false;
+    }
+    if (a->filename && strcmp(a->filename, b->filename)) {
+        return false;
+    }
+    return !a->has_offset || a->offset + a->length == b->offset;
+}
+
+static int map_dump(bool json, const MapEntry *e, MapEntry *next)
+{
+    if (json) {
+        printf("{ \"start\": %" PRId64 ", \"length\": %" PRId64 ", \"depth\": %d, "
+               "\"present\": %s, \"zero\": %s, \"data\": %s", e->start, e->length,
+               e->depth, e->present ? "true" : "false", e->zero ? "true" : "false",
+               e->data ? "true" : "false");
+        if (e->has_offset) {
+            printf(", \"offset\": %" PRId64, e->offset);
+        }
+        putchar('}');
+        if (next) {
+            puts(",");
+        }
+        return 0;
+    }
+    if (e->data && !e->has_offset) {
+        error_report("File contains external, encrypted or compressed clusters.");
+        return -1;
+    }
+    if (e->data) {
+        printf("%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n", e->start, e->length,
+               e->offset, e->filename);
+    }
+    /* The human format shows only data: holes of any kind may merge (as qemu-img). */
+    if (next && (!next->data || next->zero)) {
+        next->data = false;
+        next->zero = true;
+    }
+    return 0;
+}
+
+static int cmd_map(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    bool json = false;
+    int64_t start = 0, max_len = -1, len;
+    BlockDriverState *bs;
+    MapEntry cur = { 0 }, next;
+    uint64_t v;
+    int c, ret = 0;
+    static struct option lo[] = {
+        { "output", required_argument, NULL, 'O' },
+        { "start-offset", required_argument, NULL, 's' },
+        { "max-length", required_argument, NULL, 'l' },
+        { "force-share", no_argument, NULL, 'U' },
+        { 0 }
+    };
+
+    while ((c = getopt_long(argc, argv, "f:hU", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'U': break;
+        case 'O':
+            if (!strcmp(optarg, "json")) {
+                json = true;
+            } else if (!strcmp(optarg, "human")) {
+                json = false;
+            } else {
+                error_report("--output must be used with human or json as argument.");
+                return 1;
+            }
+            break;
+        case 's':
+        case 'l':
+            if (!parse_size(optarg, 1, &v) || v > INT64_MAX) {
+                error_report("Invalid %s specified. You may use k, M, G, T, P or E suffixes "
+                             "for", c == 's' ? "start offset" : "max length");
+                return 1;
+            }
+            *(c == 's' ? &start : &max_len) = v;
+            break;
+        default: usage();
+        }
+    }
+    if (optind + 1 != argc) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    bs = open_image(argv[optind], fmt, 0);
+    if (!bs) {
+        return 1;
+    }
+    len = bdrv_getlength(bs);
+    if (len < 0) {
+        error_report("Failed to get size for '%s'", argv[optind]);
+        bdrv_unref(bs);
+        return 1;
+    }
+    if (max_len != -1 && start <= len && max_len < len - start) {
+        len = start + max_len;
+    }
+    if (json) {
+        putchar('[');
+    } else {
+        printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
+    }
+    cur.start = start;
+    while (cur.start + cur.length < len) {
+        int64_t off = cur.start + cur.length;
+        ret = map_status(bs, off, len - off, &next);
+        if (ret < 0) {
+            error_report("Could not read file metadata: %s", strerror(-ret));
+            break;
+        }
+        if (map_mergeable(&cur, &next)) {
+            cur.length += next.length;
+            continue;
+        }
+        if (cur.length > 0 && (ret = map_dump(json, &cur, &next)) < 0) {
+            break;
+        }
+        cur = next;
+    }
+    if (ret >= 0) {
+        ret = map_dump(json, &cur, NULL);
+    }
+    if (json) {
+        printf("]\n");
+    }
+    bdrv_unref(bs);
+    return ret < 0 ? 1 : 0;
+}
+
+/* ---- compare ------------------------------------------------------------------ */
+
+#define COMPARE_BUF (2 * MiB)
+
+/* Bytes equal (or different) from the start, in 512-byte steps as qemu-img counts. */
+static bool compare_buffers(const uint8_t *a, const uint8_t *b, int64_t n, int64_t *pnum)
+{
+    int64_t i = MIN(n, 512);
+    bool differ = memcmp(a, b, i) != 0;
+
+    while (i < n) {
+        int64_t l = MIN(n - i, 512);
+        if ((memcmp(a + i, b + i, l) != 0) != differ) {
+            break;
+        }
+        i += l;
+    }
+    *pnum = i;
+    return differ;
+}
+
+/* 0 if [off, off+n) reads as zeroes, 1 (after saying where) if not, 4 on a read error. */
+static int check_empty(BlockDriverState *bs, int64_t off, int64_t n, const char *name,
+                       uint8_t *buf, bool quiet)
+{
+    int ret = bdrv_pread(bs, off, n, buf);
+
+    if (ret < 0) {
+        error_report("Error while reading offset %" PRId64 " of %s: %s", off, name,
+                     strerror(-ret));
+        return 4;
+    }
+    for (int64_t i = 0; i < n; i += 512) {
+        int64_t l = MIN(512, n - i);
+        bool zero = true;
+        for (int64_t j = 0; j < l && zero; j++) {
+            zero = !buf[i + j];
+        }
+        if (!zero) {
+            if (!quiet) {
+                printf("Content mismatch at offset %" PRId64 "!\n", off + i);
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+    const char *fmt1 = NULL, *fmt2 = NULL, *f1, *f2;
+    bool quiet = false, strict = false, progress = false;
+    BlockDriverState *bs1 = NULL, *bs2 = NULL;
+    g_autofree uint8_t *buf1 = NULL, *buf2 = NULL;
+    int64_t size1, size2, total, base, off = 0;
+    int c, ret = 2;
+    static struct option lo[] = { { "force-share", no_argument, NULL, 'U' }, { 0 } };
+
+    while ((c = getopt_long(argc, argv, "hf:F:T:pqsU", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt1 = optarg; break;
+        case 'F': fmt2 = optarg; break;
+        case 'p': progress = true; break;
+        case 'q': quiet = true; break;
+        case 's': strict = true; break;
+        case 'T': case 'U': break;
+        default: usage();
+        }
+    }
+    if (quiet) {
+        progress = false;
+    }
+    if (optind + 2 != argc) {
+        error_report("Expecting two image file names");
+        return 2;
+    }
+    f1 = argv[optind];
+    f2 = argv[optind + 1];
+    bs1 = open_image(f1, fmt1, 0);
+    bs2 = bs1 ? open_image(f2, fmt2, 0) : NULL;
+    if (!bs2) {
+        goto out;
+    }
+    size1 = bdrv_getlength(bs1);
+    size2 = bdrv_getlength(bs2);
+    if (size1 < 0 || size2 < 0) {
+        error_report("Can't get size of %s: %s", size1 < 0 ? f1 : f2,
+                     strerror(-(int)(size1 < 0 ? size1 : size2)));
+        ret = 4;
+        goto out;
+    }
+    buf1 = g_malloc(COMPARE_BUF);
+    buf2 = g_malloc(COMPARE_BUF);
+    total = MIN(size1, size2);
+    base = MAX(size1, size2);
+    if (strict && size1 != size2) {
+        ret = 1;
+        if (!quiet) {
+            printf("Strict mode: Image size mismatch!\n");
+        }
+        goto out;
+    }
+    while (off < total) {
+        int64_t p1, p2, chunk;
+        int st1 = bdrv_block_status_above(bs1, off, size1 - off, &p1, NULL, NULL, NULL);
+        int st2 = st1 < 0 ? 0 : bdrv_block_status_above(bs2, off, size2 - off, &p2, NULL,
+                                                           NULL, NULL);
+        bool a1, a2;
+        if (st1 < 0 || st2 < 0) {
+            error_report("Sector allocation test failed for %s", st1 < 0 ? f1 : f2);
+            ret = 3;
+            goto out;
+        }
+        a1 = st1 & BDRV_BLOCK_ALLOCATED;
+        a2 = st2 & BDRV_BLOCK_ALLOCATED;
+        chunk = MIN(MIN(p1, p2), total - off);
+        if (strict && st1 != st2) {
+            ret = 1;
+            if (!quiet) {
+                printf("Strict mode: Offset %" PRId64 " block status mismatch!\n", off);
+            }
+            goto out;
+        }
+        if ((st1 & BDRV_BLOCK_ZERO) && (st2 & BDRV_BLOCK_ZERO)) {
+            /* both read as zeroes */
+        } else if (a1 == a2) {
+            if (a1) {
+                int64_t same;
+                chunk = MIN(chunk, COMPARE_BUF);
+                if ((ret = bdrv_pread(bs1, off, chunk, buf1)) < 0 ||
+                    (ret = bdrv_pread(bs2, off, chunk, buf2)) < 0) {
+                    error_report("Error while reading offset %" PRId64 ": %s", off,
+                                 strerror(-ret));
+                    ret = 4;
+                    goto out;
+                }
+                bool differ = compare_buffers(buf1, buf2, chunk, &same);
+                if (differ || same != chunk) {
+                    if (!quiet) {
+                        printf("Content mismatch at offset %" PRId64 "!\n",
+                               off + (differ ? 0 : same));
+                    }
+                    ret = 1;
+                    goto out;
+                }
+            }
+        } else {
+            chunk = MIN(chunk, COMPARE_BUF);
+            ret = check_empty(a1 ? bs1 : bs2, off, chunk, a1 ? f1 : f2, buf1, quiet);
+            if (ret) {
+                goto out;
+            }
+        }
+        off += chunk;
+        if (progress) {
+            printf("    (%.2f/100%%)\r", off * 100.0 / base);
+            fflush(stdout);
+        }
+    }
+    if (size1 != size2) {
+        BlockDriverState *over = size1 > size2 ? bs1 : bs2;
+        const char *fover = size1 > size2 ? f1 : f2;
+        if (!quiet) {
+            printf("Warning: Image size mismatch!\n");
+        }
+        while (off < base) {
+            int64_t chunk;
+            int st = bdrv_block_status_above(over, off, base - off, &chunk, NULL, NULL, NULL);
+            if (st < 0 || chunk <= 0) {
+                error_report("Sector allocation test failed for %s", fover);
+                ret = 3;
+                goto out;
+            }
+            if ((st & BDRV_BLOCK_ALLOCATED) && !(st & BDRV_BLOCK_ZERO)) {
+                chunk = MIN(chunk, COMPARE_BUF);
+                ret = check_empty(over, off, chunk, fover, buf1, quiet);
+                if (ret) {
+                    goto out;
+                }
+            }
+            off += chunk;
+        }
+    }
+    if (progress) {
+        printf("    (100.00/100%%)\n");
+    }
+    if (!quiet) {
+        printf("Images are identical.\n");
+    }
+    ret = 0;
+out:
+    bdrv_unref(bs2);
+    bdrv_unref(bs1);
+    return ret;
+}
+
+/* ---- snapshot ----------------------------------------------------------------- */
+
+static int cmd_snapshot(int argc, char **argv)
+{
+    BlockDriverState *bs;
+    bool list = false;
+    int c;
+    static struct option lo[] = { { "force-share", no_argument, NULL, 'U' }, { 0 } };
+
+    while ((c = getopt_long(argc, argv, "la:c:d:hqU", lo, NULL)) != -1) {
+        switch (c) {
+        case 'l': list = true; break;
+        case 'q': case 'U': break;
+        case 'a': case 'c': case 'd':
+            error_report("snapshot -%c is not supported yet (only -l lists snapshots)", c);
+            return 1;
+        default: usage();
+        }
+    }
+    if (!list || optind + 1 != argc) {
+        usage();
+    }
+    bs = open_image(argv[optind], NULL, BDRV_O_NO_BACKING);
+    if (!bs) {
+        return 1;
+    }
+    dump_snapshots(bs);
+    bdrv_unref(bs);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -431,6 +859,12 @@ int main(int argc, char **argv)
         return cmd_convert(argc, argv);
     } else if (!strcmp(argv[1], "resize")) {
         return cmd_resize(argc, argv);
+    } else if (!strcmp(argv[1], "map")) {
+        return cmd_map(argc, argv);
+    } else if (!strcmp(argv[1], "compare")) {
+        return cmd_compare(argc, argv);
+    } else if (!strcmp(argv[1], "snapshot")) {
+        return cmd_snapshot(argc, argv);
     }
     usage();
 }

@@ -87,6 +87,13 @@ int bdrv_truncate(BlockDriverState *bs, int64_t size, Error **errp);
  */
 int bdrv_block_status(BlockDriverState *bs, int64_t offset, int64_t bytes, int64_t *pnum,
                       int64_t *map, BlockDriverState **file);
+/*
+ * The same through the backing chain (QEMU's bdrv_block_status_above with no base): the
+ * status of the first layer that defines the range, ZERO where no layer does; *depth is
+ * the number of backing links followed (qemu-img map's "depth").
+ */
+int bdrv_block_status_above(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                            int64_t *pnum, int64_t *map, BlockDriverState **file, int *depth);
 bool bdrv_is_read_only(BlockDriverState *bs);
 const char *bdrv_get_format_name(BlockDriverState *bs);   /* "raw", "qcow2", "file" */
 const char *bdrv_get_node_name(BlockDriverState *bs);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """kite-img against qemu-img: images kite-img writes pass `qemu-img check` and compare equal
 to their source (plain and -c compressed), images qemu-img writes convert back byte for byte,
-info/check/resize work, and malformed qcow2 files are refused with a one-line error.
+info/check/resize work, map/compare/snapshot -l print what qemu-img prints (same exit codes),
+and malformed qcow2 files are refused with a one-line error.
 
 Usage: test_kite_img.py --kite-img build/kite-img
 Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on any failure.
@@ -19,11 +20,85 @@ def run(*args):
     return subprocess.run(list(args), capture_output=True, text=True, timeout=60)
 
 
+def map_compare_snapshot(K, d, check):
+    """map, compare and snapshot -l against qemu-img on images qemu-io shapes: a backing
+    chain with data at both depths, zero clusters (plain and preallocated), compressed
+    clusters, a sparse raw file, size mismatches and internal snapshots."""
+    if not shutil.which("qemu-io"):
+        print("SKIP map/compare/snapshot: qemu-io not installed")
+        return
+    cwd = os.getcwd()
+    os.chdir(d)                       # relative backing names, as users write them
+
+    def io(img, *cmds, fmt="qcow2"):
+        args = ["qemu-io", "-f", fmt]
+        for c in cmds:
+            args += ["-c", c]
+        p = run(*args, img)
+        if p.returncode != 0:
+            raise RuntimeError("qemu-io failed: " + p.stdout + p.stderr)
+
+    try:
+        run("qemu-img", "create", "-f", "qcow2", "base.qcow2", "4M")
+        io("base.qcow2", "write -P 1 0 64k", "write -P 2 1M 128k", "write -P 4 3M 4k")
+        run("qemu-img", "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2",
+            "top.qcow2", "4M")
+        io("top.qcow2", "write -P 3 64k 64k", "write -z 2M 64k", "write -P 5 3M 4k",
+           "write -z 1M 64k")
+        run("qemu-img", "create", "-f", "qcow2", "zero.qcow2", "1M")
+        io("zero.qcow2", "write -P 6 0 128k", "write -z 0 64k")   # zero flag over data
+        run("qemu-img", "convert", "-c", "-O", "qcow2", "base.qcow2", "comp.qcow2")
+        with open("sparse.raw", "wb") as f:
+            f.truncate(1 << 20)
+            f.seek(70000)
+            f.write(b"abc")
+        cases = [["top.qcow2"], ["base.qcow2"], ["zero.qcow2"], ["comp.qcow2"],
+                 ["-f", "raw", "sparse.raw"], [os.path.join(d, "top.qcow2")],
+                 ["--start-offset=1M", "--max-length=2M", "top.qcow2"]]
+        for c in cases:
+            for fmt in ("human", "json"):
+                k = run(K, "map", "--output=" + fmt, *c)
+                q = run("qemu-img", "map", "--output=" + fmt, *c)
+                check("map %s %s" % (fmt, " ".join(c)),
+                      (k.returncode, k.stdout) == (q.returncode, q.stdout),
+                      "kite-img rc=%d:\n%s%s\nqemu-img rc=%d:\n%s%s" % (
+                          k.returncode, k.stdout, k.stderr, q.returncode, q.stdout, q.stderr))
+        run("qemu-img", "convert", "-O", "raw", "top.qcow2", "top.raw")
+        run("qemu-img", "create", "-f", "qcow2", "big.qcow2", "8M")
+        io("big.qcow2", "write -P 9 6M 512")
+        shutil.copy("top.raw", "top2.raw")
+        io("top2.raw", "write -P 7 100000 1", fmt="raw")
+        cases = [["top.qcow2", "top.raw"], ["-s", "top.qcow2", "top.qcow2"],
+                 ["-f", "raw", "-F", "raw", "top.raw", "top2.raw"],
+                 ["-q", "-F", "raw", "top.qcow2", "top2.raw"],
+                 ["base.qcow2", "big.qcow2"], ["big.qcow2", "base.qcow2"],
+                 ["-s", "base.qcow2", "big.qcow2"], ["-s", "base.qcow2", "top.qcow2"],
+                 ["base.qcow2", "comp.qcow2"], ["base.qcow2", "no-such-file"]]
+        for c in cases:
+            k = run(K, "compare", *c)
+            q = run("qemu-img", "compare", *c)
+            check("compare %s -> %d" % (" ".join(c), q.returncode),
+                  (k.returncode, k.stdout) == (q.returncode, q.stdout),
+                  "kite-img rc=%d %r, qemu-img rc=%d %r" % (k.returncode, k.stdout + k.stderr,
+                                                          q.returncode, q.stdout + q.stderr))
+        run("qemu-img", "snapshot", "-c", "first", "base.qcow2")
+        io("base.qcow2", "write -P 8 0 4k")
+        run("qemu-img", "snapshot", "-c", "a second, longer snapshot name", "base.qcow2")
+        for c in (["snapshot", "-l", "base.qcow2"], ["snapshot", "-l", "top.qcow2"],
+                  ["info", "base.qcow2"]):
+            k = run(K, *c)
+            q = run("qemu-img", *c)
+            check(" ".join(c), (k.returncode, k.stdout) == (q.returncode, q.stdout),
+                  "kite-img:\n%s%s\nqemu-img:\n%s" % (k.stdout, k.stderr, q.stdout))
+    finally:
+        os.chdir(cwd)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kite-img", required=True)
     a = ap.parse_args()
-    K = a.kite_img
+    K = os.path.abspath(a.kite_img)
     if not shutil.which("qemu-img"):
         print("SKIP: qemu-img not installed")
         return 77
@@ -67,6 +142,7 @@ def main():
     i = run("qemu-img", "info", "--output=json", q).stdout
     check("resize", p.returncode == 0 and '"virtual-size": %d' % (len(data) + (1 << 20)) in i,
           p.stderr + i)
+    map_compare_snapshot(K, d, check)
     # Malformed: each must fail with exit 1 and an error line, never a crash.
     good = open(os.path.join(d, "k.qcow2"), "rb").read()
 
