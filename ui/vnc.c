@@ -54,6 +54,7 @@ typedef struct VncClient {
     bool update_requested, size_changed, desktop_size_ok;
     int dx0, dy0, dx1, dy1;     /* dirty rectangle; empty when dx0 >= dx1 */
     uint8_t buttons;
+    int last_x, last_y;         /* previous pointer position, -1: none yet */
     struct VncClient *next;
 } VncClient;
 
@@ -274,10 +275,25 @@ static void vnc_handle_pointer(VncClient *c, uint8_t mask, uint16_t x, uint16_t 
         }
     }
     c->buttons = mask;
-    if (s) {
-        input_queue_abs(INPUT_AXIS_X, x, s->width);
-        input_queue_abs(INPUT_AXIS_Y, y, s->height);
+    if (input_mouse_is_absolute()) {
+        if (s) {
+            input_queue_abs(INPUT_AXIS_X, x, s->width);
+            input_queue_abs(INPUT_AXIS_Y, y, s->height);
+        }
+    } else if (c->last_x >= 0) {
+        /*
+         * Only a relative mouse (PS/2): RFB positions become deltas from the previous
+         * event, as QEMU does; the guest cursor follows as long as it is not accelerated.
+         */
+        if (x != c->last_x) {
+            input_queue_rel(INPUT_AXIS_X, x - c->last_x);
+        }
+        if (y != c->last_y) {
+            input_queue_rel(INPUT_AXIS_Y, y - c->last_y);
+        }
     }
+    c->last_x = x;
+    c->last_y = y;
     input_event_sync();
 }
 
@@ -564,6 +580,7 @@ static void vnc_accept(void *opaque)
     c->pf = (VncPixelFormat) { 32, 24, false, true, 255, 255, 255, 16, 8, 0 };
     vnc_conv_init(&c->conv, &c->pf);
     c->encoding = VNC_ENC_RAW;
+    c->last_x = c->last_y = -1;
     for (int i = 0; i < VNC_AUTH_CHALLENGE_SIZE; i += 4) {
         uint32_t r = g_random_int();
         memcpy(c->challenge + i, &r, 4);

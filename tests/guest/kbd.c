@@ -8,6 +8,8 @@
  * With append "keys=N" it then prints "scancode: XX" for each byte the keyboard sends
  * (translated to set 1) until N bytes arrived or "wait=SECONDS" (default 30) passed, and
  * "keys: done" - a VNC or monitor test sends keys and reads them back from the serial port.
+ * With "mouse=1" the mouse is enabled (stream mode) first and its bytes are printed as
+ * "mouse: XX" (not counted in N), so pointer events can be checked the same way.
  * "PS/2 TR" is the IBM PS/2 Hardware Interface Technical Reference.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -77,6 +79,8 @@ static void aux_cmd(uint8_t v, const char *what)
     expect(0xfa, what);
 }
 
+static bool report_mouse;
+
 static void monitor_keys(unsigned n, unsigned wait_s)
 {
     uint64_t end = deadline_ms(wait_s * 1000);
@@ -90,7 +94,10 @@ static void monitor_keys(unsigned n, unsigned wait_s)
             printf("scancode: %02x\n", inb(0x60));
             seen++;
         } else if (st & STAT_OBF) {
-            inb(0x60);                      /* mouse data: not reported */
+            uint8_t b = inb(0x60);
+            if (report_mouse) {
+                printf("mouse: %02x\n", b);
+            }
         }
     }
     printf("keys: done (%u)\n", seen);
@@ -153,6 +160,10 @@ void test_main(void)
     write_ctrl(0x60);
     write_data(0x44);
     kbd_cmd(0xf4, "enable scanning");
+    if (cmdline_get_uint("mouse", 0)) {
+        aux_cmd(0xf4, "enable mouse data reporting");
+        report_mouse = true;
+    }
     if (cmdline_get_uint("keys", 0)) {
         monitor_keys(cmdline_get_uint("keys", 0), cmdline_get_uint("wait", 30));
     }
