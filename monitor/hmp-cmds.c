@@ -436,7 +436,7 @@ static void hmp_info_block(HmpMonitor *mon, HmpArg *a)
         }
         first = false;
         if (bs) {
-            hmp_printf(mon, "%s (#%s): %s (%s%s)\n", d->id, bdrv_get_node_name(bs),
+            hmp_printf(mon, "%s (%s): %s (%s%s)\n", d->id, bdrv_get_node_name(bs),
                        bdrv_get_filename(bs), bdrv_get_format_name(bs),
                        blk_is_read_only(d->blk) ? ", read-only" : "");
         } else {

@@ -43,6 +43,10 @@ bool x86_debug_translate(const CPUX86State *env, uint64_t la, uint64_t *pa)
     } else if (env->cr[4] & CR4_PAE) {
         int level;
         if (env->efer & EFER_LMA) {
+            /* SDM 3.3.7.1: bits 63:47 must all equal bit 47, else the access faults. */
+            if ((int64_t)la >> 47 != 0 && (int64_t)la >> 47 != -1) {
+                return false;
+            }
             base = env->cr[3] & PTE_ADDR;
             level = 4;
         } else {

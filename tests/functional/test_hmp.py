@@ -8,6 +8,7 @@
    errors, quit.
  - QMP human-monitor-command: output as a string with QEMU's "\\r\\n", cpu-index checks.
  - -serial mon:stdio: Ctrl-A c switches between the serial console and the monitor.
+ - x through long64.elf's page tables (identity map below 4 GiB, nothing above).
 
 Usage: test_hmp.py --emulator build/kite --guest-dir build/tests/guest
 Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on failure.
@@ -352,6 +353,47 @@ def test_mux_stdio(kite, kernel):
         proc.wait()
 
 
+def test_paging(kite, kernel, tmp):
+    """x walks the guest's page tables: long64.elf identity-maps the first 4 GiB only."""
+    mon_path = os.path.join(tmp, "hmp-paging.sock")
+    serial_log = os.path.join(tmp, "serial-paging.log")
+    proc = subprocess.Popen([kite, "-M", "pc", "-m", "64", "-nodefaults", "-accel", "tcg",
+                             "-kernel", kernel, "-serial", "file:" + serial_log,
+                             "-monitor", "unix:%s,server=on,wait=off" % mon_path],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    mon = None
+    try:
+        wait_for_path(mon_path, proc)
+        deadline = time.time() + 120
+        while "did not stop the machine" not in open(serial_log, errors="replace").read():
+            if time.time() > deadline:
+                raise TimeoutError("long64 did not finish")
+            time.sleep(0.2)
+        mon = SocatMonitor(mon_path)
+        mon.banner()
+        out = mon.cmd("info registers")
+        efer = re.search(r"EFER=([0-9a-f]+)", out)
+        check("long64 runs with paging", re.search(r"CR0=8", out) is not None
+              and efer is not None and int(efer.group(1), 16) & 0x400, out)
+        phys = mon.cmd("xp /4xw 0x100000")
+        virt = mon.cmd("x /4xw 0x100000")
+        check("x through identity-mapped page tables", virt == phys and "0x1badb002" in virt,
+              (virt, phys))
+        out = mon.cmd("x /2xw 0x140000000")
+        check("x on an unmapped page", out == "0000000140000000: Cannot access memory\r\n", out)
+        out = mon.cmd("x /2xg 0x8000000000000000")
+        check("x on a non-canonical address", "Cannot access memory" in out, out)
+        mon.send(b"quit\n")
+        check("quit", proc.wait(timeout=20) == 0)
+    finally:
+        if mon:
+            mon.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emulator", required=True)
@@ -365,6 +407,7 @@ def main():
     try:
         test_socket_monitor(a.emulator, kernel, tmp)
         test_mux_stdio(a.emulator, kernel)
+        test_paging(a.emulator, os.path.join(a.guest_dir, "long64.elf"), tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
