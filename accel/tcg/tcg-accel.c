@@ -48,14 +48,18 @@ static bool tcg_available(Error **errp)
     return true;
 }
 
-/* The memory map changed: every vCPU drops its translations before it runs again. */
+/*
+ * The memory map changed: every vCPU drops its translations before it runs again.  That
+ * includes the vCPU whose own access changed it (a PAM or BAR write): it leaves its slice
+ * after this instruction, or its next accesses would use the old mappings.
+ */
 static void tcg_listener_commit(MemoryListener *l)
 {
     CPUState *cpu;
 
     CPU_FOREACH(cpu) {
         __atomic_store_n(&cpu->tlb_flush_pending, true, __ATOMIC_RELEASE);
-        if (__atomic_load_n(&tcg_state->running, __ATOMIC_ACQUIRE) == cpu && current_cpu != cpu) {
+        if (__atomic_load_n(&tcg_state->running, __ATOMIC_ACQUIRE) == cpu) {
             ops_of(cpu)->kick(cpu);
         }
     }
