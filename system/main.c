@@ -28,6 +28,9 @@
 #include "block/blockdev.h"
 #include "net/net.h"
 #include "ui/vnc-server.h"
+#include "ui/console.h"
+#include "monitor/qmp.h"
+#include "hw/loader.h"
 
 typedef enum OptArg { NO_ARG, HAS_ARG } OptArg;
 
@@ -92,8 +95,7 @@ static const KiteOption options[] = {
     { "netdev", HAS_ARG, OPT_OK, "a network backend (-netdev help lists them)" },
     { "nic", HAS_ARG, OPT_OK, "a NIC with its backend: TYPE[,model=M][,mac=MAC][,...]" },
     { "net", HAS_ARG, OPT_OK, "legacy network option (only 'none'; use -nic or -netdev)" },
-    { "vnc", HAS_ARG, OPT_NOT_YET, "VNC server" },
-    { "vga", HAS_ARG, OPT_NOT_YET, "VGA card type" },
+    { "vga", HAS_ARG, OPT_OK, "std|none: the graphics card (default std; -vga help)" },
     { "gdb", HAS_ARG, OPT_OK, "gdb stub on a chardev (tcp::1234, unix:PATH, stdio...)" },
     { "s", NO_ARG, OPT_OK, "gdb stub on tcp::1234" },
     { "boot", HAS_ARG, OPT_NOT_YET, "boot order" },
@@ -345,6 +347,25 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
         kite_trace_enable_pattern(pat, true);
     } else if (!strcmp(name, "vnc")) {
         vnc_set_option(optarg);
+    } else if (!strcmp(name, "vga")) {
+        if (is_help_option(optarg)) {
+            printf("%-20s %s\n%-20s %s\n", "none", "no graphic card",
+                   "std", "standard VGA (default)");
+            exit(0);
+        }
+        if (strcmp(optarg, "std") && strcmp(optarg, "none")) {
+            static const char *const qemu_only[] = {
+                "cirrus", "vmware", "qxl", "virtio", "xenfb", "tcx", "cg3", NULL
+            };
+            if (g_strv_contains(qemu_only, optarg)) {
+                error_report("-vga %s: not supported (Kite has std and none)", optarg);
+            } else {
+                error_report("unknown vga type: %s", optarg);
+            }
+            exit(1);
+        }
+        g_free(c->vga);
+        c->vga = g_strdup(optarg);
     } else if (!strcmp(name, "display")) {
         g_autoptr(KiteOpts) o = kite_opts_parse(optarg, "type", &err);
         const char *type = o ? kite_opts_get(o, "type") : NULL;
@@ -822,6 +843,75 @@ static void create_drive_devices(void)
     }
 }
 
+/*
+ * -vga: std unless -vga none, -nodefaults, or a graphics card among the -device options
+ * (QEMU's rule: an explicit card replaces the default one).
+ */
+static void choose_default_vga(void)
+{
+    static const char *const cards[] = {
+        "VGA", "isa-vga", "cirrus-vga", "isa-cirrus-vga", "vmware-svga", "qxl-vga",
+        "virtio-vga", "ati-vga", NULL
+    };
+
+    if (kite_config.vga) {
+        return;
+    }
+    for (guint i = 0; kite_config.device_opts && i < kite_config.device_opts->len; i++) {
+        const char *driver = kite_opts_get(kite_config.device_opts->pdata[i], "driver");
+        if (driver && g_strv_contains(cards, driver)) {
+            kite_config.vga = g_strdup("none");
+            return;
+        }
+    }
+    kite_config.vga = g_strdup(kite_config.nodefaults ? "none" : "std");
+}
+
+/* QMP screendump: the active console, or the one of the device given by id or QOM path. */
+static bool screendump(const char *filename, const char *device, const char *format,
+                       Error **errp)
+{
+    QemuConsole *con = NULL;
+    DisplaySurface *surf;
+    DeviceState *dev;
+
+    if (!device) {
+        return ui_screendump(filename, format, errp);
+    }
+    dev = qdev_find(device);
+    if (!dev) {
+        error_setg(errp, "Device '%s' not found", device);
+        return false;
+    }
+    for (unsigned i = 0; i < qemu_console_count() && !con; i++) {
+        QemuConsole *c = qemu_console_lookup_by_index(i);
+        if (c && qemu_console_device(c) == dev) {
+            con = c;
+        }
+    }
+    if (!con) {
+        error_setg(errp, "Device '%s' has no display", device);
+        return false;
+    }
+    graphic_hw_update(con);
+    surf = qemu_console_surface(con);
+    if (!surf) {
+        error_setg(errp, "screendump: no display surface");
+        return false;
+    }
+    if (!format) {
+        format = g_str_has_suffix(filename, ".png") ? "png" : "ppm";
+    }
+    if (!strcmp(format, "png")) {
+        return ui_write_png(surf, filename, errp);
+    }
+    if (!strcmp(format, "ppm")) {
+        return ui_write_ppm(surf, filename, errp);
+    }
+    error_setg(errp, "screendump: unknown format '%s' (ppm or png)", format);
+    return false;
+}
+
 static void mux_quit(void)
 {
     system_shutdown_request(SHUTDOWN_CAUSE_HOST_UI);
@@ -839,6 +929,9 @@ int main(int argc, char **argv)
     kite_config.firmware_dirs = g_ptr_array_new_with_free_func(g_free);
     parse_args(argc, argv);
     handle_help_requests();
+    choose_default_vga();
+    loader_firmware_finder = firmware_find;
+    qmp_screendump_hook = screendump;
     if (!object_check_globals(&err)) {
         error_report_err(err);
         return 1;

@@ -17,6 +17,17 @@ typedef struct LoaderBlob {
     hwaddr gpa;
 } LoaderBlob;
 
+char *(*loader_firmware_finder)(const char *name);
+
+char *loader_find_firmware(const char *name)
+{
+    if (loader_firmware_finder) {
+        return loader_firmware_finder(name);
+    }
+    return strchr(name, '/') && g_file_test(name, G_FILE_TEST_IS_REGULAR) ? g_strdup(name)
+                                                                           : NULL;
+}
+
 static GPtrArray *blobs;          /* of LoaderBlob *, in order of registration */
 static bool reset_registered;
 

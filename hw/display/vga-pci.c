@@ -6,17 +6,19 @@
  *   BAR 0  VRAM, prefetchable memory, vgamem_mb MiB (linear framebuffer)
  *   BAR 2  4 KiB MMIO: 0x400-0x41f = VGA ports 0x3c0-0x3df (byte access),
  *          0x500-0x515 = DISPI registers, index * 2, 16 bits (what bochs-drm uses)
+ *   ROM    the option ROM, romfile= (SeaBIOS's vgabios-stdvga.bin by default): the BIOS
+ *          copies it to 0xc0000 and runs it, which sets text mode 3 and provides INT 10h
+ *          and VBE for the DISPI modes
  *   legacy ports 0x3b0-0x3df and 0x1ce/0x1cf, the 0xa0000 window, always decoded
  *
- * Not here yet: the option ROM (vgabios-stdvga.bin) and screen_info for direct boot (the
- * LFB address is only known once BAR 0 is assigned; isa-vga provides both meanwhile).
+ * Direct kernel boot: the board asks pci_vga_set_boot_mode() once BAR 0 has its address.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "hw/display/vga.h"
+#include "hw/display/vga-pci.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_regs.h"
+#include "hw/loader.h"
 
-#define TYPE_PCI_VGA "VGA"
 #define PCI_VGA_MMIO_SIZE   0x1000
 #define PCI_VGA_MMIO_VGA    0x400
 #define PCI_VGA_MMIO_DISPI  0x500
@@ -25,8 +27,64 @@ typedef struct PCIVGAState {
     PCIDevice parent_obj;
     VGACommonState vga;
     uint32_t vram_mb;
+    uint16_t xres, yres;
+    char *romfile;
     MemoryRegion mmio, mmio_vga, mmio_dispi;
+    MemoryRegion rom;
+    bool has_rom;
 } PCIVGAState;
+
+static PCIVGAState *PCI_VGA(const void *obj)
+{
+    return OBJECT_CHECK(PCIVGAState, obj, TYPE_PCI_VGA);
+}
+
+/* The expansion ROM BAR's contents, padded with zeroes to a power of two (PCI 3.0, 6.3). */
+static bool pci_vga_load_rom(PCIVGAState *d, Error **errp)
+{
+    g_autofree char *path = NULL;
+    g_autofree uint8_t *data = NULL;
+    size_t len = 0;
+    uint64_t size;
+
+    if (!d->romfile || !*d->romfile) {
+        return true;                        /* romfile="": no option ROM */
+    }
+    path = loader_find_firmware(d->romfile);
+    if (!path) {
+        error_setg(errp, "could not find the VGA option ROM '%s' (Debian package 'seabios'; "
+                   "romfile= names another, romfile= with no value means none)",
+                   d->romfile);
+        return false;
+    }
+    if (!loader_load_file(path, &data, &len, 16 * MiB, errp)) {
+        return false;
+    }
+    if (len < 3 || data[0] != 0x55 || data[1] != 0xaa) {
+        error_setg(errp, "'%s' is not a PCI option ROM (no 55h AAh signature)", path);
+        return false;
+    }
+    size = 1ull << g_bit_storage(len - 1);
+    if (!memory_region_init_rom(&d->rom, OBJECT(d), "vga.rom", size, errp)) {
+        return false;
+    }
+    memcpy(memory_region_get_ram_ptr(&d->rom), data, len);
+    memset((uint8_t *)memory_region_get_ram_ptr(&d->rom) + len, 0, size - len);
+    d->has_rom = true;
+    return true;
+}
+
+bool pci_vga_set_boot_mode(DeviceState *dev, uint8_t *si)
+{
+    PCIVGAState *d = PCI_VGA(dev);
+    uint64_t lfb = pci_get_bar_addr(PCI_DEVICE(dev), 0);
+
+    if (lfb == PCI_BAR_UNMAPPED) {
+        return false;
+    }
+    vga_set_boot_mode(&d->vga, d->xres, d->yres, lfb, si);
+    return true;
+}
 
 static uint64_t pci_vga_ioport_read(void *opaque, hwaddr addr, unsigned size)
 {
@@ -64,7 +122,14 @@ static void pci_vga_realize(PCIDevice *dev, Error **errp)
     PCIVGAState *d = (PCIVGAState *)dev;
     VGACommonState *s = &d->vga;
 
+    if (!pci_vga_load_rom(d, errp)) {
+        return;
+    }
     if (!vga_common_init(s, OBJECT(dev), d->vram_mb, errp)) {
+        if (d->has_rom) {
+            memory_region_destroy(&d->rom);
+            d->has_rom = false;
+        }
         return;
     }
     /* A VGA-class device's legacy ranges are not behind a BAR; decoded always, as in QEMU. */
@@ -82,6 +147,9 @@ static void pci_vga_realize(PCIDevice *dev, Error **errp)
 
     pci_register_bar(dev, 0, PCI_BASE_ADDRESS_MEM_PREFETCH, &s->vram);
     pci_register_bar(dev, 2, PCI_BASE_ADDRESS_SPACE_MEMORY, &d->mmio);
+    if (d->has_rom) {
+        pci_register_bar(dev, PCI_ROM_SLOT, 0, &d->rom);
+    }
     vga_console_init(s, DEVICE(dev));
 }
 
@@ -98,6 +166,10 @@ static void pci_vga_exit(PCIDevice *dev)
     memory_region_destroy(&d->mmio_vga);
     memory_region_destroy(&d->mmio_dispi);
     memory_region_destroy(&d->mmio);
+    if (d->has_rom) {
+        memory_region_destroy(&d->rom);
+        d->has_rom = false;
+    }
     vga_common_destroy(s);
 }
 
@@ -124,6 +196,10 @@ static const VMStateDescription vmstate_pci_vga = {
 
 static const Property pci_vga_props[] = {
     DEFINE_PROP_UINT32("vgamem_mb", PCIVGAState, vram_mb, VGA_DEFAULT_VRAM_MB),
+    DEFINE_PROP_STRING_DEFAULT("romfile", PCIVGAState, romfile, PCI_VGA_DEFAULT_ROM),
+    /* The mode direct kernel boot starts in. */
+    DEFINE_PROP_UINT16("xres", PCIVGAState, xres, 1024),
+    DEFINE_PROP_UINT16("yres", PCIVGAState, yres, 768),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -50,11 +50,24 @@ static int vga_vertical_display(VGACommonState *s)
     return (s->cr[0x12] | ((s->cr[7] & 0x02) << 7) | ((s->cr[7] & 0x40) << 3)) + 1;
 }
 
+/*
+ * A CRTC nobody has programmed yet (horizontal and vertical display end at their reset
+ * value 0, before the VGA BIOS sets a mode): show a black 640x480 screen, as QEMU does,
+ * rather than a one-cell text mode.
+ */
+static bool vga_crtc_unprogrammed(VGACommonState *s)
+{
+    return !vga_dispi_on(s) && s->cr[1] == 0 && s->cr[0x12] == 0 && !(s->cr[7] & 0x42);
+}
+
 void vga_render_geometry(VGACommonState *s, int *width, int *height)
 {
     int w, h;
 
-    if (vga_dispi_on(s)) {
+    if (vga_crtc_unprogrammed(s)) {
+        w = 640;
+        h = 480;
+    } else if (vga_dispi_on(s)) {
         w = s->vbe_regs[VBE_DISPI_INDEX_XRES];
         h = s->vbe_regs[VBE_DISPI_INDEX_YRES];
     } else if (s->gr[6] & 1) {
@@ -241,7 +254,13 @@ void vga_render(VGACommonState *s, int *y0, int *y1)
 {
     *y0 = -1;
     *y1 = -1;
-    if (vga_dispi_on(s) || (s->gr[6] & 1)) {
+    if (vga_crtc_unprogrammed(s)) {
+        if (s->full_update) {
+            memset(s->fb, 0, (size_t)s->fb_width * s->fb_height * 4);
+            *y0 = 0;
+            *y1 = s->fb_height;
+        }
+    } else if (vga_dispi_on(s) || (s->gr[6] & 1)) {
         vga_render_graphics(s, y0, y1);
     } else {
         vga_render_text(s, y0, y1);

@@ -25,6 +25,8 @@
  */
 #include "hw/i386/pc.h"
 #include "hw/i386/pc-pci.h"
+#include "hw/pci-host/i440fx.h"
+#include "hw/display/vga-pci.h"
 #include "hw/sysbus.h"
 #include "hw/loader.h"
 #include "hw/intc/apic.h"
@@ -174,7 +176,20 @@ static void pc_memory_init(PCMachineState *pcms, MachineState *ms)
     memory_region_init(&pcms->vga_hole, OBJECT(ms), "vga-window", 0x20000);
     memory_region_add_subregion_overlap(get_system_memory(), 0xa0000, &pcms->vga_hole, 1);
 
-    e820_init_pc(&pcms->e820, pcms->below_4g, pcms->above_4g);
+    if (ms->kernel_filename) {
+        /* Direct boot: the map a BIOS would hand the kernel (EBDA and BIOS area reserved). */
+        e820_init_pc(&pcms->e820, pcms->below_4g, pcms->above_4g);
+    } else {
+        /*
+         * Firmware boot: RAM as it is, as QEMU's etc/e820 gives it; SeaBIOS reserves its
+         * own areas (EBDA, shadowed BIOS) in the map it builds for the OS.
+         */
+        e820_init(&pcms->e820);
+        e820_add(&pcms->e820, 0, pcms->below_4g, E820_RAM);
+        if (pcms->above_4g) {
+            e820_add(&pcms->e820, 4 * GiB, pcms->above_4g, E820_RAM);
+        }
+    }
     /* KVM on Intel hosts keeps its real-mode TSS and identity map here (as QEMU's pc). */
     e820_add(&pcms->e820, 0xfeffc000, 0x4000, E820_RESERVED);
 }
@@ -280,7 +295,7 @@ static void pc_fw_cfg_init(PCMachineState *pcms, MachineState *ms)
     fw_cfg_add_i64(pcms->fw_cfg, FW_CFG_RAM_SIZE, ms->ram_size);
     fw_cfg_add_i16(pcms->fw_cfg, FW_CFG_NB_CPUS, ms->smp.cpus);
     fw_cfg_add_i16(pcms->fw_cfg, FW_CFG_MAX_CPUS, ms->smp.max_cpus);
-    fw_cfg_modify_i16(pcms->fw_cfg, FW_CFG_NOGRAPHIC, 1);   /* no display yet */
+    fw_cfg_modify_i16(pcms->fw_cfg, FW_CFG_NOGRAPHIC, system_config()->nographic);
     fw_cfg_add_file(pcms->fw_cfg, "etc/e820", e820, e820_len);
 }
 
@@ -347,6 +362,50 @@ static void pc_vcpu_reset_hook(X86Vcpu *cpu)
     x86_cpu_sync_state(cpu->interp);
 }
 
+/* -vga std: the PCI VGA at 00:02.0, where QEMU's pc puts it (and guests expect it). */
+static void pc_vga_init(PCMachineState *pcms)
+{
+    const char *vga = system_config()->vga;
+    DeviceState *dev;
+
+    if (!vga || strcmp(vga, "std")) {
+        return;
+    }
+    dev = qdev_new(TYPE_PCI_VGA);
+    object_property_set_str(OBJECT(dev), "addr", "02.0", &error_fatal);
+    qdev_realize_and_unref(dev, BUS(pcms->pci_bus), &error_fatal);
+}
+
+static void find_pci_vga(PCIBus *bus, PCIDevice *dev, void *opaque)
+{
+    PCIDevice **found = opaque;
+
+    if (!*found && object_dynamic_cast(OBJECT(dev), TYPE_PCI_VGA)) {
+        *found = dev;
+    }
+}
+
+/*
+ * Direct boot with a PCI VGA and no other card that claimed screen_info (isa-vga does at
+ * realize): give the kernel the PCI card's framebuffer.  BAR 0 gets its address from the
+ * firmware set-up that every reset repeats; do it now to learn the address.
+ */
+static void pc_direct_boot_screen_info(PCMachineState *pcms)
+{
+    uint8_t *si = x86_linux_screen_info();
+    PCIDevice *vga = NULL;
+
+    if (!si || si[0x0f]) {                 /* not Linux, or orig_video_isVGA already set */
+        return;
+    }
+    pci_for_each_device(pcms->pci_bus, find_pci_vga, &vga);
+    if (!vga) {
+        return;
+    }
+    pc_pci_firmware_init(pcms);
+    pci_vga_set_boot_mode(DEVICE(vga), si);
+}
+
 /* -------------------------------------------------------------- tables */
 
 static void pc_machine_done(MachineState *ms, void *opaque)
@@ -368,6 +427,9 @@ static void pc_machine_done(MachineState *ms, void *opaque)
     params.irq0_to_gsi2 = true;
     pcms->acpi = acpi_build(ms, &params);
     acpi_setup_fw_cfg(pcms->fw_cfg, pcms->acpi);
+    if (ms->kernel_filename) {
+        pc_direct_boot_screen_info(pcms);
+    }
     if (pcms->boot_regs.mode != X86_BOOT_NONE &&
         !acpi_install_direct(pcms->acpi, &address_space_memory, pcms->acpi_tables_addr,
                              PC_RSDP_ADDR, &err)) {
@@ -400,6 +462,20 @@ static void pc_init(MachineState *ms)
     pc_chipset_init(pcms);
     pc_create_irqchip(pcms, ms);
     pc_pci_init(pcms);
+    if (!ms->kernel_filename) {
+        /*
+         * Firmware boot: the i440FX's PAM registers decide what 0xc0000-0xfffff shows
+         * (SeaBIOS shadows itself there).  Direct boot keeps RAM there, as a BIOS would
+         * leave it.
+         */
+        uint64_t len = memory_region_size(&pcms->bios);
+        uint64_t isa_len = memory_region_size(&pcms->isa_bios);
+        const uint8_t *rom = memory_region_get_ram_ptr(&pcms->bios);
+
+        i440fx_init_pam(pci_find_device(pcms->pci_bus, PCI_DEVFN(0, 0)), get_system_memory(),
+                        ms->ram, rom + len - isa_len, 1 * MiB - isa_len);
+    }
+    pc_vga_init(pcms);
     pc_cpus_init(pcms, ms);
     pc_platform_devices(pcms, ms);
     pc_cmos_init(pcms, ms);

@@ -37,6 +37,15 @@ bool loader_load_file(const char *path, uint8_t **buf, size_t *len, size_t max,
                       Error **errp);
 
 /*
+ * The path of a firmware file (a BIOS, an option ROM) by name, searched in -L directories,
+ * the build tree and the system's firmware directories; NULL if not found.  Devices call
+ * this; the system layer installs the search (loader_firmware_finder) at start-up, and
+ * without it only paths with a '/' are found.
+ */
+char *loader_find_firmware(const char *name);
+extern char *(*loader_firmware_finder)(const char *name);
+
+/*
  * The host copy of the first blob called name (NULL if none or if it is zeroes), e.g.
  * to fill in a table after loading.  Changes reach the guest at the next
  * loader_write_all() or reset.

@@ -28,6 +28,7 @@ typedef struct Config {
     char *qtest_chardev, *qtest_log;
     char *debugcon;
     char *gdb_dev;                /* -gdb / -s */
+    char *vga;                    /* -vga: "std" or "none" (the default is chosen in main) */
     bool nographic, nodefaults, start_stopped, display_none;
     Chardev *serial_hds[MAX_SERIAL_PORTS];
 } Config;

@@ -72,6 +72,14 @@ CASES = [
     ("bad-object", ["-object", "iothread"], 1, "'id' is missing"),
     ("bad-uuid", ["-uuid", "xyz"], 1, "not a valid UUID"),
     ("bad-cpu", ["-nodefaults", "-cpu", "pentium9"], 1, "pentium9"),
+    ("vga-help", ["-vga", "help"], 0, "standard VGA (default)"),
+    ("bad-vga", ["-vga", "frob"], 1, "unknown vga type: frob"),
+    ("qemu-only-vga", ["-vga", "cirrus"], 1, "-vga cirrus: not supported"),
+    ("default-vga", ["-M", "pc,dump-tree", "-accel", "qtest", "-serial", "null"], 0,
+     'dev: VGA, id ""'),
+    ("missing-vga-rom", ["-M", "pc", "-accel", "qtest", "-serial", "null", "-vga", "none",
+                         "-device", "VGA,romfile=nosuch.rom"], 1,
+     "could not find the VGA option ROM 'nosuch.rom'"),
 ]
 
 

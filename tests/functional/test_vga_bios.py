@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""A firmware boot on the default PCI VGA (-vga std): SeaBIOS runs vgabios-stdvga.bin from the
+card's expansion ROM BAR (which needs the i440FX PAM shadow RAM), finds no disk and says so on
+the screen.  Checks:
+
+  * the debug port (0x402) log shows the option ROM ran and the boot failed,
+  * the text buffer at 0xb8000, read through the gdb stub, holds SeaBIOS's banner and
+    "No bootable device.",
+  * a QMP screendump is the 720x400 text mode, and each character cell is lit exactly when
+    the text buffer has a visible character there, in the attribute's colour,
+  * -vga none (and -nodefaults) leave the card out: SeaBIOS finds no VGA ROM.
+
+Usage: test_vga_bios.py --emulator build/kite [--accel tcg]
+"""
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+# The 16 text-mode colours of the default VGA palette (IBM VGA, attribute -> DAC).
+EGA_RGB = [0x000000, 0x0000aa, 0x00aa00, 0x00aaaa, 0xaa0000, 0xaa00aa, 0xaa5500, 0xaaaaaa,
+           0x555555, 0x5555ff, 0x55ff55, 0x55ffff, 0xff5555, 0xff55ff, 0xffff55, 0xffffff]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def read_file(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+class Rsp:
+    """Just enough of the gdb remote protocol to stop the VM and read memory."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.buf = b""
+
+    def send(self, payload):
+        body = payload.encode()
+        self.s.sendall(b"$" + body + b"#%02x" % (sum(body) & 0xff))
+
+    def packet(self):
+        while True:
+            m = re.search(rb"\$([^#]*)#([0-9a-f]{2})", self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                self.s.sendall(b"+")
+                return m.group(1).decode()
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError("gdb stub closed the connection")
+            self.buf += chunk
+
+    def stop_reason(self):
+        # The stub stops the VM when gdb attaches; '?' says why.
+        self.send("?")
+        return self.packet()
+
+    def read_mem(self, addr, length):
+        out = b""
+        while len(out) < length:
+            n = min(0x200, length - len(out))
+            self.send("m%x,%x" % (addr + len(out), n))
+            reply = self.packet()
+            if not re.fullmatch(r"([0-9a-f]{2})+", reply):
+                raise AssertionError("memory read at 0x%x: %r" % (addr + len(out), reply))
+            out += bytes.fromhex(reply)
+        return out
+
+
+class Qmp:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.settimeout(30)
+        self.s.connect(path)
+        self.f = self.s.makefile("rw")
+        json.loads(self.f.readline())
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if "return" in r or "error" in r:
+                return r
+
+
+def read_ppm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", data)
+    w, h = int(m.group(1)), int(m.group(2))
+    return w, h, data[m.end():]
+
+
+def boot(emulator, accel, tmp, extra):
+    log = os.path.join(tmp, "seabios.log")
+    qmp = os.path.join(tmp, "qmp.sock")
+    port = free_port()
+    argv = [emulator, "-M", "pc", "-m", "64", "-accel", accel, "-display", "none",
+            "-serial", "null", "-chardev", "file,id=dbg,path=" + log,
+            "-device", "isa-debugcon,chardev=dbg,iobase=0x402",
+            "-qmp", "unix:%s,server=on,wait=off" % qmp,
+            "-gdb", "tcp:127.0.0.1:%d" % port] + extra
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc, log, qmp, port
+
+
+def check_std(emulator, accel, tmp):
+    proc, log, qmp_path, port = boot(emulator, accel, tmp, [])
+    try:
+        wait_for(lambda: "No bootable device." in read_file(log) or proc.poll() is not None,
+                 120, "SeaBIOS to give up booting")
+        text = read_file(log)
+        assert proc.poll() is None, "kite exited: " + proc.stderr.read().decode()
+        assert "Running option rom at c000:0003" in text, "VGA ROM did not run:\n" + text
+        assert "Start SeaVGABIOS" in text, text
+        assert "No bootable device." in text, text
+
+        qmp = Qmp(qmp_path)
+        rsp = Rsp(port)
+        stop = rsp.stop_reason()
+        assert stop.startswith("T"), stop
+        cells = rsp.read_mem(0xb8000, 80 * 25 * 2)
+        rows = ["".join(chr(c) if 32 <= c < 127 else " " for c in cells[r * 160:r * 160 + 160:2])
+                for r in range(25)]
+        screen_text = "\n".join(rows)
+        assert re.search(r"SeaBIOS \(version [^)]+\)", screen_text), screen_text
+        assert "No bootable device." in screen_text, screen_text
+
+        shot = os.path.join(tmp, "screen.ppm")
+        r = qmp.cmd("screendump", filename=shot, format="ppm")
+        assert "return" in r, r
+        w, h, px = read_ppm(shot)
+        assert (w, h) == (720, 400), (w, h)
+        # The BIOS data area's cursor position for page 0 (0x450: column, row): that cell
+        # also shows the cursor, so it is left out.
+        cur_col, cur_row = rsp.read_mem(0x450, 2)
+        lit_cells = 0
+        for row in range(25):
+            for col in range(80):
+                ch, attr = cells[(row * 80 + col) * 2], cells[(row * 80 + col) * 2 + 1]
+                fg, bg = EGA_RGB[attr & 15], EGA_RGB[(attr >> 4) & 7]
+                colours = set()
+                if (row, col) == (cur_row, cur_col):
+                    continue
+                for y in range(row * 16, row * 16 + 16):
+                    for x in range(col * 9, col * 9 + 9):
+                        o = (y * w + x) * 3
+                        colours.add(px[o] << 16 | px[o + 1] << 8 | px[o + 2])
+                visible = ch not in (0, 0x20, 0xff) and fg != bg
+                if visible:
+                    lit_cells += 1
+                    assert colours == {fg, bg}, \
+                        "cell %d,%d (%r attr %02x): colours %s" % (
+                            row, col, chr(ch), attr, sorted("%06x" % c for c in colours))
+                else:
+                    assert colours == {bg}, "blank cell %d,%d: colours %s" % (
+                        row, col, sorted("%06x" % c for c in colours))
+        assert lit_cells >= len("No bootable device."), lit_cells
+        print("PASS vga-bios: SeaVGABIOS on the PCI VGA, %d characters on screen, "
+              "screendump matches the text buffer" % lit_cells)
+        qmp.cmd("quit")
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def check_none(emulator, accel, tmp, extra, name):
+    proc, log, _, _ = boot(emulator, accel, tmp, extra)
+    try:
+        wait_for(lambda: "No bootable device." in read_file(log) or proc.poll() is not None,
+                 120, "SeaBIOS to give up booting")
+        text = read_file(log)
+        assert proc.poll() is None, "kite exited: " + proc.stderr.read().decode()
+        assert "Running option rom at c000" not in text and "SeaVGABIOS" not in text, text
+        assert "1234:1111" not in text, "a VGA was found on PCI:\n" + text
+        print("PASS vga-bios %s: no VGA card, SeaBIOS still boots" % name)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--emulator", required=True)
+    p.add_argument("--accel", default="tcg")
+    args = p.parse_args()
+    failed = 0
+    cases = [("std", lambda t: check_std(args.emulator, args.accel, t)),
+             ("-vga none", lambda t: check_none(args.emulator, args.accel, t,
+                                                ["-vga", "none"], "-vga none")),
+             ("-nodefaults", lambda t: check_none(args.emulator, args.accel, t,
+                                                  ["-nodefaults"], "-nodefaults"))]
+    for name, fn in cases:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                fn(tmp)
+            except (AssertionError, OSError, EOFError, ValueError) as e:
+                print("FAIL vga-bios %s: %s" % (name, e))
+                failed += 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
