@@ -8,7 +8,8 @@
    errors, quit.
  - QMP human-monitor-command: output as a string with QEMU's "\\r\\n", cpu-index checks.
  - -serial mon:stdio: Ctrl-A c switches between the serial console and the monitor.
- - x through long64.elf's page tables (identity map below 4 GiB, nothing above).
+ - x through long64.elf's page tables (identity map below 4 GiB, nothing above), with the
+   monitor given as -chardev socket + -mon chardev=ID,mode=readline.
 
 Usage: test_hmp.py --emulator build/kite --guest-dir build/tests/guest
 Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on failure.
@@ -122,6 +123,7 @@ class Qmp:
         self.sock.connect(path)
         self.sock.settimeout(20)
         self.buf = b""
+        self.events = []
         self.recv()                      # greeting
         self.cmd("qmp_capabilities")
 
@@ -143,6 +145,15 @@ class Qmp:
             msg = self.recv()
             if "event" not in msg:
                 return msg
+            self.events.append(msg)
+
+    def wait_event(self, name):
+        while True:
+            for e in self.events:
+                if e["event"] == name:
+                    self.events.remove(e)
+                    return e
+            self.events.append(self.recv())
 
 
 def elf_bytes_at(path, pattern):
@@ -174,7 +185,7 @@ def test_socket_monitor(kite, kernel, tmp):
     # keys=6: "a" (1e 9e) and "shift-b" (2a 30 b0 aa) as set-1 make/break codes.
     proc = subprocess.Popen([kite, "-M", "pc", "-m", "32", "-nodefaults", "-accel", "tcg", "-S",
                              "-kernel", kernel, "-append", "keys=6 wait=120",
-                             "-serial", "file:" + serial_log,
+                             "-serial", "file:" + serial_log, "-device", "isa-vga",
                              "-monitor", "unix:%s,server=on,wait=off" % mon_path,
                              "-qmp", "unix:%s,server=on,wait=off" % qmp_path],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -300,9 +311,34 @@ def test_socket_monitor(kite, kernel, tmp):
         out = mon.cmd("info status")
         check("info status after stop", out == "VM status: paused\r\n", out)
 
+        ppm = os.path.join(tmp, "shot.ppm")
+        out = mon.cmd("screendump " + ppm)
+        head = open(ppm, "rb").read(2) if os.path.exists(ppm) else b""
+        check("screendump writes a PPM", out == "" and head == b"P6", (out, head))
+        png = os.path.join(tmp, "shot.png")
+        out = mon.cmd("screendump %s -f png" % png)
+        head = open(png, "rb").read(8) if os.path.exists(png) else b""
+        check("screendump -f png", out == "" and head == b"\x89PNG\r\n\x1a\n", (out, head))
+        out = mon.cmd("screendump /nonexistent/dir/x.ppm")
+        check("screendump error", out.endswith("\r\n") and "nonexistent" in out, out)
+
+        # Run control from HMP shows up as QMP events with QEMU's reasons.
+        mon.cmd("system_reset")
+        e = qmp.wait_event("RESET")
+        check("system_reset", e["data"] == {"guest": False, "reason": "host-qmp-system-reset"},
+              e)
+        mon.cmd("cont")
+        qmp.wait_event("RESUME")
+        mon.cmd("system_powerdown")
+        e = qmp.wait_event("POWERDOWN")
+        check("system_powerdown", e is not None, e)
+
         mon.send(b"quit\n")
         rc = proc.wait(timeout=20)
         check("quit exits 0", rc == 0, rc)
+        e = qmp.wait_event("SHUTDOWN")
+        check("quit is a host-qmp-quit shutdown", e["data"] == {"guest": False,
+                                                               "reason": "host-qmp-quit"}, e)
     finally:
         if mon:
             mon.close()
@@ -359,7 +395,8 @@ def test_paging(kite, kernel, tmp):
     serial_log = os.path.join(tmp, "serial-paging.log")
     proc = subprocess.Popen([kite, "-M", "pc", "-m", "64", "-nodefaults", "-accel", "tcg",
                              "-kernel", kernel, "-serial", "file:" + serial_log,
-                             "-monitor", "unix:%s,server=on,wait=off" % mon_path],
+                             "-chardev", "socket,id=mon0,path=%s,server=on,wait=off" % mon_path,
+                             "-mon", "chardev=mon0,mode=readline"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     mon = None
