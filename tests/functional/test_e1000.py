@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+# Linux's e1000 driver on Kite's 82540EM model under the interpreter, one boot:
+#   - the driver binds to 8086:100e, the MAC from mac= is eth0's, carrier comes up at
+#     1000 Mb/s full duplex (EEPROM checksum, PHY and STATUS as the driver reads them);
+#   - udhcpc gets 10.0.2.15 from -netdev user (slirp's DHCP);
+#   - wget through the slirp gateway fetches a file from a python HTTP server on the host
+#     and its md5 matches (receive ring, interrupts);
+#   - the guest sends a file to a host TCP listener with busybox nc and the host's md5 of
+#     what arrived matches the guest's (transmit ring, TSO and checksum offload);
+#   - the driver's statistics counted the traffic (clear-on-read counters accumulated).
+# Prints "PASS name" / "FAIL name: reason" / "SKIP ..."; exit 1 on failure, 77 if skipped.
+#
+#   tests/functional/test_e1000.py [--emulator PATH] [--guest-dir DIR]
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import argparse
+import functools
+import hashlib
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
+from test_linux_boot import prepare_guest  # noqa: E402
+
+SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+GUEST_MAC = "52:54:00:e1:00:01"
+UPLOAD_KB = 512
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
+                                                         os.path.join(SRCDIR, "build", "kite")))
+    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
+    p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
+                                                         os.path.join(SRCDIR, "build", "guest")))
+    p.add_argument("--boot-timeout", type=float, default=300)
+    p.add_argument("--cmd-timeout", type=float, default=120)
+    return p.parse_args()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+
+class Sink(threading.Thread):
+    """Accepts one TCP connection and hashes the first `size` bytes it receives."""
+
+    def __init__(self, size):
+        super().__init__(daemon=True)
+        self.size = size
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.srv.settimeout(600)
+        self.port = self.srv.getsockname()[1]
+        self.received = 0
+        self.md5 = None
+
+    def run(self):
+        try:
+            conn, _ = self.srv.accept()
+        except OSError:
+            return
+        h = hashlib.md5()
+        with conn:
+            conn.settimeout(600)
+            while self.received < self.size:
+                try:
+                    d = conn.recv(65536)
+                except OSError:
+                    return
+                if not d:
+                    break
+                d = d[:self.size - self.received]
+                h.update(d)
+                self.received += len(d)
+        self.md5 = h.hexdigest()
+
+    def close(self):
+        self.srv.close()
+
+
+def expect(g, args, cmd, check, what, timeout=None):
+    out = g.check(cmd, timeout or args.cmd_timeout)
+    if not check(out):
+        raise GuestError(f"{cmd!r} printed {out!r}; expected {what}")
+    return out
+
+
+def case_e1000_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
+    data = os.urandom(400 * 1024)
+    with open(os.path.join(tmp, "blob"), "wb") as f:
+        f.write(data)
+    want = hashlib.md5(data).hexdigest()
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=tmp))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    http_port = httpd.server_address[1]
+    sink = Sink(UPLOAD_KB * 1024)
+    sink.start()
+    argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
+            "-kernel", vmlinuz, "-initrd", initrd,
+            "-append", "console=ttyS0 panic=-1 quiet",
+            "-nographic", "-no-reboot",
+            "-netdev", "user,id=n0", "-device", f"e1000,netdev=n0,mac={GUEST_MAC}"]
+    try:
+        with Guest(argv, log_path=os.path.join(log_dir, "e1000.log")) as g:
+            g.start()
+            g.expect(READY_RE, args.boot_timeout)
+            g.shell_sync(timeout=args.cmd_timeout)
+            expect(g, args, "basename $(readlink /sys/class/net/eth0/device/driver)",
+                   lambda o: o == "e1000", "eth0 driven by e1000")
+            expect(g, args, "cat /sys/class/net/eth0/address", lambda o: o == GUEST_MAC,
+                   "the mac= address")
+            g.check("ip link set eth0 up", args.cmd_timeout)
+            # The watchdog notices the link after the LSC interrupt the driver provokes.
+            expect(g, args, "for i in $(seq 1 30); do "
+                   "[ \"$(cat /sys/class/net/eth0/carrier)\" = 1 ] && break; sleep 1; done; "
+                   "cat /sys/class/net/eth0/carrier /sys/class/net/eth0/speed "
+                   "/sys/class/net/eth0/duplex",
+                   lambda o: o.split() == ["1", "1000", "full"],
+                   "carrier up at 1000 Mb/s full duplex")
+            out = g.check("udhcpc -i eth0 -n -q -t 5 -s /bin/true 2>&1 | grep -o "
+                          "'lease of [0-9.]* obtained'", args.cmd_timeout)
+            if "lease of 10.0.2.15 obtained" not in out:
+                raise GuestError(f"udhcpc printed {out!r}; expected a lease of 10.0.2.15")
+            g.check("ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2",
+                    args.cmd_timeout)
+            expect(g, args,
+                   f"wget -q -O /tmp/blob http://10.0.2.2:{http_port}/blob && "
+                   "md5sum /tmp/blob | cut -d' ' -f1",
+                   lambda o: o == want, f"md5 {want}", timeout=300)
+            # Guest to host: TSO and checksum offload on the transmit side.
+            sent = g.check(f"dd if=/dev/urandom of=/tmp/up bs=1k count={UPLOAD_KB} "
+                           "2>/dev/null && md5sum /tmp/up | cut -d' ' -f1", args.cmd_timeout)
+            # In the foreground: nc ends when the host closes after the last byte.  (A job
+            # ending while ash waits at its prompt can end busybox's interactive shell.)
+            g.check(f"nc 10.0.2.2 {sink.port} < /tmp/up", 300)
+            sink.join(timeout=60)
+            if sink.md5 != sent:
+                raise GuestError(f"host received {sink.received} bytes with md5 {sink.md5}; "
+                                 f"the guest sent {UPLOAD_KB * 1024} with md5 {sent}")
+            expect(g, args, "cat /sys/class/net/eth0/statistics/rx_packets "
+                   "/sys/class/net/eth0/statistics/tx_packets",
+                   lambda o: all(int(x) > 100 for x in o.split()),
+                   "more than 100 packets each way")
+            status = g.poweroff(timeout=args.cmd_timeout)
+            if status != 0:
+                raise GuestError(f"emulator exit status {status}")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        sink.close()
+
+
+def main():
+    args = parse_args()
+    emulator = find_emulator(args.emulator)
+    name = "e1000-user"
+    if emulator is None:
+        print(f"SKIP {name}: emulator {args.emulator} not found")
+        return 77
+    helps = subprocess.run([emulator, "-netdev", "help"], capture_output=True,
+                           text=True).stdout.split()
+    if "user" not in helps:
+        print(f"SKIP {name}: this build has no -netdev user")
+        return 77
+    try:
+        vmlinuz, initrd, _ = prepare_guest(args.guest_dir)
+    except RuntimeError as e:
+        print(f"SKIP {name}: {e}")
+        return 77
+    log_dir = os.path.join(args.guest_dir, "logs")
+    os.makedirs(log_dir, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kite-e1000-") as tmp:
+        try:
+            case_e1000_user(args, emulator, vmlinuz, initrd, tmp, log_dir)
+            print(f"PASS {name}", flush=True)
+        except (GuestError, OSError) as e:
+            print(f"FAIL {name}: {e}", flush=True)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
