@@ -66,6 +66,14 @@ static int save_field(GByteArray *out, const VMStateField *f, void *opaque, Erro
         case VMS_BUFFER:
             put_bytes(out, p, f->size);
             break;
+        case VMS_VBUFFER: {
+            uint32_t len = *(uint32_t *)((uint8_t *)opaque + f->len_offset);
+            put_le(out, len, 4);
+            if (len) {
+                put_bytes(out, *(uint8_t **)p, len);
+            }
+            break;
+        }
         case VMS_STRUCT:
             if (save_desc(out, f->vmsd, p, errp) < 0) {
                 return -1;
@@ -205,6 +213,21 @@ static bool load_field(Reader *r, const VMStateField *f, void *opaque)
                 return false;
             }
             break;
+        case VMS_VBUFFER: {
+            uint32_t len = *(uint32_t *)((uint8_t *)opaque + f->len_offset);
+            if (!get_le(r, &v, 4)) {
+                return false;
+            }
+            if (v != len) {
+                error_setg(r->errp, "field '%s': %" PRIu64 " bytes in the stream, %u expected",
+                           f->name, v, len);
+                return false;
+            }
+            if (len && !get_bytes(r, *(uint8_t **)p, len)) {
+                return false;
+            }
+            break;
+        }
         case VMS_STRUCT:
             if (!load_desc(r, f->vmsd, p)) {
                 return false;

@@ -142,7 +142,7 @@ static uint64_t pba_read(void *opaque, hwaddr addr, unsigned size)
 {
     PCIDevice *dev = opaque;
 
-    return addr + size <= sizeof(dev->msix_pba) ? ldn_le_p(dev->msix_pba + addr, size) : 0;
+    return addr + size <= dev->msix_pba_len ? ldn_le_p(dev->msix_pba + addr, size) : 0;
 }
 
 static void pba_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
@@ -174,6 +174,10 @@ bool msix_init(PCIDevice *dev, unsigned nentries, MemoryRegion *table_bar, int t
     }
     dev->msix_cap = cap;
     dev->msix_entries = nentries;
+    dev->msix_table_len = nentries * MSIX_ENTRY_SIZE;
+    dev->msix_pba_len = (nentries + 63) / 64 * 8;
+    dev->msix_table = g_malloc0(dev->msix_table_len);
+    dev->msix_pba = g_malloc0(dev->msix_pba_len);
     pci_set_word(dev->config + cap + MSIX_CONTROL, nentries - 1);
     pci_set_long(dev->config + cap + MSIX_TABLE, table_offset | table_bar_nr);
     pci_set_long(dev->config + cap + MSIX_PBA, pba_offset | pba_bar_nr);
@@ -181,7 +185,7 @@ bool msix_init(PCIDevice *dev, unsigned nentries, MemoryRegion *table_bar, int t
     memory_region_init_io(&dev->msix_table_mmio, OBJECT(dev), &table_ops, dev, "msix-table",
                           nentries * MSIX_ENTRY_SIZE);
     memory_region_init_io(&dev->msix_pba_mmio, OBJECT(dev), &pba_ops, dev, "msix-pba",
-                          (nentries + 63) / 64 * 8);
+                          dev->msix_pba_len);
     memory_region_add_subregion(table_bar, table_offset, &dev->msix_table_mmio);
     memory_region_add_subregion(pba_bar, pba_offset, &dev->msix_pba_mmio);
     dev->msix_table_bar = table_bar;
@@ -190,11 +194,23 @@ bool msix_init(PCIDevice *dev, unsigned nentries, MemoryRegion *table_bar, int t
     return true;
 }
 
+/*
+ * A BAR of its own: the table at 0 and the PBA at 2 KiB in one 4 KiB page for up to 128
+ * vectors; beyond that the PBA follows the table and the BAR grows to a power of two.
+ */
 bool msix_init_exclusive_bar(PCIDevice *dev, unsigned nentries, int bar_nr, Error **errp)
 {
-    memory_region_init(&dev->msix_exclusive_bar, OBJECT(dev), "msix", 4096);
+    uint64_t table = (uint64_t)nentries * MSIX_ENTRY_SIZE;
+    uint64_t pba_off = table <= 2048 ? 2048 : table;
+    uint64_t size = 4096;
+
+    while (size < pba_off + (nentries + 63) / 64 * 8) {
+        size <<= 1;
+    }
+
+    memory_region_init(&dev->msix_exclusive_bar, OBJECT(dev), "msix", size);
     if (!msix_init(dev, nentries, &dev->msix_exclusive_bar, bar_nr, 0,
-                   &dev->msix_exclusive_bar, bar_nr, 2048, 0, errp)) {
+                   &dev->msix_exclusive_bar, bar_nr, pba_off, 0, errp)) {
         memory_region_destroy(&dev->msix_exclusive_bar);
         return false;
     }
@@ -216,6 +232,9 @@ void msix_uninit(PCIDevice *dev)
     }
     dev->msix_cap = 0;
     dev->msix_entries = 0;
+    g_clear_pointer(&dev->msix_table, g_free);
+    g_clear_pointer(&dev->msix_pba, g_free);
+    dev->msix_table_len = dev->msix_pba_len = 0;
 }
 
 /* Power-on: every vector masked, nothing pending, MSI-X disabled (6.8.2.3, 6.8.2.9). */
@@ -225,9 +244,9 @@ void msix_reset(PCIDevice *dev)
         return;
     }
     pci_set_word(dev->config + dev->msix_cap + MSIX_CONTROL, dev->msix_entries - 1);
-    memset(dev->msix_table, 0, sizeof(dev->msix_table));
+    memset(dev->msix_table, 0, dev->msix_table_len);
     for (unsigned v = 0; v < dev->msix_entries; v++) {
         dev->msix_table[v * MSIX_ENTRY_SIZE + MSIX_VECTOR_CTRL] = MSIX_VECTOR_MASKED;
     }
-    memset(dev->msix_pba, 0, sizeof(dev->msix_pba));
+    memset(dev->msix_pba, 0, dev->msix_pba_len);
 }

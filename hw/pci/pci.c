@@ -419,8 +419,8 @@ static const VMStateDescription vmstate_pci_msix = {
     .minimum_version_id = 1,
     .needed = msix_state_needed,
     .fields = (const VMStateField[]) {
-        VMSTATE_BUFFER(msix_table, PCIDevice),
-        VMSTATE_BUFFER(msix_pba, PCIDevice),
+        VMSTATE_VBUFFER_UINT32(msix_table, PCIDevice, msix_table_len),
+        VMSTATE_VBUFFER_UINT32(msix_pba, PCIDevice, msix_pba_len),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -34,7 +34,7 @@ typedef struct VirtIOPCIProxy {
     VirtIODevice *vdev;
     VirtIOPCIRegs regs;
     bool disable_legacy, disable_modern, ioeventfd;
-    uint32_t nvectors;          /* property vectors; UINT32_MAX: queues + 1 (at most 64) */
+    uint32_t nvectors;          /* property vectors; UINT32_MAX: queues + 1 (at most 2048) */
     uint8_t pci_cfg_cap;        /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability, or 0 */
 } VirtIOPCIProxy;
 

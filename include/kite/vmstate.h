@@ -37,6 +37,7 @@ typedef enum VMStateKind {
     VMS_STRUCT,       /* nested description */
     VMS_STRUCT_PTR,   /* a pointer member: the nested description of what it points to */
     VMS_TIMER,        /* KiteTimer *: its expiry time (or -1) */
+    VMS_VBUFFER,      /* a pointer member to as many bytes as a uint32_t member says */
 } VMStateKind;
 
 typedef struct VMStateDescription VMStateDescription;
@@ -49,6 +50,7 @@ typedef struct VMStateField {
     unsigned num;                 /* array length (1 for scalars) */
     const VMStateDescription *vmsd;   /* for VMS_STRUCT */
     int version_id;               /* field present from this version on */
+    size_t len_offset;            /* VMS_VBUFFER: offset of the uint32_t byte count */
 } VMStateField;
 
 struct VMStateDescription {
@@ -116,6 +118,15 @@ struct VMStateDescription {
 #define VMSTATE_TIMER_PTR(f, S) \
     { .name = #f, .kind = VMS_TIMER, .offset = VMSTATE_TYPE_CHECK_(S, f, struct KiteTimer *), \
       .size = sizeof(void *), .num = 1 }
+/*
+ * A uint8_t * member f with len (a uint32_t member) bytes behind it, both set by realize:
+ * the stream carries the length, and a load whose length differs from the device's is an
+ * error (the devices were configured differently).
+ */
+#define VMSTATE_VBUFFER_UINT32(f, S, len) \
+    { .name = #f, .kind = VMS_VBUFFER, .offset = VMSTATE_TYPE_CHECK_(S, f, uint8_t *), \
+      .size = sizeof(uint8_t *), .num = 1, \
+      .len_offset = VMSTATE_TYPE_CHECK_(S, len, uint32_t) }
 #define VMSTATE_END_OF_LIST() { .name = NULL, .kind = VMS_END }
 
 struct KiteTimer;

@@ -30,7 +30,7 @@
 #define PCI_ROM_SLOT 6
 #define PCI_BAR_UNMAPPED (~0ULL)
 #define PCI_NUM_PINS 4
-#define PCI_MSIX_MAX_ENTRIES 64
+#define PCI_MSIX_MAX_ENTRIES 2048     /* the Table Size field's limit (PCI 3.0, 6.8.2.3) */
 
 typedef struct PCIBus PCIBus;
 typedef struct PCIDevice PCIDevice;
@@ -73,8 +73,9 @@ struct PCIDevice {
     /* MSI-X (hw/pci/msix.c): up to PCI_MSIX_MAX_ENTRIES vectors. */
     uint8_t msix_cap;                         /* capability offset, 0: none */
     uint16_t msix_entries;
-    uint8_t msix_table[PCI_MSIX_MAX_ENTRIES * 16];
-    uint8_t msix_pba[PCI_MSIX_MAX_ENTRIES / 8];
+    uint8_t *msix_table;                      /* msix_entries 16-byte entries */
+    uint8_t *msix_pba;                        /* pending bits, whole qwords */
+    uint32_t msix_table_len, msix_pba_len;    /* their sizes in bytes */
     MemoryRegion msix_table_mmio, msix_pba_mmio, msix_exclusive_bar;
     MemoryRegion *msix_table_bar, *msix_pba_bar;
     /* MSI (hw/pci/msi.c). */
