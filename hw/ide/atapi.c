@@ -173,32 +173,11 @@ static void atapi_reply(IDEChannel *ch, IDEState *s, uint32_t len, uint32_t allo
     atapi_start_data(ch, s);
 }
 
-static bool atapi_read_sectors(IDEState *s, uint64_t lba, uint32_t n)
+/* Offer the next DRQ block of what io_buffer holds, from pos. */
+static void atapi_pio_block(IDEChannel *ch, IDEState *s, uint32_t pos)
 {
-    return blk_pread(s->blk, (int64_t)lba * ATAPI_SECTOR, (int64_t)n * ATAPI_SECTOR,
-                     s->io_buffer) >= 0;
-}
+    uint32_t len = MIN(s->atapi_buf_len - pos, s->byte_limit);
 
-void atapi_pio_next(IDEChannel *ch, IDEState *s)
-{
-    uint32_t pos = s->data_end, len;
-
-    if (pos >= s->atapi_buf_len) {
-        uint32_t n = MIN(s->remaining, IDE_BUF_SIZE / ATAPI_SECTOR);
-        if (n == 0) {
-            atapi_cmd_ok(ch, s);
-            return;
-        }
-        if (!atapi_read_sectors(s, s->cur_lba, n)) {
-            atapi_cmd_error(ch, s, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ, 0);
-            return;
-        }
-        s->cur_lba += n;
-        s->remaining -= n;
-        s->atapi_buf_len = n * ATAPI_SECTOR;
-        pos = 0;
-    }
-    len = MIN(s->atapi_buf_len - pos, s->byte_limit);
     s->data_pos = pos;
     s->data_end = pos + len;
     /* ATA-6 9.9: the byte count of this DRQ block goes to the cylinder registers. */
@@ -210,12 +189,38 @@ void atapi_pio_next(IDEChannel *ch, IDEState *s)
     ide_raise_irq(ch);
 }
 
-bool atapi_dma_load(IDEState *s, uint32_t idx)
+void atapi_pio_next(IDEChannel *ch, IDEState *s)
 {
-    if (s->atapi_buf_len) {
-        return true;                               /* the reply is in io_buffer already */
+    uint32_t n;
+
+    if (s->data_end < s->atapi_buf_len) {
+        atapi_pio_block(ch, s, s->data_end);
+        return;
     }
-    return atapi_read_sectors(s, s->cur_lba + idx, 1);
+    n = MIN(s->remaining, IDE_BUF_SIZE / ATAPI_SECTOR);
+    if (n == 0) {
+        atapi_cmd_ok(ch, s);
+        return;
+    }
+    /* BSY until the sectors are in io_buffer (atapi_pio_loaded). */
+    s->atapi_buf_len = 0;
+    ide_submit(ch, s, IO_CD_PIO, (int64_t)s->cur_lba * ATAPI_SECTOR,
+               (int64_t)n * ATAPI_SECTOR);
+}
+
+void atapi_pio_loaded(IDEChannel *ch, IDEState *s)
+{
+    uint32_t n = s->io_len / ATAPI_SECTOR;
+
+    s->cur_lba += n;
+    s->remaining -= n;
+    s->atapi_buf_len = n * ATAPI_SECTOR;
+    atapi_pio_block(ch, s, 0);
+}
+
+void atapi_read_failed(IDEChannel *ch, IDEState *s)
+{
+    atapi_cmd_error(ch, s, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ, 0);
 }
 
 void atapi_dma_done(IDEChannel *ch, IDEState *s, bool ok)

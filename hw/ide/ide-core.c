@@ -43,10 +43,23 @@ void ide_set_signature(IDEState *s)
     s->hcyl = cd ? 0xeb : 0;
 }
 
+/* A reset meets a request in flight: wait for it and drop its result (QEMU does the same
+ * rather than let a half-done transfer land after the reset). */
+static void ide_cancel_io(IDEState *s)
+{
+    if (s->io_busy && s->blk) {
+        s->io_cancel = true;
+        blk_drain(s->blk);
+    }
+    s->io_busy = s->io_cancel = s->io_retry = false;
+    s->io_op = IO_NONE;
+}
+
 static void ide_reset_dev(IDEState *s)
 {
     uint8_t sel = s->select & 0x10;
 
+    ide_cancel_io(s);
     s->select = 0xa0 | sel;
     s->feature = s->hob_feature = s->hob_nsector = s->hob_sector = 0;
     s->hob_lcyl = s->hob_hcyl = 0;
@@ -84,6 +97,11 @@ void ide_attach(IDEState *s, IDEDriveKind kind, BlockBackend *blk, const char *s
 {
     int64_t len = blk ? blk_getlength(blk) : 0;
 
+    ide_cancel_io(s);
+    if (kind == IDE_NONE) {
+        g_free(s->dma_buf);
+        s->dma_buf = NULL;
+    }
     s->kind = kind;
     s->blk = kind != IDE_NONE ? blk : NULL;
     s->nb_sectors = len > 0 ? (uint64_t)len / IDE_SECTOR : 0;
@@ -235,18 +253,54 @@ static void ide_identify(IDEState *s, uint8_t *buf)
 
 /* ---- PIO ------------------------------------------------------------------------- */
 
-static bool ide_disk_io(IDEState *s, uint64_t lba, uint32_t nsec, bool write)
-{
-    int64_t off = (int64_t)lba * IDE_SECTOR, len = (int64_t)nsec * IDE_SECTOR;
+static void ide_aio_cb(void *opaque, int ret);
 
-    return write ? blk_pwrite(s->blk, off, len, s->io_buffer, 0) >= 0
-                 : blk_pread(s->blk, off, len, s->io_buffer) >= 0;
+static void ide_resubmit(IDEState *s)
+{
+    struct iovec iov = {
+        .iov_base = s->io_dma_buf ? s->dma_buf : s->io_buffer, .iov_len = s->io_len,
+    };
+
+    s->io_busy = true;
+    switch (s->io_op) {
+    case IO_PIO_OUT:
+    case IO_DMA_WRITE:
+        blk_aio_pwritev(s->blk, s->io_off, &iov, 1, 0, ide_aio_cb, s);
+        break;
+    case IO_FLUSH:
+        blk_aio_flush(s->blk, ide_aio_cb, s);
+        break;
+    default:
+        blk_aio_preadv(s->blk, s->io_off, &iov, 1, ide_aio_cb, s);
+        break;
+    }
+}
+
+/* Start a request; the device is BSY (and not DRQ) until ide_aio_cb. */
+static void ide_submit_buf(IDEChannel *ch, IDEState *s, IDEIoOp op, int64_t off, int64_t len,
+                           bool dma_buf)
+{
+    s->chan = ch;
+    s->io_op = op;
+    s->io_off = off;
+    s->io_len = len;
+    s->io_dma_buf = dma_buf;
+    if (op != IO_DMA_READ && op != IO_DMA_WRITE) {
+        s->xfer = XFER_NONE;
+        s->data_pos = s->data_end = 0;
+        s->status = ST_DRDY | ST_DSC | ST_BSY;
+    }
+    ide_resubmit(s);
+}
+
+void ide_submit(IDEChannel *ch, IDEState *s, IDEIoOp op, int64_t off, int64_t len)
+{
+    ide_submit_buf(ch, s, op, off, len, false);
 }
 
 /* Load the next DRQ block of a read; the data phase ends when nothing remains. */
 static void ide_pio_in_next(IDEChannel *ch, IDEState *s)
 {
-    bool lba48 = s->lba48;
     uint32_t n;
 
     if (s->kind == IDE_CD && s->atapi_buf_len) {
@@ -260,11 +314,14 @@ static void ide_pio_in_next(IDEChannel *ch, IDEState *s)
         s->xfer = XFER_NONE;
         return;
     }
-    if (!ide_disk_io(s, s->cur_lba, n, false)) {
-        ide_abort(ch, s, ER_UNC | ER_ABRT);
-        return;
-    }
-    ide_set_lba(s, s->cur_lba + n - 1, lba48);
+    ide_submit(ch, s, IO_PIO_IN, (int64_t)s->cur_lba * IDE_SECTOR, (int64_t)n * IDE_SECTOR);
+}
+
+static void ide_pio_in_done(IDEChannel *ch, IDEState *s)
+{
+    uint32_t n = s->io_len / IDE_SECTOR;
+
+    ide_set_lba(s, s->cur_lba + n - 1, s->lba48);
     s->cur_lba += n;
     s->remaining -= n;
     s->data_pos = 0;
@@ -288,10 +345,14 @@ static void ide_pio_out_block_done(IDEChannel *ch, IDEState *s)
 {
     uint32_t n = s->data_end / IDE_SECTOR;
 
-    if (!ide_disk_io(s, s->cur_lba, n, true)) {
-        ide_abort(ch, s, ER_ABRT);
-        return;
-    }
+    ide_submit_buf(ch, s, IO_PIO_OUT, (int64_t)s->cur_lba * IDE_SECTOR,
+                   (int64_t)n * IDE_SECTOR, false);
+}
+
+static void ide_pio_out_done(IDEChannel *ch, IDEState *s)
+{
+    uint32_t n = s->io_len / IDE_SECTOR;
+
     ide_set_lba(s, s->cur_lba + n - 1, s->lba48);
     s->cur_lba += n;
     s->remaining -= n;
@@ -305,73 +366,43 @@ static void ide_pio_out_block_done(IDEChannel *ch, IDEState *s)
 
 /* ---- DMA (SFF-8038i 3.2: Physical Region Descriptor table) ------------------------ */
 
-void ide_dma_run(IDEChannel *ch)
+/* Copy len bytes between buf and the memory the PRD table describes, continuing where
+ * the last copy of this transfer stopped; false if the table ends first or the bus refuses. */
+static bool prd_copy(IDEChannel *ch, uint8_t *buf, uint32_t len, bool to_mem)
 {
-    IDEState *s = cur_dev(ch);
-    bool to_mem = s->xfer == XFER_DMA_IN;
-    bool cd = s->kind == IDE_CD;
-    uint64_t prd = ch->bm_prd;
-    uint64_t total, pos = 0;
-    uint32_t unit;
-    bool eot = false, ok = true;
+    while (len) {
+        uint32_t chunk;
+        if (ch->prd_left == 0) {
+            uint32_t ent[2], cnt;
+            if (ch->prd_eot || ch->prd_count >= BM_PRD_MAX ||
+                !ch->dma_rw(ch->dma_opaque, ch->prd_next, ent, 8, false)) {
+                return false;
+            }
+            ch->prd_addr = GUINT32_FROM_LE(ent[0]) & ~1u;
+            cnt = GUINT32_FROM_LE(ent[1]) & 0xfffe;
+            ch->prd_left = cnt ? cnt : 0x10000;
+            ch->prd_eot = GUINT32_FROM_LE(ent[1]) & 0x80000000u;
+            ch->prd_next += 8;
+            ch->prd_count++;
+        }
+        chunk = MIN(len, ch->prd_left);
+        if (!ch->dma_rw(ch->dma_opaque, ch->prd_addr, buf, chunk, to_mem)) {
+            return false;
+        }
+        ch->prd_addr += chunk;
+        ch->prd_left -= chunk;
+        buf += chunk;
+        len -= chunk;
+    }
+    return true;
+}
 
-    if (s->xfer != XFER_DMA_IN && s->xfer != XFER_DMA_OUT) {
-        return;
-    }
-    if (!(ch->bm_cmd & BM_CMD_START) || !to_mem != !(ch->bm_cmd & BM_CMD_READ)) {
-        return;                                    /* not started, or direction mismatch */
-    }
-    /* Data moves through io_buffer one unit at a time: an ATA sector, a CD sector, or a
-     * whole ATAPI reply (which is already in the buffer). */
-    if (!cd) {
-        unit = IDE_SECTOR;
-        total = (uint64_t)s->remaining * IDE_SECTOR;
-    } else if (s->atapi_buf_len) {
-        unit = s->atapi_buf_len;
-        total = s->atapi_buf_len;
-    } else {
-        unit = ATAPI_SECTOR;
-        total = (uint64_t)s->remaining * ATAPI_SECTOR;
-    }
-    for (int i = 0; i < BM_PRD_MAX && pos < total && !eot && ok; i++, prd += 8) {
-        uint32_t ent[2];
-        uint64_t addr;
-        uint32_t cnt;
-        if (!ch->dma_rw(ch->dma_opaque, prd, ent, 8, false)) {
-            ok = false;
-            break;
-        }
-        addr = GUINT32_FROM_LE(ent[0]) & ~1u;
-        cnt = GUINT32_FROM_LE(ent[1]) & 0xfffe;
-        cnt = cnt ? cnt : 0x10000;
-        eot = GUINT32_FROM_LE(ent[1]) & 0x80000000u;
-        while (cnt && pos < total && ok) {
-            uint32_t off = pos % unit;
-            uint32_t idx = pos / unit;
-            uint32_t chunk = unit - off;
-            if (chunk > cnt) {
-                chunk = cnt;
-            }
-            if (off == 0 && to_mem &&
-                !(cd ? atapi_dma_load(s, idx) : ide_disk_io(s, s->cur_lba + idx, 1, false))) {
-                ok = false;
-                break;
-            }
-            if (!ch->dma_rw(ch->dma_opaque, addr, s->io_buffer + off, chunk, to_mem)) {
-                ok = false;
-                break;
-            }
-            if (!to_mem && off + chunk == unit && !ide_disk_io(s, s->cur_lba + idx, 1, true)) {
-                ok = false;
-                break;
-            }
-            addr += chunk;
-            cnt -= chunk;
-            pos += chunk;
-        }
-    }
+static void ide_dma_finish(IDEChannel *ch, IDEState *s, bool ok)
+{
+    bool cd = s->kind == IDE_CD;
+
     ch->bm_status &= ~BM_ST_ACTIVE;
-    if (!ok || pos < total) {
+    if (!ok) {
         /* Short PRD table or a refused access: the transfer cannot finish. */
         ch->bm_status |= BM_ST_ERROR;
         if (cd) {
@@ -381,7 +412,7 @@ void ide_dma_run(IDEChannel *ch)
         }
         return;
     }
-    if (!eot) {
+    if (!ch->prd_eot) {
         /* PRDs describe more than the transfer: Active stays set (SFF-8038i 3.1.2). */
         ch->bm_status |= BM_ST_ACTIVE;
     }
@@ -392,6 +423,143 @@ void ide_dma_run(IDEChannel *ch)
     ide_set_lba(s, s->cur_lba + s->remaining - 1, s->lba48);
     s->remaining = 0;
     ide_cmd_done(ch, s);
+}
+
+/* The next chunk of a DMA transfer: disk -> dma_buf -> PRDs, or PRDs -> dma_buf -> disk. */
+static void ide_dma_next(IDEChannel *ch, IDEState *s)
+{
+    uint32_t n;
+
+    if (!s->dma_left) {
+        ide_dma_finish(ch, s, true);
+        return;
+    }
+    n = MIN(s->dma_left, IDE_DMA_CHUNK);
+    if (!s->dma_buf) {
+        s->dma_buf = g_malloc(IDE_DMA_CHUNK);
+    }
+    if (s->xfer == XFER_DMA_OUT && !prd_copy(ch, s->dma_buf, n, false)) {
+        ide_dma_finish(ch, s, false);
+        return;
+    }
+    ide_submit_buf(ch, s, s->xfer == XFER_DMA_IN ? IO_DMA_READ : IO_DMA_WRITE, s->dma_off, n,
+                   true);
+}
+
+static void ide_dma_chunk_done(IDEChannel *ch, IDEState *s)
+{
+    if (s->xfer == XFER_DMA_IN && !prd_copy(ch, s->dma_buf, s->io_len, true)) {
+        ide_dma_finish(ch, s, false);
+        return;
+    }
+    s->dma_off += s->io_len;
+    s->dma_left -= s->io_len;
+    ide_dma_next(ch, s);
+}
+
+void ide_dma_run(IDEChannel *ch)
+{
+    IDEState *s = cur_dev(ch);
+    bool to_mem = s->xfer == XFER_DMA_IN;
+    bool cd = s->kind == IDE_CD;
+
+    if (s->xfer != XFER_DMA_IN && s->xfer != XFER_DMA_OUT) {
+        return;
+    }
+    if (s->io_busy || s->io_retry) {
+        return;                                    /* already moving */
+    }
+    if (!(ch->bm_cmd & BM_CMD_START) || !to_mem != !(ch->bm_cmd & BM_CMD_READ)) {
+        return;                                    /* not started, or direction mismatch */
+    }
+    ch->prd_next = ch->bm_prd;
+    ch->prd_count = ch->prd_left = 0;
+    ch->prd_eot = false;
+    if (cd && s->atapi_buf_len) {
+        /* An ATAPI reply: already in io_buffer. */
+        ide_dma_finish(ch, s, prd_copy(ch, s->io_buffer, s->atapi_buf_len, true));
+        return;
+    }
+    s->dma_off = (uint64_t)s->cur_lba * (cd ? ATAPI_SECTOR : IDE_SECTOR);
+    s->dma_left = (uint64_t)s->remaining * (cd ? ATAPI_SECTOR : IDE_SECTOR);
+    ide_dma_next(ch, s);
+}
+
+/* A request failed and the policy says the guest hears about it. */
+static void ide_io_failed(IDEChannel *ch, IDEState *s, IDEIoOp op)
+{
+    bool is_read = op != IO_PIO_OUT && op != IO_DMA_WRITE && op != IO_FLUSH;
+
+    if (op == IO_DMA_READ || op == IO_DMA_WRITE) {
+        ch->bm_status &= ~BM_ST_ACTIVE;
+    }
+    if (s->kind == IDE_CD) {
+        atapi_read_failed(ch, s);
+        return;
+    }
+    /* ATA-6 8.x error outputs: UNC for a read that failed, ABRT otherwise. */
+    ide_abort(ch, s, is_read ? ER_UNC | ER_ABRT : ER_ABRT);
+}
+
+static void ide_aio_cb(void *opaque, int ret)
+{
+    IDEState *s = opaque;
+    IDEChannel *ch = s->chan;
+    IDEIoOp op = s->io_op;
+
+    s->io_busy = false;
+    if (s->io_cancel) {
+        s->io_cancel = false;
+        s->io_op = IO_NONE;
+        return;
+    }
+    if (ret < 0) {
+        bool is_read = op != IO_PIO_OUT && op != IO_DMA_WRITE && op != IO_FLUSH;
+        BlockErrorAction action = blk_get_error_action(s->blk, is_read, ret);
+        blk_error_action(s->blk, action, is_read, -ret);
+        if (action == BLOCK_ERROR_ACTION_STOP) {
+            s->io_retry = true;                    /* stays BSY; cont resubmits */
+            return;
+        }
+        if (action == BLOCK_ERROR_ACTION_REPORT) {
+            s->io_op = IO_NONE;
+            ide_io_failed(ch, s, op);
+            return;
+        }
+        /* ignore: the guest sees success */
+    }
+    s->io_op = IO_NONE;
+    switch (op) {
+    case IO_PIO_IN:
+        ide_pio_in_done(ch, s);
+        break;
+    case IO_PIO_OUT:
+        ide_pio_out_done(ch, s);
+        break;
+    case IO_DMA_READ:
+    case IO_DMA_WRITE:
+        ide_dma_chunk_done(ch, s);
+        break;
+    case IO_FLUSH:
+        ide_cmd_done(ch, s);
+        break;
+    case IO_CD_PIO:
+        atapi_pio_loaded(ch, s);
+        break;
+    default:
+        break;
+    }
+}
+
+void ide_channel_resume(IDEChannel *ch)
+{
+    for (int i = 0; i < 2; i++) {
+        IDEState *s = &ch->ifs[i];
+        if (s->io_retry && s->blk) {
+            s->io_retry = false;
+            ide_resubmit(s);
+        }
+    }
 }
 
 /* ---- commands (ATA-6 chapter 8) ---------------------------------------------------- */
@@ -477,8 +645,8 @@ static void ide_exec_cmd(IDEChannel *ch, uint8_t cmd)
     if (s->kind == IDE_NONE) {
         return;                                    /* no device: nothing answers */
     }
-    if ((s->status & ST_BSY) && cmd != 0x08) {
-        return;
+    if ((s->status & ST_BSY) && (cmd != 0x08 || s->kind != IDE_CD)) {
+        return;                                    /* only DEVICE RESET gets through BSY */
     }
     s->error = 0;
     if (s->kind == IDE_CD) {
@@ -563,11 +731,7 @@ static void ide_exec_cmd(IDEChannel *ch, uint8_t cmd)
         ide_cmd_done(ch, s);
         break;
     case 0xe7: case 0xea:                          /* FLUSH CACHE (EXT) */
-        if (blk_flush(s->blk) < 0) {
-            ide_abort(ch, s, ER_ABRT);
-        } else {
-            ide_cmd_done(ch, s);
-        }
+        ide_submit(ch, s, IO_FLUSH, 0, 0);
         break;
     case 0x91:                                     /* INITIALIZE DEVICE PARAMETERS */
         if (s->nsector == 0) {
@@ -761,6 +925,12 @@ void ide_bm_write(IDEChannel *ch, uint32_t addr, uint32_t val, unsigned size)
             bool start = !(ch->bm_cmd & BM_CMD_START) && (b & BM_CMD_START);
             ch->bm_cmd = b & (BM_CMD_START | BM_CMD_READ);
             if (!(b & BM_CMD_START)) {
+                IDEState *s = cur_dev(ch);
+                /* A transfer cannot be cut off half-way on the disk: let it finish
+                 * (SFF-8038i leaves this to the device; QEMU waits as well). */
+                if (s->io_busy && (s->io_op == IO_DMA_READ || s->io_op == IO_DMA_WRITE)) {
+                    blk_drain(s->blk);
+                }
                 ch->bm_status &= ~BM_ST_ACTIVE;
             } else if (start) {
                 ch->bm_status |= BM_ST_ACTIVE;
@@ -807,6 +977,19 @@ static const VMStateDescription vmstate_ide_state = {
     },
 };
 
+static int ide_channel_pre_save(void *opaque)
+{
+    IDEChannel *ch = opaque;
+
+    /* Requests in flight finish first: their completion state is not in the stream. */
+    for (int i = 0; i < 2; i++) {
+        if (ch->ifs[i].io_busy && ch->ifs[i].blk) {
+            blk_drain(ch->ifs[i].blk);
+        }
+    }
+    return 0;
+}
+
 static int ide_channel_post_load(void *opaque, int version_id)
 {
     IDEChannel *ch = opaque;
@@ -826,6 +1009,7 @@ static int ide_channel_post_load(void *opaque, int version_id)
 
 const VMStateDescription vmstate_ide_channel = {
     .name = "ide-channel", .version_id = 2, .minimum_version_id = 2,
+    .pre_save = ide_channel_pre_save,
     .post_load = ide_channel_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT_ARRAY(ifs, IDEChannel, 2, vmstate_ide_state, IDEState),

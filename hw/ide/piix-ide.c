@@ -17,6 +17,7 @@
 #include "hw/pci/pci.h"
 #include "block/blockdev.h"
 #include "kite/log.h"
+#include "kite/runstate.h"
 
 typedef struct IDEBus {
     BusState parent_obj;
@@ -29,6 +30,7 @@ typedef struct PIIX3IDEState {
     IDEBus *bus[2];
     IRQState *irq_out[2];
     MemoryRegion cmd_io[2], ctl_io[2], bm_io;
+    void *vm_change_entry;
 } PIIX3IDEState;
 
 typedef struct IDEDevice {
@@ -116,6 +118,17 @@ static bool piix_dma_rw(void *opaque, uint64_t addr, void *buf, uint32_t len, bo
 
 /* ---- the PCI function ------------------------------------------------------------ */
 
+static void piix3_ide_vm_change(void *opaque, bool running, RunState state)
+{
+    PIIX3IDEState *d = opaque;
+
+    if (running) {
+        /* cont after werror/rerror=stop: the parked requests go again. */
+        ide_channel_resume(&d->ch[0]);
+        ide_channel_resume(&d->ch[1]);
+    }
+}
+
 static void piix3_ide_realize(PCIDevice *dev, Error **errp)
 {
     PIIX3IDEState *d = PIIX3_IDE(dev);
@@ -142,12 +155,17 @@ static void piix3_ide_realize(PCIDevice *dev, Error **errp)
     }
     memory_region_init_io(&d->bm_io, OBJECT(d), &bm_ops, d, "piix-bmdma", 16);
     pci_register_bar(dev, 4, PCI_BASE_ADDRESS_SPACE_IO, &d->bm_io);
+    d->vm_change_entry = vm_state_change_add(piix3_ide_vm_change, d);
 }
 
 static void piix3_ide_exit(PCIDevice *dev)
 {
     PIIX3IDEState *d = PIIX3_IDE(dev);
 
+    if (d->vm_change_entry) {
+        vm_state_change_del(d->vm_change_entry);
+        d->vm_change_entry = NULL;
+    }
     for (int i = 0; i < 2; i++) {
         if (d->bus[i]) {
             qbus_unrealize(BUS(d->bus[i]));

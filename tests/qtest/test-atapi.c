@@ -69,6 +69,16 @@ static KQTest *start(void)
     return start_args(a);
 }
 
+/* Disk I/O is asynchronous: wait for BSY to clear (through Alternate Status, as drivers do). */
+static void wait_ready(KQTest *qt)
+{
+    for (int i = 0; i < 200000 && (kqtest_inb(qt, CTL) & 0x80); i++) {
+        if (i > 100) {
+            g_usleep(100);
+        }
+    }
+}
+
 /* PACKET with the given byte count limit; the device asks for the packet (CoD=1). */
 static void send_packet(KQTest *qt, const uint8_t *cdb, uint16_t limit, bool dma)
 {
@@ -89,8 +99,10 @@ static uint32_t pio_in(KQTest *qt, uint8_t *buf, uint32_t max, uint16_t limit)
     uint32_t got = 0;
 
     for (;;) {
-        uint8_t st = kqtest_inb(qt, CMD + 7);
+        uint8_t st;
         uint32_t n;
+        wait_ready(qt);
+        st = kqtest_inb(qt, CMD + 7);
         if (!(st & 0x08)) {
             break;
         }
@@ -114,7 +126,10 @@ static uint32_t pio_in(KQTest *qt, uint8_t *buf, uint32_t max, uint16_t limit)
 /* Status after the command: ready (or ERR), IO=1 CoD=1. */
 static uint8_t finish(KQTest *qt)
 {
-    uint8_t st = kqtest_inb(qt, CMD + 7);
+    uint8_t st;
+
+    wait_ready(qt);
+    st = kqtest_inb(qt, CMD + 7);
 
     g_assert_cmphex(st & 0x88, ==, 0);
     g_assert_cmphex(kqtest_inb(qt, CMD + 2) & 3, ==, 3);
@@ -138,6 +153,7 @@ static void expect_check(KQTest *qt, const uint8_t *cdb, uint8_t key, uint8_t as
     uint8_t rs[12] = { 0x03, 0, 0, 0, 18 }, sense[18];
 
     send_packet(qt, cdb, 0xfffe, false);
+    wait_ready(qt);
     g_assert_cmphex(kqtest_inb(qt, CMD + 7) & 0x08, ==, 0);
     g_assert_cmphex(finish(qt) & 1, ==, 1);
     g_assert_cmphex(kqtest_inb(qt, CMD + 1) >> 4, ==, key);
@@ -299,6 +315,7 @@ static void test_read_dma(void)
     /* Waiting for the bus master: BSY, no PIO data. */
     g_assert_cmphex(kqtest_inb(qt, CTL) & 0x80, ==, 0x80);
     start_dma(qt, 8 * 2048);
+    wait_ready(qt);
     g_assert_cmphex(kqtest_inb(qt, BM + 2) & 0x07, ==, 0x04);   /* done, interrupt */
     kqtest_outb(qt, BM, 0x08);
     g_assert_cmphex(finish(qt) & 1, ==, 0);
@@ -320,6 +337,7 @@ static void test_read_dma(void)
     kqtest_writel(qt, PRD_ADDR + 4, 4096 | 0x80000000u);
     kqtest_outb(qt, BM + 2, 0x06);
     kqtest_outb(qt, BM, 0x09);
+    wait_ready(qt);
     g_assert_cmphex(kqtest_inb(qt, BM + 2) & 0x07, ==, 0x06);
     kqtest_outb(qt, BM, 0x08);
     g_assert_cmphex(finish(qt) & 1, ==, 1);

@@ -69,6 +69,20 @@ static KQTest *start(void)
     return qt;
 }
 
+/*
+ * Disk I/O is asynchronous: the device is BSY until the request completes.  Wait for BSY
+ * to clear (as a driver does, through Alternate Status) and read port.
+ */
+static uint8_t ide_status(KQTest *qt, uint16_t port)
+{
+    for (int i = 0; i < 200000 && (kqtest_inb(qt, 0x3f6) & 0x80); i++) {
+        if (i > 100) {
+            g_usleep(100);
+        }
+    }
+    return kqtest_inb(qt, port);
+}
+
 static void set_lba28(KQTest *qt, uint32_t lba, uint8_t count)
 {
     kqtest_outb(qt, 0x1f6, 0xe0 | ((lba >> 24) & 0xf));
@@ -88,7 +102,7 @@ static void test_pci_identify(void)
     g_assert_cmphex(cfg_readl(qt, IDE_DEVFN, 8) >> 8, ==, 0x010180);
     g_assert_cmphex(cfg_readl(qt, IDE_DEVFN, 0x20), ==, BMBASE | 1);
     /* Signature after reset, and the register read-back the Linux probe relies on. */
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x50);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     g_assert_cmphex(kqtest_inb(qt, 0x1f2), ==, 1);
     kqtest_outb(qt, 0x1f2, 0x55);
     kqtest_outb(qt, 0x1f3, 0xaa);
@@ -101,11 +115,11 @@ static void test_pci_identify(void)
 
     kqtest_outb(qt, 0x1f6, 0xa0);
     kqtest_outb(qt, 0x1f7, 0xec);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x58);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x58);
     for (int i = 0; i < 256; i++) {
         id[i] = kqtest_inw(qt, 0x1f0);
     }
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x50);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     g_assert_cmphex(id[0], ==, 0x0040);
     g_assert_cmpuint(id[60] | (uint32_t)id[61] << 16, ==, NSECT);
     g_assert_cmpuint(id[100] | (uint32_t)id[101] << 16, ==, NSECT);
@@ -119,9 +133,9 @@ static void test_pci_identify(void)
 
     /* Slave absent: selecting it reads status 0; commands to it do nothing. */
     kqtest_outb(qt, 0x1f6, 0xb0);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0);
     kqtest_outb(qt, 0x1f7, 0xec);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0);
     kqtest_quit(qt);
 }
 
@@ -134,7 +148,7 @@ static void test_pio(void)
     set_lba28(qt, 5, 3);
     kqtest_outb(qt, 0x1f7, 0x20);
     for (int s = 0; s < 3; s++) {
-        g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x58);
+        g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x58);
         for (int i = 0; i < 512; i += (s == 1 ? 4 : 2)) {
             uint32_t v = s == 1 ? kqtest_inl(qt, 0x1f0) : kqtest_inw(qt, 0x1f0);
             memcpy(got + i, &v, s == 1 ? 4 : 2);
@@ -142,7 +156,7 @@ static void test_pio(void)
         file_sector(5 + s, want);
         g_assert_cmpmem(got, 512, want, 512);
     }
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x50);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     g_assert_cmphex(kqtest_inb(qt, 0x1f3), ==, 7);          /* last sector read */
 
     /* WRITE SECTORS EXT to LBA 1000 (HOB bytes first), 2 sectors. */
@@ -157,14 +171,14 @@ static void test_pio(void)
     kqtest_outb(qt, 0x1f5, 0);
     kqtest_outb(qt, 0x1f7, 0x34);
     for (int s = 0; s < 2; s++) {
-        g_assert_cmphex(kqtest_inb(qt, 0x3f6) & 0x08, ==, 0x08);
+        g_assert_cmphex(ide_status(qt, 0x3f6) & 0x08, ==, 0x08);
         for (int i = 0; i < 256; i++) {
             kqtest_outw(qt, 0x1f0, (uint16_t)(0xbe00 + i + s * 256));
         }
     }
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x50);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     kqtest_outb(qt, 0x1f7, 0xea);                          /* FLUSH CACHE EXT */
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x50);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     for (int s = 0; s < 2; s++) {
         file_sector(1000 + s, got);
         for (int i = 0; i < 256; i++) {
@@ -176,17 +190,17 @@ static void test_pio(void)
     /* READ MULTIPLE without SET MULTIPLE: aborted; with it, 4 sectors per block. */
     set_lba28(qt, 0, 8);
     kqtest_outb(qt, 0x1f7, 0xc4);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x41);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x41);
     g_assert_cmphex(kqtest_inb(qt, 0x1f1), ==, 0x04);
     kqtest_outb(qt, 0x1f2, 4);
     kqtest_outb(qt, 0x1f7, 0xc6);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x50);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     set_lba28(qt, 0, 8);
     kqtest_outb(qt, 0x1f7, 0xc4);
     for (int i = 0; i < 4 * 256; i++) {
         kqtest_inw(qt, 0x1f0);
     }
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x58);     /* second block ready */
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x58);     /* second block ready */
     kqtest_quit(qt);
 }
 
@@ -197,7 +211,7 @@ static void test_errors(void)
     /* Past the end: IDNF, no data phase. */
     set_lba28(qt, NSECT - 1, 2);
     kqtest_outb(qt, 0x1f7, 0x20);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x41);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x41);
     g_assert_cmphex(kqtest_inb(qt, 0x1f1), ==, 0x10);
     g_assert_cmphex(kqtest_inw(qt, 0x1f0), ==, 0);
     /* LBA48 far beyond the disk, count 0 (= 65536). */
@@ -206,10 +220,10 @@ static void test_errors(void)
     kqtest_outb(qt, 0x1f5, 0xff);
     kqtest_outb(qt, 0x1f5, 0xff);
     kqtest_outb(qt, 0x1f7, 0x24);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x41);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x41);
     /* Unknown command and bad SET FEATURES: ABRT. */
     kqtest_outb(qt, 0x1f7, 0xfe);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x41);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x41);
     g_assert_cmphex(kqtest_inb(qt, 0x1f1), ==, 0x04);
     kqtest_outb(qt, 0x1f1, 0x77);
     kqtest_outb(qt, 0x1f7, 0xef);
@@ -224,7 +238,7 @@ static void test_errors(void)
     kqtest_outb(qt, 0x3f6, 0x04);
     g_assert_cmphex(kqtest_inb(qt, 0x3f6) & 0x80, ==, 0x80);
     kqtest_outb(qt, 0x3f6, 0x00);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x50);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     g_assert_cmphex(kqtest_inb(qt, 0x1f1), ==, 0x01);
     g_assert_cmphex(kqtest_inb(qt, 0x1f2), ==, 0x01);
     kqtest_quit(qt);
@@ -241,7 +255,7 @@ static void test_dma(void)
     KQTest *qt = start();
     uint8_t got[1024], want[512];
 
-    g_assert_cmphex(kqtest_inb(qt, BMBASE + 2) & 0x60, ==, 0x20);   /* master DMA capable */
+    g_assert_cmphex(ide_status(qt, BMBASE + 2) & 0x60, ==, 0x20);   /* master DMA capable */
     /* READ DMA of 2 sectors from LBA 3 through two PRDs (600 + 424 bytes). */
     write_prd(qt, 0, BUF_ADDR, 600, false);
     write_prd(qt, 1, BUF_ADDR + 600, 424, true);
@@ -250,8 +264,8 @@ static void test_dma(void)
     set_lba28(qt, 3, 2);
     kqtest_outb(qt, 0x1f7, 0xc8);
     kqtest_outb(qt, BMBASE, 0x09);
-    g_assert_cmphex(kqtest_inb(qt, BMBASE + 2), ==, 0x24);          /* INTR, not active */
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x50);
+    g_assert_cmphex(ide_status(qt, BMBASE + 2), ==, 0x24);          /* INTR, not active */
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     kqtest_memread(qt, BUF_ADDR, got, 1024);
     for (int s = 0; s < 2; s++) {
         file_sector(3 + s, want);
@@ -259,7 +273,7 @@ static void test_dma(void)
     }
     kqtest_outb(qt, BMBASE, 0x00);
     kqtest_outb(qt, BMBASE + 2, 0x26);     /* clear INTR/ERR, keep DMA-capable */
-    g_assert_cmphex(kqtest_inb(qt, BMBASE + 2), ==, 0x20);
+    g_assert_cmphex(ide_status(qt, BMBASE + 2), ==, 0x20);
 
     /* WRITE DMA EXT of one sector to LBA 77. */
     for (int i = 0; i < 512; i++) {
@@ -278,8 +292,8 @@ static void test_dma(void)
     kqtest_outb(qt, 0x1f5, 0);
     kqtest_outb(qt, 0x1f7, 0x35);
     kqtest_outb(qt, BMBASE, 0x01);
-    g_assert_cmphex(kqtest_inb(qt, BMBASE + 2), ==, 0x24);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x50);
+    g_assert_cmphex(ide_status(qt, BMBASE + 2), ==, 0x24);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     file_sector(77, want);
     g_assert_cmpmem(got, 512, want, 512);
     kqtest_outb(qt, BMBASE, 0x00);
@@ -290,8 +304,8 @@ static void test_dma(void)
     set_lba28(qt, 3, 2);
     kqtest_outb(qt, 0x1f7, 0xc8);
     kqtest_outb(qt, BMBASE, 0x09);
-    g_assert_cmphex(kqtest_inb(qt, BMBASE + 2), ==, 0x26);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7) & 0x01, ==, 0x01);
+    g_assert_cmphex(ide_status(qt, BMBASE + 2), ==, 0x26);
+    g_assert_cmphex(ide_status(qt, 0x1f7) & 0x01, ==, 0x01);
     kqtest_outb(qt, BMBASE, 0x00);
     kqtest_outb(qt, BMBASE + 2, 0x26);
 
@@ -301,8 +315,8 @@ static void test_dma(void)
     set_lba28(qt, 3, 2);
     kqtest_outb(qt, 0x1f7, 0xc8);
     kqtest_outb(qt, BMBASE, 0x09);
-    g_assert_cmphex(kqtest_inb(qt, BMBASE + 2) & 0x02, ==, 0x02);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7) & 0x01, ==, 0x01);
+    g_assert_cmphex(ide_status(qt, BMBASE + 2) & 0x02, ==, 0x02);
+    g_assert_cmphex(ide_status(qt, 0x1f7) & 0x01, ==, 0x01);
     kqtest_quit(qt);
 }
 
@@ -363,7 +377,7 @@ static void test_random_traffic(void)
     kqtest_outb(qt, 0x3f6, 0x00);
     kqtest_outb(qt, 0x1f6, 0xa0);
     kqtest_outb(qt, 0x1f7, 0xec);
-    g_assert_cmphex(kqtest_inb(qt, 0x1f7), ==, 0x58);
+    g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x58);
     g_assert_cmphex(kqtest_inw(qt, 0x1f0), ==, 0x0040);
     kqtest_quit(qt);
 }

@@ -58,6 +58,21 @@ typedef enum IDEXfer {
     XFER_PACKET,                                   /* ATAPI: host -> device command packet */
 } IDEXfer;
 
+/* What the request in flight completes (ide-core.c, ide_aio_cb). */
+typedef enum IDEIoOp {
+    IO_NONE,
+    IO_PIO_IN,                                     /* ATA: a DRQ block read into io_buffer */
+    IO_PIO_OUT,                                    /* ATA: a DRQ block written */
+    IO_DMA_READ,                                   /* a DMA chunk into dma_buf */
+    IO_DMA_WRITE,
+    IO_FLUSH,
+    IO_CD_PIO,                                     /* ATAPI: CD sectors into io_buffer */
+} IDEIoOp;
+
+#define IDE_DMA_CHUNK (128 * 1024)                 /* bytes per DMA request to the disk */
+
+struct IDEChannel;
+
 typedef enum IDEDriveKind {
     IDE_NONE,                                      /* nothing at this position */
     IDE_HD,                                        /* ATA disk */
@@ -92,6 +107,19 @@ typedef struct IDEState {
     bool tray_open, tray_locked;
     bool unit_attention;                           /* medium changed, not yet reported */
     uint8_t media_event;                           /* GESN media event code pending, 0 none */
+    /*
+     * Asynchronous I/O: one request at a time, BSY while it runs; the vCPU never waits
+     * for the disk.  Not migrated: saving drains first (pre_save).
+     */
+    struct IDEChannel *chan;                       /* for the completion */
+    uint8_t io_op;                                 /* IDEIoOp */
+    bool io_busy;                                  /* submitted, callback not run yet */
+    bool io_cancel;                                /* reset while in flight: drop result */
+    bool io_retry;                                 /* werror/rerror=stop: again on cont */
+    bool io_dma_buf;                               /* the buffer is dma_buf, else io_buffer */
+    int64_t io_off, io_len;
+    uint64_t dma_off, dma_left;                    /* disk bytes of the DMA still to move */
+    uint8_t *dma_buf;                              /* IDE_DMA_CHUNK bytes, on first DMA */
     uint8_t io_buffer[IDE_BUF_SIZE];
 } IDEState;
 
@@ -107,6 +135,10 @@ typedef struct IDEChannel {
     void *dma_opaque;
     /* Copy len bytes between guest memory and buf; false if the bus refused. */
     bool (*dma_rw)(void *opaque, uint64_t addr, void *buf, uint32_t len, bool to_mem);
+    /* Where the PRD walk of the running transfer is (SFF-8038i 3.2). */
+    uint32_t prd_next, prd_count, prd_left;
+    uint64_t prd_addr;
+    bool prd_eot;
 } IDEChannel;
 
 extern const VMStateDescription vmstate_ide_channel;
@@ -126,6 +158,8 @@ void ide_attach(IDEState *s, IDEDriveKind kind, BlockBackend *blk, const char *s
 /* A CD's medium was inserted or removed behind the guest's back: unit attention and a
  * GESN media event follow (MMC-6 6.6, 6.29). */
 void ide_cd_medium_changed(IDEState *s, bool loaded);
+/* The VM runs again: resubmit requests werror/rerror=stop parked. */
+void ide_channel_resume(IDEChannel *ch);
 
 /* ---- shared between ide-core.c and atapi.c (not for devices) ----------------------- */
 void ide_raise_irq(IDEChannel *ch);
@@ -138,8 +172,12 @@ void atapi_packet_start(IDEChannel *ch, IDEState *s);
 void atapi_packet_received(IDEChannel *ch, IDEState *s);
 /* A PIO DRQ block was drained (or none started yet): next block or completion. */
 void atapi_pio_next(IDEChannel *ch, IDEState *s);
-/* DMA: load data unit idx into io_buffer (a CD sector, or the reply as unit 0). */
-bool atapi_dma_load(IDEState *s, uint32_t idx);
+/* Read len bytes at off into io_buffer asynchronously; op's completion follows. */
+void ide_submit(IDEChannel *ch, IDEState *s, IDEIoOp op, int64_t off, int64_t len);
+/* IO_CD_PIO finished: io_buffer holds the sectors. */
+void atapi_pio_loaded(IDEChannel *ch, IDEState *s);
+/* A read failed and rerror says report. */
+void atapi_read_failed(IDEChannel *ch, IDEState *s);
 /* DMA finished (ok) or failed. */
 void atapi_dma_done(IDEChannel *ch, IDEState *s, bool ok);
 void atapi_identify(IDEState *s, uint8_t *buf);
