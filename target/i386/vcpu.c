@@ -149,22 +149,76 @@ static uint64_t x86_vcpu_get_pc(CPUState *cs)
     return cpu->env ? cpu->env->segs[R_CS].base + cpu->env->rip : 0;
 }
 
-static void dump_seg(GString *out, const char *name, const X86Segment *s)
+/*
+ * "info registers" / internal-error dumps in QEMU's layout (people and scripts read it): 64-bit
+ * names and widths while CS is a 64-bit segment, 32-bit ones otherwise.  Segment flags are
+ * shown as the descriptor's high dword (type at bit 8, G at bit 23), as QEMU keeps them.
+ */
+static uint32_t seg_flags(const X86Segment *s)
 {
-    g_string_append_printf(out, "%-3s=%04x %016" PRIx64 " %08x %03x\n", name, s->selector,
-                           s->base, s->limit, s->attr);
+    return ((uint32_t)(s->attr & 0xff) << 8) | ((uint32_t)(s->attr & 0xf00) << 12);
+}
+
+static void dump_seg(GString *out, const CPUX86State *env, const char *name,
+                     const X86Segment *s)
+{
+    static const char *const sys32[16] = {
+        "Reserved", "TSS16-avl", "LDT", "TSS16-busy", "CallGate16", "TaskGate", "IntGate16",
+        "TrapGate16", "Reserved", "TSS32-avl", "Reserved", "TSS32-busy", "CallGate32",
+        "Reserved", "IntGate32", "TrapGate32",
+    };
+    static const char *const sys64[16] = {
+        "<hiword>", "Reserved", "LDT", "Reserved", "Reserved", "Reserved", "Reserved",
+        "Reserved", "Reserved", "TSS64-avl", "Reserved", "TSS64-busy", "CallGate64",
+        "Reserved", "IntGate64", "TrapGate64",
+    };
+    unsigned type = s->attr & 0xf;
+
+    if (env->hflags & X86_HF_CS64) {
+        g_string_append_printf(out, "%-3s=%04x %016" PRIx64 " %08x %08x", name, s->selector,
+                               s->base, s->limit, seg_flags(s));
+    } else {
+        g_string_append_printf(out, "%-3s=%04x %08x %08x %08x", name, s->selector,
+                               (uint32_t)s->base, s->limit, seg_flags(s));
+    }
+    /* In protected mode, a present segment also gets its decoded kind. */
+    if ((env->hflags & X86_HF_PE) && (s->attr & X86_SEG_P)) {
+        g_string_append_printf(out, " DPL=%u ", (s->attr & X86_SEG_DPL_MASK) >> X86_SEG_DPL_SHIFT);
+        if (!(s->attr & X86_SEG_S)) {
+            g_string_append(out, (env->hflags & X86_HF_LMA) ? sys64[type] : sys32[type]);
+        } else if (type & X86_SEG_TYPE_CODE) {
+            g_string_append_printf(out, "%s [%c%c%c]",
+                                   (s->attr & X86_SEG_L) ? "CS64" :
+                                   (s->attr & X86_SEG_DB) ? "CS32" : "CS16",
+                                   (type & 4) ? 'C' : '-', (type & 2) ? 'R' : '-',
+                                   (type & 1) ? 'A' : '-');
+        } else {
+            g_string_append_printf(out, "%s [%c%c%c]",
+                                   ((s->attr & X86_SEG_DB) || (env->hflags & X86_HF_LMA)) ?
+                                   "DS  " : "DS16",
+                                   (type & 4) ? 'E' : '-', (type & 2) ? 'W' : '-',
+                                   (type & 1) ? 'A' : '-');
+        }
+    }
+    g_string_append_c(out, '\n');
 }
 
 static void x86_vcpu_dump_state(CPUState *cs, GString *out)
 {
-    static const char *const regnames[16] = {
-        "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
-        "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
-    };
+    /* QEMU's order: AX BX CX DX SI DI BP SP, as env->regs indices. */
+    static const uint8_t order[8] = { 0, 3, 1, 2, 6, 7, 5, 4 };
+    static const char *const names32[8] = { "EAX", "EBX", "ECX", "EDX", "ESI", "EDI", "EBP",
+                                             "ESP" };
+    static const char *const names64[16] = { "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP",
+                                              "RSP", "R8", "R9", "R10", "R11", "R12", "R13",
+                                              "R14", "R15" };
     static const char *const segnames[6] = { "ES", "CS", "SS", "DS", "FS", "GS" };
     X86Vcpu *cpu = X86_VCPU(cs);
     CPUX86State *env = cpu->env;
     AccelState *accel = current_accel();
+    bool cs64;
+    uint32_t fl;
+    char flags[8];
 
     if (!env) {
         return;
@@ -172,23 +226,66 @@ static void x86_vcpu_dump_state(CPUState *cs, GString *out)
     if (accel && ACCEL_GET_CLASS(accel)->synchronize_state) {
         ACCEL_GET_CLASS(accel)->synchronize_state(cs);
     }
-    for (int i = 0; i < 16; i++) {
-        g_string_append_printf(out, "%-3s=%016" PRIx64 "%s", regnames[i], env->regs[i],
-                               i % 4 == 3 ? "\n" : " ");
+    cs64 = env->hflags & X86_HF_CS64;
+    fl = x86_cpu_get_eflags(env);
+    /* D O S Z A P C, '-' when clear (DF 10, OF 11, SF 7, ZF 6, AF 4, PF 2, CF 0). */
+    snprintf(flags, sizeof(flags), "%c%c%c%c%c%c%c", fl & 0x400 ? 'D' : '-',
+             fl & 0x800 ? 'O' : '-', fl & 0x80 ? 'S' : '-', fl & 0x40 ? 'Z' : '-',
+             fl & 0x10 ? 'A' : '-', fl & 0x4 ? 'P' : '-', fl & 0x1 ? 'C' : '-');
+    if (cs64) {
+        for (int i = 0; i < 16; i++) {
+            g_string_append_printf(out, "%-3s=%016" PRIx64 "%s", names64[i],
+                                   env->regs[i < 8 ? order[i] : i], i % 4 == 3 ? "\n" : " ");
+        }
+        g_string_append_printf(out, "RIP=%016" PRIx64 " RFL=%08x", env->rip, fl);
+    } else {
+        for (int i = 0; i < 8; i++) {
+            g_string_append_printf(out, "%s=%08x%s", names32[i], (uint32_t)env->regs[order[i]],
+                                   i % 4 == 3 ? "\n" : " ");
+        }
+        g_string_append_printf(out, "EIP=%08x EFL=%08x", (uint32_t)env->rip, fl);
     }
-    g_string_append_printf(out, "RIP=%016" PRIx64 " RFL=%08x [CPL=%u] HLT=%d\n", env->rip,
-                           x86_cpu_get_eflags(env), env->hflags & X86_HF_CPL_MASK,
+    g_string_append_printf(out, " [%s] CPL=%u II=%d A20=%d SMM=0 HLT=%d\n", flags,
+                           env->hflags & X86_HF_CPL_MASK, env->int_shadow, !env->a20_masked,
                            env->halted);
     for (int i = 0; i < 6; i++) {
-        dump_seg(out, segnames[i], &env->segs[i]);
+        dump_seg(out, env, segnames[i], &env->segs[i]);
     }
-    dump_seg(out, "LDT", &env->ldt);
-    dump_seg(out, "TR", &env->tr);
-    g_string_append_printf(out, "GDT=     %016" PRIx64 " %08x\nIDT=     %016" PRIx64 " %08x\n",
-                           env->gdt.base, env->gdt.limit, env->idt.base, env->idt.limit);
-    g_string_append_printf(out, "CR0=%08" PRIx64 " CR2=%016" PRIx64 " CR3=%016" PRIx64
-                           " CR4=%08" PRIx64 "\nEFER=%016" PRIx64 "\n", env->cr[0], env->cr[2],
-                           env->cr[3], env->cr[4], env->efer);
+    dump_seg(out, env, "LDT", &env->ldt);
+    dump_seg(out, env, "TR", &env->tr);
+    if (cs64) {
+        g_string_append_printf(out, "GDT=     %016" PRIx64 " %08x\nIDT=     %016" PRIx64
+                               " %08x\n", env->gdt.base, env->gdt.limit, env->idt.base,
+                               env->idt.limit);
+        g_string_append_printf(out, "CR0=%08x CR2=%016" PRIx64 " CR3=%016" PRIx64
+                               " CR4=%08x\n", (uint32_t)env->cr[0], env->cr[2], env->cr[3],
+                               (uint32_t)env->cr[4]);
+    } else {
+        g_string_append_printf(out, "GDT=     %08x %08x\nIDT=     %08x %08x\n",
+                               (uint32_t)env->gdt.base, env->gdt.limit,
+                               (uint32_t)env->idt.base, env->idt.limit);
+        g_string_append_printf(out, "CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n",
+                               (uint32_t)env->cr[0], (uint32_t)env->cr[2],
+                               (uint32_t)env->cr[3], (uint32_t)env->cr[4]);
+    }
+    for (int i = 0; i < 4; i++) {
+        g_string_append_printf(out, "DR%d=%016" PRIx64 " ", i, env->dr[i]);
+    }
+    g_string_append_printf(out, "\nDR6=%016" PRIx64 " DR7=%016" PRIx64 "\n", env->dr[6],
+                           env->dr[7]);
+    g_string_append_printf(out, "EFER=%016" PRIx64 "\n", env->efer);
+    /* x87 and SSE: FSW with TOP put back, FTW as FXSAVE's abridged tag. */
+    g_string_append_printf(out, "FCW=%04x FSW=%04x [ST=%u] FTW=%02x MXCSR=%08x\n", env->fpuc,
+                           (env->fpus & ~0x3800) | ((env->fpstt & 7) << 11), env->fpstt & 7,
+                           env->fptag_valid, env->mxcsr);
+    for (int i = 0; i < 8; i++) {
+        g_string_append_printf(out, "FPR%d=%016" PRIx64 " %04x%s", i, env->fpregs[i].mant,
+                               env->fpregs[i].sign_exp, i & 1 ? "\n" : " ");
+    }
+    for (int i = 0; i < (cs64 ? 16 : 8); i++) {
+        g_string_append_printf(out, "XMM%02d=%016" PRIx64 " %016" PRIx64 "%s", i,
+                               env->xmm[i].q[1], env->xmm[i].q[0], i & 1 ? "\n" : " ");
+    }
 }
 
 static const Property x86_vcpu_props[] = {

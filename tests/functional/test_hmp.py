@@ -203,7 +203,11 @@ def test_socket_monitor(kite, kernel, tmp):
         check("info status in prelaunch", out == "VM status: paused (prelaunch)\r\n", out)
 
         out = mon.cmd("info registers")
-        check("info registers shows RIP", re.search(r"RIP=[0-9a-f]{16}", out) is not None, out)
+        # kbd.elf starts in 32-bit protected mode: QEMU's 32-bit layout.
+        check("info registers (32-bit)", re.search(r"^EAX=[0-9a-f]{8} EBX=", out) is not None
+              and re.search(r"\nEIP=[0-9a-f]{8} EFL=[0-9a-f]{8} \[[-DOSZAPC]{7}\] CPL=0 ", out)
+              is not None and re.search(r"\nCS =[0-9a-f]{4} [0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{8}"
+                                        r" DPL=0 CS32 \[", out) is not None, out)
 
         # The multiboot header (magic 0x1BADB002) where the ELF loader put it.
         addr, expect = elf_bytes_at(kernel, struct.pack("<I", 0x1BADB002))
@@ -269,7 +273,7 @@ def test_socket_monitor(kite, kernel, tmp):
         check("human-monitor-command xp", r.get("return") == "%016x: 0x1badb002\r\n" % addr, r)
         r = qmp.cmd("human-monitor-command", {"command-line": "info registers",
                                               "cpu-index": 0})
-        check("human-monitor-command cpu-index", "RIP=" in r.get("return", ""), r)
+        check("human-monitor-command cpu-index", "EIP=" in r.get("return", ""), r)
         r = qmp.cmd("human-monitor-command", {"command-line": "info status", "cpu-index": 7})
         check("human-monitor-command bad cpu-index",
               r.get("error", {}).get("desc") == "Parameter 'cpu-index' expects a CPU number", r)
@@ -410,6 +414,11 @@ def test_paging(kite, kernel, tmp):
         mon = SocatMonitor(mon_path)
         mon.banner()
         out = mon.cmd("info registers")
+        check("info registers shows RIP (64-bit layout)",
+              re.search(r"^RAX=[0-9a-f]{16} RBX=", out) is not None
+              and re.search(r"\nRIP=[0-9a-f]{16} RFL=", out) is not None
+              and re.search(r"\nCS =0008 [0-9a-f]{16} [0-9a-f]{8} 00a09b00 DPL=0 CS64", out)
+              is not None and "XMM15=" in out, out)
         efer = re.search(r"EFER=([0-9a-f]+)", out)
         check("long64 runs with paging", re.search(r"CR0=8", out) is not None
               and efer is not None and int(efer.group(1), 16) & 0x400, out)
