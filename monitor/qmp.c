@@ -176,8 +176,8 @@ static JsonNode *qmp_stop(JsonObject *args, Error **errp)
 
 static JsonNode *qmp_cont(JsonObject *args, Error **errp)
 {
-    if (runstate_check(RUN_STATE_SHUTDOWN) || runstate_check(RUN_STATE_GUEST_PANICKED) ||
-        runstate_check(RUN_STATE_INTERNAL_ERROR)) {
+    /* QEMU's runstate_needs_reset(): guest-panicked may go on running (cont). */
+    if (runstate_check(RUN_STATE_SHUTDOWN) || runstate_check(RUN_STATE_INTERNAL_ERROR)) {
         error_setg(errp, "Resetting the Virtual Machine is required");
         return NULL;
     }
@@ -569,6 +569,17 @@ static void qmp_runstate_event(const char *event, ShutdownCause cause)
     qmp_event_send(event, data);
 }
 
+/* guest_panic_event_hook: GUEST_PANICKED / GUEST_CRASHLOADED {"action": ...}. */
+static void qmp_guest_panic_event(const char *event, const char *action)
+{
+    JsonObject *o = json_object_new();
+    JsonNode *data = json_node_new(JSON_NODE_OBJECT);
+
+    json_object_set_string_member(o, "action", action);
+    json_node_take_object(data, o);
+    qmp_event_send(event, data);
+}
+
 /* --- the chardev glue --- */
 
 typedef struct QmpMonitor {
@@ -628,6 +639,7 @@ bool qmp_monitor_new(Chardev *chr, bool pretty, Error **errp)
     }
     qmp_session_init(&m->session, pretty, qmp_mon_output, qmp_mon_close, m);
     runstate_event_hook = qmp_runstate_event;
+    guest_panic_event_hook = qmp_guest_panic_event;
     chr_fe_set_handlers(&m->fe, qmp_mon_can_receive, qmp_mon_receive, qmp_mon_event, m);
     return true;
 }

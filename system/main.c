@@ -70,6 +70,8 @@ static const KiteOption options[] = {
     { "nodefaults", NO_ARG, OPT_OK, "create no default devices" },
     { "no-reboot", NO_ARG, OPT_OK, "exit instead of rebooting" },
     { "no-shutdown", NO_ARG, OPT_OK, "stop (rather than exit) when the guest shuts down" },
+    { "action", HAS_ARG, OPT_OK, "reboot=reset|shutdown,shutdown=poweroff|pause,"
+      "panic=pause|shutdown|exit-failure|none: what guest events do" },
     { "S", NO_ARG, OPT_OK, "do not start the CPUs at start-up" },
     { "name", HAS_ARG, OPT_OK, "[name=]NAME[,debug-threads=on|off]: the VM's name" },
     { "uuid", HAS_ARG, OPT_OK, "the VM's UUID" },
@@ -299,6 +301,12 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
         no_reboot = true;
     } else if (!strcmp(name, "no-shutdown")) {
         no_shutdown = true;
+    } else if (!strcmp(name, "action")) {
+        Error *err = NULL;
+        if (!runstate_parse_action(optarg, &err)) {
+            error_report_err(err);
+            exit(1);
+        }
     } else if (!strcmp(name, "S")) {
         c->start_stopped = true;
     } else if (!strcmp(name, "qmp") || !strcmp(name, "qmp-pretty") || !strcmp(name, "mon") ||
@@ -1001,9 +1009,7 @@ int main(int argc, char **argv)
         vm_start();
     }
     status = main_loop_run();
-    if (runstate_is_running()) {
-        vm_stop(RUN_STATE_SHUTDOWN);
-    }
+    vm_shutdown();
     system_cleanup();
     bql_unlock();
     return status;

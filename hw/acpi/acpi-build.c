@@ -168,6 +168,14 @@ static void build_isa_devices(Aml *scope)
             dev = isa_device_aml("MOU", "PNP0F13", -1);
             crs = aml_resource_template();
             aml_append(crs, aml_irq_no_flags(prop_uint(obj, "mouse-irq", 12) & 15));
+        } else if (!strcmp(type, "pvpanic")) {
+            /* QEMU's docs/specs/pvpanic.rst "ACPI Interface": _HID QEMU0001, the port. */
+            uint16_t base = prop_uint(obj, "ioport", 0x505);
+            dev = aml_device("PEVT");
+            aml_append(dev, aml_name_decl("_HID", aml_string("QEMU0001")));
+            aml_append(dev, aml_name_decl("_STA", aml_int(0x0f)));
+            crs = aml_resource_template();
+            aml_append(crs, aml_io(base, base, 0x01, 0x01));
         } else {
             continue;
         }

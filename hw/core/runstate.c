@@ -7,6 +7,9 @@
 
 bool no_reboot;
 bool no_shutdown;
+PanicAction panic_action = PANIC_ACTION_SHUTDOWN;
+GuestPanicEventHook *guest_panic_event_hook;
+static unsigned guest_panic_requested;   /* GUEST_PANIC_* bits */
 RunstateEventHook *runstate_event_hook;
 void (*system_request_notify)(void);
 
@@ -147,6 +150,25 @@ void system_exit_request(int status)
         cpu_exit(current_cpu);
     }
     set_request(&exit_requested, status + 1, true);
+}
+
+void system_guest_panic_request(unsigned events)
+{
+    CPUState *cpu;
+
+    __atomic_fetch_or(&guest_panic_requested, events, __ATOMIC_SEQ_CST);
+    /* As for a stop request: the VM should not run on past a panic it will act on. */
+    CPU_FOREACH(cpu) {
+        cpu_exit(cpu);
+    }
+    if (system_request_notify) {
+        system_request_notify();
+    }
+}
+
+unsigned system_take_guest_panic_request(void)
+{
+    return __atomic_exchange_n(&guest_panic_requested, 0, __ATOMIC_SEQ_CST);
 }
 
 void vm_stop_request(RunState s)

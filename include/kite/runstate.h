@@ -75,6 +75,28 @@ extern RunstateEventHook *runstate_event_hook;
 extern bool no_reboot;            /* -no-reboot: guest reset = shutdown */
 extern bool no_shutdown;          /* -no-shutdown: stay in shutdown state */
 
+/* -action panic=: what a guest panic (pvpanic) does, as QEMU's PanicAction. */
+typedef enum PanicAction {
+    PANIC_ACTION_SHUTDOWN,        /* the default: GUEST_PANICKED, then shut down */
+    PANIC_ACTION_PAUSE,           /* stop in guest-panicked */
+    PANIC_ACTION_EXIT_FAILURE,    /* like shutdown, and the process exits with status 1 */
+    PANIC_ACTION_NONE,            /* only the event; the guest runs on */
+} PanicAction;
+extern PanicAction panic_action;
+
+/*
+ * Guest panic notifications (the pvpanic device), any thread: GUEST_PANIC_PANICKED is
+ * handled by panic_action; GUEST_PANIC_CRASH_LOADED only reports (the guest's kdump
+ * kernel takes over).  The main loop sends the events and changes the run state.
+ */
+#define GUEST_PANIC_PANICKED     (1u << 0)
+#define GUEST_PANIC_CRASH_LOADED (1u << 1)
+void system_guest_panic_request(unsigned events);
+unsigned system_take_guest_panic_request(void);
+/* Event hook for GUEST_PANICKED / GUEST_CRASHLOADED with QEMU's action name. */
+typedef void GuestPanicEventHook(const char *event, const char *action);
+extern GuestPanicEventHook *guest_panic_event_hook;
+
 /* For the system layer: take (and clear) a pending request; 0 if none, else value + 1. */
 int system_take_reset_request(void);
 int system_take_shutdown_request(void);

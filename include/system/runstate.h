@@ -6,10 +6,16 @@
 #define SYSTEM_RUNSTATE_H
 
 #include "kite/runstate.h"
+#include "kite/error.h"
 
 /* Start the guest (from prelaunch/paused); stop it into state s. */
 void vm_start(void);
 void vm_stop(RunState s);
+/* Leaving the main loop: stop the vCPUs quietly (no STOP event). */
+void vm_shutdown(void);
+
+/* -action reboot=...,shutdown=...,panic=...,watchdog=... (QEMU's option). */
+bool runstate_parse_action(const char *optarg, Error **errp);
 
 /* The main loop of the emulator: returns the process exit status. */
 int main_loop_run(void);

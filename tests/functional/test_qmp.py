@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """QMP over unix sockets: greeting, capabilities negotiation, commands, events, and bad input
 (malformed JSON, an oversized message, deep nesting, a client vanishing mid-message) after
-which the VM keeps running and a second monitor still answers.
+which the VM keeps running and a second monitor still answers.  socat as a client.
 
-Usage: test_qmp.py --emulator build/kite
+With --guest-dir (build/tests/guest): run states driven by a guest, the pvpanic test kernel
+under each -action panic= (and -no-shutdown), under tcg and kvm (kvm skipped without
+/dev/kvm): GUEST_CRASHLOADED, GUEST_PANICKED, STOP/SHUTDOWN as QEMU sends them to every
+monitor, query-status guest-panicked/shutdown, cont, system_reset to prelaunch.
+
+Usage: test_qmp.py --emulator build/kite [--guest-dir build/tests/guest]
 Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on failure.
 """
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -163,9 +169,177 @@ def check_machine_commands(q):
     check("device_del left the device", r == {"return": 0x501}, r)
 
 
+def start(emulator, tmp, args, n_monitors=1):
+    """Start the emulator with -S and n QMP monitors; return (proc, [negotiated Qmp])."""
+    paths = [os.path.join(tmp, f"m{i}") for i in range(n_monitors)]
+    for p in paths:
+        if os.path.exists(p):
+            os.unlink(p)
+    mon = ["-qmp", f"unix:{paths[0]},server=on,wait=off"]
+    for i, p in enumerate(paths[1:]):
+        mon += ["-chardev", f"socket,id=mon{i},path={p},server=on,wait=off",
+                "-mon", f"chardev=mon{i},mode=control"]
+    proc = subprocess.Popen([emulator, "-M", "pc", "-m", "128", "-nodefaults", "-display", "none",
+                             "-S"] + mon + args,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    qs = []
+    for p in paths:
+        q = Qmp(p)
+        q.recv_line()
+        q.cmd("qmp_capabilities")
+        qs.append(q)
+    return proc, qs
+
+
+def event_names(q, names):
+    """Wait for each event in names, in this order; return them."""
+    got = []
+    for n in names:
+        e = q.wait_event(n)
+        got.append(e)
+    return got
+
+
+def check_pvpanic(emulator, guest_dir, accel, tmp):
+    kernel = os.path.join(guest_dir, "pvpanic.elf")
+    base = ["-accel", accel, "-device", "pvpanic", "-kernel", kernel, "-append", "wait=1"]
+    tag = f" ({accel})"
+
+    # panic=pause: two monitors both see the events; the VM stops in guest-panicked.
+    proc, (q, q2) = start(emulator, tmp, base + ["-action", "panic=pause"], 2)
+    try:
+        q.cmd("cont")
+        for mon, name in ((q, "monitor 1"), (q2, "monitor 2")):
+            evs = event_names(mon, ["GUEST_CRASHLOADED", "GUEST_PANICKED", "STOP"])
+            check(f"pvpanic pause: events on {name}{tag}",
+                  evs[0]["data"] == {"action": "run"} and evs[1]["data"] == {"action": "pause"}
+                  and all(set(e["timestamp"]) == {"seconds", "microseconds"} for e in evs), evs)
+        r = q.cmd("query-status")
+        check("query-status guest-panicked" + tag, r["return"] == {
+            "status": "guest-panicked", "running": False, "singlestep": False}, r)
+        r = q2.cmd("system_reset")
+        e = q2.wait_event("RESET")
+        r = q2.cmd("query-status")
+        check("system_reset from guest-panicked: prelaunch" + tag,
+              r["return"]["status"] == "prelaunch" and e["data"]["reason"] ==
+              "host-qmp-system-reset", (r, e))
+        q.events.clear()
+        q.cmd("cont")
+        evs = event_names(q, ["RESUME", "GUEST_PANICKED", "STOP"])
+        check("rebooted guest panics again" + tag, evs[1]["data"] == {"action": "pause"}, evs)
+        # QEMU lets a panicked guest go on (runstate_needs_reset is shutdown/internal-error).
+        r = q.cmd("cont")
+        q.wait_event("RESUME")
+        r2 = q.cmd("query-status")
+        check("cont from guest-panicked" + tag, r == {"return": {}} and
+              r2["return"]["status"] == "running", (r, r2))
+        q.cmd("quit")
+        check("quit after panic" + tag, proc.wait(timeout=30) == 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    # Default panic=shutdown: GUEST_PANICKED poweroff, SHUTDOWN guest-panic, exit 0, no STOP.
+    for action, status in ((None, 0), ("exit-failure", 1)):
+        extra = ["-action", f"panic={action}"] if action else []
+        proc, (q,) = start(emulator, tmp, base + extra)
+        try:
+            q.cmd("cont")
+            evs = event_names(q, ["GUEST_PANICKED", "SHUTDOWN"])
+            rc = proc.wait(timeout=30)
+            try:
+                while True:
+                    q.events.append(q.recv_line())
+            except (EOFError, OSError):
+                pass
+            check(f"panic={action or 'shutdown (default)'}: poweroff, exit {status}" + tag,
+                  evs[0]["data"] == {"action": "poweroff"} and
+                  evs[1]["data"] == {"guest": True, "reason": "guest-panic"} and rc == status
+                  and not any(e["event"] == "STOP" for e in q.events), (evs, rc, q.events))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+    # -no-shutdown: the default panic action pauses; panic=exit-failure shuts down and the
+    # process stays, in the shutdown state, until a reset.
+    proc, (q,) = start(emulator, tmp, base + ["-no-shutdown"])
+    try:
+        q.cmd("cont")
+        e = q.wait_event("GUEST_PANICKED")
+        q.wait_event("STOP")
+        check("-no-shutdown: panic pauses" + tag, e["data"] == {"action": "pause"}, e)
+        q.cmd("quit")
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    proc, (q,) = start(emulator, tmp, base + ["-no-shutdown", "-action", "panic=exit-failure"])
+    try:
+        q.cmd("cont")
+        evs = event_names(q, ["GUEST_PANICKED", "SHUTDOWN", "STOP"])
+        r = q.cmd("query-status")
+        check("-no-shutdown: shutdown state, process stays" + tag,
+              r["return"]["status"] == "shutdown" and proc.poll() is None, (evs, r))
+        r = q.cmd("cont")
+        check("cont in shutdown needs reset" + tag, r.get("error") == {
+            "class": "GenericError", "desc": "Resetting the Virtual Machine is required"}, r)
+        q.cmd("system_reset")
+        q.wait_event("RESET")
+        r = q.cmd("query-status")
+        check("system_reset from shutdown: prelaunch" + tag, r["return"]["status"] == "prelaunch",
+              r)
+        q.cmd("cont")
+        evs = event_names(q, ["RESUME", "GUEST_PANICKED", "SHUTDOWN"])
+        check("after reset the guest runs again" + tag, evs[2]["data"]["reason"] == "guest-panic",
+              evs)
+        q.cmd("quit")
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def check_socat(emulator, tmp):
+    """The issue's client: socat - UNIX-CONNECT:path, commands on its stdin."""
+    if not shutil.which("socat"):
+        print("SKIP socat: not installed")
+        return
+    path = os.path.join(tmp, "socat")
+    proc = subprocess.Popen([emulator, "-M", "pc", "-m", "32", "-nodefaults", "-display", "none",
+                             "-S", "-qmp", f"unix:{path},server=on,wait=off"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while not os.path.exists(path) and time.time() < deadline:
+            time.sleep(0.05)
+        cmds = [{"execute": "qmp_capabilities"}, {"execute": "query-status", "id": 1},
+                {"execute": "query-cpus-fast", "id": 2}, {"execute": "quit", "id": 3}]
+        inp = "".join(json.dumps(c) + "\n" for c in cmds)
+        out = subprocess.run(["socat", "-t", "5", "-", f"UNIX-CONNECT:{path}"], input=inp,
+                             capture_output=True, text=True, timeout=30).stdout
+        msgs = [json.loads(line) for line in out.splitlines() if line.strip()]
+        replies = {m.get("id"): m for m in msgs if "return" in m}
+        check("socat: greeting", msgs and "QMP" in msgs[0], out)
+        check("socat: query-status", replies.get(1, {}).get("return", {}).get("status") ==
+              "prelaunch", out)
+        check("socat: query-cpus-fast", len(replies.get(2, {}).get("return", [])) == 1, out)
+        check("socat: quit + SHUTDOWN", 3 in replies and any(
+            m.get("event") == "SHUTDOWN" for m in msgs), out)
+        check("socat: process exits", proc.wait(timeout=20) == 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emulator", required=True)
+    ap.add_argument("--guest-dir", help="build/tests/guest: run the pvpanic guest tests")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="kite-qmp-")
     s1, s2 = os.path.join(tmp, "q1"), os.path.join(tmp, "q2")
@@ -285,6 +459,22 @@ def main():
         out = proc.stdout.read().decode(errors="replace")
         if results["fail"]:
             print(out[-2000:])
+    try:
+        check_socat(a.emulator, tmp)
+    except Exception as ex:  # noqa: BLE001
+        check("socat exception", False, repr(ex))
+    if a.guest_dir:
+        accels = ["tcg"]
+        try:
+            os.close(os.open("/dev/kvm", os.O_RDWR))
+            accels.append("kvm")
+        except OSError:
+            print("SKIP pvpanic (kvm): /dev/kvm cannot be opened")
+        for accel in accels:
+            try:
+                check_pvpanic(a.emulator, a.guest_dir, accel, tmp)
+            except Exception as ex:  # noqa: BLE001
+                check(f"pvpanic exception ({accel})", False, repr(ex))
     print(f"{results['pass']} passed, {results['fail']} failed")
     return 1 if results["fail"] else 0
 

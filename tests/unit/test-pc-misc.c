@@ -5,6 +5,7 @@
 #include "isa-harness.h"
 #include "kite/runstate.h"
 #include "hw/misc/pc-misc.h"
+#include "hw/misc/pvpanic.h"
 
 static DeviceState *cur_dev;
 
@@ -59,6 +60,48 @@ static void test_debug_exit(void)
     outw(0xf6, 1);
     g_assert_cmpint(system_take_exit_request(), ==, 3 + 1);
     object_unparent(OBJECT(dev));
+}
+
+/* pvpanic (docs/specs/pvpanic.rst): read = recognized bits, write = events, rest ignored. */
+static void test_pvpanic(void)
+{
+    DeviceState *dev;
+    Error *err = NULL;
+
+    g_assert_cmpuint(pvpanic_write_events(PVPANIC_EVENTS, 0), ==, 0);
+    g_assert_cmpuint(pvpanic_write_events(PVPANIC_EVENTS, 1), ==, PVPANIC_PANICKED);
+    g_assert_cmpuint(pvpanic_write_events(PVPANIC_EVENTS, 2), ==, PVPANIC_CRASH_LOADED);
+    g_assert_cmpuint(pvpanic_write_events(PVPANIC_EVENTS, 3), ==, PVPANIC_PANICKED);
+    g_assert_cmpuint(pvpanic_write_events(PVPANIC_EVENTS, ~0ull << 2), ==, 0);
+    g_assert_cmpuint(pvpanic_write_events(PVPANIC_PANICKED, 2), ==, 0);
+
+    system_take_guest_panic_request();
+    dev = harness_new(TYPE_PVPANIC_ISA, NULL);
+    g_assert_cmpuint(inb(0x505), ==, 3);
+    outb(0x505, 2);
+    g_assert_cmpuint(system_take_guest_panic_request(), ==, GUEST_PANIC_CRASH_LOADED);
+    outb(0x505, 1);
+    g_assert_cmpuint(system_take_guest_panic_request(), ==, GUEST_PANIC_PANICKED);
+    outb(0x505, 0xfc);
+    g_assert_cmpuint(system_take_guest_panic_request(), ==, 0);
+    outl(0x505, 0x301);         /* a wide write: only the port's byte counts */
+    g_assert_cmpuint(system_take_guest_panic_request(), ==, GUEST_PANIC_PANICKED);
+    object_unparent(OBJECT(dev));
+    g_assert_cmpuint(inb(0x505), ==, 0xff);
+
+    /* events=1: crash-loaded is not recognized, so not raised; another port. */
+    dev = harness_new(TYPE_PVPANIC_ISA, "ioport=0x600,events=1");
+    g_assert_cmpuint(inb(0x600), ==, 1);
+    outb(0x600, 2);
+    g_assert_cmpuint(system_take_guest_panic_request(), ==, 0);
+    object_unparent(OBJECT(dev));
+
+    dev = qdev_new(TYPE_PVPANIC_ISA);
+    object_property_set_str(OBJECT(dev), "events", "4", &error_abort);
+    g_assert_false(qdev_realize(dev, &harness_isa->parent_obj, &err));
+    g_assert_nonnull(err);
+    error_free(err);
+    object_unref(dev);
 }
 
 static void test_pc_testdev(void)
@@ -122,5 +165,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pc-misc/reset-control", test_reset_control);
     g_test_add_func("/pc-misc/debug-exit", test_debug_exit);
     g_test_add_func("/pc-misc/pc-testdev", test_pc_testdev);
+    g_test_add_func("/pc-misc/pvpanic", test_pvpanic);
     return g_test_run();
 }
