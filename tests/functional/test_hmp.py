@@ -430,6 +430,13 @@ def test_paging(kite, kernel, tmp):
         check("x on an unmapped page", out == "0000000140000000: Cannot access memory\r\n", out)
         out = mon.cmd("x /2xg 0x8000000000000000")
         check("x on a non-canonical address", "Cannot access memory" in out, out)
+        # A client leaving mid-line and a new one arriving: a fresh banner and an empty line.
+        mon.send(b"info sta")
+        mon.close()
+        mon = SocatMonitor(mon_path)
+        check("second client gets the banner", b"monitor - type 'help'" in mon.banner())
+        out = mon.cmd("tus")
+        check("half line forgotten", out == "unknown command: 'tus'\r\n", out)
         mon.send(b"quit\n")
         check("quit", proc.wait(timeout=20) == 0)
     finally:
