@@ -185,6 +185,50 @@ static void test_hostile(void)
     kqtest_quit(qt);
 }
 
+
+static int find_e1000(KQTest *qt, int from)
+{
+    for (int devfn = from; devfn < 256; devfn += 8) {
+        if (cfg_readl(qt, devfn, 0) == 0x100e8086) {
+            return devfn;
+        }
+    }
+    return -1;
+}
+
+static uint64_t station_address(KQTest *qt, int devfn)
+{
+    cfg_writel(qt, devfn, 0x10, MMIO);
+    cfg_writel(qt, devfn, 0x04, 0x2);
+    return (uint64_t)(kqtest_readl(qt, MMIO + 0x5404) & 0xffff) << 32 |
+           kqtest_readl(qt, MMIO + 0x5400);
+}
+
+/* -nic picks e1000 (the pc default model); default MACs count up from 52:54:00:12:34:56. */
+static void test_nic_option(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 128 -nodefaults "
+                              "-nic user,model=e1000,mac=52:54:00:12:34:99");
+    int devfn = find_e1000(qt, 0);
+
+    g_assert_cmpint(devfn, >=, 0);
+    g_assert_cmphex(station_address(qt, devfn), ==, 0x993412005452ull);
+    kqtest_quit(qt);
+
+    qt = kqtest_start("-M pc -m 128 -nodefaults -nic user");
+    devfn = find_e1000(qt, 0);
+    g_assert_cmpint(devfn, >=, 0);
+    g_assert_cmphex(station_address(qt, devfn), ==, 0x563412005452ull);
+    kqtest_quit(qt);
+
+    qt = kqtest_start("-M pc -m 128 -nodefaults -device e1000,addr=03.0 "
+                      "-device e1000,addr=04.0");
+    g_assert_cmphex(station_address(qt, 3 << 3), ==, 0x563412005452ull);
+    cfg_writel(qt, 3 << 3, 0x04, 0);                   /* unmap before reusing MMIO */
+    g_assert_cmphex(station_address(qt, 4 << 3), ==, 0x573412005452ull);
+    kqtest_quit(qt);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -193,5 +237,6 @@ int main(int argc, char **argv)
     g_test_add_func("/e1000/intx", test_intx);
     g_test_add_func("/e1000/tx-dma", test_tx_dma);
     g_test_add_func("/e1000/hostile", test_hostile);
+    g_test_add_func("/e1000/nic-option", test_nic_option);
     return g_test_run();
 }

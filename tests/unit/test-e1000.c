@@ -11,6 +11,8 @@
 #include "hw/net/e1000.h"
 #include "hw/net/e1000-regs.h"
 #include "kite/main-loop.h"
+#include "kite/vmstate.h"
+#include "hw/pci/pci.h"
 #include <glib.h>
 #include <zlib.h>
 
@@ -879,6 +881,91 @@ static void test_fuzz(Fixture *f, gconstpointer data)
     }
 }
 
+
+/* ---- the PCI device: save/restore and unrealize, through qdev on a bare PCI bus ---- */
+
+static PCIBus *test_bus(void)
+{
+    static MemoryRegion mem, io;
+    static PCIBus *bus;
+
+    if (!bus) {
+        memory_region_init(&mem, NULL, "pci-mem", UINT64_MAX);
+        memory_region_init(&io, NULL, "pci-io", 0x10000);
+        bus = pci_root_bus_new(NULL, "pci.0", &mem, &io);
+    }
+    return bus;
+}
+
+static DeviceState *new_nic(const char *macstr)
+{
+    DeviceState *d = qdev_new("e1000");
+
+    if (macstr) {
+        object_property_set_str(OBJECT(d), "mac", macstr, &error_abort);
+    }
+    g_assert_true(qdev_realize(d, BUS(test_bus()), &error_abort));
+    return d;
+}
+
+static uint32_t dev_rd(DeviceState *d, uint32_t off)
+{
+    uint64_t v = 0;
+    g_assert_cmpint(memory_region_dispatch_read(PCI_DEVICE(d)->io_regions[0].mr, off, &v, 4),
+                    ==, MEMTX_OK);
+    return v;
+}
+
+static void dev_wr(DeviceState *d, uint32_t off, uint32_t v)
+{
+    memory_region_dispatch_write(PCI_DEVICE(d)->io_regions[0].mr, off, v, 4);
+}
+
+static void test_vmstate(void)
+{
+    const VMStateDescription *vmsd;
+    DeviceState *a = new_nic("52:54:00:01:02:03"), *b = new_nic("52:54:00:09:09:09");
+    GByteArray *buf = g_byte_array_new();
+    Error *err = NULL;
+    size_t pos = 0;
+
+    vmsd = DEVICE_GET_CLASS(a)->vmsd;
+    g_assert_nonnull(vmsd);
+    g_assert_cmphex(PCI_DEVICE(a)->io_regions[0].size, ==, E1000_MMIO_SIZE);
+    g_assert_cmphex(PCI_DEVICE(a)->io_regions[1].size, ==, E1000_IO_SIZE);
+    dev_wr(a, E1000_RDBAL, 0x12340);
+    dev_wr(a, E1000_RDLEN, 0x400);
+    dev_wr(a, E1000_MTA + 8, 0xdeadbeef);
+    dev_wr(a, E1000_RCTL, E1000_RCTL_BAM);
+    dev_wr(a, E1000_MDIC, PHY_AUTONEG_ADV << 16 | 1 << 21 | E1000_MDIC_OP_WRITE | 0x01e1);
+    dev_wr(a, E1000_RDTR, 77);
+    dev_wr(a, E1000_TXDCTL, 0x01010000);
+    g_assert_cmpint(vmstate_save(buf, vmsd, a, &err), ==, 0);
+    g_assert_true(vmstate_load(buf->data, buf->len, &pos, vmsd, b, &err));
+    g_assert_null(err);
+    g_assert_cmpuint(pos, ==, buf->len);
+    g_assert_cmphex(dev_rd(b, E1000_RDBAL), ==, 0x12340);
+    g_assert_cmphex(dev_rd(b, E1000_RDLEN), ==, 0x400);
+    g_assert_cmphex(dev_rd(b, E1000_MTA + 8), ==, 0xdeadbeef);
+    g_assert_cmphex(dev_rd(b, E1000_RCTL), ==, E1000_RCTL_BAM);
+    g_assert_cmphex(dev_rd(b, E1000_RDTR), ==, 77);
+    g_assert_cmphex(dev_rd(b, E1000_TXDCTL), ==, 0x01010000);
+    g_assert_cmphex(dev_rd(b, E1000_RA), ==, 0x01005452);       /* a's station address */
+    dev_wr(b, E1000_MDIC, PHY_AUTONEG_ADV << 16 | 1 << 21 | E1000_MDIC_OP_READ);
+    g_assert_cmphex(dev_rd(b, E1000_MDIC) & 0xffff, ==, 0x01e1);
+    /* A truncated stream is refused, whatever the cut. */
+    for (size_t cut = 0; cut < buf->len; cut += 997) {
+        pos = 0;
+        g_assert_false(vmstate_load(buf->data, cut, &pos, vmsd, b, &err));
+        g_clear_pointer(&err, error_free);
+    }
+    g_byte_array_unref(buf);
+    qdev_unrealize(a);
+    qdev_unrealize(b);
+    object_unref(OBJECT(a));
+    object_unref(OBJECT(b));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -899,5 +986,6 @@ int main(int argc, char **argv)
     ADD("reset", test_reset);
     ADD("hostile", test_hostile);
     ADD("fuzz", test_fuzz);
+    g_test_add_func("/e1000/vmstate", test_vmstate);
     return g_test_run();
 }
