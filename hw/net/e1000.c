@@ -183,6 +183,7 @@ static void update_irq(E1000State *s)
         }
         return;
     }
+    kite_trace("e1000_irq", "icr=0x%x ims=0x%x", R(E1000_ICR), R(E1000_IMS));
     s->irq_level = 1;
     s->last_irq_ns = now;
     s->ops->set_irq(s->opaque, 1);
@@ -684,6 +685,8 @@ size_t e1000_receive(E1000State *s, const uint8_t *buf, size_t len)
         h = (h + 1) % n;
     }
     R(E1000_RDH) = h;
+    kite_trace("e1000_rx_frame", "len=%zu descriptors=%u rdh=%u rdt=%u", size, ndesc, h,
+               R(E1000_RDT));
     if (done < size) {
         return len;                    /* master abort: the frame is lost */
     }
@@ -759,7 +762,9 @@ static void tx_emit(E1000State *s, uint8_t *p, size_t len, bool vle, uint16_t tc
     } else if (len >= 6 && (p[0] & 1)) {
         stat_inc(s, E1000_MPTC, 1);
     }
+    kite_trace("e1000_tx_frame", "len=%zu", len);
     if (s->ops->send && !s->ops->send(s->opaque, p, len)) {
+        kite_trace("e1000_tx_blocked", "backend full");
         s->tx_blocked = true;
     }
 }
@@ -778,6 +783,8 @@ static void tx_tso(E1000State *s, bool vle, uint16_t tci)
         return;
     }
     pay = s->tx_len - hdr;
+    kite_trace("e1000_tx_tso", "hdrlen=%u mss=%u payload=%u segments=%u", hdr, mss, pay,
+               pay ? (pay + mss - 1) / mss : 1);
     do {
         uint32_t chunk = MIN(mss, pay - off), flen = hdr + chunk;
         bool last = off + chunk >= pay;
