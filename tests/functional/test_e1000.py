@@ -6,7 +6,8 @@
 #   - wget through the slirp gateway fetches a file from a python HTTP server on the host
 #     and its md5 matches (receive ring, interrupts);
 #   - the guest sends a file to a host TCP listener with busybox nc and the host's md5 of
-#     what arrived matches the guest's (transmit ring, TSO and checksum offload);
+#     what arrived matches the guest's (transmit ring, checksum offload, and TSO for the
+#     packets Linux builds larger than the MSS -- how many depends on timing);
 #   - the driver's statistics counted the traffic (clear-on-read counters accumulated).
 # Prints "PASS name" / "FAIL name: reason" / "SKIP ..."; exit 1 on failure, 77 if skipped.
 #
