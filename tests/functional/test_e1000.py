@@ -8,7 +8,7 @@
 #   - the guest sends a file to a host TCP listener with busybox nc and the host's md5 of
 #     what arrived matches the guest's (transmit ring, checksum offload, and TSO for the
 #     packets Linux builds larger than the MSS -- how many depends on timing);
-#   - the driver's statistics counted the traffic (clear-on-read counters accumulated).
+#   - the interface counted the traffic both ways.
 # Prints "PASS name" / "FAIL name: reason" / "SKIP ..."; exit 1 on failure, 77 if skipped.
 #
 #   tests/functional/test_e1000.py [--emulator PATH] [--guest-dir DIR]
