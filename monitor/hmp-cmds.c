@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "monitor/hmp.h"
+#include "monitor/qmp.h"
 #include "accel/accel.h"
 #include "accel/kvm.h"
 #include "block/block.h"
@@ -60,39 +61,48 @@ static void hmp_help(HmpMonitor *mon, HmpArg *a)
     }
 }
 
-/* --- run control --- */
+/* --- run control: QMP's commands, so both monitors follow the same run-state rules --- */
+
+static void run_qmp(HmpMonitor *mon, const char *name)
+{
+#ifdef CONFIG_JSON
+    Error *err = NULL;
+    JsonNode *ret = qmp_execute(name, NULL, &err);
+
+    if (ret) {
+        json_node_unref(ret);
+    } else {
+        hmp_report_err(mon, err);
+    }
+#else
+    hmp_printf(mon, "%s needs json-glib: rebuild with -Djson=enabled\n", name);
+#endif
+}
 
 static void hmp_stop(HmpMonitor *mon, HmpArg *a)
 {
-    if (runstate_is_running()) {
-        vm_stop(RUN_STATE_PAUSED);
-    }
+    run_qmp(mon, "stop");
 }
 
 static void hmp_cont(HmpMonitor *mon, HmpArg *a)
 {
-    if (runstate_check(RUN_STATE_SHUTDOWN) || runstate_check(RUN_STATE_GUEST_PANICKED) ||
-        runstate_check(RUN_STATE_INTERNAL_ERROR)) {
-        hmp_printf(mon, "Resetting the Virtual Machine is required\n");
-        return;
-    }
-    vm_start();
+    run_qmp(mon, "cont");
 }
 
 static void hmp_system_reset(HmpMonitor *mon, HmpArg *a)
 {
-    system_reset_request(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
+    run_qmp(mon, "system_reset");
 }
 
 static void hmp_system_powerdown(HmpMonitor *mon, HmpArg *a)
 {
-    system_powerdown_request();
+    run_qmp(mon, "system_powerdown");
 }
 
 static void hmp_quit(HmpMonitor *mon, HmpArg *a)
 {
     mon->quit = true;
-    system_shutdown_request(SHUTDOWN_CAUSE_HOST_QMP_QUIT);
+    run_qmp(mon, "quit");
 }
 
 static void hmp_cpu(HmpMonitor *mon, HmpArg *a)

@@ -322,6 +322,23 @@ out:
     return ok;
 }
 
+JsonNode *qmp_execute(const char *name, JsonObject *args, Error **errp)
+{
+    const QmpCommand *cmd = qmp_find(name);
+    JsonObject *empty = args ? NULL : json_object_new();
+    JsonNode *ret = NULL;
+
+    if (!cmd || !cmd->fn) {
+        error_setg(errp, "The command %s has not been found", name);
+    } else if (qmp_check_args(cmd, args ? args : empty, errp)) {
+        ret = cmd->fn(args ? args : empty, errp);
+    }
+    if (empty) {
+        json_object_unref(empty);
+    }
+    return ret;
+}
+
 /* --- output --- */
 
 static void qmp_send(QmpSession *s, JsonNode *root)

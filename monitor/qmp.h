@@ -40,6 +40,11 @@ void qmp_session_input(QmpSession *s, const uint8_t *buf, size_t len);
 #ifdef CONFIG_JSON
 #include <json-glib/json-glib.h>
 void qmp_event_send(const char *name, JsonNode *data);
+/*
+ * Run a QMP command from inside Kite (the human monitor's stop, cont, ... are these, as in
+ * QEMU): args may be NULL for none.  The result (NULL on error) is the caller's.
+ */
+JsonNode *qmp_execute(const char *name, JsonObject *args, Error **errp);
 
 /*
  * Hooks other subsystems install:
