@@ -8,7 +8,7 @@ build_pkgs=(gcc meson ninja-build pkg-config python3 libglib2.0-dev libpixman-1-
             libsdl2-dev libfdt-dev zlib1g-dev libslirp-dev libjson-glib-dev
             liblzma-dev liburing-dev)
 test_pkgs=(seabios busybox-static cpio qemu-system-x86 qemu-utils acpica-tools socat
-           gdb time)
+           gdb time xvfb xdotool x11-apps imagemagick)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then

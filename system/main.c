@@ -29,6 +29,7 @@
 #include "net/net.h"
 #include "ui/vnc-server.h"
 #include "ui/console.h"
+#include "ui/sdl.h"
 #include "monitor/qmp.h"
 #include "hw/loader.h"
 
@@ -79,7 +80,7 @@ static const KiteOption options[] = {
     { "D", HAS_ARG, OPT_OK, "log file" },
     { "trace", HAS_ARG, OPT_OK, "[enable=]PATTERN: enable tracepoints" },
     { "vnc", HAS_ARG, OPT_OK, "[host]:N[,password=on][,websocket=on|PORT]: VNC server on TCP port 5900+N" },
-    { "display", HAS_ARG, OPT_OK, "none (sdl comes with the display work)" },
+    { "display", HAS_ARG, OPT_OK, "none|sdl[,window-close=on|off]: the display front-end" },
     { "qtest", HAS_ARG, OPT_OK, "qtest protocol chardev (tests)" },
     { "qtest-log", HAS_ARG, OPT_OK, "log qtest traffic to a file" },
     { "monitor", HAS_ARG, OPT_OK, "human monitor on a chardev (stdio, unix:PATH,server,wait=off...)" },
@@ -377,19 +378,33 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
     } else if (!strcmp(name, "display")) {
         g_autoptr(KiteOpts) o = kite_opts_parse(optarg, "type", &err);
         const char *type = o ? kite_opts_get(o, "type") : NULL;
+        bool close = true;
         if (!o) {
             error_report_err(err);
             exit(1);
         }
         if (is_help_option(type)) {
-            printf("Available display backend types:\nnone\n");
+            printf("Available display backend types:\nnone\n%s", sdl_display_built() ? "sdl\n" : "");
             exit(0);
         }
-        if (strcmp(type, "none")) {
-            error_report("-display %s: not supported yet (only 'none')", optarg);
+        if (!strcmp(type, "sdl")) {
+            if (!kite_opts_get_bool(o, "window-close", &close, &err)) {
+                error_report_err(err);
+                exit(1);
+            }
+        } else if (strcmp(type, "none")) {
+            error_report("-display %s: unknown display type (-display help lists them)",
+                         optarg);
             exit(1);
         }
-        c->display_none = true;
+        if (!kite_opts_check_unused(o, "-display", &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+        c->display_set = true;
+        c->display_none = !strcmp(type, "none");
+        c->display_sdl = !strcmp(type, "sdl");
+        c->sdl_window_close = close;
     } else if (!strcmp(name, "netdev")) {
         add_opts(&c->netdev_opts, "netdev", optarg, "type");
     } else if (!strcmp(name, "nic")) {
@@ -920,6 +935,38 @@ static bool screendump(const char *filename, const char *device, const char *for
     return false;
 }
 
+/*
+ * The display front-end: -display sdl, or by default an SDL window when there is a desktop
+ * to open it on (as QEMU picks its first usable UI), else none.
+ */
+static void display_start(void)
+{
+    const Config *c = &kite_config;
+    SdlDisplayOptions o = { .vm_name = c->name, .window_close = c->sdl_window_close };
+    Error *err = NULL;
+
+    if (c->display_sdl) {
+        if (c->nographic) {
+            error_report("-nographic cannot be used with -display sdl");
+            exit(1);
+        }
+        if (!sdl_display_init(&o, &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+        return;
+    }
+    if (c->display_set || c->nographic || c->qtest_chardev || !sdl_display_built() ||
+        (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY"))) {
+        return;
+    }
+    o.window_close = true;
+    if (!sdl_display_init(&o, &err)) {
+        /* No usable desktop after all: run without a display, as with -display none. */
+        error_free(err);
+    }
+}
+
 static void mux_quit(void)
 {
     system_shutdown_request(SHUTDOWN_CAUSE_HOST_UI);
@@ -1005,6 +1052,7 @@ int main(int argc, char **argv)
         system_cleanup();
         return 0;
     }
+    display_start();
     if (!kite_config.start_stopped) {
         vm_start();
     }

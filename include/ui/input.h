@@ -118,6 +118,8 @@ unsigned input_get_leds(void);
 int input_qcode_to_xt(QKeyCode qcode);          /* 0 for UNMAPPED/out of range */
 QKeyCode input_xt_to_qcode(int xt);
 QKeyCode input_keysym_to_qcode(uint32_t keysym);
+/* USB HID keyboard usage IDs (page 07h), which SDL2's scancodes are. */
+QKeyCode input_usb_hid_to_qcode(unsigned usage);
 const char *input_qcode_name(QKeyCode qcode);
 QKeyCode input_qcode_from_name(const char *name);   /* "a", "ctrl", "kp_5"... */
 

@@ -83,6 +83,10 @@ CASES = [
     ("missing-vga-rom", ["-M", "pc", "-accel", "qtest", "-serial", "null", "-vga", "none",
                          "-device", "VGA,romfile=nosuch.rom"], 1,
      "could not find the VGA option ROM 'nosuch.rom'"),
+    ("display-help", ["-display", "help"], 0, "none"),
+    ("bad-display", ["-display", "frob"], 1, "-display frob: unknown display type"),
+    ("bad-display-option", ["-display", "sdl,frob=1"], 1, "frob"),
+    ("bad-window-close", ["-display", "sdl,window-close=maybe"], 1, "expects 'on' or 'off'"),
 ]
 
 

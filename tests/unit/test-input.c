@@ -56,6 +56,49 @@ static void test_keysyms(void)
     }
 }
 
+/* USB HID usages (SDL scancodes) by physical position, to the XT codes a PC keyboard sends. */
+static void test_usb_hid(void)
+{
+    static const struct { unsigned usage; int xt; } cases[] = {
+        { 0x04, 0x1e },     /* a */
+        { 0x1d, 0x2c },     /* z */
+        { 0x1e, 0x02 },     /* 1 */
+        { 0x27, 0x0b },     /* 0 */
+        { 0x28, 0x1c },     /* Enter */
+        { 0x2c, 0x39 },     /* space */
+        { 0x35, 0x29 },     /* ` */
+        { 0x3a, 0x3b },     /* F1 */
+        { 0x45, 0x58 },     /* F12 */
+        { 0x50, 0x14b },    /* Left: E0 4B */
+        { 0x54, 0x135 },    /* keypad /: E0 35 */
+        { 0x58, 0x11c },    /* keypad Enter: E0 1C */
+        { 0x62, 0x52 },     /* keypad 0 */
+        { 0x64, 0x56 },     /* ISO key left of Z */
+        { 0xe0, 0x1d },     /* left Ctrl */
+        { 0xe4, 0x11d },    /* right Ctrl: E0 1D */
+        { 0xe6, 0x138 },    /* AltGr: E0 38 */
+        { 0xe7, 0x15c },    /* right GUI */
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_assert_cmphex(input_qcode_to_xt(input_usb_hid_to_qcode(cases[i].usage)), ==,
+                        cases[i].xt);
+    }
+    /* Reserved, error roll-over and unassigned usages are not keys. */
+    for (unsigned u = 0; u < 4; u++) {
+        g_assert_cmpint(input_usb_hid_to_qcode(u), ==, Q_KEY_CODE_UNMAPPED);
+    }
+    g_assert_cmpint(input_usb_hid_to_qcode(0xe8), ==, Q_KEY_CODE_UNMAPPED);
+    g_assert_cmpint(input_usb_hid_to_qcode(0x1000), ==, Q_KEY_CODE_UNMAPPED);
+    /* All letters and digits are there, and map to distinct keys. */
+    for (unsigned u = 0x04; u <= 0x27; u++) {
+        for (unsigned v = u + 1; v <= 0x27; v++) {
+            g_assert_cmpint(input_usb_hid_to_qcode(u), !=, input_usb_hid_to_qcode(v));
+        }
+        g_assert_cmpint(input_usb_hid_to_qcode(u), !=, Q_KEY_CODE_UNMAPPED);
+    }
+}
+
 typedef struct Sink {
     GString *log;
 } Sink;
@@ -182,6 +225,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/input/xt-table", test_xt_table);
     g_test_add_func("/input/keysyms", test_keysyms);
+    g_test_add_func("/input/usb-hid", test_usb_hid);
     g_test_add_func("/input/routing", test_routing);
     g_test_add_func("/input/leds", test_leds);
     return g_test_run();
