@@ -62,10 +62,14 @@ void hmp_report_err(HmpMonitor *mon, Error *err)
 
 /* --- expressions --- */
 
+/* Nesting bound: human-monitor-command lines have no length limit, the C stack has one. */
+#define EXPR_MAX_DEPTH 256
+
 typedef struct ExprState {
     const char *p;
     Error **errp;
     bool failed;
+    int depth;
 } ExprState;
 
 static void expr_error(ExprState *e, const char *msg)
@@ -107,7 +111,25 @@ static int64_t expr_register(ExprState *e)
     return 0;
 }
 
+static int64_t expr_primary_nested(ExprState *e);
+
 static int64_t expr_primary(ExprState *e)
+{
+    int64_t v;
+
+    if (e->failed) {
+        return 0;
+    }
+    if (++e->depth > EXPR_MAX_DEPTH) {
+        expr_error(e, "expression too deeply nested");
+        return 0;
+    }
+    v = expr_primary_nested(e);
+    e->depth--;
+    return v;
+}
+
+static int64_t expr_primary_nested(ExprState *e)
 {
     int64_t v = 0;
 
@@ -712,6 +734,7 @@ static void hmp_event(void *opaque, ChrEvent ev)
     case CHR_EVENT_CLOSED:
         readline_restart(&mon->rs);
         mon->opened = false;
+        g_string_truncate(mon->out, 0);     /* held output was for the client that left */
         break;
     case CHR_EVENT_MUX_IN:
         mon->has_focus = true;

@@ -60,12 +60,20 @@ static void test_expr(void)
     g_assert_cmpstr(e6, ==, "unknown register");
     g_autofree char *e7 = eval_error("#");
     g_assert_cmpstr(e7, ==, "invalid char in expression");
-    /* Deep nesting is bounded by the line length (4 KiB), not unbounded input. */
+    /* Nesting is bounded: human-monitor-command lines can be megabytes long. */
     {
-        g_autofree char *open = g_strnfill(1000, '(');
-        g_autofree char *close = g_strnfill(1000, ')');
+        g_autofree char *open = g_strnfill(200, '(');
+        g_autofree char *close = g_strnfill(200, ')');
         g_autofree char *s = g_strconcat(open, "5", close, NULL);
+        g_autofree char *deep_open = g_strnfill(1000000, '(');
+        g_autofree char *minus = g_strnfill(1000000, '-');
+        g_autofree char *e8 = NULL, *e9 = NULL;
         g_assert_cmpint(eval(s), ==, 5);
+        g_assert_cmpint(eval("--5"), ==, 5);
+        e8 = eval_error(deep_open);
+        g_assert_cmpstr(e8, ==, "expression too deeply nested");
+        e9 = eval_error(minus);
+        g_assert_cmpstr(e9, ==, "expression too deeply nested");
     }
 }
 
