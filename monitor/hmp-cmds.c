@@ -11,6 +11,8 @@
 #include "block/blockdev.h"
 #include "hw/core/cpu.h"
 #include "hw/qdev.h"
+#include "kite/opts.h"
+#include "system/qdev-monitor.h"
 #include "kite/memory.h"
 #include "kite/timer.h"
 #include "system/runstate.h"
@@ -103,6 +105,89 @@ static void hmp_quit(HmpMonitor *mon, HmpArg *a)
 {
     mon->quit = true;
     run_qmp(mon, "quit");
+}
+
+/* --- devices: QMP's device_add/device_del with HMP's key=val syntax --- */
+
+static void print_from_file(HmpMonitor *mon, void (*fn)(FILE *f, const char *arg),
+                            const char *arg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (!f) {
+        return;
+    }
+    fn(f, arg);
+    fclose(f);
+    hmp_puts(mon, buf);
+    free(buf);
+}
+
+static void list_devices(FILE *f, const char *arg)
+{
+    qdev_print_device_list(f);
+}
+
+static void hmp_device_add(HmpMonitor *mon, HmpArg *a)
+{
+#ifdef CONFIG_JSON
+    Error *err = NULL;
+    g_autoptr(KiteOpts) opts = NULL;
+    const char *driver;
+    JsonObject *args;
+    JsonNode *ret;
+
+    if (!strcmp(a[0].str, "help") || !strcmp(a[0].str, "?")) {
+        print_from_file(mon, list_devices, NULL);
+        return;
+    }
+    opts = kite_opts_parse(a[0].str, "driver", &err);
+    if (!opts) {
+        hmp_report_err(mon, err);
+        return;
+    }
+    driver = kite_opts_get(opts, "driver");
+    if (driver && kite_opts_get(opts, "help")) {
+        print_from_file(mon, qdev_print_props, driver);
+        return;
+    }
+    args = json_object_new();
+    for (guint i = 0; i < opts->items->len; i++) {
+        KiteOpt *o = opts->items->pdata[i];
+        json_object_set_string_member(args, o->key, o->value);
+    }
+    ret = qmp_execute("device_add", args, &err);
+    json_object_unref(args);
+    if (ret) {
+        json_node_unref(ret);
+    } else {
+        hmp_report_err(mon, err);
+    }
+#else
+    hmp_printf(mon, "device_add needs json-glib: rebuild with -Djson=enabled\n");
+#endif
+}
+
+static void hmp_device_del(HmpMonitor *mon, HmpArg *a)
+{
+#ifdef CONFIG_JSON
+    Error *err = NULL;
+    JsonObject *args = json_object_new();
+    JsonNode *ret;
+
+    json_object_set_string_member(args, "id", a[0].str);
+    ret = qmp_execute("device_del", args, &err);
+    json_object_unref(args);
+    if (ret) {
+        json_node_unref(ret);
+    } else {
+        hmp_report_err(mon, err);
+    }
+#else
+    hmp_printf(mon, "device_del needs json-glib: rebuild with -Djson=enabled\n");
+#endif
 }
 
 static void hmp_cpu(HmpMonitor *mon, HmpArg *a)
@@ -540,6 +625,9 @@ const HmpCommand hmp_commands[] = {
     { "help|?", "name:S?", "[cmd]", "show the help", hmp_help },
     { "cont|c", "", "", "resume emulation", hmp_cont },
     { "cpu", "index:i", "index", "set the default CPU", hmp_cpu },
+    { "device_add", "device:S", "driver[,prop=value][,...]",
+      "add device, like -device on the command line", hmp_device_add },
+    { "device_del", "id:s", "device", "remove device", hmp_device_del },
     { "info", "", "[subcommand]", "show various information about the system state",
       NULL, hmp_info_commands },
     { "print|p", "fmt:/,val:l", "/fmt expr", "print expression value (use $pc for the "

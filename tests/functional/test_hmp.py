@@ -246,6 +246,15 @@ def test_socket_monitor(kite, kernel, tmp):
         out = mon.cmd("info mtree")
         check("info mtree", "address-space: memory" in out and "address-space: I/O" in out,
               out[:200])
+        out = mon.cmd("device_add nosuch,id=x")
+        check("device_add error from QMP", out == "'nosuch' is not a valid device model name\r\n",
+              out)
+        out = mon.cmd("device_del nosuch")
+        check("device_del error from QMP", out == "Device 'nosuch' not found\r\n", out)
+        out = mon.cmd("device_add help")
+        check("device_add help", 'name "isa-serial", bus ISA' in out, out[:300])
+        out = mon.cmd("device_add isa-serial,help")
+        check("device_add TYPE,help", out.startswith("isa-serial options:\r\n"), out[:200])
         out = mon.cmd("info kvm")
         check("info kvm", out == "kvm support: disabled\r\n", out)
         out = mon.cmd("info nosuch")
