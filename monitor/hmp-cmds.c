@@ -11,6 +11,7 @@
 #include "block/blockdev.h"
 #include "hw/core/cpu.h"
 #include "hw/qdev.h"
+#include "hw/pci/pci.h"
 #include "kite/opts.h"
 #include "system/qdev-monitor.h"
 #include "kite/memory.h"
@@ -497,6 +498,90 @@ static void hmp_info_cpus(HmpMonitor *mon, HmpArg *a)
     }
 }
 
+/* --- info pci, in QEMU's layout --- */
+
+static const struct {
+    uint16_t class;
+    const char *desc;
+} pci_class_names[] = {
+    { 0x0100, "SCSI controller" }, { 0x0101, "IDE controller" },
+    { 0x0102, "Floppy controller" }, { 0x0103, "IPI controller" },
+    { 0x0104, "RAID controller" }, { 0x0106, "SATA controller" },
+    { 0x0107, "SAS controller" }, { 0x0180, "Storage controller" },
+    { 0x0200, "Ethernet controller" }, { 0x0201, "Token Ring controller" },
+    { 0x0202, "FDDI controller" }, { 0x0203, "ATM controller" },
+    { 0x0280, "Network controller" }, { 0x0300, "VGA controller" },
+    { 0x0301, "XGA controller" }, { 0x0302, "3D controller" },
+    { 0x0380, "Display controller" }, { 0x0400, "Video controller" },
+    { 0x0401, "Audio controller" }, { 0x0402, "Phone" }, { 0x0403, "Audio controller" },
+    { 0x0480, "Multimedia controller" }, { 0x0500, "RAM controller" },
+    { 0x0501, "Flash controller" }, { 0x0580, "Memory controller" },
+    { 0x0600, "Host bridge" }, { 0x0601, "ISA bridge" }, { 0x0602, "EISA bridge" },
+    { 0x0603, "MC bridge" }, { 0x0604, "PCI bridge" }, { 0x0605, "PCMCIA bridge" },
+    { 0x0606, "NUBUS bridge" }, { 0x0607, "CARDBUS bridge" }, { 0x0608, "RACEWAY bridge" },
+    { 0x0680, "Bridge" }, { 0x0700, "Serial port" }, { 0x0701, "Parallel port" },
+    { 0x0703, "Modem" }, { 0x0c00, "Firewire controller" }, { 0x0c03, "USB controller" },
+    { 0x0c05, "SMBus" },
+};
+
+static void print_pci_device(PCIBus *bus, PCIDevice *dev, void *opaque)
+{
+    HmpMonitor *mon = opaque;
+    const uint8_t *c = dev->config;
+    uint16_t class = pci_get_word(c + PCI_CLASS_DEVICE);
+    const char *desc = NULL;
+
+    hmp_printf(mon, "  Bus %2d, device %3d, function %d:\n", 0, PCI_SLOT(dev->devfn),
+               PCI_FUNC(dev->devfn));
+    for (size_t i = 0; i < G_N_ELEMENTS(pci_class_names); i++) {
+        if (pci_class_names[i].class == class) {
+            desc = pci_class_names[i].desc;
+        }
+    }
+    if (desc) {
+        hmp_printf(mon, "    %s", desc);
+    } else {
+        hmp_printf(mon, "    Class %04d", class);     /* decimal, as QEMU prints it */
+    }
+    hmp_printf(mon, ": PCI device %04x:%04x\n", pci_get_word(c + PCI_VENDOR_ID),
+               pci_get_word(c + PCI_DEVICE_ID));
+    if ((c[PCI_HEADER_TYPE] & 0x7f) == 0) {
+        hmp_printf(mon, "      PCI subsystem %04x:%04x\n",
+                   pci_get_word(c + PCI_SUBSYSTEM_VENDOR_ID), pci_get_word(c + PCI_SUBSYSTEM_ID));
+    }
+    if (c[PCI_INTERRUPT_PIN]) {
+        hmp_printf(mon, "      IRQ %d, pin %c\n", c[PCI_INTERRUPT_LINE],
+                   'A' + (c[PCI_INTERRUPT_PIN] - 1) % 4);
+    }
+    for (int i = 0; i < PCI_NUM_REGIONS; i++) {
+        const PCIIORegion *r = &dev->io_regions[i];
+        uint64_t last = r->addr + r->size - 1;     /* unmapped: all-ones wraps, as in QEMU */
+
+        if (!r->size) {
+            continue;
+        }
+        if (r->type & PCI_BASE_ADDRESS_SPACE_IO) {
+            hmp_printf(mon, "      BAR%d: I/O at 0x%04" PRIx64 " [0x%04" PRIx64 "].\n", i,
+                       r->addr, last);
+        } else {
+            hmp_printf(mon, "      BAR%d: %d bit%s memory at 0x%08" PRIx64 " [0x%08" PRIx64
+                       "].\n", i, (r->type & PCI_BASE_ADDRESS_MEM_TYPE_64) ? 64 : 32,
+                       (r->type & PCI_BASE_ADDRESS_MEM_PREFETCH) ? " prefetchable" : "",
+                       r->addr, last);
+        }
+    }
+    hmp_printf(mon, "      id \"%s\"\n", DEVICE(dev)->id ? DEVICE(dev)->id : "");
+}
+
+static void hmp_info_pci(HmpMonitor *mon, HmpArg *a)
+{
+    PCIBus *bus = pci_get_root_bus();
+
+    if (bus) {
+        pci_for_each_device(bus, print_pci_device, mon);
+    }
+}
+
 static void hmp_info_qtree(HmpMonitor *mon, HmpArg *a)
 {
     g_autoptr(GString) s = g_string_new(NULL);
@@ -610,6 +695,7 @@ const HmpCommand hmp_info_commands[] = {
     { "mtree", "flatview:-f?", "[-f]",
       "show memory tree (-f: dump flat view for address spaces)", hmp_info_mtree },
     { "name", "", "", "show the current VM name", hmp_info_name },
+    { "pci", "", "", "show PCI info", hmp_info_pci },
     { "qtree", "", "", "show device tree", hmp_info_qtree },
     { "registers", "cpustate_all:-a?,vcpu:i?", "[-a|vcpu]",
       "show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to "

@@ -238,6 +238,13 @@ def test_socket_monitor(kite, kernel, tmp):
         out = mon.cmd("info qtree")
         check("info qtree lists devices", "dev: i8042" in out and "dev: isa-serial" in out
               and "bus: pci.0" in out, out[:300])
+        out = mon.cmd("info pci")
+        check("info pci", "  Bus  0, device   0, function 0:\r\n"
+              "    Host bridge: PCI device 8086:1237\r\n" in out
+              and "    ISA bridge: PCI device 8086:7000\r\n" in out
+              and re.search(r"IDE controller: PCI device 8086:7010\r\n.*\r\n"
+                            r"      BAR4: I/O at 0x[0-9a-f]{4,} \[0x[0-9a-f]{4,}\]\.\r\n", out)
+              is not None, out)
         out = mon.cmd("info chardev")
         check("info chardev", re.search(r"compat_monitor0: filename=unix:", out) is not None
               and "serial0: filename=" in out, out)
