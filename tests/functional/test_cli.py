@@ -54,6 +54,8 @@ CASES = [
     ("netdev-user-net", ["-netdev", "user,id=u,net=10.0.2.0/33"], 1, "net"),
     ("netdev-user-dhcp", ["-netdev", "user,id=u,dhcpstart=192.168.1.5"], 1,
      "not in the guest network"),
+    ("netdev-tap-vnet", ["-netdev", "tap,id=t,vnet_hdr=maybe"], 1, "vnet_hdr"),
+    ("netdev-tap-fd", ["-netdev", "tap,id=t,fd=3"], 1, "not supported"),
     ("netdev-in-use", ["-nodefaults", "-netdev", "socket,id=s,listen=127.0.0.1:0",
                        "-device", "virtio-net-pci,netdev=s",
                        "-device", "virtio-net-pci,netdev=s"], 1, "in use"),
