@@ -250,15 +250,8 @@ static JsonNode *qmp_qom_list(JsonObject *args, Error **errp)
         json_builder_set_member_name(b, "name");
         json_builder_add_string_value(b, prop->name);
         json_builder_set_member_name(b, "type");
+        /* QEMU's qom-list gives name and type only (defaults: device-list-properties). */
         json_builder_add_string_value(b, prop->type);
-        if (prop->description) {
-            json_builder_set_member_name(b, "description");
-            json_builder_add_string_value(b, prop->description);
-        }
-        if (prop->defval) {
-            json_builder_set_member_name(b, "default-value");
-            json_builder_add_value(b, prop_value_node(prop->type, prop->defval));
-        }
         json_builder_end_object(b);
     }
     object_property_iter_free(&it);
