@@ -11,6 +11,7 @@
 #include "block/blockdev.h"
 #include "hw/core/cpu.h"
 #include "hw/qdev.h"
+#include "gdbstub/gdbstub.h"
 #include "hw/pci/pci.h"
 #include "kite/opts.h"
 #include "system/qdev-monitor.h"
@@ -189,6 +190,171 @@ static void hmp_device_del(HmpMonitor *mon, HmpArg *a)
 #else
     hmp_printf(mon, "device_del needs json-glib: rebuild with -Djson=enabled\n");
 #endif
+}
+
+/* --- QOM: QMP's qom-list/qom-get --- */
+
+#ifdef CONFIG_JSON
+/* QMP's qom-list for path: an array of {name, type}, or NULL with err. */
+static JsonArray *qom_list(const char *path, Error **errp)
+{
+    JsonObject *args = json_object_new();
+    JsonNode *ret;
+    JsonArray *arr = NULL;
+
+    json_object_set_string_member(args, "path", path);
+    ret = qmp_execute("qom-list", args, errp);
+    json_object_unref(args);
+    if (ret && JSON_NODE_HOLDS_ARRAY(ret)) {
+        arr = json_array_ref(json_node_get_array(ret));
+    }
+    if (ret) {
+        json_node_unref(ret);
+    }
+    return arr;
+}
+
+static gint cmp_child_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp(json_object_get_string_member(*(JsonObject *const *)a, "name"),
+                  json_object_get_string_member(*(JsonObject *const *)b, "name"));
+}
+
+/* QEMU's "info qom-tree": "/name (type)", children indented two spaces, sorted by name. */
+static void print_qom_tree(HmpMonitor *mon, const char *path, const char *name,
+                           const char *type, int indent)
+{
+    g_autoptr(GPtrArray) children = g_ptr_array_new();
+    JsonArray *props;
+
+    hmp_printf(mon, "%*s/%s (%s)\n", indent, "", name, type);
+    if (indent > 2 * 64 || !(props = qom_list(path, NULL))) {
+        return;
+    }
+    for (guint i = 0; i < json_array_get_length(props); i++) {
+        JsonObject *p = json_array_get_object_element(props, i);
+        const char *t = json_object_get_string_member(p, "type");
+        if (g_str_has_prefix(t, "child<")) {
+            g_ptr_array_add(children, p);
+        }
+    }
+    g_ptr_array_sort(children, cmp_child_name);
+    for (guint i = 0; i < children->len; i++) {
+        JsonObject *p = children->pdata[i];
+        const char *cname = json_object_get_string_member(p, "name");
+        const char *t = json_object_get_string_member(p, "type");
+        g_autofree char *ctype = g_strndup(t + 6, strlen(t) - 7);
+        g_autofree char *cpath = g_strdup_printf("%s/%s", strcmp(path, "/") ? path : "",
+                                                 cname);
+        print_qom_tree(mon, cpath, cname, ctype, indent + 2);
+    }
+    json_array_unref(props);
+}
+#endif
+
+static void hmp_info_qom_tree(HmpMonitor *mon, HmpArg *a)
+{
+#ifdef CONFIG_JSON
+    const char *path = a[0].present ? a[0].str : "/machine";
+    g_autofree char *parent = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *type = NULL;
+    Error *err = NULL;
+    JsonArray *props;
+
+    if (path[0] != '/') {
+        hmp_printf(mon, "Path '%s' could not be resolved\n", path);
+        return;
+    }
+    if (!strcmp(path, "/")) {
+        print_qom_tree(mon, "/", "", "container", 0);
+        return;
+    }
+    /* The object's type, from its parent's child<TYPE> property. */
+    props = qom_list(parent, &err);
+    for (guint i = 0; props && i < json_array_get_length(props); i++) {
+        JsonObject *p = json_array_get_object_element(props, i);
+        const char *t = json_object_get_string_member(p, "type");
+        if (!strcmp(json_object_get_string_member(p, "name"), base) &&
+            g_str_has_prefix(t, "child<")) {
+            type = g_strndup(t + 6, strlen(t) - 7);
+        }
+    }
+    if (props) {
+        json_array_unref(props);
+    }
+    error_free(err);
+    if (!type) {
+        hmp_printf(mon, "Path '%s' could not be resolved\n", path);
+        return;
+    }
+    print_qom_tree(mon, path, base, type, 0);
+#else
+    hmp_printf(mon, "info qom-tree needs json-glib: rebuild with -Djson=enabled\n");
+#endif
+}
+
+static void hmp_qom_list(HmpMonitor *mon, HmpArg *a)
+{
+#ifdef CONFIG_JSON
+    Error *err = NULL;
+    JsonArray *props = qom_list(a[0].present ? a[0].str : "/", &err);
+
+    if (!props) {
+        hmp_report_err(mon, err);
+        return;
+    }
+    for (guint i = 0; i < json_array_get_length(props); i++) {
+        JsonObject *p = json_array_get_object_element(props, i);
+        hmp_printf(mon, "%s (%s)\n", json_object_get_string_member(p, "name"),
+                   json_object_get_string_member(p, "type"));
+    }
+    json_array_unref(props);
+#else
+    hmp_printf(mon, "qom-list needs json-glib: rebuild with -Djson=enabled\n");
+#endif
+}
+
+static void hmp_qom_get(HmpMonitor *mon, HmpArg *a)
+{
+#ifdef CONFIG_JSON
+    Error *err = NULL;
+    JsonObject *args = json_object_new();
+    JsonNode *ret;
+
+    json_object_set_string_member(args, "path", a[0].str);
+    json_object_set_string_member(args, "property", a[1].str);
+    ret = qmp_execute("qom-get", args, &err);
+    json_object_unref(args);
+    if (!ret) {
+        hmp_report_err(mon, err);
+        return;
+    }
+    {
+        g_autofree char *text = json_to_string(ret, TRUE);
+        hmp_printf(mon, "%s\n", text);
+    }
+    json_node_unref(ret);
+#else
+    hmp_printf(mon, "qom-get needs json-glib: rebuild with -Djson=enabled\n");
+#endif
+}
+
+static void hmp_gdbserver(HmpMonitor *mon, HmpArg *a)
+{
+    const char *dev = a[0].present ? a[0].str : "tcp::1234";
+    Error *err = NULL;
+
+    if (!strcmp(dev, "none")) {
+        hmp_printf(mon, "gdbserver none: stopping the gdb stub is not supported\n");
+        return;
+    }
+    if (!gdbserver_start(dev, &err)) {
+        hmp_printf(mon, "Could not open gdbserver on device '%s'\n", dev);
+        hmp_report_err(mon, err);
+        return;
+    }
+    hmp_printf(mon, "Waiting for gdb connection on device '%s'\n", dev);
 }
 
 static void hmp_cpu(HmpMonitor *mon, HmpArg *a)
@@ -696,6 +862,7 @@ const HmpCommand hmp_info_commands[] = {
       "show memory tree (-f: dump flat view for address spaces)", hmp_info_mtree },
     { "name", "", "", "show the current VM name", hmp_info_name },
     { "pci", "", "", "show PCI info", hmp_info_pci },
+    { "qom-tree", "path:s?", "[path]", "show QOM composition tree", hmp_info_qom_tree },
     { "qtree", "", "", "show device tree", hmp_info_qtree },
     { "registers", "cpustate_all:-a?,vcpu:i?", "[-a|vcpu]",
       "show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to "
@@ -714,10 +881,15 @@ const HmpCommand hmp_commands[] = {
     { "device_add", "device:S", "driver[,prop=value][,...]",
       "add device, like -device on the command line", hmp_device_add },
     { "device_del", "id:s", "device", "remove device", hmp_device_del },
+    { "gdbserver", "device:s?", "[device]",
+      "start gdbserver on given device (default 'tcp::1234')", hmp_gdbserver },
     { "info", "", "[subcommand]", "show various information about the system state",
       NULL, hmp_info_commands },
     { "print|p", "fmt:/,val:l", "/fmt expr", "print expression value (use $pc for the "
       "CPU's instruction pointer)", hmp_print },
+    { "qom-get", "path:s,property:s", "path property", "print QOM property",
+      hmp_qom_get },
+    { "qom-list", "path:s?", "path", "list QOM properties", hmp_qom_list },
     { "quit|q", "", "", "quit the emulator", hmp_quit },
     { "screendump", "filename:F,format:-fs?", "filename [-f format]",
       "save screen from the active console into a PPM (default) or PNG image 'filename'",

@@ -194,6 +194,7 @@ def test_socket_monitor(kite, kernel, tmp):
     try:
         wait_for_path(mon_path, proc)
         wait_for_path(qmp_path, proc)
+        wait_for_path(serial_log, proc)
         mon = SocatMonitor(mon_path)
         banner = mon.banner().decode()
         check("banner", re.search(r"^Kite \S+ monitor - type 'help' for more information\r\n"
@@ -245,6 +246,29 @@ def test_socket_monitor(kite, kernel, tmp):
               and re.search(r"IDE controller: PCI device 8086:7010\r\n.*\r\n"
                             r"      BAR4: I/O at 0x[0-9a-f]{4,} \[0x[0-9a-f]{4,}\]\.\r\n", out)
               is not None, out)
+        out = mon.cmd("info qom-tree")
+        check("info qom-tree", out.startswith("/machine (") and "\r\n  /unattached (container)\r\n"
+              in out and re.search(r"\r\n    /cpu\[0\] \(\S+-x86_64-cpu\)\r\n", out) is not None,
+              out[:300])
+        out = mon.cmd("qom-list /machine")
+        check("qom-list", "\r\nunattached (child<container>)\r\n" in out, out[:300])
+        out = mon.cmd("qom-get /machine/unattached type")
+        check("qom-get", out == '"container"\r\n', out)
+        out = mon.cmd("qom-get /nosuch type")
+        check("qom-get error", out.endswith("\r\n") and "nosuch" in out, out)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        out = mon.cmd("gdbserver tcp:127.0.0.1:%d" % port)
+        check("gdbserver", out == "Waiting for gdb connection on device 'tcp:127.0.0.1:%d'\r\n"
+              % port, out)
+        try:
+            g = socket.create_connection(("127.0.0.1", port), timeout=5)
+            g.close()
+            check("gdbserver listens", True)
+        except OSError as e:
+            check("gdbserver listens", False, e)
         out = mon.cmd("info chardev")
         check("info chardev", re.search(r"compat_monitor0: filename=unix:", out) is not None
               and "serial0: filename=" in out, out)
@@ -422,6 +446,7 @@ def test_paging(kite, kernel, tmp):
     mon = None
     try:
         wait_for_path(mon_path, proc)
+        wait_for_path(serial_log, proc)
         deadline = time.time() + 120
         while "did not stop the machine" not in open(serial_log, errors="replace").read():
             if time.time() > deadline:
