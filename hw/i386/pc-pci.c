@@ -48,7 +48,8 @@ static DeviceState *pci_new_at(Object *parent, const char *name, PCIBus *bus, co
     return dev;
 }
 
-/* MSI/MSI-X messages: to the local APICs, or into KVM's in-kernel irqchip. */
+/* MSI/MSI-X messages: to the local APICs, or into KVM's in-kernel irqchip (vectors that
+ * have no route: see pc_msi_route_send). */
 static void pc_msi_send(uint64_t addr, uint32_t data)
 {
     if (accel_irqchip_in_kernel()) {
@@ -56,6 +57,53 @@ static void pc_msi_send(uint64_t addr, uint32_t data)
     } else {
         apic_deliver_msi(addr, data);
     }
+}
+
+/*
+ * With KVM's in-kernel irqchip each vector that fires gets a GSI route and an irqfd:
+ * delivery is an eventfd write the kernel turns into the message, with no ioctl, from any
+ * thread, and a route can later be handed to the kernel (vhost) as is.  If GSIs run out,
+ * the caller falls back to KVM_SIGNAL_MSI through pc_msi_send.
+ */
+bool pc_msi_route_send(PCIMsiRoute *r, uint64_t addr, uint32_t data)
+{
+    if (!accel_irqchip_in_kernel()) {
+        return false;
+    }
+    if (r->virq < 0) {
+        int virq = kvm_irqchip_add_msi_route(addr, data, NULL);
+        if (virq < 0) {
+            return false;
+        }
+        if (event_notifier_init(&r->e, false) < 0) {
+            kvm_irqchip_release_virq(virq);
+            return false;
+        }
+        if (kvm_irqchip_commit_routes() < 0 || kvm_irqchip_add_irqfd(&r->e, NULL, virq) < 0) {
+            kvm_irqchip_release_virq(virq);
+            kvm_irqchip_commit_routes();
+            event_notifier_cleanup(&r->e);
+            return false;
+        }
+        r->virq = virq;
+    } else if (r->addr != addr || r->data != data) {
+        if (kvm_irqchip_update_msi_route(r->virq, addr, data) < 0 ||
+            kvm_irqchip_commit_routes() < 0) {
+            return false;
+        }
+    }
+    r->addr = addr;
+    r->data = data;
+    return event_notifier_set(&r->e) == 0;
+}
+
+void pc_msi_route_release(PCIMsiRoute *r)
+{
+    kvm_irqchip_remove_irqfd(&r->e, r->virq);
+    kvm_irqchip_release_virq(r->virq);
+    kvm_irqchip_commit_routes();
+    event_notifier_cleanup(&r->e);
+    r->virq = -1;
 }
 
 void pc_pci_init(PCMachineState *pcms)
@@ -69,6 +117,8 @@ void pc_pci_init(PCMachineState *pcms)
     piix3_set_isa_irqs(PIIX3(pcms->piix3), pcms->gsi);
     pci_bus_irqs(pcms->pci_bus, piix3_set_pci_irq, pc_pci_map_irq, PIIX3(pcms->piix3), 4);
     pci_msi_trigger = pc_msi_send;
+    pci_msi_route_send = pc_msi_route_send;
+    pci_msi_route_release = pc_msi_route_release;
     piix3_ide_create(pcms->pci_bus, pcms->gsi);
 }
 

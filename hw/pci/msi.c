@@ -31,6 +31,10 @@ bool msi_init(PCIDevice *dev, uint8_t cap_pos, unsigned nr_vectors, Error **errp
         return false;
     }
     dev->msi_cap = cap;
+    dev->msi_routes = g_new0(PCIMsiRoute, 32);
+    for (unsigned i = 0; i < 32; i++) {
+        dev->msi_routes[i].virq = -1;
+    }
     pci_set_word(dev->config + cap + MSI_CONTROL, MSI_64BIT | log2 << 1);
     /* Writable: enable and Multiple Message Enable; address (dword aligned) and data. */
     pci_set_word(dev->wmask + cap + MSI_CONTROL, MSI_ENABLE | 0x70);
@@ -58,9 +62,16 @@ void msi_notify(PCIDevice *dev, unsigned vector)
         return;
     }
     data = (data & ~((1u << mme) - 1)) | vector;
-    if (pci_msi_trigger) {
-        pci_msi_trigger(addr, data);
+    pci_msi_send_routed(&dev->msi_routes[vector], addr, data);
+}
+
+void msi_uninit(PCIDevice *dev)
+{
+    if (dev->msi_routes) {
+        pci_msi_routes_release(dev);
+        g_clear_pointer(&dev->msi_routes, g_free);
     }
+    dev->msi_cap = 0;
 }
 
 void msi_write_config(PCIDevice *dev, uint32_t addr, uint32_t val, int len)

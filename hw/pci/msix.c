@@ -23,6 +23,45 @@
 #define  MSIX_VECTOR_MASKED 1
 
 void (*pci_msi_trigger)(uint64_t addr, uint32_t data);
+bool (*pci_msi_route_send)(PCIMsiRoute *r, uint64_t addr, uint32_t data);
+void (*pci_msi_route_release)(PCIMsiRoute *r);
+
+static PCIMsiRoute *routes_new(unsigned n)
+{
+    PCIMsiRoute *r = g_new0(PCIMsiRoute, n);
+
+    for (unsigned i = 0; i < n; i++) {
+        r[i].virq = -1;
+    }
+    return r;
+}
+
+static void routes_release(PCIMsiRoute *r, unsigned n)
+{
+    for (unsigned i = 0; r && i < n; i++) {
+        if (r[i].virq >= 0 && pci_msi_route_release) {
+            pci_msi_route_release(&r[i]);
+        }
+        r[i].virq = -1;
+    }
+}
+
+void pci_msi_routes_release(PCIDevice *dev)
+{
+    routes_release(dev->msix_routes, dev->msix_entries);
+    routes_release(dev->msi_routes, 32);
+}
+
+/* One message from a vector: through its route where the board has them. */
+void pci_msi_send_routed(PCIMsiRoute *r, uint64_t addr, uint32_t data)
+{
+    if (r && pci_msi_route_send && pci_msi_route_send(r, addr, data)) {
+        return;
+    }
+    if (pci_msi_trigger) {
+        pci_msi_trigger(addr, data);
+    }
+}
 
 static uint16_t msix_control(PCIDevice *dev)
 {
@@ -59,9 +98,7 @@ static void send_vector(PCIDevice *dev, unsigned v)
     if (!(pci_get_word(dev->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
         return;
     }
-    if (pci_msi_trigger) {
-        pci_msi_trigger(addr, pci_get_long(e + 8));
-    }
+    pci_msi_send_routed(&dev->msix_routes[v], addr, pci_get_long(e + 8));
 }
 
 static void set_pending(PCIDevice *dev, unsigned v, bool on)
@@ -178,6 +215,7 @@ bool msix_init(PCIDevice *dev, unsigned nentries, MemoryRegion *table_bar, int t
     dev->msix_pba_len = (nentries + 63) / 64 * 8;
     dev->msix_table = g_malloc0(dev->msix_table_len);
     dev->msix_pba = g_malloc0(dev->msix_pba_len);
+    dev->msix_routes = routes_new(nentries);
     pci_set_word(dev->config + cap + MSIX_CONTROL, nentries - 1);
     pci_set_long(dev->config + cap + MSIX_TABLE, table_offset | table_bar_nr);
     pci_set_long(dev->config + cap + MSIX_PBA, pba_offset | pba_bar_nr);
@@ -230,6 +268,8 @@ void msix_uninit(PCIDevice *dev)
     if (dev->msix_table_bar == &dev->msix_exclusive_bar) {
         memory_region_destroy(&dev->msix_exclusive_bar);
     }
+    routes_release(dev->msix_routes, dev->msix_entries);
+    g_clear_pointer(&dev->msix_routes, g_free);
     dev->msix_cap = 0;
     dev->msix_entries = 0;
     g_clear_pointer(&dev->msix_table, g_free);
@@ -244,6 +284,7 @@ void msix_reset(PCIDevice *dev)
         return;
     }
     pci_set_word(dev->config + dev->msix_cap + MSIX_CONTROL, dev->msix_entries - 1);
+    routes_release(dev->msix_routes, dev->msix_entries);
     memset(dev->msix_table, 0, dev->msix_table_len);
     for (unsigned v = 0; v < dev->msix_entries; v++) {
         dev->msix_table[v * MSIX_ENTRY_SIZE + MSIX_VECTOR_CTRL] = MSIX_VECTOR_MASKED;

@@ -547,6 +547,7 @@ static void pci_qdev_unrealize(DeviceState *d)
         pc->exit(dev);
     }
     msix_uninit(dev);
+    msi_uninit(dev);
     bus->devices[dev->devfn] = NULL;
     memset(dev->io_regions, 0, sizeof(dev->io_regions));
 }
@@ -572,6 +573,7 @@ static void pci_qdev_reset(DeviceState *d)
             }
         }
     }
+    pci_msi_routes_release(dev);
     dev->config[PCI_INTERRUPT_LINE] = 0;
     dev->config[PCI_CACHE_LINE_SIZE] = 0;
     dev->config[PCI_LATENCY_TIMER] = 0;

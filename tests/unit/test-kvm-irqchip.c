@@ -6,6 +6,10 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "kvm-harness.h"
+#include "hw/pci/msix.h"
+#include "hw/pci-host/i440fx.h"
+#include "hw/i386/pc-pci.h"
+#include "hw/sysbus.h"
 #include <linux/kvm.h>
 
 static IRQState **gsi;
@@ -301,6 +305,103 @@ static void test_msi_irqfd(void)
     event_notifier_cleanup(&e);
 }
 
+/* ------------------------------------------------------------ MSI-X through irqfds */
+
+static void msixdev_realize(PCIDevice *dev, Error **errp)
+{
+    msix_init_exclusive_bar(dev, 4, 1, errp);
+}
+
+static const TypeInfo msixdev_type = {
+    .name = "kvm-msix-testdev",
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(PCIDevice),
+    .realize = (void (*)(DeviceState *, Error **))msixdev_realize,
+};
+KITE_TYPE_REGISTER(msixdev_type)
+
+static int fallback_msis;
+static void count_fallback(uint64_t addr, uint32_t data)
+{
+    fallback_msis++;
+}
+
+/* Wait (the kernel injects irqfd messages from a worker) for vector's bit in the IRR. */
+static bool lapic_irr_has(int vector)
+{
+    struct kvm_lapic_state lapic;
+
+    for (int i = 0; i < 1000; i++) {
+        g_assert_cmpint(kvm_vcpu_ioctl(kh_cpu, KVM_GET_LAPIC, &lapic), ==, 0);
+        if (ldl_le_p(lapic.regs + 0x200 + vector / 32 * 0x10) & (1u << (vector % 32))) {
+            return true;
+        }
+        g_usleep(1000);
+    }
+    return false;
+}
+
+/* The pc board's routing: a vector gets a GSI route and an irqfd on first use, its route
+ * follows table changes, and reset gives the GSI back. */
+static void test_msix_irqfd(void)
+{
+    const uint64_t bar = 0xe0000000ULL;
+    struct kvm_lapic_state lapic;
+    DeviceState *host;
+    PCIDevice *dev;
+    int virq;
+
+    if (kh_skip()) {
+        return;
+    }
+    g_assert_cmpint(kvm_vcpu_ioctl(kh_cpu, KVM_GET_LAPIC, &lapic), ==, 0);
+    stl_le_p(lapic.regs + 0x80, 0);                      /* TPR */
+    stl_le_p(lapic.regs + 0xf0, 0x1ff);                  /* SVR: enabled */
+    g_assert_cmpint(kvm_vcpu_ioctl(kh_cpu, KVM_SET_LAPIC, &lapic), ==, 0);
+
+    host = qdev_new(TYPE_I440FX_PCI_HOST);
+    g_assert_true(sysbus_realize_and_unref(host, &error_abort));
+    dev = PCI_DEVICE(qdev_new("kvm-msix-testdev"));
+    g_assert_true(qdev_realize(DEVICE(dev), BUS(I440FX_HOST(host)->bus), &error_abort));
+    device_cold_reset(DEVICE(dev));
+    pci_msi_trigger = count_fallback;
+    pci_msi_route_send = pc_msi_route_send;
+    pci_msi_route_release = pc_msi_route_release;
+
+    pci_config_write(dev, PCI_BASE_ADDRESS_0 + 4, bar, 4);
+    pci_config_write(dev, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+    pci_config_write(dev, dev->msix_cap + 2, 0x8000, 2);            /* MSI-X enable */
+    address_space_stl(&address_space_memory, bar + 16, 0xfee00000);  /* vector 1: APIC 0 */
+    address_space_stl(&address_space_memory, bar + 16 + 8, 0x41);    /* fixed, vector 0x41 */
+    address_space_stl(&address_space_memory, bar + 16 + 12, 0);      /* unmasked */
+
+    msix_notify(dev, 1);
+    g_assert_true(lapic_irr_has(0x41));
+    virq = dev->msix_routes[1].virq;
+    g_assert_cmpint(virq, >=, 24);
+    g_assert_cmpint(dev->msix_routes[0].virq, ==, -1);              /* never fired */
+    /* The guest retargets the vector: the same GSI, its route updated. */
+    address_space_stl(&address_space_memory, bar + 16 + 8, 0x52);
+    msix_notify(dev, 1);
+    g_assert_true(lapic_irr_has(0x52));
+    g_assert_cmpint(dev->msix_routes[1].virq, ==, virq);
+    g_assert_cmpint(fallback_msis, ==, 0);
+
+    /* Reset releases the route: the GSI is free again. */
+    device_cold_reset(DEVICE(dev));
+    g_assert_cmpint(dev->msix_routes[1].virq, ==, -1);
+    g_assert_cmpint(kvm_irqchip_add_msi_route(0xfee00000, 0x41, &error_abort), ==, virq);
+    kvm_irqchip_release_virq(virq);
+    g_assert_cmpint(kvm_irqchip_commit_routes(), ==, 0);
+
+    qdev_unrealize(DEVICE(dev));
+    object_unref(OBJECT(dev));
+    pci_msi_route_send = NULL;
+    pci_msi_route_release = NULL;
+    pci_msi_trigger = NULL;
+    device_cold_reset(DEVICE(kh_cpu));                   /* drop the pending vectors */
+}
+
 /* ------------------------------------------------------------ INIT */
 
 KH_GUEST(spin,
@@ -416,6 +517,7 @@ int main(int argc, char **argv)
     g_test_add_func("/kvm-irqchip/halted-sync-pause", test_halted_sync_pause);
     g_test_add_func("/kvm-irqchip/reset", test_reset);
     g_test_add_func("/kvm-irqchip/msi-irqfd", test_msi_irqfd);
+    g_test_add_func("/kvm-irqchip/msix-irqfd", test_msix_irqfd);
     g_test_add_func("/kvm-irqchip/init", test_init);
     g_test_add_func("/kvm-irqchip/unplug", test_unplug);
     return g_test_run();

@@ -20,6 +20,11 @@ int pc_pci_slot_irq(int slot, int pin);
 
 typedef struct PCMachineState PCMachineState;
 void pc_pci_init(PCMachineState *pcms);
+
+/* MSI/MSI-X vectors through KVM GSI routes and irqfds (pci_msi_route_send/release). */
+struct PCIMsiRoute;
+bool pc_msi_route_send(struct PCIMsiRoute *r, uint64_t addr, uint32_t data);
+void pc_msi_route_release(struct PCIMsiRoute *r);
 void pc_pci_firmware_init(PCMachineState *pcms);
 
 #endif

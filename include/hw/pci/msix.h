@@ -6,12 +6,33 @@
 #define HW_PCI_MSIX_H
 
 #include "hw/pci/pci.h"
+#include "kite/main-loop.h"
 
 /*
  * How a message reaches the interrupt controllers; the board sets it (pc: the local
  * APICs, or KVM_SIGNAL_MSI with KVM's in-kernel irqchip).  NULL: messages are dropped.
  */
 extern void (*pci_msi_trigger)(uint64_t addr, uint32_t data);
+
+/*
+ * A message source with a stable identity (one MSI-X or MSI vector of a device).  Where
+ * the board can route messages by source (pc with KVM's in-kernel irqchip: a GSI route and
+ * an irqfd per vector), pci_msi_route_send delivers through that route, creating it on
+ * first use and updating it when the vector's address or data changed; it returns false
+ * when it cannot, and the caller falls back to pci_msi_trigger.  pci_msi_route_release
+ * gives the route back (vector reset, device unplug).  Both hooks NULL: no routing.
+ */
+typedef struct PCIMsiRoute {
+    int virq;                   /* -1: none yet */
+    uint64_t addr;
+    uint32_t data;
+    EventNotifier e;
+} PCIMsiRoute;
+
+extern bool (*pci_msi_route_send)(PCIMsiRoute *r, uint64_t addr, uint32_t data);
+extern void (*pci_msi_route_release)(PCIMsiRoute *r);
+/* Release every route of the device (reset, unrealize). */
+void pci_msi_routes_release(PCIDevice *dev);
 
 /*
  * MSI-X with nentries vectors: the table and the PBA are MMIO subregions at the given
@@ -38,6 +59,10 @@ void msix_config_changed(PCIDevice *dev);
 bool msi_init(PCIDevice *dev, uint8_t cap_pos, unsigned nr_vectors, Error **errp);
 bool msi_enabled(PCIDevice *dev);
 void msi_notify(PCIDevice *dev, unsigned vector);
+/* Frees what msi_init took (the generic PCI unrealize calls it). */
+void msi_uninit(PCIDevice *dev);
+/* Internal to msix.c/msi.c: a vector's message, routed where possible. */
+void pci_msi_send_routed(PCIMsiRoute *r, uint64_t addr, uint32_t data);
 /* Call from the device's config_write after pci_default_write_config (keeps MSI state). */
 void msi_write_config(PCIDevice *dev, uint32_t addr, uint32_t val, int len);
 

@@ -76,6 +76,8 @@ struct PCIDevice {
     uint8_t *msix_table;                      /* msix_entries 16-byte entries */
     uint8_t *msix_pba;                        /* pending bits, whole qwords */
     uint32_t msix_table_len, msix_pba_len;    /* their sizes in bytes */
+    struct PCIMsiRoute *msix_routes;          /* per vector (msix.h), with the table */
+    struct PCIMsiRoute *msi_routes;           /* per MSI vector, from msi_init */
     MemoryRegion msix_table_mmio, msix_pba_mmio, msix_exclusive_bar;
     MemoryRegion *msix_table_bar, *msix_pba_bar;
     /* MSI (hw/pci/msi.c). */
