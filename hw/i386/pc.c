@@ -150,6 +150,20 @@ static void pc_create_irqchip(PCMachineState *pcms, MachineState *ms)
 
 /* ------------------------------------------------------------------ RAM */
 
+static uint64_t vga_hole_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return ~0ull >> (64 - 8 * size);
+}
+
+static void vga_hole_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+}
+
+static const MemoryRegionOps vga_hole_ops = {
+    .read = vga_hole_read, .write = vga_hole_write,
+    .valid = { 1, 8, true }, .impl = { 1, 8 },
+};
+
 static void pc_memory_init(PCMachineState *pcms, MachineState *ms)
 {
     uint64_t lowmem = ms->ram_size >= PC_LOWMEM_LIMIT_SMALL ? PC_LOWMEM_LIMIT_BIG
@@ -172,8 +186,13 @@ static void pc_memory_init(PCMachineState *pcms, MachineState *ms)
                                  pcms->below_4g, pcms->above_4g);
         memory_region_add_subregion(get_system_memory(), 4 * GiB, &pcms->ram_above_4g);
     }
-    /* The legacy VGA window is not RAM. */
-    memory_region_init(&pcms->vga_hole, OBJECT(ms), "vga-window", 0x20000);
+    /*
+     * The legacy VGA window is not RAM: without a card there, nothing answers (reads all
+     * ones).  A card maps its window above this (priority 2).  An empty container would not
+     * do: it is transparent and RAM would show through.
+     */
+    memory_region_init_io(&pcms->vga_hole, OBJECT(ms), &vga_hole_ops, pcms, "vga-window",
+                          0x20000);
     memory_region_add_subregion_overlap(get_system_memory(), 0xa0000, &pcms->vga_hole, 1);
 
     if (ms->kernel_filename) {

@@ -154,6 +154,8 @@ def check_std(emulator, accel, tmp):
         assert "No bootable device." in screen_text, screen_text
 
         shot = os.path.join(tmp, "screen.ppm")
+        r = qmp.cmd("screendump", filename=shot, device="nosuch")
+        assert "Device 'nosuch' not found" in r.get("error", {}).get("desc", ""), r
         r = qmp.cmd("screendump", filename=shot, format="ppm")
         assert "return" in r, r
         w, h, px = read_ppm(shot)
