@@ -6,7 +6,8 @@ which the VM keeps running and a second monitor still answers.  socat as a clien
 With --guest-dir (build/tests/guest): run states driven by a guest, the pvpanic test kernel
 under each -action panic= (and -no-shutdown), under tcg and kvm (kvm skipped without
 /dev/kvm): GUEST_CRASHLOADED, GUEST_PANICKED, STOP/SHUTDOWN as QEMU sends them to every
-monitor, query-status guest-panicked/shutdown, cont, system_reset to prelaunch.
+monitor, query-status guest-panicked/shutdown, cont, system_reset to prelaunch; and under
+kvm the mmio-exec kernel's internal-error.
 
 Usage: test_qmp.py --emulator build/kite [--guest-dir build/tests/guest]
 Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on failure.
@@ -185,6 +186,7 @@ def start(emulator, tmp, args, n_monitors=1):
     qs = []
     for p in paths:
         q = Qmp(p)
+        q.sock.settimeout(60)     # guest events: KVM on a slow host takes seconds to boot
         q.recv_line()
         q.cmd("qmp_capabilities")
         qs.append(q)
@@ -297,6 +299,39 @@ def check_pvpanic(emulator, guest_dir, accel, tmp):
               evs)
         q.cmd("quit")
         proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def check_internal_error(emulator, guest_dir, tmp):
+    """KVM cannot fetch instructions from unmapped memory: internal-error, as in QEMU."""
+    kernel = os.path.join(guest_dir, "mmio-exec.elf")
+    proc, (q,) = start(emulator, tmp, ["-accel", "kvm", "-kernel", kernel])
+    try:
+        q.cmd("cont")
+        q.wait_event("RESUME")
+        q.wait_event("STOP")
+        r = q.cmd("query-status")
+        check("KVM emulation failure: internal-error", r["return"] == {
+            "status": "internal-error", "running": False, "singlestep": False}, r)
+        r = q.cmd("cont")
+        check("cont in internal-error needs reset", r.get("error") == {
+            "class": "GenericError", "desc": "Resetting the Virtual Machine is required"}, r)
+        q.cmd("system_reset")
+        q.wait_event("RESET")
+        r = q.cmd("query-status")
+        check("system_reset from internal-error: prelaunch", r["return"]["status"] == "prelaunch",
+              r)
+        q.cmd("cont")
+        q.wait_event("RESUME")
+        q.wait_event("STOP")
+        r = q.cmd("query-status")
+        check("after reset the guest runs (and fails) again", r["return"]["status"] ==
+              "internal-error", r)
+        q.cmd("quit")
+        check("quit from internal-error", proc.wait(timeout=30) == 0)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -475,6 +510,13 @@ def main():
                 check_pvpanic(a.emulator, a.guest_dir, accel, tmp)
             except Exception as ex:  # noqa: BLE001
                 check(f"pvpanic exception ({accel})", False, repr(ex))
+        # The interpreter has no fatal path (every guest fault is architectural), so
+        # internal-error is reached through KVM only.
+        if "kvm" in accels:
+            try:
+                check_internal_error(a.emulator, a.guest_dir, tmp)
+            except Exception as ex:  # noqa: BLE001
+                check("internal-error exception", False, repr(ex))
     print(f"{results['pass']} passed, {results['fail']} failed")
     return 1 if results["fail"] else 0
 
