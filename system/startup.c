@@ -148,7 +148,8 @@ char *firmware_find(const char *name)
 {
     const Config *c = system_config();
     const char *builtin[] = { KITE_BUILDDIR "/pc-bios", KITE_SRCDIR "/pc-bios",
-                              "/usr/share/kite", "/usr/share/seabios", NULL };
+                              "/usr/share/kite", "/usr/share/seabios",
+                              "/usr/lib/ipxe/qemu", NULL };
 
     if (g_path_is_absolute(name) || strchr(name, '/')) {
         return g_file_test(name, G_FILE_TEST_IS_REGULAR) ? g_strdup(name) : NULL;

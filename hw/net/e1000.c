@@ -8,6 +8,8 @@
  * TIDV/TADV delay timers, the receive ring with the RAL/RAH/MTA/VFTA filters, and the
  * transmit ring with legacy and extended descriptors, checksum offload and TCP segmentation
  * done in software.  It reaches guest memory and the network only through E1000Ops.
+ * The PCI device adds BAR0 (registers), BAR1 (I/O window), INTA# and, as QEMU's, iPXE's
+ * efi-e1000.rom as expansion ROM for network boot under SeaBIOS (romfile=).
  *
  * Guest programming is never trusted: rings are checked against their length before use
  * (head or tail beyond the ring, base + length wrapping), a ring walk never takes more steps
@@ -22,6 +24,7 @@
 #include "hw/net/e1000.h"
 #include "hw/pci/pci.h"
 #include "net/net.h"
+#include "hw/loader.h"
 #include "kite/log.h"
 #include "e1000-regs.h"
 #include <zlib.h>
@@ -1303,7 +1306,54 @@ typedef struct E1000PCI {
     MemoryRegion mmio, io;
     NICConf conf;                      /* properties "mac" and "netdev" */
     NetClientState *nc;
+    char *romfile;                     /* option ROM (PXE); NULL: efi-e1000.rom if present */
+    MemoryRegion rom;
+    bool has_rom;
 } E1000PCI;
+
+#define E1000_DEFAULT_ROM "efi-e1000.rom"      /* iPXE, Debian package ipxe-qemu */
+
+/*
+ * The expansion ROM (PCI 3.0, 6.3): with firmware boot SeaBIOS runs it, which gives the
+ * machine network boot as QEMU's e1000 does.  An explicit romfile= must exist; the default
+ * is used when installed; romfile= with no value means none.
+ */
+static bool e1000_load_rom(E1000PCI *d, Error **errp)
+{
+    const char *name = d->romfile ? d->romfile : E1000_DEFAULT_ROM;
+    g_autofree char *path = NULL;
+    g_autofree uint8_t *data = NULL;
+    size_t len = 0;
+    uint64_t size;
+
+    if (!*name) {
+        return true;
+    }
+    path = loader_find_firmware(name);
+    if (!path) {
+        if (!d->romfile) {
+            return true;
+        }
+        error_setg(errp, "e1000: could not find option ROM '%s' (romfile= with no value "
+                   "means none)", name);
+        return false;
+    }
+    if (!loader_load_file(path, &data, &len, 16 * MiB, errp)) {
+        return false;
+    }
+    if (len < 3 || data[0] != 0x55 || data[1] != 0xaa) {
+        error_setg(errp, "'%s' is not a PCI option ROM (no 55h AAh signature)", path);
+        return false;
+    }
+    size = 1ull << g_bit_storage(len - 1);
+    if (!memory_region_init_rom(&d->rom, OBJECT(d), "e1000.rom", size, errp)) {
+        return false;
+    }
+    memcpy(memory_region_get_ram_ptr(&d->rom), data, len);
+    memset((uint8_t *)memory_region_get_ram_ptr(&d->rom) + len, 0, size - len);
+    d->has_rom = true;
+    return true;
+}
 
 static uint64_t e1000_pci_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
@@ -1408,8 +1458,15 @@ static void e1000_pci_realize(PCIDevice *dev, Error **errp)
 {
     E1000PCI *d = (E1000PCI *)dev;
 
+    if (!e1000_load_rom(d, errp)) {
+        return;
+    }
     d->nc = net_nic_new(&e1000_net_info, &d->conf, TYPE_E1000, DEVICE(d)->id, d, errp);
     if (!d->nc) {
+        if (d->has_rom) {
+            memory_region_destroy(&d->rom);
+            d->has_rom = false;
+        }
         return;
     }
     dev->config[PCI_INTERRUPT_PIN] = 1;    /* INTA# */
@@ -1420,6 +1477,9 @@ static void e1000_pci_realize(PCIDevice *dev, Error **errp)
     memory_region_init_io(&d->io, OBJECT(d), &e1000_io_ops, d, "e1000-io", E1000_IO_SIZE);
     pci_register_bar(dev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &d->mmio);
     pci_register_bar(dev, 1, PCI_BASE_ADDRESS_SPACE_IO, &d->io);
+    if (d->has_rom) {
+        pci_register_bar(dev, PCI_ROM_SLOT, 0, &d->rom);
+    }
 }
 
 static void e1000_pci_exit(PCIDevice *dev)
@@ -1431,6 +1491,10 @@ static void e1000_pci_exit(PCIDevice *dev)
     e1000_core_cleanup(&d->core);
     memory_region_destroy(&d->mmio);
     memory_region_destroy(&d->io);
+    if (d->has_rom) {
+        memory_region_destroy(&d->rom);
+        d->has_rom = false;
+    }
 }
 
 static void e1000_pci_reset(PCIDevice *dev)
@@ -1494,6 +1558,7 @@ static const VMStateDescription vmstate_e1000 = {
 
 static const Property e1000_props[] = {
     DEFINE_NIC_PROPERTIES(E1000PCI, conf),
+    DEFINE_PROP_STRING("romfile", E1000PCI, romfile),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -2,7 +2,8 @@
  * e1000 through the qtest protocol: PCI identity and BAR sizing, registers through the
  * memory BAR and the I/O window, the mac= property in the EEPROM and RAL0/RAH0, INTx
  * through the PIIX3 PIRQ routing, transmit descriptor write-back by bus-master DMA (and
- * none without Bus Master Enable), and a hostile ring that must leave Kite running.
+ * none without Bus Master Enable), a hostile ring that must leave Kite running, -nic and
+ * default MACs, and the iPXE option ROM.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "libkqtest.h"
@@ -229,6 +230,30 @@ static void test_nic_option(void)
     kqtest_quit(qt);
 }
 
+
+/* The expansion ROM: iPXE's efi-e1000.rom by default when installed, romfile= none. */
+static void test_option_rom(void)
+{
+    KQTest *qt;
+
+    if (!g_file_test("/usr/lib/ipxe/qemu/efi-e1000.rom", G_FILE_TEST_EXISTS)) {
+        g_test_skip("no /usr/lib/ipxe/qemu/efi-e1000.rom (Debian package ipxe-qemu)");
+        return;
+    }
+    qt = kqtest_start("-M pc -m 128 -nodefaults -device e1000,addr=03.0");
+    cfg_writel(qt, DEVFN, 0x30, 0xfffff800);
+    g_assert_cmphex(cfg_readl(qt, DEVFN, 0x30), ==, 0xfffc0000);       /* 256 KiB */
+    cfg_writel(qt, DEVFN, 0x30, 0xfeb00001);
+    cfg_writel(qt, DEVFN, 0x04, 0x2);
+    g_assert_cmphex(kqtest_readw(qt, 0xfeb00000), ==, 0xaa55);
+    kqtest_quit(qt);
+
+    qt = kqtest_start("-M pc -m 128 -nodefaults -device e1000,addr=03.0,romfile=");
+    cfg_writel(qt, DEVFN, 0x30, 0xfffff800);
+    g_assert_cmphex(cfg_readl(qt, DEVFN, 0x30), ==, 0);
+    kqtest_quit(qt);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -238,5 +263,6 @@ int main(int argc, char **argv)
     g_test_add_func("/e1000/tx-dma", test_tx_dma);
     g_test_add_func("/e1000/hostile", test_hostile);
     g_test_add_func("/e1000/nic-option", test_nic_option);
+    g_test_add_func("/e1000/option-rom", test_option_rom);
     return g_test_run();
 }
