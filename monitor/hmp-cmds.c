@@ -357,6 +357,16 @@ static void hmp_gdbserver(HmpMonitor *mon, HmpArg *a)
     hmp_printf(mon, "Waiting for gdb connection on device '%s'\n", dev);
 }
 
+/* As QEMU's x86 "nmi": an NMI on every vCPU (what the NMI button of a PC does). */
+static void hmp_nmi(HmpMonitor *mon, HmpArg *a)
+{
+    CPUState *cpu;
+
+    CPU_FOREACH(cpu) {
+        cpu_interrupt(cpu, CPU_INTERRUPT_NMI);
+    }
+}
+
 static void hmp_cpu(HmpMonitor *mon, HmpArg *a)
 {
     if (a[0].num < 0 || !cpu_by_index(a[0].num)) {
@@ -885,6 +895,7 @@ const HmpCommand hmp_commands[] = {
       "start gdbserver on given device (default 'tcp::1234')", hmp_gdbserver },
     { "info", "", "[subcommand]", "show various information about the system state",
       NULL, hmp_info_commands },
+    { "nmi", "", "", "inject an NMI", hmp_nmi },
     { "print|p", "fmt:/,val:l", "/fmt expr", "print expression value (use $pc for the "
       "CPU's instruction pointer)", hmp_print },
     { "qom-get", "path:s,property:s", "path property", "print QOM property",
