@@ -94,6 +94,7 @@ static JsonNode *qmp_query_hotpluggable_cpus(JsonObject *args, Error **errp)
 {
     MachineState *ms = current_machine();
     unsigned max = ms && ms->smp.max_cpus ? ms->smp.max_cpus : (unsigned)cpu_count();
+    CPUState *cpu0 = cpu_by_index(0);
     JsonBuilder *b = json_builder_new();
     JsonNode *n;
 
@@ -110,9 +111,11 @@ static JsonNode *qmp_query_hotpluggable_cpus(JsonObject *args, Error **errp)
             json_builder_set_member_name(b, "qom-path");
             json_builder_add_string_value(b, path);
         }
-        json_builder_set_member_name(b, "type");
-        json_builder_add_string_value(b, cpu ? object_get_typename(OBJECT(cpu)) :
-                                      ms && ms->cpu_type ? ms->cpu_type : "qemu64-x86_64-cpu");
+        /* An empty slot would take the same model as the vCPUs there are. */
+        if (cpu || cpu0) {
+            json_builder_set_member_name(b, "type");
+            json_builder_add_string_value(b, object_get_typename(OBJECT(cpu ? cpu : cpu0)));
+        }
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

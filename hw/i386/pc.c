@@ -538,6 +538,7 @@ static void pc_machine_class_init(ObjectClass *oc, const void *data)
     mc->default_ram_size = 128 * MiB;
     mc->is_default = true;
     mc->alias = "pc-i440fx";
+    mc->default_cpu_type = X86_VCPU_TYPE_NAME(X86_VCPU_DEFAULT_MODEL);   /* query-machines */
 }
 
 static const Property pc_machine_props[] = {

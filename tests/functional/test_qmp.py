@@ -103,11 +103,13 @@ def check_machine_commands(q):
     r = q.cmd("query-hotpluggable-cpus")["return"]
     check("query-hotpluggable-cpus: 3 slots, 2 present", len(r) == 3 and
           sum("qom-path" in c for c in r) == 2 and all(c["vcpus-count"] == 1 for c in r)
-          and cpu0 in [c.get("qom-path") for c in r], r)
+          and cpu0 in [c.get("qom-path") for c in r]
+          and len({c["type"] for c in r}) == 1, r)
     r = q.cmd("query-machines")["return"]
     pc = [m for m in r if m["name"] == "pc"]
     check("query-machines", len(pc) == 1 and pc[0]["is-default"] is True and
-          pc[0]["cpu-max"] >= 2 and "hotpluggable-cpus" in pc[0], r)
+          pc[0]["cpu-max"] >= 2 and "hotpluggable-cpus" in pc[0] and
+          pc[0]["default-cpu-type"] == "qemu64-x86_64-cpu", r)
     r = q.cmd("qom-list", {"path": "/machine/peripheral/dbg"})["return"]
     props = {p["name"]: p["type"] for p in r}
     check("qom-list", props.get("type") == "string" and props.get("iobase") == "uint32", r)
