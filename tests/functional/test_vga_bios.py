@@ -8,6 +8,7 @@ the screen.  Checks:
     "No bootable device.",
   * a QMP screendump is the 720x400 text mode, and each character cell is lit exactly when
     the text buffer has a visible character there, in the attribute's colour,
+  * a disk's boot sector printing with INT 10h puts its text on the screen,
   * -vga none (and -nodefaults) leave the card out: SeaBIOS finds no VGA ROM.
 
 Usage: test_vga_bios.py --emulator build/kite [--accel tcg]
@@ -195,6 +196,46 @@ def check_std(emulator, accel, tmp):
             proc.wait()
 
 
+# A boot sector that prints through the VGA BIOS's INT 10h teletype (AH=0Eh) and halts:
+#   xor ax,ax / mov ds,ax / mov si,msg / next: lodsb / test al,al / jz done
+#   mov ah,0Eh / mov bx,7 / int 10h / jmp next / done: hlt / jmp done / msg db "...",0
+BOOT_MSG = b"KITE BOOT OK"
+BOOT_CODE = bytes([0x31, 0xC0, 0x8E, 0xD8, 0xBE, 0x18, 0x7C, 0xAC, 0x84, 0xC0, 0x74, 0x09,
+                   0xB4, 0x0E, 0xBB, 0x07, 0x00, 0xCD, 0x10, 0xEB, 0xF2, 0xF4, 0xEB, 0xFD])
+
+
+def check_boot_sector(emulator, accel, tmp):
+    """SeaBIOS boots a disk whose boot sector writes with INT 10h: the text reaches the
+    screen through SeaVGABIOS's teletype."""
+    img = os.path.join(tmp, "boot.img")
+    sector = BOOT_CODE + BOOT_MSG + b"\0"
+    with open(img, "wb") as f:
+        f.write(sector + bytes(510 - len(sector)) + b"\x55\xaa")
+        f.truncate(1 << 20)                     # enough cylinders for a CHS geometry
+    proc, log, _, port = boot(emulator, accel, tmp,
+                              ["-drive", "file=%s,format=raw" % img])
+    try:
+        wait_for(lambda: "Booting from 0000:7c00" in read_file(log) or proc.poll() is not None,
+                 120, "SeaBIOS to boot the disk")
+        assert proc.poll() is None, "kite exited: " + proc.stderr.read().decode()
+        deadline = time.time() + 30
+        while True:
+            rsp = Rsp(port)
+            rsp.stop_reason()
+            cells = rsp.read_mem(0xb8000, 80 * 25 * 2)
+            text = bytes(cells[0::2])
+            rsp.send("c")                       # let it run on if the text is not there yet
+            rsp.s.close()
+            if BOOT_MSG in text or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        assert BOOT_MSG in text, text
+        print("PASS vga-bios boot sector: INT 10h teletype output on screen")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def check_none(emulator, accel, tmp, extra, name):
     proc, log, _, _ = boot(emulator, accel, tmp, extra)
     try:
@@ -217,6 +258,7 @@ def main():
     args = p.parse_args()
     failed = 0
     cases = [("std", lambda t: check_std(args.emulator, args.accel, t)),
+             ("boot-sector", lambda t: check_boot_sector(args.emulator, args.accel, t)),
              ("-vga none", lambda t: check_none(args.emulator, args.accel, t,
                                                 ["-vga", "none"], "-vga none")),
              ("-nodefaults", lambda t: check_none(args.emulator, args.accel, t,
