@@ -255,6 +255,48 @@ static void test_complete(void)
     g_assert_cmpuint(a->len, ==, 0);
 }
 
+/* Random lines against every command's parameter list: errors, never a crash or a leak. */
+static void parse_table_random(const HmpCommand *table, GRand *r)
+{
+    static const char *const tokens[] = {
+        " ", "  ", "/", "/4", "/xg", "/10c", "/q", "-a", "-f", "-f png", "-x", "\"", "\\",
+        "\"a b\"", "0x", "0x10", "1", "-", "+", "*", "(", ")", "$pc", "$", "'a'", "'", "~",
+        "%", "&", "|", "^", "99999999999999999999", "abc", ",", "=", "\t", "help",
+    };
+
+    for (const HmpCommand *c = table; c->name; c++) {
+        if (c->sub) {
+            parse_table_random(c->sub, r);
+            continue;
+        }
+        for (int i = 0; i < 3000; i++) {
+            g_autoptr(GString) line = g_string_new(NULL);
+            HmpArg a[HMP_MAX_ARGS];
+            Error *err = NULL;
+            int n = g_rand_int_range(r, 0, 8);
+
+            for (int k = 0; k < n; k++) {
+                g_string_append(line, tokens[g_rand_int_range(r, 0, G_N_ELEMENTS(tokens))]);
+            }
+            if (hmp_parse_args(c, line->str, a, &err)) {
+                g_assert_null(err);
+                hmp_free_args(a);
+            } else {
+                g_assert_nonnull(err);
+                error_free(err);
+            }
+        }
+    }
+}
+
+static void test_parse_random(void)
+{
+    GRand *r = g_rand_new_with_seed(42);
+
+    parse_table_random(hmp_commands, r);
+    g_rand_free(r);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -262,5 +304,6 @@ int main(int argc, char **argv)
     g_test_add_func("/hmp/parse", test_parse);
     g_test_add_func("/hmp/commands", test_commands);
     g_test_add_func("/hmp/complete", test_complete);
+    g_test_add_func("/hmp/parse-random", test_parse_random);
     return g_test_run();
 }
