@@ -117,11 +117,21 @@ typedef struct HextileState {
     bool bg_valid, fg_valid;
 } HextileState;
 
-/* The most frequent value of the tile and whether the tile has 1, 2 or more colours. */
+/*
+ * Beyond this many colours a tile goes out raw without trying subrectangles: each colour
+ * needs at least one 6-byte coloured subrectangle (at 32 bpp), and noise-like tiles would
+ * otherwise cost a palette search per pixel for nothing.
+ */
+#define HEXTILE_MAX_COLOURS 48
+
+/*
+ * The most frequent value of the tile and whether the tile has 1, 2 or more colours;
+ * HEXTILE_MAX_COLOURS + 1 means "too many to bother".
+ */
 static int tile_colours(const uint32_t *t, int n, uint32_t *bg, uint32_t *other)
 {
-    uint32_t pal[256];
-    int count[256], np = 0, best = 0, last = 0;
+    uint32_t pal[HEXTILE_MAX_COLOURS];
+    int count[HEXTILE_MAX_COLOURS], np = 0, best = 0, last = 0;
 
     for (int i = 0; i < n; i++) {
         int j;
@@ -131,6 +141,9 @@ static int tile_colours(const uint32_t *t, int n, uint32_t *bg, uint32_t *other)
             for (j = 0; j < np && pal[j] != t[i]; j++) {
             }
             if (j == np) {
+                if (np == HEXTILE_MAX_COLOURS) {
+                    return HEXTILE_MAX_COLOURS + 1;
+                }
                 pal[np] = t[i];
                 count[np++] = 0;
             }
@@ -153,13 +166,17 @@ static void hextile_tile(const VncConv *cv, HextileState *st, const uint32_t *t,
 {
     uint8_t buf[1 + 4 + 4 + 1 + 255 * 6];
     size_t raw_size = 1 + (size_t)tw * th * cv->bpp, len = 0;
-    uint32_t bg, other;
+    uint32_t bg = 0, other = 0;
     int ncol = tile_colours(t, tw * th, &bg, &other);
     bool coloured = ncol > 2, covered[256] = { false };
     uint8_t subenc = 0;
     int nsub = 0;
     size_t count_at;
 
+    if (ncol > HEXTILE_MAX_COLOURS ||
+        1 + 2 * (size_t)cv->bpp + 1 + (size_t)(ncol - 1) * (cv->bpp + 2) >= raw_size) {
+        goto raw;
+    }
     buf[len++] = 0;                         /* subencoding, filled in below */
     if (!st->bg_valid || st->bg != bg) {
         subenc |= HT_BG;
