@@ -604,6 +604,61 @@ static void hmp_sendkey(HmpMonitor *mon, HmpArg *a)
     timer_mod_ns(sendkey_timer, clock_get_ns(KITE_CLOCK_REALTIME) + hold_ms * 1000000);
 }
 
+/* --- mouse --- */
+
+/* An integer word ("-5", "0x10"); false (and a message) otherwise. */
+static bool word_to_int(HmpMonitor *mon, const char *s, int64_t *v)
+{
+    char *end;
+
+    errno = 0;
+    *v = g_ascii_strtoll(s, &end, 0);
+    if (errno || end == s || *end || *v < INT32_MIN || *v > INT32_MAX) {
+        hmp_printf(mon, "invalid number: '%s'\n", s);
+        return false;
+    }
+    return true;
+}
+
+/* Words, not expressions (as QEMU): "mouse_move 10 -5" is two numbers, not 10 - 5. */
+static void hmp_mouse_move(HmpMonitor *mon, HmpArg *a)
+{
+    int64_t dx, dy, dz = 0;
+
+    if (!word_to_int(mon, a[0].str, &dx) || !word_to_int(mon, a[1].str, &dy) ||
+        (a[2].present && !word_to_int(mon, a[2].str, &dz))) {
+        return;
+    }
+    input_queue_rel(INPUT_AXIS_X, dx);
+    input_queue_rel(INPUT_AXIS_Y, dy);
+    if (dz) {
+        /* The wheel is a button press and release, as QEMU sends it. */
+        InputButton b = dz > 0 ? INPUT_BUTTON_WHEEL_UP : INPUT_BUTTON_WHEEL_DOWN;
+        input_queue_btn(b, true);
+        input_event_sync();
+        input_queue_btn(b, false);
+    }
+    input_event_sync();
+}
+
+/* The state is a PS/2-style mask: 1 left, 2 right, 4 middle (what QEMU's code uses). */
+static void hmp_mouse_button(HmpMonitor *mon, HmpArg *a)
+{
+    static const struct { uint32_t bit; InputButton btn; } map[] = {
+        { 1, INPUT_BUTTON_LEFT }, { 2, INPUT_BUTTON_RIGHT }, { 4, INPUT_BUTTON_MIDDLE },
+    };
+    static uint32_t state;
+    uint32_t want = a[0].num;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(map); i++) {
+        if ((state ^ want) & map[i].bit) {
+            input_queue_btn(map[i].btn, want & map[i].bit);
+        }
+    }
+    state = want & 7;
+    input_event_sync();
+}
+
 static void hmp_screendump(HmpMonitor *mon, HmpArg *a)
 {
     Error *err = NULL;
@@ -895,6 +950,10 @@ const HmpCommand hmp_commands[] = {
       "start gdbserver on given device (default 'tcp::1234')", hmp_gdbserver },
     { "info", "", "[subcommand]", "show various information about the system state",
       NULL, hmp_info_commands },
+    { "mouse_button", "state:i", "state",
+      "change mouse button state (1=L, 2=R, 4=M, ORed)", hmp_mouse_button },
+    { "mouse_move", "dx:s,dy:s,dz:s?", "dx dy [dz]", "send mouse move events",
+      hmp_mouse_move },
     { "nmi", "", "", "inject an NMI", hmp_nmi },
     { "print|p", "fmt:/,val:l", "/fmt expr", "print expression value (use $pc for the "
       "CPU's instruction pointer)", hmp_print },

@@ -5,6 +5,8 @@
  */
 #include "kite/osdep.h"
 #include "monitor/hmp.h"
+#include "kite/main-loop.h"
+#include "ui/input.h"
 
 static int64_t eval(const char *s)
 {
@@ -255,6 +257,103 @@ static void test_complete(void)
     g_assert_cmpuint(a->len, ==, 0);
 }
 
+/* --- commands that feed the input layer --- */
+
+static GString *input_log;
+
+static void log_event(DeviceState *dev, const InputEvent *e)
+{
+    switch (e->kind) {
+    case INPUT_EVENT_KIND_KEY:
+        g_string_append_printf(input_log, "key %s %s;", input_qcode_name(e->key.qcode),
+                               e->key.down ? "down" : "up");
+        break;
+    case INPUT_EVENT_KIND_BTN:
+        g_string_append_printf(input_log, "btn %d %s;", e->btn.button,
+                               e->btn.down ? "down" : "up");
+        break;
+    case INPUT_EVENT_KIND_REL:
+        g_string_append_printf(input_log, "rel %d %" PRId64 ";", e->move.axis, e->move.value);
+        break;
+    default:
+        break;
+    }
+}
+
+static void log_sync(DeviceState *dev)
+{
+    g_string_append(input_log, "sync;");
+}
+
+static const InputHandler log_handler = {
+    .name = "test", .event = log_event, .sync = log_sync,
+    .mask = INPUT_EVENT_MASK_KEY | INPUT_EVENT_MASK_BTN | INPUT_EVENT_MASK_REL,
+};
+
+static bool input_has(const char *s)
+{
+    return strstr(input_log->str, s) != NULL;
+}
+
+static void test_input_commands(void)
+{
+    InputHandlerState *h;
+    int64_t end;
+
+    main_loop_init();
+    input_log = g_string_new(NULL);
+    h = input_handler_register(NULL, &log_handler);
+    input_handler_activate(h);
+
+    g_free(run("mouse_move 10 -5"));
+    g_assert_cmpstr(input_log->str, ==, "rel 0 10;rel 1 -5;sync;");
+    g_string_truncate(input_log, 0);
+    g_free(run("mouse_move 0 0 1"));
+    g_assert_true(input_has("btn 3 down;sync;btn 3 up;"));
+    g_string_truncate(input_log, 0);
+    g_free(run("mouse_move 0 0 -2"));
+    g_assert_true(input_has("btn 4 down;sync;btn 4 up;"));
+    g_string_truncate(input_log, 0);
+    /* 1 = left, then left+right, then middle only. */
+    g_free(run("mouse_button 1"));
+    g_assert_cmpstr(input_log->str, ==, "btn 0 down;sync;");
+    g_string_truncate(input_log, 0);
+    g_free(run("mouse_button 3"));
+    g_assert_cmpstr(input_log->str, ==, "btn 2 down;sync;");
+    g_string_truncate(input_log, 0);
+    g_free(run("mouse_button 4"));
+    g_assert_cmpstr(input_log->str, ==, "btn 0 up;btn 2 up;btn 1 down;sync;");
+    g_string_truncate(input_log, 0);
+    g_free(run("mouse_button 0"));
+    g_string_truncate(input_log, 0);
+    {
+        g_autofree char *o = run("mouse_move 1 x");
+        g_assert_cmpstr(o, ==, "invalid number: 'x'\r\n");
+        g_assert_cmpstr(input_log->str, ==, "");
+    }
+
+    /* sendkey: presses in order now, releases in reverse order after the hold time. */
+    g_string_truncate(input_log, 0);
+    g_free(run("sendkey ctrl-alt-delete 20"));
+    g_assert_true(g_str_has_prefix(input_log->str,
+                                   "key ctrl down;sync;key alt down;sync;key delete down;sync;"));
+    g_assert_false(input_has("up"));
+    end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (!input_has("key ctrl up") && g_get_monotonic_time() < end) {
+        main_loop_wait(false);
+    }
+    g_assert_true(g_str_has_suffix(input_log->str,
+                                   "key delete up;sync;key alt up;sync;key ctrl up;sync;"));
+    /* A raw XT code, and a second sendkey releasing the first one's keys at once. */
+    g_string_truncate(input_log, 0);
+    g_free(run("sendkey 0x1c 5000"));
+    g_free(run("sendkey a"));
+    g_assert_true(g_str_has_prefix(input_log->str,
+                                   "key ret down;sync;key ret up;sync;key a down;sync;"));
+    input_handler_unregister(h);
+    g_string_free(input_log, true);
+}
+
 /* Random lines against every command's parameter list: errors, never a crash or a leak. */
 static void parse_table_random(const HmpCommand *table, GRand *r)
 {
@@ -305,5 +404,6 @@ int main(int argc, char **argv)
     g_test_add_func("/hmp/commands", test_commands);
     g_test_add_func("/hmp/complete", test_complete);
     g_test_add_func("/hmp/parse-random", test_parse_random);
+    g_test_add_func("/hmp/input-commands", test_input_commands);
     return g_test_run();
 }
