@@ -11,18 +11,25 @@ non-WebSocket requests, text frames and unmasked frames, the close handshake.
 With --vga-kernel (tests/guest/vga.c drawing its 1024x768 linear framebuffer pattern): the
 pattern arrives pixel-exact as Raw, Hextile and ZRLE (picked by SetEncodings order), in
 32 bpp and in 16 bpp big endian, to two clients at once; incremental requests with nothing
-changed stay unanswered until something changes.
+changed stay unanswered until something changes; a client connected while the VM is stopped
+(-S) gets a DesktopSize rectangle when the guest switches to 1024x768 after QMP "cont".
+
+With --repaint-kernel (tests/guest/fb-repaint.c, repainting the screen forever): a client
+that asks for updates but never reads does not stall the guest or another client, its
+updates coalesce (it receives a bounded amount once it reads again) and it stays connected.
 
     test_vnc.py --emulator build/kite [--vga-kernel build/tests/guest/vga.elf]
 """
 # SPDX-License-Identifier: GPL-2.0-or-later
 import argparse
+import json
 import os
 import select
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -215,10 +222,131 @@ def guest_pattern(args, port):
           (n_zrle, n_hextile, 1024 * 768 * 4))
 
 
+def qmp_command(path, cmd):
+    q = socket.socket(socket.AF_UNIX)
+    q.settimeout(30)
+    deadline = time.time() + 30
+    while True:
+        try:
+            q.connect(path)
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+    f = q.makefile("rwb")
+    json.loads(f.readline())                        # greeting
+    for c in ({"execute": "qmp_capabilities"}, {"execute": cmd}):
+        f.write(json.dumps(c).encode() + b"\n")
+        f.flush()
+        while True:
+            r = json.loads(f.readline())
+            if "return" in r or "error" in r:
+                break
+        assert "return" in r, r
+    q.close()
+
+
+def desktop_resize(args, display):
+    """Connected before the guest sets its mode: DesktopSize tells the client."""
+    with tempfile.TemporaryDirectory() as tmp:
+        qmp = os.path.join(tmp, "qmp.sock")
+        argv = [args.emulator, "-M", "pc", "-m", "128", "-nodefaults", "-display", "none",
+                "-serial", "null", "-device", "isa-vga", "-accel", "tcg", "-S",
+                "-qmp", "unix:%s,server=on,wait=off" % qmp,
+                "-kernel", args.vga_kernel, "-append", "mode=lfb accel=tcg",
+                "-vnc", "127.0.0.1:%d" % display]
+        p = subprocess.Popen(argv)
+        try:
+            c = rfb.RfbClient(rfb.connect_tcp(5900 + display))
+            w0, h0 = c.handshake()
+            assert (w0, h0) != (1024, 768), (w0, h0)
+            c.set_encodings([rfb.RAW, rfb.DESKTOP_SIZE])
+            c.update()
+            qmp_command(qmp, "cont")
+            deadline, resized = time.time() + 120, False
+            while time.time() < deadline and not resized:
+                c.request(True)
+                rects = c.read_update()
+                resized = (0, 0, 1024, 768, rfb.DESKTOP_SIZE) in rects
+            assert resized, "no DesktopSize rectangle for 1024x768"
+            want = expect_lfb_bgrx()
+            deadline = time.time() + 60
+            while c.fb != want and time.time() < deadline:
+                c.request(True)
+                c.read_update()
+            assert c.fb == want, "after the resize: " + first_diff(c.fb, want, 4, 1024)
+            c.close()
+        finally:
+            p.terminate()
+            p.wait(10)
+
+
+def slow_client(args, display):
+    argv = [args.emulator, "-M", "pc", "-m", "128", "-nodefaults", "-display", "none",
+            "-serial", "stdio", "-device", "VGA", "-accel", "tcg",
+            "-kernel", args.repaint_kernel, "-vnc", "127.0.0.1:%d" % display]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        out, deadline = b"", time.time() + 120
+        while b"repaint: running" not in out:
+            assert time.time() < deadline and p.poll() is None, "repaint guest: %r" % out
+            r, _, _ = select.select([p.stdout], [], [], 1)
+            if r:
+                out += os.read(p.stdout.fileno(), 4096)
+        # The slow client: a small receive buffer, requests, and no reading.
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(30)
+        s.connect(("127.0.0.1", 5900 + display))
+        slow = rfb.RfbClient(s)
+        slow.handshake()
+        deadline = time.time() + 60
+        while (slow.w, slow.h) != (1024, 768) and time.time() < deadline:
+            slow.set_encodings([rfb.RAW, rfb.DESKTOP_SIZE])
+            slow.request(False)
+            slow.read_update(decode=False)
+        assert (slow.w, slow.h) == (1024, 768), (slow.w, slow.h)
+        before = slow.bytes_in
+        for _ in range(50):
+            slow.request(False)
+            slow.request(True)
+        # Meanwhile another client keeps getting the guest's changes.
+        fast = rfb.RfbClient(rfb.connect_tcp(5900 + display))
+        fast.handshake()
+        fast.set_encodings([rfb.ZRLE, rfb.DESKTOP_SIZE])
+        fast.request(False)
+        fast.read_update(decode=False)
+        t0, n = time.time(), 0
+        while time.time() - t0 < 8:
+            fast.request(True)
+            fast.read_update(decode=False)
+            n += 1
+        assert n >= 3, "only %d updates in 8 s while another client stalls" % n
+        # The slow client reads again: what piled up is a few updates, not 100.
+        s.settimeout(3)
+        try:
+            while True:
+                slow.read_update(decode=False)
+        except socket.timeout:
+            pass
+        got = slow.bytes_in - before
+        assert got <= 4 * 1024 * 768 * 4 + 4096, "slow client got %d bytes" % got
+        s.settimeout(30)
+        slow.request(False)
+        assert slow.read_update(decode=False), "slow client dropped"
+        print("  slow client: %d bytes after 100 requests; other client %d updates in 8 s"
+              % (got, n))
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--emulator", required=True)
     p.add_argument("--vga-kernel")
+    p.add_argument("--repaint-kernel")
     p.add_argument("--display", type=int, help="display number (default: a free one)")
     args = p.parse_args()
     if args.display is None:
@@ -276,6 +404,11 @@ def main():
         if args.vga_kernel:
             procs.append(start_guest(args, args.display))
             guest_pattern(args, port)
+            procs[-1].terminate()
+            procs[-1].wait(10)
+            desktop_resize(args, args.display)
+        if args.repaint_kernel:
+            slow_client(args, args.display)
     except (AssertionError, EOFError, OSError) as e:
         print("FAIL vnc: %r" % (e,))
         return 1
@@ -285,8 +418,10 @@ def main():
                 pr.terminate()
                 pr.wait(10)
     print("PASS vnc: RFB 3.8/3.7/3.3, Raw 32/16 bpp, broken clients dropped, auth refused, "
-          "WebSocket%s" %
-          (", guest pattern in Raw/Hextile/ZRLE 32/16 bpp over TCP and WebSocket" if args.vga_kernel else ""))
+          "WebSocket%s%s" %
+          (", guest pattern in Raw/Hextile/ZRLE 32/16 bpp over TCP and WebSocket, "
+           "DesktopSize" if args.vga_kernel else "",
+           ", slow client coalesced" if args.repaint_kernel else ""))
     return 0
 
 
