@@ -24,6 +24,7 @@ static void qcow2_free_state(BDRVQcow2State *s)
     g_free(s->cluster_data);
     s->cluster_cache = s->cluster_data = NULL;
     g_mutex_clear(&s->lock);
+    g_cond_clear(&s->data_io_cond);
 }
 
 static int load_l1(BlockDriverState *bs, Error **errp)
@@ -86,6 +87,7 @@ int qcow2_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **errp)
     int ret;
 
     g_mutex_init(&s->lock);
+    g_cond_init(&s->data_io_cond);
     flen = bdrv_getlength(bs->file);
     if (flen < 0) {
         error_setg_errno(errp, (int)-flen, "Could not get the size of the image file");

@@ -433,6 +433,10 @@ int qcow2_apply_pending_frees(BlockDriverState *bs)
     BDRVQcow2State *s = bs->opaque;
     int ret = 0;
 
+    /* No freed cluster may be handed out while unlocked data I/O might still touch it. */
+    while (s->data_io > 0) {
+        g_cond_wait(&s->data_io_cond, &s->lock);
+    }
     for (guint i = 0; i + 1 < s->pending_frees->len; i += 2) {
         uint64_t off = g_array_index(s->pending_frees, uint64_t, i);
         uint64_t bytes = g_array_index(s->pending_frees, uint64_t, i + 1);

@@ -173,6 +173,21 @@ static int extend_run(BlockDriverState *bs, uint64_t off, uint64_t l2e, uint64_t
     return 0;
 }
 
+/* Around guest-data I/O done without s->lock (held on entry and on return). */
+static void data_io_begin(BDRVQcow2State *s)
+{
+    s->data_io++;
+    g_mutex_unlock(&s->lock);
+}
+
+static void data_io_end(BDRVQcow2State *s)
+{
+    g_mutex_lock(&s->lock);
+    if (--s->data_io == 0) {
+        g_cond_broadcast(&s->data_io_cond);
+    }
+}
+
 static int qcow2_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
                         struct iovec *iov, int niov)
 {
@@ -194,10 +209,14 @@ static int qcow2_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
         }
         switch (qcow2_l2_entry_type(l2e)) {
         case QCOW2_CLUSTER_UNALLOCATED:
+            data_io_begin(s);
             ret = read_backing(bs, off, iov, niov, pos, n);
+            data_io_end(s);
             break;
         case QCOW2_CLUSTER_NORMAL:
+            data_io_begin(s);
             ret = file_preadv_part(bs->file, (l2e & L2E_OFFSET_MASK) + in, iov, niov, pos, n);
+            data_io_end(s);
             break;
         case QCOW2_CLUSTER_COMPRESSED:
             ret = read_compressed(bs, l2e);
@@ -367,6 +386,49 @@ static int do_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return ret;
 }
 
+#define INPLACE_MAX_RUNS 16
+
+/*
+ * The common case once an image is populated: every cluster of the request is allocated
+ * and only this image uses it (COPIED), so no metadata changes.  Find the host runs under
+ * the lock and write them without it.  Returns 1 if the request needs do_pwritev.
+ */
+static int pwritev_in_place(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                            struct iovec *iov, int niov)
+{
+    BDRVQcow2State *s = bs->opaque;
+    WriteRun runs[INPLACE_MAX_RUNS];
+    int nruns = 0, ret = 0;
+    uint64_t pos = 0;
+
+    if (s->corrupt || offset + bytes > s->size) {
+        return 1;
+    }
+    while (pos < bytes) {
+        uint64_t off = offset + pos, in = off & (s->cluster_size - 1);
+        uint64_t n = MIN(bytes - pos, s->cluster_size - in), l2e, host;
+        if (qcow2_get_l2_entry(bs, off, &l2e) < 0 ||
+            qcow2_l2_entry_type(l2e) != QCOW2_CLUSTER_NORMAL || !(l2e & QCOW_OFLAG_COPIED)) {
+            return 1;
+        }
+        host = (l2e & L2E_OFFSET_MASK) + in;
+        if (nruns && runs[nruns - 1].host + runs[nruns - 1].len == host) {
+            runs[nruns - 1].len += n;
+        } else if (nruns == INPLACE_MAX_RUNS) {
+            return 1;
+        } else {
+            runs[nruns++] = (WriteRun) { .host = host, .pos = pos, .len = n };
+        }
+        pos += n;
+    }
+    data_io_begin(s);
+    for (int i = 0; i < nruns && ret == 0; i++) {
+        ret = file_pwritev_part(bs->file, runs[i].host, iov, niov, runs[i].pos, runs[i].len);
+    }
+    data_io_end(s);
+    return ret;
+}
+
 static int qcow2_pwritev(BlockDriverState *bs, int64_t offset, int64_t bytes,
                          struct iovec *iov, int niov, int flags)
 {
@@ -374,7 +436,10 @@ static int qcow2_pwritev(BlockDriverState *bs, int64_t offset, int64_t bytes,
     int ret;
 
     g_mutex_lock(&s->lock);
-    ret = do_pwritev(bs, offset, bytes, iov, niov);
+    ret = pwritev_in_place(bs, offset, bytes, iov, niov);
+    if (ret == 1) {
+        ret = do_pwritev(bs, offset, bytes, iov, niov);
+    }
     g_mutex_unlock(&s->lock);
     return ret;
 }

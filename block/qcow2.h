@@ -186,6 +186,13 @@ typedef struct Qcow2Cache {
 
 typedef struct BDRVQcow2State {
     GMutex lock;                    /* all metadata; requests come from pool threads */
+    /*
+     * Guest data moves without the lock (its mapping is looked up under it).  Clusters are
+     * only released by qcow2_apply_pending_frees, which waits for data_io to reach zero, so
+     * a cluster cannot be reused while a request still reads or writes it.
+     */
+    int data_io;
+    GCond data_io_cond;
     Qcow2Header header;
     int version;
     int cluster_bits;
