@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Block I/O benchmark: sequential write then read of a virtio-blk disk from the Linux test
+# guest with dd and O_DIRECT (oflag=direct / iflag=direct, 1 MiB blocks), on a raw and on a
+# qcow2 image (cache=none on the host), under qemu-system-x86_64 -accel tcg -M pc and under
+# Kite (its interpreter by default).  The guest times each dd with /proc/uptime.  Prints
+# MB/s per run, the medians, and the Kite/QEMU throughput ratios (>= 1.00 means Kite is as
+# fast).  Never asserts on timings: exit status is 0 unless the QEMU reference fails or the
+# guest cannot be built.
+#
+#   scripts/bench/blk.sh [--kite PATH] [--runs N] [--size MiB] [--kite-accel ACCEL]
+#                        [--guest-dir DIR] [--timeout S]
+#
+#   --kite PATH      Kite binary (default build/kite)
+#   --runs N         dd passes per direction and image (default 3)
+#   --size MiB       bytes moved per dd (default 64)
+#   --kite-accel A   -accel for Kite (default tcg)
+#   --timeout S      limit per boot (default 900)
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -uo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$src/scripts/bench/lib.sh"
+
+kite=$src/build/kite
+runs=3
+size=64
+kite_accel=tcg
+guest_dir=$src/build/guest
+limit=900
+while [ $# -gt 0 ]; do
+    case $1 in
+        --kite) kite=$2; shift ;;
+        --runs) runs=$2; shift ;;
+        --size) size=$2; shift ;;
+        --kite-accel) kite_accel=$2; shift ;;
+        --guest-dir) guest_dir=$2; shift ;;
+        --timeout) limit=$2; shift ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) bench_die "unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+
+command -v qemu-system-x86_64 >/dev/null || bench_die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+command -v qemu-img >/dev/null || bench_die "qemu-img not found (apt-get install qemu-utils)"
+"$src/scripts/build-linux-guest.sh" "$guest_dir" || bench_die "cannot build the guest"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "blk: kernel $(cat "$guest_dir/kernel-version"), virtio-blk, dd bs=1M count=$size" \
+     "with O_DIRECT, $runs pass(es) per direction"
+echo "qemu: $(qemu-system-x86_64 --version | head -1), -accel tcg"
+echo "kite: $kite, -accel $kite_accel"
+
+# One boot per emulator and image format; the guest loop prints one line per dd:
+#   BLK <write|read> <seconds>
+python3 - "$src" "$kite" "$kite_accel" "$guest_dir" "$tmp" "$runs" "$size" "$limit" <<'EOF'
+import os, re, statistics, subprocess, sys
+src, kite, kite_accel, guest_dir, tmp, runs, size, limit = sys.argv[1:]
+runs, size, limit = int(runs), int(size), float(limit)
+sys.path.insert(0, os.path.join(src, "tests", "functional"))
+from kite_guest import READY_RE, Guest, GuestError  # noqa: E402
+
+# Time one dd in the guest with its own clock (uptime has 10 ms resolution).
+LOOP = ("for i in $(seq {runs}); do "
+        "a=$(cut -d' ' -f1 /proc/uptime); "
+        "dd if=/dev/zero of=/dev/vda bs=1M count={size} oflag=direct 2>/dev/null; "
+        "b=$(cut -d' ' -f1 /proc/uptime); echo BLK write $(awk \"BEGIN{{print $b-$a}}\"); "
+        "a=$(cut -d' ' -f1 /proc/uptime); "
+        "dd if=/dev/vda of=/dev/null bs=1M count={size} iflag=direct 2>/dev/null; "
+        "b=$(cut -d' ' -f1 /proc/uptime); echo BLK read $(awk \"BEGIN{{print $b-$a}}\"); "
+        "done")
+
+
+def one(label, binary, accel, fmt):
+    img = os.path.join(tmp, "disk." + fmt)
+    if os.path.exists(img):
+        os.unlink(img)
+    subprocess.run(["qemu-img", "create", "-q", "-f", fmt, img, "%dM" % (size + 16)],
+                   check=True)
+    argv = [binary, "-accel", accel, "-M", "pc", "-m", "256",
+            "-kernel", os.path.join(guest_dir, "vmlinuz"),
+            "-initrd", os.path.join(guest_dir, "initrd.gz"),
+            "-append", "console=ttyS0 panic=-1 quiet", "-nographic", "-no-reboot",
+            "-net", "none", "-drive", "file=%s,if=virtio,format=%s,cache=none" % (img, fmt)]
+    res = {"write": [], "read": []}
+    with Guest(argv, log_path=os.path.join(tmp, "%s-%s.log" % (label, fmt))) as g:
+        g.start()
+        g.expect(READY_RE, limit)
+        g.shell_sync(timeout=limit)
+        out = g.check(LOOP.format(runs=runs, size=size), limit)
+        for m in re.finditer(r"BLK (write|read) ([0-9.]+)", out):
+            secs = float(m.group(2))
+            res[m.group(1)].append(size * 1.048576 / secs if secs > 0 else float("inf"))
+        g.poweroff(timeout=limit)
+    return res
+
+
+results = {}
+for label, binary, accel in (("qemu", "qemu-system-x86_64", "tcg"), ("kite", kite, kite_accel)):
+    for fmt in ("raw", "qcow2"):
+        if label == "kite" and not os.access(binary, os.X_OK):
+            print("kite: not runnable (%s not built)" % binary)
+            continue
+        try:
+            r = one(label, binary, accel, fmt)
+        except (GuestError, subprocess.CalledProcessError, OSError) as e:
+            why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            print("%-5s %-5s: FAILED (%s)" % (label, fmt, why))
+            if label == "qemu":
+                sys.exit(1)
+            continue
+        for d in ("write", "read"):
+            v = r[d]
+            med = statistics.median(v) if v else 0.0
+            results[(label, fmt, d)] = med
+            print("%-5s %-5s %-5s: %s MB/s, median %.1f MB/s" % (
+                label, fmt, d, " ".join("%.1f" % x for x in v), med))
+for fmt in ("raw", "qcow2"):
+    for d in ("write", "read"):
+        k, q = results.get(("kite", fmt, d)), results.get(("qemu", fmt, d))
+        ratio = "n/a" if not k or not q else "%.2f" % (k / q)
+        print("ratio kite/qemu %-5s %-5s: %s" % (fmt, d, ratio))
+EOF
