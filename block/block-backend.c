@@ -19,6 +19,9 @@ struct BlockBackend {
     bool wce;
     BlockdevOnError on_read_error, on_write_error;
     int in_flight;                  /* atomic */
+    int open_flags;                 /* how the medium was (or would be) opened */
+    const BlockDevOps *dev_ops;
+    void *dev_opaque;
 };
 
 static GList *backends;             /* of BlockBackend *, in creation order */
@@ -53,7 +56,11 @@ BlockBackend *blk_new_open(const char *name, const char *filename, const char *f
         return NULL;
     }
     if (!filename && !options) {
-        return blk_new(name, NULL, errp);      /* empty drive */
+        blk = blk_new(name, NULL, errp);       /* empty drive */
+        if (blk) {
+            blk->open_flags = flags;
+        }
+        return blk;
     }
     bs = bdrv_open(filename, fmt, options, flags, errp);
     if (!bs) {
@@ -62,6 +69,8 @@ BlockBackend *blk_new_open(const char *name, const char *filename, const char *f
     blk = blk_new(name, bs, errp);
     if (!blk) {
         bdrv_unref(bs);
+    } else {
+        blk->open_flags = flags;
     }
     return blk;
 }
@@ -136,6 +145,62 @@ void blk_detach_dev(BlockBackend *blk, void *dev)
 void *blk_get_attached_dev(BlockBackend *blk)
 {
     return blk->dev;
+}
+
+void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque)
+{
+    blk->dev_ops = ops;
+    blk->dev_opaque = opaque;
+}
+
+bool blk_dev_has_removable_media(BlockBackend *blk)
+{
+    return blk->dev_ops && blk->dev_ops->change_media_cb;
+}
+
+bool blk_eject(BlockBackend *blk, const char *name, bool force, Error **errp)
+{
+    const BlockDevOps *ops = blk->dev_ops;
+
+    if (!blk_dev_has_removable_media(blk)) {
+        error_setg(errp, "Device '%s' is not removable", name);
+        return false;
+    }
+    if (!force && ops->is_medium_locked && ops->is_medium_locked(blk->dev_opaque) &&
+        !(ops->is_tray_open && ops->is_tray_open(blk->dev_opaque))) {
+        error_setg(errp, "Device '%s' is locked and force was not specified, wait for tray "
+                   "to open and try again", name);
+        return false;
+    }
+    blk_drain(blk);
+    if (!ops->is_tray_open || !ops->is_tray_open(blk->dev_opaque)) {
+        ops->change_media_cb(blk->dev_opaque, false);      /* the tray opens */
+    }
+    bdrv_unref(blk->bs);
+    blk->bs = NULL;
+    return true;
+}
+
+bool blk_change_medium(BlockBackend *blk, const char *name, const char *filename,
+                       const char *format, Error **errp)
+{
+    BlockDriverState *bs;
+
+    if (!blk_dev_has_removable_media(blk)) {
+        error_setg(errp, "Device '%s' is not removable", name);
+        return false;
+    }
+    bs = bdrv_open(filename, format, NULL, blk->open_flags & ~BDRV_O_SNAPSHOT, errp);
+    if (!bs) {
+        return false;
+    }
+    if (!blk_eject(blk, name, true, errp)) {
+        bdrv_unref(bs);
+        return false;
+    }
+    blk->bs = bs;
+    blk->dev_ops->change_media_cb(blk->dev_opaque, true);  /* the tray closes on it */
+    return true;
 }
 
 int64_t blk_getlength(BlockBackend *blk)

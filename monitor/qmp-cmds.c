@@ -15,6 +15,7 @@
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
 #include "hw/qdev.h"
+#include "block/qmp-block.h"
 #include "system/qdev-monitor.h"
 
 /* --- vCPUs --- */
@@ -531,6 +532,10 @@ const QmpCommand qmp_system_commands[] = {
     { "device_del", qmp_device_del, { { "id", "str" } } },
     { "human-monitor-command", qmp_human_monitor_command,
       { { "command-line", "str" }, { "cpu-index", "int", true } } },
+    /* Removable media (block/qmp-block.c). */
+    { "eject", qmp_block_eject,
+      { { "device", "str", true }, { "id", "str", true }, { "force", "bool", true } } },
+    { "blockdev-change-medium", qmp_block_change_medium, { { "device", "str", true } }, true },
 };
 const size_t qmp_system_commands_len = G_N_ELEMENTS(qmp_system_commands);
 

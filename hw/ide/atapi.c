@@ -671,9 +671,8 @@ void ide_cd_medium_changed(IDEState *s, bool loaded)
     if (s->kind != IDE_CD) {
         return;
     }
+    /* Loading closes the tray on the new medium; ejecting opens it. */
+    s->tray_open = !loaded;
     s->unit_attention = true;
     s->media_event = loaded ? 2 : 3;               /* NewMedia / MediaRemoval */
-    if (loaded) {
-        s->tray_open = false;
-    }
 }

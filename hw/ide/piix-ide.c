@@ -245,6 +245,28 @@ void piix3_ide_connect_irqs(DeviceState *dev, IRQState *primary, IRQState *secon
 
 /* ---- ide-hd, ide-cd -------------------------------------------------------------- */
 
+/* The monitor's eject / blockdev-change-medium reach the drive through these. */
+static void ide_cd_change_media(void *opaque, bool load)
+{
+    ide_cd_medium_changed(opaque, load);
+}
+
+static bool ide_cd_tray_open(void *opaque)
+{
+    return ((IDEState *)opaque)->tray_open;
+}
+
+static bool ide_cd_locked(void *opaque)
+{
+    return ((IDEState *)opaque)->tray_locked;
+}
+
+static const BlockDevOps ide_cd_block_ops = {
+    .change_media_cb = ide_cd_change_media,
+    .is_tray_open = ide_cd_tray_open,
+    .is_medium_locked = ide_cd_locked,
+};
+
 static void ide_dev_realize(DeviceState *dev, Error **errp)
 {
     IDEDevice *idev = IDE_DEVICE(dev);
@@ -277,6 +299,9 @@ static void ide_dev_realize(DeviceState *dev, Error **errp)
     idev->unit = unit;
     idev->s = &ch->ifs[unit];
     ide_attach(idev->s, cd ? IDE_CD : IDE_HD, idev->blk, idev->serial);
+    if (cd && idev->blk) {
+        blk_set_dev_ops(idev->blk, &ide_cd_block_ops, idev->s);
+    }
     ch->bm_status |= 0x20 << unit;
 }
 
@@ -285,6 +310,9 @@ static void ide_dev_unrealize(DeviceState *dev)
     IDEDevice *idev = IDE_DEVICE(dev);
 
     if (idev->s) {
+        if (idev->blk) {
+            blk_set_dev_ops(idev->blk, NULL, NULL);
+        }
         ide_attach(idev->s, IDE_NONE, NULL, NULL);
         idev->s = NULL;
     }

@@ -165,6 +165,25 @@ BlockBackend *blk_by_name(const char *name);   /* -drive id= / -blockdev node-na
 const char *blk_name(BlockBackend *blk);
 BlockDriverState *blk_bs(BlockBackend *blk);
 
+/*
+ * What a device with removable media tells the block layer (QEMU's BlockDevOps): the
+ * medium was inserted (load) or removed, where its tray is, whether the guest locked it.
+ */
+typedef struct BlockDevOps {
+    void (*change_media_cb)(void *opaque, bool load);
+    bool (*is_tray_open)(void *opaque);
+    bool (*is_medium_locked)(void *opaque);
+} BlockDevOps;
+void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque);
+bool blk_dev_has_removable_media(BlockBackend *blk);
+/* QMP eject: open the tray (refused while the guest locks it, unless force) and take
+ * the medium out.  Errors carry QEMU's messages. */
+bool blk_eject(BlockBackend *blk, const char *name, bool force, Error **errp);
+/* QMP blockdev-change-medium: eject (forced), open filename (format probed if NULL)
+ * read-only like the previous medium, insert it and close the tray. */
+bool blk_change_medium(BlockBackend *blk, const char *name, const char *filename,
+                       const char *format, Error **errp);
+
 /* One device per backend: -EBUSY if another device has it. */
 int blk_attach_dev(BlockBackend *blk, void *dev);
 void blk_detach_dev(BlockBackend *blk, void *dev);

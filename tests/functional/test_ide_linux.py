@@ -5,6 +5,12 @@
 # find the pattern in the host file.  The same boot has an ATAPI CD-ROM (-cdrom, secondary
 # master): /dev/sr0's size, the whole disc read with dd and checksummed, and an ISO9660 image
 # (made with genisoimage or xorriso when installed) mounted and a file on it checksummed.
+# A qcow2 disk as primary slave (sda or sdb: Linux probes the two in parallel) gets a pattern written at an unaligned spot
+# (cluster allocation with copy-on-write around it), read back after drop_caches; after
+# power-off `qemu-img check` finds the image clean and qemu-img reads the same pattern.
+# Removable media over QMP: eject is refused while Linux has the disc mounted (tray locked),
+# works after umount (sr0 reports no medium), blockdev-change-medium inserts another image
+# that the guest then reads (unit attention -> revalidation).
 # Prints PASS/FAIL/SKIP like test_linux_boot.py.
 #
 #   tests/functional/test_ide_linux.py [--emulator PATH] [--accel tcg] [--guest-dir DIR]
@@ -21,9 +27,13 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
 from test_linux_boot import SRCDIR, prepare_guest  # noqa: E402
+from test_qmp import Qmp  # noqa: E402
 
 DISK_SECTORS = 16384            # 8 MiB
 PATTERN_OFF = 1 << 20           # dd seek=1 bs=1M
+QCOW_DATA = (b"kite-qcow2-pattern\n" * 40000)[:600000]
+QCOW_MD5 = hashlib.md5(QCOW_DATA).hexdigest()
+QCOW_OFF = 1234000              # dd bs=1000 seek=1234
 
 
 def parse_args():
@@ -54,33 +64,88 @@ def make_cd(tmp):
     return iso, None
 
 
-def run_case(args, emulator, vmlinuz, initrd, img, cd, log_path):
+def qmp_error(r, cls, text):
+    e = r.get("error", {})
+    if e.get("class") != cls or text not in e.get("desc", ""):
+        raise GuestError(f"QMP: expected {cls} '{text}', got {r}")
+
+
+def media_change(g, q, args, cd2):
+    """eject / blockdev-change-medium on the -cdrom drive (id ide1-cd0)."""
+    def expect(cmd, want):
+        out = g.check(cmd, args.timeout).strip()
+        if out != want:
+            raise GuestError(f"{cmd!r} printed {out!r}, expected {want!r}")
+
+    qmp_error(q.cmd("eject", {"device": "nope"}), "DeviceNotFound", "Device 'nope' not found")
+    qmp_error(q.cmd("eject", {"device": "ide0-hd0"}), "GenericError", "is not removable")
+    qmp_error(q.cmd("eject"), "GenericError", "Need exactly one of 'device' and 'id'")
+    # Mounted: Linux holds PREVENT MEDIUM REMOVAL, so only force would take the disc.
+    g.check("mount -t iso9660 -o ro /dev/sr0 /mnt/cd 2>/dev/null || mount /dev/sr0 /mnt/cd"
+            " 2>/dev/null || true", args.timeout)
+    locked = g.run("grep -q sr0 /proc/mounts", args.timeout)[0] == 0
+    if locked:
+        qmp_error(q.cmd("eject", {"device": "ide1-cd0"}), "GenericError", "is locked")
+        g.check("umount /mnt/cd", args.timeout)
+    r = q.cmd("eject", {"device": "ide1-cd0"})
+    if r != {"return": {}}:
+        raise GuestError(f"eject: {r}")
+    rc, _ = g.run("dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>/dev/null", args.timeout)
+    if rc == 0:
+        raise GuestError("/dev/sr0 still reads after eject")
+    r = q.cmd("blockdev-change-medium", {"device": "ide1-cd0", "filename": cd2[0],
+                                         "format": "raw"})
+    if r != {"return": {}}:
+        raise GuestError(f"blockdev-change-medium: {r}")
+    # The first access after the change meets the unit attention; sr revalidates.
+    g.run("dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>/dev/null", args.timeout)
+    expect("dd if=/dev/sr0 bs=2048 2>/dev/null | md5sum | cut -d' ' -f1", cd2[1])
+    expect("cat /sys/block/sr0/size", str(cd2[2] * 4))
+
+
+def run_case(args, emulator, vmlinuz, initrd, img, cd, qcow, log_path):
+    qmp_path = os.path.join(os.path.dirname(img), "qmp.sock")
+    cd2_path = os.path.join(os.path.dirname(img), "cd2.raw")
+    cd2_data = bytes((i * 7 + i // 2048) & 0xff for i in range(2048 * 150))
+    with open(cd2_path, "wb") as f:
+        f.write(cd2_data)
+    cd2 = (cd2_path, hashlib.md5(cd2_data).hexdigest(), 150)
     argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
             "-kernel", vmlinuz, "-initrd", initrd,
             "-append", "console=ttyS0 panic=-1 quiet",
             "-nographic", "-no-reboot", "-net", "none",
-            "-drive", f"file={img},if=ide,format=raw", "-cdrom", cd[0]]
+            "-drive", f"file={img},if=ide,format=raw", "-cdrom", cd[0],
+            "-drive", f"file={qcow},if=ide,index=1,format=qcow2",
+            "-qmp", f"unix:{qmp_path},server=on,wait=off"]
     with Guest(argv, log_path=log_path) as g:
         g.start()
         g.expect(READY_RE, args.timeout)
         g.shell_sync(timeout=args.timeout)
 
+        # Which of sda/sdb is the raw disk: the two units are probed in parallel.
+        hd = "sda" if g.check("cat /sys/block/sda/size", args.timeout).strip() == \
+            str(DISK_SECTORS) else "sdb"
+        qd = "sdb" if hd == "sda" else "sda"
+
+        def gc(cmd, timeout):
+            return g.check(cmd.replace("{hd}", hd).replace("{qd}", qd), timeout)
+
         def expect(cmd, want):
-            out = g.check(cmd, args.timeout)
+            out = gc(cmd, args.timeout)
             if out.strip() != want:
                 raise GuestError(f"{cmd!r} printed {out!r}, expected {want!r}")
 
-        expect("cat /sys/block/sda/size", str(DISK_SECTORS))
-        expect("cat /sys/block/sda/device/vendor", "ATA")
+        expect("cat /sys/block/{hd}/size", str(DISK_SECTORS))
+        expect("cat /sys/block/{hd}/device/vendor", "ATA")
         # The image's own first sector (written by the host) reads back.
-        expect("dd if=/dev/sda bs=512 count=1 2>/dev/null | md5sum | cut -d' ' -f1",
+        expect("dd if=/dev/{hd} bs=512 count=1 2>/dev/null | md5sum | cut -d' ' -f1",
                hashlib.md5(b"KITE" * 128).hexdigest())
         # Write 256 KiB of a pattern, sync, drop caches and read it back from the disk.
         g.check("yes kite-ide-pattern | head -c 262144 > /tmp/p", args.timeout)
-        g.check("dd if=/tmp/p of=/dev/sda bs=1M seek=1 conv=fsync 2>/dev/null", args.timeout)
+        gc("dd if=/tmp/p of=/dev/{hd} bs=1M seek=1 conv=fsync 2>/dev/null", args.timeout)
         g.check("echo 3 > /proc/sys/vm/drop_caches", args.timeout)
         want = hashlib.md5((b"kite-ide-pattern\n" * 20000)[:262144]).hexdigest()
-        expect("dd if=/dev/sda bs=1M skip=1 count=1 2>/dev/null | head -c 262144 | md5sum"
+        expect("dd if=/dev/{hd} bs=1M skip=1 count=1 2>/dev/null | head -c 262144 | md5sum"
                " | cut -d' ' -f1", want)
 
         # The CD-ROM: capacity in 512-byte units, every block through sr0 (bus-master DMA
@@ -96,6 +161,17 @@ def run_case(args, emulator, vmlinuz, initrd, img, cd, log_path):
                     args.timeout)
             expect("md5sum /mnt/cd/hello.txt | cut -d' ' -f1", cd[1])
             g.check("umount /mnt/cd", args.timeout)
+        # The qcow2 disk: allocating writes (partial clusters), then the read-back.
+        g.check("yes kite-qcow2-pattern | head -c 600000 > /tmp/q", args.timeout)
+        gc("dd if=/tmp/q of=/dev/{qd} bs=1000 seek=1234 conv=fsync 2>/dev/null",
+                args.timeout)
+        g.check("echo 3 > /proc/sys/vm/drop_caches", args.timeout)
+        expect("dd if=/dev/{qd} bs=1000 skip=1234 count=600 2>/dev/null | md5sum"
+               " | cut -d' ' -f1", QCOW_MD5)
+        q = Qmp(qmp_path)
+        q.recv_line()                              # greeting
+        q.cmd("qmp_capabilities")
+        media_change(g, q, args, cd2)
         # Writing to a CD fails; the disc is untouched.
         rc, _ = g.run("dd if=/dev/zero of=/dev/sr0 bs=2048 count=1 conv=fsync 2>/dev/null",
                       args.timeout)
@@ -131,8 +207,26 @@ def main():
             f.truncate(DISK_SECTORS * 512)
         try:
             cd = make_cd(tmp)
-            run_case(args, emulator, vmlinuz, initrd, img, cd,
+            qcow = os.path.join(tmp, "disk.qcow2")
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", qcow, "32M"]
+                           if shutil.which("qemu-img") else
+                           ["true"], check=True)
+            if not os.path.exists(qcow):
+                print(f"SKIP {name}: qemu-img not installed")
+                return 77
+            run_case(args, emulator, vmlinuz, initrd, img, cd, qcow,
                      os.path.join(log_dir, name + ".log"))
+            chk = subprocess.run(["qemu-img", "check", "-q", qcow], capture_output=True,
+                                 text=True)
+            if chk.returncode != 0:
+                raise GuestError("qemu-img check on the guest's qcow2: " + chk.stdout +
+                                 chk.stderr)
+            back = os.path.join(tmp, "back.raw")
+            subprocess.run(["qemu-img", "convert", "-O", "raw", qcow, back], check=True)
+            with open(back, "rb") as f:
+                f.seek(QCOW_OFF)
+                if f.read(len(QCOW_DATA)) != QCOW_DATA:
+                    raise GuestError("qemu-img reads other data than the guest wrote to qcow2")
         except GuestError as e:
             print(f"FAIL {name}: {e}")
             return 1

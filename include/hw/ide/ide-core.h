@@ -155,8 +155,8 @@ uint32_t ide_bm_read(IDEChannel *ch, uint32_t addr, unsigned size);
 void ide_bm_write(IDEChannel *ch, uint32_t addr, uint32_t val, unsigned size);
 /* Attach a device to a position (realize of ide-hd/ide-cd); IDE_NONE detaches. */
 void ide_attach(IDEState *s, IDEDriveKind kind, BlockBackend *blk, const char *serial);
-/* A CD's medium was inserted or removed behind the guest's back: unit attention and a
- * GESN media event follow (MMC-6 6.6, 6.29). */
+/* A CD's medium was inserted (the tray closes) or removed (the tray opens) behind the
+ * guest's back: unit attention and a GESN media event follow (MMC-6 6.6, 6.29). */
 void ide_cd_medium_changed(IDEState *s, bool loaded);
 /* The VM runs again: resubmit requests werror/rerror=stop parked. */
 void ide_channel_resume(IDEChannel *ch);
