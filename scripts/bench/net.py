@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Guest-to-host TCP throughput, Kite next to Debian's qemu-system-x86_64.
 
-The busybox guest of scripts/build-linux-guest.sh boots with a virtio-net-pci NIC, then runs
+The busybox guest of scripts/build-linux-guest.sh boots with a NIC (--nic: virtio-net-pci by
+default, or e1000), then runs
 `dd if=/dev/zero bs=64k count=N | nc HOST PORT`; a python sink on the host counts the bytes
 and times them from the first byte to EOF.  Both emulators get the same machine, NIC and
 backend and the same -accel (tcg by default).  Backends:
@@ -14,7 +15,7 @@ Prints each run's MB/s, the medians and the Kite/QEMU ratio (higher is better fo
 Timings are reported, never asserted on.
 
   scripts/bench/net.py [--kite PATH] [--backend user|tap|both] [--mib N] [--runs N]
-                       [--accel tcg] [--guest-dir DIR]
+                       [--nic virtio-net-pci|e1000] [--accel tcg] [--guest-dir DIR]
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 
@@ -66,11 +67,11 @@ class Sink(threading.Thread):
 
 def one_run(args, emulator, backend, log_path):
     if backend == "user":
-        net = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
+        net = ["-netdev", "user,id=n0", "-device", f"{args.nic},netdev=n0"]
         sink_host, guest_ip, peer = "127.0.0.1", "10.0.2.15", "10.0.2.2"
     else:
         net = ["-netdev", "tap,id=n0,ifname=kbt0,script=no,downscript=no",
-               "-device", "virtio-net-pci,netdev=n0"]
+               "-device", f"{args.nic},netdev=n0"]
         sink_host, guest_ip, peer = TAP_HOST, TAP_GUEST, TAP_HOST
     argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
             "-kernel", os.path.join(args.guest_dir, "vmlinuz"),
@@ -122,6 +123,7 @@ def main():
     p.add_argument("--backend", choices=["user", "tap", "both"], default="user")
     p.add_argument("--mib", type=int, default=16)
     p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--nic", choices=["virtio-net-pci", "e1000"], default="virtio-net-pci")
     p.add_argument("--accel", default="tcg")
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--guest-dir", default=os.path.join(SRC, "build", "guest"))
@@ -140,7 +142,7 @@ def main():
         return 2
     backends = ["user", "tap"] if args.backend == "both" else [args.backend]
     if not args.in_netns:
-        print(f"net bench: guest->host TCP, {args.mib} MiB, virtio-net-pci, -accel {args.accel}; "
+        print(f"net bench: guest->host TCP, {args.mib} MiB, {args.nic}, -accel {args.accel}; "
           f"{subprocess.run([args.qemu, '--version'], capture_output=True, text=True).stdout.splitlines()[0]}")
     for backend in backends:
         if backend == "tap" and not args.in_netns:
@@ -151,6 +153,7 @@ def main():
                    'exec "$@"', "sh", sys.executable, os.path.abspath(__file__),
                    "--in-netns", "--backend", "tap", "--kite", args.kite, "--qemu", args.qemu,
                    "--mib", str(args.mib), "--runs", str(args.runs), "--accel", args.accel,
+                   "--nic", args.nic,
                    "--guest-dir", args.guest_dir]
             if subprocess.run(cmd).returncode != 0:
                 print("tap : not runnable (unshare -n / ip tuntap failed?)")
