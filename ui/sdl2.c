@@ -8,7 +8,8 @@
  * presents the texture scaled to the window (resizable; SDL_RenderCopy scales).
  *
  * Input: keys by physical position (SDL scancodes are USB HID usages -> QKeyCode via
- * ui/keymaps.c); Ctrl-Alt-G toggles the grab and is not passed on.  The pointer goes to the
+ * ui/keymaps.c); Ctrl-Alt-G toggles the grab, Ctrl-Alt-F full screen, Ctrl-Alt-U restores
+ * the guest's size (hotkeys are not passed on).  The pointer goes to the
  * guest as relative motion while grabbed (a click in the window grabs), or as absolute
  * positions when the guest has an absolute device.  Keys still held when the window loses
  * focus are released, so the guest never sees a stuck key.
@@ -172,9 +173,24 @@ static void sdl_key(SdlDisplay *s, const SDL_KeyboardEvent *ev)
     bool ctrl = s->pressed[Q_KEY_CODE_CTRL] || s->pressed[Q_KEY_CODE_CTRL_R];
     bool alt = s->pressed[Q_KEY_CODE_ALT] || s->pressed[Q_KEY_CODE_ALT_R];
 
-    if (down && ev->keysym.scancode == SDL_SCANCODE_G && ctrl && alt) {
+    /* Hotkeys (QEMU's): G grab, F full screen, U back to the guest's size.  Not passed on. */
+    if (down && ctrl && alt && ev->keysym.scancode == SDL_SCANCODE_G) {
         sdl_set_grab(s, !s->grab);
-        return;                                 /* the hotkey is the host's */
+        return;
+    }
+    if (down && ctrl && alt && ev->keysym.scancode == SDL_SCANCODE_F) {
+        bool full = SDL_GetWindowFlags(s->window) & SDL_WINDOW_FULLSCREEN_DESKTOP;
+        SDL_SetWindowFullscreen(s->window, full ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP);
+        s->dirty = true;
+        return;
+    }
+    if (down && ctrl && alt && ev->keysym.scancode == SDL_SCANCODE_U) {
+        if (s->tex_w && s->tex_h &&
+            !(SDL_GetWindowFlags(s->window) & SDL_WINDOW_FULLSCREEN_DESKTOP)) {
+            SDL_SetWindowSize(s->window, s->tex_w, s->tex_h);
+            s->dirty = true;
+        }
+        return;
     }
     if (q == Q_KEY_CODE_UNMAPPED || (!down && !s->pressed[q])) {
         return;

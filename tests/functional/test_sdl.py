@@ -253,6 +253,12 @@ def case_pattern(args, env, display, tmp):
         assert all(abs(a - b) < 6 for a, b in zip(got, full)), (got, full)
         print("PASS sdl scaled: 512x384 window shows the pattern (mean colour %s)" %
               ", ".join("%.1f" % c for c in got))
+        # Ctrl-Alt-U: back to the guest's size, pixel-exact again.
+        x(env, "xdotool", "windowfocus", "--sync", wid)
+        x(env, "xdotool", "key", "ctrl+alt+u")
+        w, h, px = wait_capture(env, wid, lambda w, h, px: (w, h) == (1024, 768) and px == want)
+        assert (w, h) == (1024, 768) and px == want, "after Ctrl-Alt-U: %dx%d" % (w, h)
+        print("PASS sdl Ctrl-Alt-U: back to 1024x768, 1:1")
 
         # The title follows the run state.
         assert "return" in emu.cmd("stop")
