@@ -599,15 +599,69 @@ static void qmp_guest_panic_event(const char *event, const char *action)
 
 /* --- the chardev glue --- */
 
+/*
+ * Output flow control.  The chardev buffers a bounded amount and drops the rest, which
+ * would cut a JSON line in two for a client that reads slowly.  Like QEMU's monitor, QMP
+ * keeps what the chardev has not taken in its own queue, and reads no further requests
+ * until the queue has drained; events still queue.  A client that lets the queue reach
+ * QMP_OUTQ_MAX reads nothing at all: it is hung up on, and other monitors never wait.
+ */
+#define QMP_OUTQ_MAX (16 * MiB)
+
 typedef struct QmpMonitor {
     QmpSession session;
     CharFrontend fe;
+    GByteArray *outq;
+    bool writable_pending;
+    bool input_held;            /* can_receive said 0: tell the chardev when that ends */
 } QmpMonitor;
+
+static void qmp_mon_close(void *opaque);
+
+static void qmp_mon_writable(void *opaque);
+
+static void qmp_mon_flush(QmpMonitor *m)
+{
+    while (m->outq->len) {
+        int n = chr_fe_write(&m->fe, m->outq->data, MIN(m->outq->len, (guint)INT_MAX));
+        if (n <= 0) {
+            break;
+        }
+        g_byte_array_remove_range(m->outq, 0, n);
+    }
+    if (m->outq->len && !m->writable_pending) {
+        m->writable_pending = true;
+        chr_fe_notify_writable(&m->fe, qmp_mon_writable, m);
+    }
+    if (!m->outq->len && m->input_held) {
+        m->input_held = false;
+        chr_fe_accept_input(&m->fe);    /* take requests again */
+    }
+}
+
+static void qmp_mon_writable(void *opaque)
+{
+    QmpMonitor *m = opaque;
+
+    m->writable_pending = false;
+    qmp_mon_flush(m);
+}
 
 static void qmp_mon_output(void *opaque, const char *text, size_t len)
 {
     QmpMonitor *m = opaque;
-    chr_fe_write_all(&m->fe, (const uint8_t *)text, len);
+
+    if (m->session.closed) {
+        return;
+    }
+    if (m->outq->len + len > QMP_OUTQ_MAX) {
+        g_byte_array_set_size(m->outq, 0);
+        m->session.closed = true;
+        qmp_mon_close(m);
+        return;
+    }
+    g_byte_array_append(m->outq, (const uint8_t *)text, len);
+    qmp_mon_flush(m);
 }
 
 static void qmp_mon_close(void *opaque)
@@ -624,6 +678,12 @@ static void qmp_mon_close(void *opaque)
 
 static int qmp_mon_can_receive(void *opaque)
 {
+    QmpMonitor *m = opaque;
+
+    if (m->outq->len) {
+        m->input_held = true;
+        return 0;
+    }
     return 4096;
 }
 
@@ -640,9 +700,11 @@ static void qmp_mon_event(void *opaque, ChrEvent ev)
     if (ev == CHR_EVENT_OPENED) {
         qmp_session_start(&m->session);
     } else if (ev == CHR_EVENT_CLOSED) {
-        /* A client vanishing mid-message: forget the partial input. */
+        /* A client vanishing mid-message: forget the partial input and unsent output. */
         json_splitter_reset(&m->session.splitter);
         m->session.negotiated = false;
+        g_byte_array_set_size(m->outq, 0);
+        m->input_held = false;
     }
 }
 
@@ -654,6 +716,7 @@ bool qmp_monitor_new(Chardev *chr, bool pretty, Error **errp)
         g_free(m);
         return false;
     }
+    m->outq = g_byte_array_new();
     qmp_session_init(&m->session, pretty, qmp_mon_output, qmp_mon_close, m);
     runstate_event_hook = qmp_runstate_event;
     guest_panic_event_hook = qmp_guest_panic_event;

@@ -340,6 +340,61 @@ def check_internal_error(emulator, guest_dir, tmp):
             proc.wait()
 
 
+def check_slow_reader(emulator, tmp):
+    """A client that sends requests but does not read: the other monitor still answers at
+    once, and when the client finally reads, every reply is there and whole (QMP holds
+    its input back rather than dropping output)."""
+    proc, (a, b) = start(emulator, tmp, [], 2)
+    try:
+        msg = b'{"execute":"query-commands"}'
+        data = msg * 20000
+        a.sock.setblocking(False)
+        sent = 0
+        deadline = time.time() + 10
+        while sent < len(data) and time.time() < deadline:
+            try:
+                sent += a.sock.send(data[sent:sent + 65536])
+            except BlockingIOError:
+                break
+        check("slow reader: Kite stopped taking its requests", sent < len(data), sent)
+        r = b.cmd("query-status")
+        check("slow reader: other monitor answers", r["return"]["status"] == "prelaunch", r)
+        # Now read: a thread drains while the rest of the requests go out.
+        import threading
+        replies = []
+        bad = []
+
+        def reader():
+            buf = b""
+            a.sock.setblocking(True)
+            a.sock.settimeout(30)
+            while len(replies) < 20000:
+                chunk = a.sock.recv(1 << 20)
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    try:
+                        m = json.loads(line)
+                        (replies if "return" in m else bad).append(m)
+                    except ValueError:
+                        bad.append(line[:80])
+        t = threading.Thread(target=reader)
+        t.start()
+        time.sleep(0.1)
+        a.sock.sendall(data[sent:])
+        t.join(60)
+        check("slow reader: all 20000 replies whole", len(replies) == 20000 and not bad and
+              all(len(x["return"]) > 10 for x in replies), (len(replies), bad[:3]))
+        b.cmd("quit")
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def check_socat(emulator, tmp):
     """The issue's client: socat - UNIX-CONNECT:path, commands on its stdin."""
     if not shutil.which("socat"):
@@ -500,6 +555,10 @@ def main():
         check_socat(a.emulator, tmp)
     except Exception as ex:  # noqa: BLE001
         check("socat exception", False, repr(ex))
+    try:
+        check_slow_reader(a.emulator, tmp)
+    except Exception as ex:  # noqa: BLE001
+        check("slow reader exception", False, repr(ex))
     if a.guest_dir:
         accels = ["tcg"]
         try:
