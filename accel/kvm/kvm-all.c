@@ -517,7 +517,8 @@ static int kvm_handle_exit(CPUState *cpu, struct kvm_run *run)
             system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
             break;
         case KVM_SYSTEM_EVENT_CRASH:
-            vm_stop_request(RUN_STATE_GUEST_PANICKED);
+            /* A panic the hypervisor reports (Hyper-V crash MSRs): -action panic= as pvpanic. */
+            system_guest_panic_request(GUEST_PANIC_PANICKED);
             break;
         default:
             kvm_stop_on_error(cpu, "unknown system event");

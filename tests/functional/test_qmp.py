@@ -280,7 +280,12 @@ def check_pvpanic(emulator, guest_dir, accel, tmp):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    proc, (q,) = start(emulator, tmp, base + ["-no-shutdown", "-action", "panic=exit-failure"])
+    for pause in (["-no-shutdown"], ["-action", "shutdown=pause"]):
+        check_shutdown_pause(emulator, tmp, base, pause, tag + " " + pause[-1])
+
+
+def check_shutdown_pause(emulator, tmp, base, pause, tag):
+    proc, (q,) = start(emulator, tmp, base + pause + ["-action", "panic=exit-failure"])
     try:
         q.cmd("cont")
         evs = event_names(q, ["GUEST_PANICKED", "SHUTDOWN", "STOP"])
