@@ -8,7 +8,10 @@
 #   - the guest sends a file to a host TCP listener with busybox nc and the host's md5 of
 #     what arrived matches the guest's (transmit ring, checksum offload, and TSO for the
 #     packets Linux builds larger than the MSS -- how many depends on timing);
-#   - the interface counted the traffic both ways.
+#   - the interface counted the traffic both ways;
+#   - with the driver unbound, a loop of random register writes (rings over the NIC's own
+#     registers, the BIOS ROM or beyond RAM, bus mastering on) leaves Kite running, and the
+#     rebound driver's reset brings the NIC back for another download.
 # Prints "PASS name" / "FAIL name: reason" / "SKIP ..."; exit 1 on failure, 77 if skipped.
 #
 #   tests/functional/test_e1000.py [--emulator PATH] [--guest-dir DIR]
@@ -97,6 +100,46 @@ def expect(g, args, cmd, check, what, timeout=None):
     return out
 
 
+# Registers a hostile program hammers: ring bases/lengths/heads/tails, TCTL, IMS/ICS, ITR,
+# MDIC, EECD.  RCTL stays 0 so no received frame is written into guest RAM the kernel owns.
+HOSTILE_REGS = [0x3800, 0x3804, 0x3808, 0x3810, 0x3818, 0x2800, 0x2804, 0x2808, 0x2810,
+                0x2818, 0x400, 0xd0, 0xc8, 0xc4, 0x20, 0x10, 0x3820, 0x282c]
+
+
+def hostile_then_recover(g, args, http_port, want):
+    """Unbind the driver, program the NIC with random values (rings over its own registers,
+    the BIOS ROM, or above RAM, bus mastering on), then rebind: the driver's reset brings
+    it back and a download works again."""
+    dev = g.check("basename $(readlink /sys/class/net/eth0/device)", args.cmd_timeout)
+    bar = int(g.check(f"head -1 /sys/bus/pci/devices/{dev}/resource | cut -d' ' -f1",
+                      args.cmd_timeout), 16)
+    g.check(f"echo {dev} > /sys/bus/pci/drivers/e1000/unbind", args.cmd_timeout)
+    # Memory space and bus master on (the command register, config offset 4).
+    g.check(f"printf '\\007' | dd of=/sys/bus/pci/devices/{dev}/config bs=1 seek=4 "
+            "count=1 conv=notrunc 2>/dev/null", args.cmd_timeout)
+    g.check(f"devmem {bar + 0x100} 32 0", args.cmd_timeout)
+    # The BAR decodes: STATUS shows link up, full duplex.
+    expect(g, args, f"devmem {bar + 0x8} 32", lambda o: int(o, 16) & 0x83 == 0x83,
+           "STATUS with LU and FD through devmem")
+    bases = " ".join(str(b) for b in (bar, bar + 0x3000, 0xfffc0000, 0xfffffff0))
+    regs = " ".join(str(bar + r) for r in HOSTILE_REGS)
+    script = (f"set -- {regs}; n=$#; i=0; while [ $i -lt 400 ]; do "
+              "k=$((RANDOM % n + 1)); eval a=\\${$k}; v=$(( (RANDOM << 17) ^ RANDOM ));"
+              f" case $((RANDOM % 4)) in 0) set -- {bases}; eval v=\\${{$((RANDOM % 4 + 1))}};"
+              f" set -- {regs};; esac; devmem $a 32 $v; i=$((i + 1)); done; echo survived")
+    expect(g, args, script, lambda o: o.endswith("survived"), "the hostile loop to finish",
+           timeout=600)
+    g.check(f"devmem {bar + 0x400} 32 0; devmem {bar} 32 0x04000000", args.cmd_timeout)
+    g.check(f"echo {dev} > /sys/bus/pci/drivers/e1000/bind", args.cmd_timeout)
+    g.check("ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && "
+            "ip route add default via 10.0.2.2", args.cmd_timeout)
+    expect(g, args, "for i in $(seq 1 30); do "
+           "[ \"$(cat /sys/class/net/eth0/carrier)\" = 1 ] && break; sleep 1; done; "
+           f"wget -q -O /tmp/blob2 http://10.0.2.2:{http_port}/blob && "
+           "md5sum /tmp/blob2 | cut -d' ' -f1",
+           lambda o: o == want, f"md5 {want} after the driver was rebound", timeout=300)
+
+
 def case_e1000_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
     data = os.urandom(400 * 1024)
     with open(os.path.join(tmp, "blob"), "wb") as f:
@@ -154,6 +197,7 @@ def case_e1000_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
                    "/sys/class/net/eth0/statistics/tx_packets",
                    lambda o: all(int(x) > 100 for x in o.split()),
                    "more than 100 packets each way")
+            hostile_then_recover(g, args, http_port, want)
             status = g.poweroff(timeout=args.cmd_timeout)
             if status != 0:
                 raise GuestError(f"emulator exit status {status}")
