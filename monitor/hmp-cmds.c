@@ -715,6 +715,30 @@ static void hmp_info_registers(HmpMonitor *mon, HmpArg *a)
 }
 
 /* QEMU's format: "* CPU #0: thread_id=1234", the star on the monitor's current CPU. */
+static void dump_mmu(HmpMonitor *mon, bool tlb)
+{
+    CPUState *cpu = cpu_by_index(mon->cpu_index);
+    CPUClass *cc = cpu ? CPU_GET_CLASS(cpu) : NULL;
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    if (!cc || !cc->dump_mmu) {
+        hmp_printf(mon, "No CPU available\n");
+        return;
+    }
+    cc->dump_mmu(cpu, s, tlb);
+    hmp_puts(mon, s->str);
+}
+
+static void hmp_info_mem(HmpMonitor *mon, HmpArg *a)
+{
+    dump_mmu(mon, false);
+}
+
+static void hmp_info_tlb(HmpMonitor *mon, HmpArg *a)
+{
+    dump_mmu(mon, true);
+}
+
 static void hmp_info_cpus(HmpMonitor *mon, HmpArg *a)
 {
     CPUState *cpu;
@@ -923,6 +947,7 @@ const HmpCommand hmp_info_commands[] = {
     { "cpus", "", "", "show infos for each CPU", hmp_info_cpus },
     { "history", "", "", "show the command line history", hmp_info_history },
     { "kvm", "", "", "show KVM information", hmp_info_kvm },
+    { "mem", "", "", "show the active virtual memory mappings", hmp_info_mem },
     { "mtree", "flatview:-f?", "[-f]",
       "show memory tree (-f: dump flat view for address spaces)", hmp_info_mtree },
     { "name", "", "", "show the current VM name", hmp_info_name },
@@ -934,6 +959,7 @@ const HmpCommand hmp_info_commands[] = {
       "query; show the current CPU's registers if no argument is specified)",
       hmp_info_registers },
     { "status", "", "", "show the current VM status (running|paused)", hmp_info_status },
+    { "tlb", "", "", "show virtual to physical memory mappings", hmp_info_tlb },
     { "uuid", "", "", "show the current VM UUID", hmp_info_uuid },
     { "version", "", "", "show the version of Kite", hmp_info_version },
     { NULL },

@@ -33,7 +33,10 @@ void hmp_puts(HmpMonitor *mon, const char *s)
 {
     for (; *s; s++) {
         if (mon->out->len >= HMP_OUT_MAX && !mon->capture) {
-            break;
+            hmp_flush(mon);
+            if (mon->out->len >= HMP_OUT_MAX) {
+                break;          /* held (no focus): the bound applies */
+            }
         }
         if (*s == '\n') {
             g_string_append_c(mon->out, '\r');

@@ -10,6 +10,7 @@
 #include "target/i386/vcpu.h"
 #include "target/i386/x86-glue.h"
 #include "target/i386/gdbstub.h"
+#include "target/i386/monitor.h"
 #include "target/i386/machine.h"
 #include "hw/core/cpu-common.h"
 #include "accel/accel.h"
@@ -302,6 +303,7 @@ static void x86_vcpu_class_init(ObjectClass *oc, const void *data)
     cc->get_arch_id = x86_vcpu_get_arch_id;
     cc->get_pc = x86_vcpu_get_pc;
     cc->dump_state = x86_vcpu_dump_state;
+    cc->dump_mmu = x86_dump_mmu;
     cc->tcg_ops = &x86_tcg_ops;
     x86_gdb_class_init(cc);
 }

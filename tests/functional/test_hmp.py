@@ -233,6 +233,8 @@ def test_socket_monitor(kite, kernel, tmp):
         check("xp outside RAM does not crash", "07fffffffffff000:" in out, out)
         out = mon.cmd("x /4xw 0xfffffffffffffff8")
         check("x wraps/faults cleanly", out.count("\r\n") >= 1, out)
+        out = mon.cmd("info mem")
+        check("info mem without paging", out == "PG disabled\r\n", out)
         out = mon.cmd("print 0x10 + 2*3")
         check("print", out == "0x16\r\n", out)
 
@@ -467,6 +469,14 @@ def test_paging(kite, kernel, tmp):
         virt = mon.cmd("x /4xw 0x100000")
         check("x through identity-mapped page tables", virt == phys and "0x1badb002" in virt,
               (virt, phys))
+        out = mon.cmd("info mem")
+        check("info mem", out == "0000000000000000-0000000100000000 0000000100000000 urw\r\n",
+              out)
+        out = mon.cmd("info tlb")
+        lines = out.split("\r\n")[:-1]
+        check("info tlb: 2048 2 MiB identity pages", len(lines) == 2048 and all(
+            re.match(r"^([0-9a-f]{16}): \1 [-X][-G]P[-D][-A][-C][-T]UW$", l) for l in lines),
+            (len(lines), lines[:3]))
         out = mon.cmd("x /2xw 0x140000000")
         check("x on an unmapped page", out == "0000000140000000: Cannot access memory\r\n", out)
         out = mon.cmd("x /2xg 0x8000000000000000")

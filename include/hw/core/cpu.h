@@ -56,6 +56,8 @@ typedef struct CPUClass {
     /* True if the vCPU has something to do even though it halted (a pending interrupt). */
     bool (*has_work)(CPUState *cpu);
     void (*dump_state)(CPUState *cpu, GString *out);
+    /* "info mem" (tlb false: mapped ranges and rights) / "info tlb" (every leaf entry). */
+    void (*dump_mmu)(CPUState *cpu, GString *out, bool tlb);
     int64_t (*get_arch_id)(CPUState *cpu);        /* x86: APIC ID */
     uint64_t (*get_pc)(CPUState *cpu);
     const TCGCPUOps *tcg_ops;

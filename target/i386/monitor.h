@@ -1,0 +1,16 @@
+/*
+ * x86 for the human monitor ("info mem", "info tlb"): see monitor.c.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef TARGET_I386_MONITOR_H
+#define TARGET_I386_MONITOR_H
+
+#include "hw/core/cpu.h"
+#include "target/i386/cpu.h"
+
+/* The guest's page-table mappings: ranges with rights, or (tlb) one line per leaf. */
+void x86_dump_mmu(CPUState *cs, GString *out, bool tlb);
+/* The same from a register state (CR0, CR3, CR4, EFER) and address_space_memory (tests). */
+void x86_dump_mmu_env(const CPUX86State *env, GString *out, bool tlb);
+
+#endif
