@@ -210,9 +210,14 @@ def check_pvpanic(emulator, guest_dir, accel, tmp):
     tag = f" ({accel})"
 
     # panic=pause: two monitors both see the events; the VM stops in guest-panicked.
-    proc, (q, q2) = start(emulator, tmp, base + ["-action", "panic=pause"], 2)
+    proc, (q, q2) = start(emulator, tmp, base + ["-action", "panic=pause", "-smp", "2"], 2)
     try:
         q.cmd("cont")
+        q.wait_event("RESUME")
+        r = q.cmd("query-cpus-fast")["return"]
+        tids = [c["thread-id"] for c in r]
+        check("query-cpus-fast thread ids" + tag, len(r) == 2 and all(t > 0 for t in tids) and
+              (accel != "kvm" or (len(set(tids)) == 2 and proc.pid not in tids)), r)
         for mon, name in ((q, "monitor 1"), (q2, "monitor 2")):
             evs = event_names(mon, ["GUEST_CRASHLOADED", "GUEST_PANICKED", "STOP"])
             check(f"pvpanic pause: events on {name}{tag}",
