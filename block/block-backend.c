@@ -158,6 +158,23 @@ bool blk_dev_has_removable_media(BlockBackend *blk)
     return blk->dev_ops && blk->dev_ops->change_media_cb;
 }
 
+bool blk_dev_is_tray_open(BlockBackend *blk)
+{
+    return blk->dev_ops && blk->dev_ops->is_tray_open &&
+           blk->dev_ops->is_tray_open(blk->dev_opaque);
+}
+
+bool blk_dev_is_medium_locked(BlockBackend *blk)
+{
+    return blk->dev_ops && blk->dev_ops->is_medium_locked &&
+           blk->dev_ops->is_medium_locked(blk->dev_opaque);
+}
+
+int blk_get_open_flags(BlockBackend *blk)
+{
+    return blk->open_flags;
+}
+
 bool blk_eject(BlockBackend *blk, const char *name, bool force, Error **errp)
 {
     const BlockDevOps *ops = blk->dev_ops;

@@ -1,6 +1,6 @@
 /*
- * Block-layer QMP commands: eject and blockdev-change-medium (QEMU's qapi/block.json
- * semantics).  The drive is named by its -drive id / node name (device) or by the qdev id
+ * Block-layer QMP commands: query-block, eject and blockdev-change-medium (QEMU's
+ * qapi/block.json semantics).  The drive is named by its -drive id / node name (device) or by the qdev id
  * of the device holding it (id); the device's BlockDevOps move the tray and tell the guest
  * (for ide-cd: unit attention and a media event).
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -48,6 +48,114 @@ static BlockBackend *find_blk(JsonObject *args, const char **name, Error **errp)
 static JsonNode *empty_object(void)
 {
     return json_node_init_object(json_node_alloc(), json_object_new());
+}
+
+static void add_int(JsonBuilder *b, const char *k, int64_t v)
+{
+    json_builder_set_member_name(b, k);
+    json_builder_add_int_value(b, v);
+}
+
+static void add_bool(JsonBuilder *b, const char *k, bool v)
+{
+    json_builder_set_member_name(b, k);
+    json_builder_add_boolean_value(b, v);
+}
+
+static void add_str(JsonBuilder *b, const char *k, const char *v)
+{
+    json_builder_set_member_name(b, k);
+    json_builder_add_string_value(b, v);
+}
+
+/* BlockDeviceInfo ("inserted") for the medium of blk (QEMU's bdrv_block_device_info). */
+static void add_inserted(JsonBuilder *b, BlockBackend *blk, BlockDriverState *bs)
+{
+    int flags = blk_get_open_flags(blk), depth = 0;
+    BlockDriverInfo bdi;
+    int64_t actual = bdrv_get_allocated_file_size(bs);
+
+    for (BlockDriverState *p = bdrv_get_backing(bs); p; p = bdrv_get_backing(p)) {
+        depth++;
+    }
+    json_builder_set_member_name(b, "inserted");
+    json_builder_begin_object(b);
+    add_str(b, "file", bdrv_get_filename(bs));
+    add_str(b, "node-name", bdrv_get_node_name(bs));
+    add_bool(b, "ro", blk_is_read_only(blk));
+    add_str(b, "drv", bdrv_get_format_name(bs));
+    if (bdrv_get_backing_filename(bs)) {
+        add_str(b, "backing_file", bdrv_get_backing_filename(bs));
+    }
+    add_int(b, "backing_file_depth", depth);
+    add_bool(b, "encrypted", false);
+    add_str(b, "detect_zeroes", "off");
+    for (const char *const *k = (const char *const[]) { "bps", "bps_rd", "bps_wr", "iops",
+                                                        "iops_rd", "iops_wr", NULL }; *k; k++) {
+        add_int(b, *k, 0);
+    }
+    add_int(b, "write_threshold", 0);
+    json_builder_set_member_name(b, "cache");
+    json_builder_begin_object(b);
+    add_bool(b, "writeback", blk_enable_write_cache(blk));
+    add_bool(b, "direct", flags & BDRV_O_NOCACHE);
+    add_bool(b, "no-flush", flags & BDRV_O_NO_FLUSH);
+    json_builder_end_object(b);
+    bdrv_get_info(bs, &bdi);
+    json_builder_set_member_name(b, "image");
+    json_builder_begin_object(b);
+    add_str(b, "filename", bdrv_get_filename(bs));
+    add_str(b, "format", bdrv_get_format_name(bs));
+    add_int(b, "virtual-size", bdrv_getlength(bs));
+    if (actual >= 0) {
+        add_int(b, "actual-size", actual);
+    }
+    if (bdi.cluster_size) {
+        add_int(b, "cluster-size", bdi.cluster_size);
+    }
+    add_bool(b, "dirty-flag", bdi.is_dirty);
+    if (bdrv_get_backing_filename(bs)) {
+        add_str(b, "backing-filename", bdrv_get_backing_filename(bs));
+    }
+    json_builder_end_object(b);
+    kite_opts_free(bdi.specific);
+    json_builder_end_object(b);
+}
+
+JsonNode *qmp_block_query_block(Error **errp)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_array(b);
+    for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
+        DeviceState *dev = blk_get_attached_dev(blk);
+        BlockDriverState *bs = blk_bs(blk);
+        bool removable = blk_dev_has_removable_media(blk);
+        if (!*blk_name(blk)) {
+            continue;                              /* anonymous (-device's own) */
+        }
+        json_builder_begin_object(b);
+        add_str(b, "device", blk_name(blk));
+        if (dev) {
+            g_autofree char *path = object_get_canonical_path(OBJECT(dev));
+            add_str(b, "qdev", dev->id ? dev->id : path);
+        }
+        add_bool(b, "locked", blk_dev_is_medium_locked(blk));
+        add_bool(b, "removable", removable);
+        if (removable) {
+            add_bool(b, "tray_open", blk_dev_is_tray_open(blk));
+        }
+        if (dev) {
+            add_str(b, "io-status", "ok");
+        }
+        if (bs) {
+            add_inserted(b, blk, bs);
+        }
+        add_str(b, "type", "unknown");
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    return json_builder_get_root(b);
 }
 
 JsonNode *qmp_block_eject(JsonObject *args, Error **errp)

@@ -881,8 +881,10 @@ static void hmp_info_block(HmpMonitor *mon, HmpArg *a)
             g_autofree char *path = object_get_canonical_path(OBJECT(dev));
             hmp_printf(mon, "    Attached to:      %s\n", path);
         }
-        if (d->is_cdrom) {
-            hmp_puts(mon, "    Removable device: not locked, tray closed\n");
+        if (d->blk && blk_dev_has_removable_media(d->blk)) {
+            hmp_printf(mon, "    Removable device: %slocked, tray %s\n",
+                       blk_dev_is_medium_locked(d->blk) ? "" : "not ",
+                       blk_dev_is_tray_open(d->blk) ? "open" : "closed");
         }
         if (bs) {
             hmp_printf(mon, "    Cache mode:       %s\n",

@@ -26,6 +26,7 @@
 #include "system/qtest.h"
 #include "kite/memory.h"
 #include "block/blockdev.h"
+#include "block/qmp-block.h"
 #include "net/net.h"
 #include "ui/vnc-server.h"
 #include "ui/console.h"
@@ -987,6 +988,9 @@ int main(int argc, char **argv)
     choose_default_vga();
     loader_firmware_finder = firmware_find;
     qmp_screendump_hook = screendump;
+#ifdef CONFIG_JSON
+    qmp_query_block_hook = qmp_block_query_block;
+#endif
     if (!object_check_globals(&err)) {
         error_report_err(err);
         return 1;

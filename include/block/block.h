@@ -176,6 +176,10 @@ typedef struct BlockDevOps {
 } BlockDevOps;
 void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque);
 bool blk_dev_has_removable_media(BlockBackend *blk);
+bool blk_dev_is_tray_open(BlockBackend *blk);
+bool blk_dev_is_medium_locked(BlockBackend *blk);
+/* BDRV_O_* the medium was opened with (cache mode, read-only) for query-block. */
+int blk_get_open_flags(BlockBackend *blk);
 /* QMP eject: open the tray (refused while the guest locks it, unless force) and take
  * the medium out.  Errors carry QEMU's messages. */
 bool blk_eject(BlockBackend *blk, const char *name, bool force, Error **errp);

@@ -70,8 +70,23 @@ def qmp_error(r, cls, text):
         raise GuestError(f"QMP: expected {cls} '{text}', got {r}")
 
 
+def cd_info(q):
+    for d in q.cmd("query-block")["return"]:
+        if d["device"] == "ide1-cd0":
+            return d
+    raise GuestError("query-block has no ide1-cd0")
+
+
 def media_change(g, q, args, cd2):
-    """eject / blockdev-change-medium on the -cdrom drive (id ide1-cd0)."""
+    """query-block, eject and blockdev-change-medium on the -cdrom drive (ide1-cd0)."""
+    info = cd_info(q)
+    if not (info["removable"] and not info["tray_open"] and info["inserted"]["ro"] and
+            info["inserted"]["drv"] == "raw"):
+        raise GuestError(f"query-block for the CD: {info}")
+    hd = [d for d in q.cmd("query-block")["return"] if d["device"] == "ide0-hd0"]
+    if not hd or hd[0]["removable"] or hd[0]["inserted"]["image"]["virtual-size"] != \
+            DISK_SECTORS * 512:
+        raise GuestError(f"query-block for the disk: {hd}")
     def expect(cmd, want):
         out = g.check(cmd, args.timeout).strip()
         if out != want:
@@ -85,11 +100,17 @@ def media_change(g, q, args, cd2):
             " 2>/dev/null || true", args.timeout)
     locked = g.run("grep -q sr0 /proc/mounts", args.timeout)[0] == 0
     if locked:
+        if not cd_info(q)["locked"]:
+            raise GuestError("query-block: the mounted CD is not reported locked")
         qmp_error(q.cmd("eject", {"device": "ide1-cd0"}), "GenericError", "is locked")
         g.check("umount /mnt/cd", args.timeout)
     r = q.cmd("eject", {"device": "ide1-cd0"})
     if r != {"return": {}}:
         raise GuestError(f"eject: {r}")
+    info = cd_info(q)
+    if not info["tray_open"] or "inserted" in info:
+        raise GuestError(f"query-block after eject: {info}")
+    # (Linux's cdrom driver closes the empty tray again when sr0 is opened.)
     rc, _ = g.run("dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>/dev/null", args.timeout)
     if rc == 0:
         raise GuestError("/dev/sr0 still reads after eject")
@@ -101,6 +122,9 @@ def media_change(g, q, args, cd2):
     g.run("dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>/dev/null", args.timeout)
     expect("dd if=/dev/sr0 bs=2048 2>/dev/null | md5sum | cut -d' ' -f1", cd2[1])
     expect("cat /sys/block/sr0/size", str(cd2[2] * 4))
+    info = cd_info(q)
+    if info["tray_open"] or info.get("inserted", {}).get("file") != cd2[0]:
+        raise GuestError(f"query-block after the change: {info}")
 
 
 def run_case(args, emulator, vmlinuz, initrd, img, cd, qcow, log_path):
