@@ -992,6 +992,11 @@ static void tx_process(E1000State *s)
     }
 }
 
+static void tx_bh_cb(void *opaque)
+{
+    tx_process(opaque);
+}
+
 void e1000_tx_resume(E1000State *s)
 {
     s->tx_blocked = false;
@@ -1215,6 +1220,7 @@ void e1000_set_link(E1000State *s, bool up)
 
 void e1000_core_reset(E1000State *s)
 {
+    kite_bh_cancel(s->tx_bh);
     timer_del(s->itr_timer);
     timer_del(s->rdtr_timer);
     timer_del(s->radv_timer);
@@ -1260,9 +1266,14 @@ void e1000_core_post_load(E1000State *s)
         s->tx_in_packet = false;
     }
     s->tx_busy = false;
+    s->tx_blocked = false;
     s->irq_level = 0;
     s->ops->set_irq(s->opaque, 0);
     update_irq(s);
+    /* Descriptors the source had not sent yet go out once the machine runs. */
+    if (R(E1000_TDH) != R(E1000_TDT)) {
+        kite_bh_schedule(s->tx_bh);
+    }
 }
 
 void e1000_core_init(E1000State *s, const E1000Ops *ops, void *opaque, const uint8_t mac[6])
@@ -1278,6 +1289,7 @@ void e1000_core_init(E1000State *s, const E1000Ops *ops, void *opaque, const uin
     s->radv_timer = timer_new_ns(KITE_CLOCK_VIRTUAL, rx_delay_fire, s);
     s->tidv_timer = timer_new_ns(KITE_CLOCK_VIRTUAL, tx_delay_fire, s);
     s->tadv_timer = timer_new_ns(KITE_CLOCK_VIRTUAL, tx_delay_fire, s);
+    s->tx_bh = kite_bh_new(tx_bh_cb, s);
     s->irq_level = 0;
     e1000_core_reset(s);
 }
@@ -1290,6 +1302,8 @@ void e1000_core_cleanup(E1000State *s)
     timer_free(s->tidv_timer);
     timer_free(s->tadv_timer);
     s->itr_timer = s->rdtr_timer = s->radv_timer = s->tidv_timer = s->tadv_timer = NULL;
+    kite_bh_delete(s->tx_bh);
+    s->tx_bh = NULL;
     g_free(s->tx_buf);
     g_free(s->tx_seg);
     g_free(s->rx_buf);

@@ -882,6 +882,24 @@ static void test_fuzz(Fixture *f, gconstpointer data)
 }
 
 
+/* After a state load, descriptors between TDH and TDT go out once the main loop runs. */
+static void test_post_load_tx(Fixture *f, gconstpointer data)
+{
+    tx_setup(f, 8);
+    wr(f, E1000_TCTL, 0);
+    put_legacy(f, 0, TX_BUFS, 60, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS);
+    wr(f, E1000_TDT, 1);                                     /* transmitter off: held */
+    f->s.regs[E1000_TCTL >> 2] = E1000_TCTL_EN;              /* as a loaded stream has it */
+    g_assert_cmpuint(f->sent->len, ==, 0);
+    e1000_core_post_load(&f->s);
+    g_assert_cmpuint(f->sent->len, ==, 0);                   /* not from inside the load */
+    for (int i = 0; i < 10 && f->sent->len == 0; i++) {
+        main_loop_wait(true);
+    }
+    g_assert_cmpuint(f->sent->len, ==, 1);
+    g_assert_cmpuint(rd(f, E1000_TDH), ==, 1);
+}
+
 /* ---- the PCI device: save/restore and unrealize, through qdev on a bare PCI bus ---- */
 
 static PCIBus *test_bus(void)
@@ -986,6 +1004,7 @@ int main(int argc, char **argv)
     ADD("reset", test_reset);
     ADD("hostile", test_hostile);
     ADD("fuzz", test_fuzz);
+    ADD("post-load-tx", test_post_load_tx);
     g_test_add_func("/e1000/vmstate", test_vmstate);
     return g_test_run();
 }

@@ -88,13 +88,14 @@ typedef struct E1000State {
     KiteTimer *itr_timer;            /* ITR: earliest next assertion */
     KiteTimer *rdtr_timer, *radv_timer;
     KiteTimer *tidv_timer, *tadv_timer;
+    KiteBH *tx_bh;                   /* resumes transmission after a state load */
 } E1000State;
 
 void e1000_core_init(E1000State *s, const E1000Ops *ops, void *opaque, const uint8_t mac[6]);
 void e1000_core_cleanup(E1000State *s);
 /* Power-on / CTRL.RST state; the EEPROM is rebuilt from the MAC address. */
 void e1000_core_reset(E1000State *s);
-/* Re-evaluate the interrupt line after loading state. */
+/* Re-evaluate the interrupt line after loading state and resume a pending transmit ring. */
 void e1000_core_post_load(E1000State *s);
 
 /* BAR0 registers: addr is the offset, any size 1..4 (sub-dword writes are ignored). */
