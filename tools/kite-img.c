@@ -110,6 +110,24 @@ static const char *human_size(uint64_t v, char *buf, size_t len)
     return buf;
 }
 
+/* A JSON string body: quotes, backslashes and control characters escaped. */
+static char *json_escape(const char *v)
+{
+    GString *o = g_string_new(NULL);
+
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            g_string_append_c(o, '\\');
+            g_string_append_c(o, *p);
+        } else if (*p < 0x20) {
+            g_string_append_printf(o, "\\u%04x", *p);
+        } else {
+            g_string_append_c(o, *p);
+        }
+    }
+    return g_string_free(o, false);
+}
+
 /* The internal snapshot table as qemu-img prints it (bdrv_snapshot_dump). */
 static void dump_snapshots(BlockDriverState *bs)
 {
@@ -185,6 +203,34 @@ static int cmd_info(int argc, char **argv)
         if (bs->backing_format) {
             g_string_append_printf(o, "    \"backing-filename-format\": \"%s\",\n",
                                    bs->backing_format);
+        }
+        if (!strcmp(bdrv_get_format_name(bs), "qcow2") &&
+            ((BDRVQcow2State *)bs->opaque)->nb_snapshots) {
+            BDRVQcow2State *qs = bs->opaque;
+            g_string_append(o, "    \"snapshots\": [\n");
+            for (uint32_t i = 0; i < qs->nb_snapshots; i++) {
+                Qcow2Snapshot *sn = &qs->snapshots[i];
+                g_autofree char *name = json_escape(sn->name);
+                g_autofree char *id = json_escape(sn->id_str);
+                g_string_append(o, "        {\n");
+                if (sn->icount != UINT64_MAX) {
+                    g_string_append_printf(o, "            \"icount\": %" PRIu64 ",\n",
+                                           sn->icount);
+                }
+                g_string_append_printf(o, "            \"vm-clock-nsec\": %" PRIu64 ",\n"
+                                       "            \"name\": \"%s\",\n"
+                                       "            \"date-sec\": %" PRIu32 ",\n"
+                                       "            \"date-nsec\": %" PRIu32 ",\n"
+                                       "            \"vm-clock-sec\": %" PRIu64 ",\n"
+                                       "            \"id\": \"%s\",\n"
+                                       "            \"vm-state-size\": %" PRIu64 "\n"
+                                       "        }%s\n",
+                                       sn->vm_clock_nsec % 1000000000, name, sn->date_sec,
+                                       sn->date_nsec, sn->vm_clock_nsec / 1000000000,
+                                       id, sn->vm_state_size,
+                                       i + 1 < qs->nb_snapshots ? "," : "");
+            }
+            g_string_append(o, "    ],\n");
         }
         g_string_append_printf(o, "    \"virtual-size\": %" PRId64 ",\n", vsize);
         g_string_append_printf(o, "    \"filename\": \"%s\",\n", argv[optind]);

@@ -83,9 +83,9 @@ def map_compare_snapshot(K, d, check):
                                                           q.returncode, q.stdout + q.stderr))
         run("qemu-img", "snapshot", "-c", "first", "base.qcow2")
         io("base.qcow2", "write -P 8 0 4k")
-        run("qemu-img", "snapshot", "-c", "a second, longer snapshot name", "base.qcow2")
+        run("qemu-img", "snapshot", "-c", 'a second, "quoted" name', "base.qcow2")
         for c in (["snapshot", "-l", "base.qcow2"], ["snapshot", "-l", "top.qcow2"],
-                  ["info", "base.qcow2"]):
+                  ["info", "base.qcow2"], ["info", "--output=json", "base.qcow2"]):
             k = run(K, *c)
             q = run("qemu-img", *c)
             check(" ".join(c), (k.returncode, k.stdout) == (q.returncode, q.stdout),
