@@ -37,6 +37,7 @@ typedef struct SdlDisplay {
     int tex_w, tex_h;
     bool dirty;                         /* something to present */
     bool grab;
+    bool title_stale;                   /* atomic: the run state changed */
     bool window_close;
     char *vm_name;
     bool pressed[Q_KEY_CODE__MAX];
@@ -67,9 +68,12 @@ static void sdl_update_title(SdlDisplay *s)
     SDL_SetWindowTitle(s->window, t->str);
 }
 
+/* Run state changes may be announced off the main thread: SDL calls stay on it (refresh). */
 static void sdl_vm_state_change(void *opaque, bool running, RunState state)
 {
-    sdl_update_title(opaque);
+    SdlDisplay *s = opaque;
+
+    __atomic_store_n(&s->title_stale, true, __ATOMIC_RELEASE);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -331,6 +335,9 @@ static void sdl_refresh(DisplayChangeListener *dcl)
         default:
             break;
         }
+    }
+    if (__atomic_exchange_n(&s->title_stale, false, __ATOMIC_ACQ_REL)) {
+        sdl_update_title(s);
     }
     if (s->dirty) {
         sdl_present(s);
