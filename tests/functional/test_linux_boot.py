@@ -70,7 +70,7 @@ def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
             "-kernel", vmlinuz, "-initrd", initrd,
             "-append", "console=ttyS0 panic=-1 quiet",
             "-nographic", "-no-reboot", "-net", "none",
-            "-device", "pci-testdev,addr=03.0"] + args.extra_arg
+            "-device", "pci-testdev,addr=03.0", "-device", "pvpanic"] + args.extra_arg
     with Guest(argv, log_path=log_path) as g:
         g.start()
         m = g.expect(READY_RE, args.boot_timeout)
@@ -105,6 +105,11 @@ def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
         expect_output("head -1 /sys/bus/pci/devices/0000:00:03.0/resource", "BAR0 assigned",
                       lambda out, want: int(out.split()[0], 16) >= 0xc0000000 and
                       int(out.split()[1], 16) - int(out.split()[0], 16) == 0xfff)
+        # pvpanic's ACPI device (QEMU0001, its port in _CRS) as Linux's pvpanic driver finds
+        # it; the driver itself is not in the initramfs.
+        expect_output("cat /sys/bus/acpi/devices/QEMU0001:00/hid "
+                      "/sys/bus/acpi/devices/QEMU0001:00/status", "QEMU0001\n15",
+                      lambda out, want: out.split() == want.split())
         rc, _ = g.run("false")
         if rc != 1:
             raise GuestError(f"'false' reported exit status {rc}, expected 1")
