@@ -486,3 +486,223 @@ void vnc_zrle_free(VncZrle *z)
         z->active = false;
     }
 }
+
+/* --- Tight ---------------------------------------------------------------------------- */
+
+/*
+ * The Tight encoding as TightVNC defined it (RFB community registry, encoding 7; described
+ * in the rfbproto document "Tight Encoding"): each rectangle starts with a compression-
+ * control byte; fill (8h) sends one TPIXEL, basic compression (0..3 in bits 4-5 pick the zlib
+ * stream, bit 6 announces a filter byte) sends copy- or palette-filtered data, zlib
+ * compressed from 12 bytes on and prefixed by a 1-3 byte compact length.
+ */
+#define TIGHT_MAX_WIDTH       2048
+#define TIGHT_MAX_PIXELS      65536
+#define TIGHT_MIN_TO_COMPRESS 12
+#define TIGHT_FILL            0x80
+#define TIGHT_EXPLICIT_FILTER 0x40
+#define TIGHT_FILTER_COPY     0
+#define TIGHT_FILTER_PALETTE  1
+#define TIGHT_STREAM_COPY     0
+#define TIGHT_STREAM_MONO     1
+#define TIGHT_STREAM_INDEXED  2
+
+/* TPIXEL: R, G, B bytes for 32 bpp depth 24 with 8-bit channels, else a PIXEL. */
+static bool tight_tpixel3(const VncConv *cv)
+{
+    const VncPixelFormat *pf = &cv->pf;
+
+    return pf->bits_per_pixel == 32 && pf->depth == 24 && pf->red_max == 255 &&
+           pf->green_max == 255 && pf->blue_max == 255;
+}
+
+static int put_tpixel(const VncConv *cv, bool tp3, uint32_t v, uint8_t *out)
+{
+    if (tp3) {
+        out[0] = v >> cv->pf.red_shift;
+        out[1] = v >> cv->pf.green_shift;
+        out[2] = v >> cv->pf.blue_shift;
+        return 3;
+    }
+    return vnc_conv_put(cv, v, out);
+}
+
+static void put_compact_len(GByteArray *out, size_t len)
+{
+    uint8_t b[3];
+    int n = 0;
+
+    b[n++] = (len & 0x7f) | (len >= 0x80 ? 0x80 : 0);
+    if (len >= 0x80) {
+        b[n++] = ((len >> 7) & 0x7f) | (len >= 0x4000 ? 0x80 : 0);
+        if (len >= 0x4000) {
+            b[n++] = len >> 14;
+        }
+    }
+    g_byte_array_append(out, b, n);
+}
+
+/* The chunk's data (t->data) onto out: raw when short, else length + zlib on a stream. */
+static bool tight_put_data(VncTight *t, int stream, GByteArray *out)
+{
+    z_stream *zs = &t->zs[stream];
+
+    if (t->data->len < TIGHT_MIN_TO_COMPRESS) {
+        g_byte_array_append(out, t->data->data, t->data->len);
+        return true;
+    }
+    if (!t->active[stream]) {
+        memset(zs, 0, sizeof(*zs));
+        if (deflateInit(zs, 1) != Z_OK) {
+            return false;
+        }
+        t->active[stream] = true;
+    }
+    g_byte_array_set_size(t->zbuf, deflateBound(zs, t->data->len) + 64);
+    zs->next_in = t->data->data;
+    zs->avail_in = t->data->len;
+    zs->next_out = t->zbuf->data;
+    zs->avail_out = t->zbuf->len;
+    if (deflate(zs, Z_SYNC_FLUSH) != Z_OK || zs->avail_in) {
+        return false;
+    }
+    put_compact_len(out, t->zbuf->len - zs->avail_out);
+    g_byte_array_append(out, t->zbuf->data, t->zbuf->len - zs->avail_out);
+    return true;
+}
+
+typedef struct TightPalette {
+    uint32_t colour[256];
+    int n;
+    int16_t slot[1024];
+} TightPalette;
+
+static int tight_pal_lookup(TightPalette *p, uint32_t v, bool add)
+{
+    unsigned h = (v * 2654435761u) >> 22;
+
+    for (;; h = (h + 1) & 1023) {
+        int i = p->slot[h];
+        if (i < 0) {
+            if (!add || p->n == 256) {
+                return -1;
+            }
+            p->colour[p->n] = v;
+            p->slot[h] = p->n;
+            return p->n++;
+        }
+        if (p->colour[i] == v) {
+            return i;
+        }
+    }
+}
+
+static bool tight_chunk(VncTight *t, const VncConv *cv, int w, int h, GByteArray *out)
+{
+    const uint32_t *px = t->px;
+    bool tp3 = tight_tpixel3(cv);
+    int n = w * h, bpp = tp3 ? 3 : cv->bpp;
+    TightPalette pal;
+    bool pal_ok = true;
+    uint8_t b[8];
+
+    pal.n = 0;
+    memset(pal.slot, 0xff, sizeof(pal.slot));
+    for (int i = 0; i < n && pal_ok; i++) {
+        if ((i == 0 || px[i] != px[i - 1]) && tight_pal_lookup(&pal, px[i], true) < 0) {
+            pal_ok = false;
+        }
+    }
+    g_byte_array_set_size(t->data, 0);
+    if (pal_ok && pal.n == 1) {
+        b[0] = TIGHT_FILL;
+        g_byte_array_append(out, b, 1 + put_tpixel(cv, tp3, px[0], b + 1));
+        return true;
+    }
+    /* A palette pays off when its indices (1 byte, or 1 bit for two colours) beat pixels. */
+    if (pal_ok && (pal.n == 2 || bpp > 1)) {
+        int stream = pal.n == 2 ? TIGHT_STREAM_MONO : TIGHT_STREAM_INDEXED;
+
+        b[0] = stream << 4 | TIGHT_EXPLICIT_FILTER;
+        b[1] = TIGHT_FILTER_PALETTE;
+        b[2] = pal.n - 1;
+        g_byte_array_append(out, b, 3);
+        for (int i = 0; i < pal.n; i++) {
+            g_byte_array_append(out, b, put_tpixel(cv, tp3, pal.colour[i], b));
+        }
+        if (pal.n == 2) {
+            /* One bit per pixel, rows padded to a byte, most significant bit first. */
+            uint8_t *p = out_reserve(t->data, (size_t)h * ((w + 7) / 8));
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x += 8) {
+                    uint8_t byte = 0;
+                    for (int i = 0; i < 8 && x + i < w; i++) {
+                        byte |= (px[y * w + x + i] == pal.colour[1]) << (7 - i);
+                    }
+                    *p++ = byte;
+                }
+            }
+        } else {
+            uint8_t *p = out_reserve(t->data, n);
+            for (int i = 0; i < n; i++) {
+                p[i] = tight_pal_lookup(&pal, px[i], false);
+            }
+        }
+        return tight_put_data(t, stream, out);
+    }
+    b[0] = TIGHT_STREAM_COPY << 4;          /* no filter byte: copy */
+    g_byte_array_append(out, b, 1);
+    {
+        uint8_t *p = out_reserve(t->data, (size_t)n * bpp);
+        for (int i = 0; i < n; i++) {
+            p += put_tpixel(cv, tp3, px[i], p);
+        }
+    }
+    return tight_put_data(t, TIGHT_STREAM_COPY, out);
+}
+
+int vnc_enc_tight(VncTight *t, const VncConv *cv, const uint8_t *src, int stride,
+                  int x, int y, int w, int h, GByteArray *out)
+{
+    int cw = MIN(w, TIGHT_MAX_WIDTH), ch = MAX(1, TIGHT_MAX_PIXELS / MAX(cw, 1)), n = 0;
+
+    if (!t->px) {
+        t->px = g_new(uint32_t, TIGHT_MAX_PIXELS);
+        t->data = g_byte_array_new();
+        t->zbuf = g_byte_array_new();
+    }
+    for (int cy = 0; cy < h; cy += ch) {
+        int th = MIN(ch, h - cy);
+        for (int cx = 0; cx < w; cx += cw) {
+            int tw = MIN(cw, w - cx);
+            uint8_t hdr[12] = {
+                (x + cx) >> 8, x + cx, (y + cy) >> 8, y + cy, tw >> 8, tw, th >> 8, th,
+                0, 0, 0, VNC_ENC_TIGHT,
+            };
+            g_byte_array_append(out, hdr, 12);
+            load_tile(cv, src + (size_t)cy * stride + (size_t)cx * 4, stride, tw, th, t->px);
+            if (!tight_chunk(t, cv, tw, th, out)) {
+                return 0;
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
+void vnc_tight_free(VncTight *t)
+{
+    for (int i = 0; i < 4; i++) {
+        if (t->active[i]) {
+            deflateEnd(&t->zs[i]);
+            t->active[i] = false;
+        }
+    }
+    g_free(t->px);
+    t->px = NULL;
+    if (t->data) {
+        g_byte_array_free(t->data, true);
+        g_byte_array_free(t->zbuf, true);
+        t->data = t->zbuf = NULL;
+    }
+}

@@ -1,6 +1,6 @@
 /*
  * VNC server (RFB 3.3/3.7/3.8, RFC 6143): listening socket, per-client handshake state
- * machine, security None and VNC Authentication, Raw, Hextile and ZRLE rectangles (the
+ * machine, security None and VNC Authentication, Raw, Hextile, ZRLE and Tight rectangles (the
  * first of these in the client's SetEncodings list, as QEMU picks; CopyRect is accepted but
  * never needed since the server does not track moves), the DesktopSize pseudo-encoding, key
  * and pointer events into ui/input.  websocket= adds a second port whose clients first do the
@@ -49,8 +49,9 @@ typedef struct VncClient {
     uint8_t challenge[VNC_AUTH_CHALLENGE_SIZE];
     VncPixelFormat pf;
     VncConv conv;               /* pf as lookup tables */
-    int encoding;               /* VNC_ENC_RAW, _HEXTILE or _ZRLE */
+    int encoding;               /* VNC_ENC_RAW, _HEXTILE, _ZRLE or _TIGHT */
     VncZrle zrle;
+    VncTight tight;
     bool update_requested, size_changed, desktop_size_ok;
     int dx0, dy0, dx1, dy1;     /* dirty rectangle; empty when dx0 >= dx1 */
     uint8_t buttons;
@@ -131,6 +132,7 @@ static void vnc_client_free(VncClient *c)
         g_byte_array_free(c->wire, true);
     }
     vnc_zrle_free(&c->zrle);
+    vnc_tight_free(&c->tight);
     g_free(c);
 }
 
@@ -198,6 +200,7 @@ static void vnc_send_update(VncClient *c)
     DisplaySurface *s = vnc->surface;
     int nrects = 0;
     bool dirty = c->dx0 < c->dx1 && c->dy0 < c->dy1;
+    size_t count_at;
 
     /*
      * Only with a request outstanding and the previous update gone to the socket: until
@@ -210,6 +213,7 @@ static void vnc_send_update(VncClient *c)
     put8(c, 0);                             /* FramebufferUpdate */
     put8(c, 0);
     nrects = (c->size_changed && c->desktop_size_ok) + dirty;
+    count_at = c->out->len;
     put16(c, nrects);
     if (c->size_changed && c->desktop_size_ok) {
         put16(c, 0);
@@ -222,21 +226,44 @@ static void vnc_send_update(VncClient *c)
     if (dirty) {
         int x = c->dx0, y = c->dy0, w = c->dx1 - c->dx0, h = c->dy1 - c->dy0;
         const uint8_t *src = s->data + (size_t)y * s->stride + (size_t)x * 4;
-        int enc = c->encoding;
+        int enc = c->encoding, n;
         size_t hdr = c->out->len;
 
-        put16(c, x);
-        put16(c, y);
-        put16(c, w);
-        put16(c, h);
-        put32(c, enc);
+        if (enc == VNC_ENC_TIGHT) {
+            /* Tight splits the rectangle and writes the rectangle headers itself. */
+            n = vnc_enc_tight(&c->tight, &c->conv, src, s->stride, x, y, w, h, c->out);
+            if (n > 0) {
+                nrects += n - 1;
+                c->out->data[count_at] = nrects >> 8;
+                c->out->data[count_at + 1] = nrects;
+            } else {
+                g_byte_array_set_size(c->out, hdr);
+            }
+        }
+        if (enc != VNC_ENC_TIGHT || c->out->len == hdr) {
+            put16(c, x);
+            put16(c, y);
+            put16(c, w);
+            put16(c, h);
+            put32(c, enc == VNC_ENC_TIGHT ? VNC_ENC_RAW : enc);
+        }
         if (enc == VNC_ENC_ZRLE && !vnc_enc_zrle(&c->zrle, &c->conv, src, s->stride, w, h,
                                                  c->out)) {
-            /* zlib out of memory: this rectangle goes out as Raw instead. */
             g_byte_array_set_size(c->out, hdr + 12);
             c->out->data[hdr + 8] = c->out->data[hdr + 9] = 0;
             c->out->data[hdr + 10] = c->out->data[hdr + 11] = 0;
             enc = VNC_ENC_RAW;
+        }
+        if (enc == VNC_ENC_TIGHT && c->out->len == hdr + 12) {
+            enc = VNC_ENC_RAW;
+        }
+        if (enc != c->encoding) {
+            /*
+             * zlib failed (out of memory): the client's stream is out of step now, so this
+             * and all later rectangles go out as Raw.
+             */
+            warn_report("vnc: zlib failed, client falls back to Raw");
+            c->encoding = VNC_ENC_RAW;
         }
         if (enc == VNC_ENC_HEXTILE) {
             vnc_enc_hextile(&c->conv, src, s->stride, w, h, c->out);
@@ -313,7 +340,8 @@ static void vnc_handle_msg(VncClient *c, const VncClientMsg *m)
         c->encoding = VNC_ENC_RAW;
         for (int i = m->enc.n - 1; i >= 0; i--) {
             int32_t e = m->enc.list[i];
-            if (e == VNC_ENC_RAW || e == VNC_ENC_HEXTILE || e == VNC_ENC_ZRLE) {
+            if (e == VNC_ENC_RAW || e == VNC_ENC_HEXTILE || e == VNC_ENC_ZRLE ||
+                e == VNC_ENC_TIGHT) {
                 c->encoding = e;
             }
             c->desktop_size_ok |= e == VNC_ENC_DESKTOP_SIZE;

@@ -1,5 +1,6 @@
 /*
- * VNC rectangle encoders (RFC 6143 section 7.7): Raw, Hextile and ZRLE, on plain buffers.
+ * VNC rectangle encoders (RFC 6143 section 7.7): Raw, Hextile, ZRLE and Tight, on plain
+ * buffers.
  *
  * The source is always the console's 32-bit xRGB surface (host-endian uint32_t per pixel);
  * the output is the rectangle's payload (after the 12-byte rectangle header) in the client's
@@ -55,5 +56,22 @@ typedef struct VncZrle {
 bool vnc_enc_zrle(VncZrle *z, const VncConv *cv, const uint8_t *src, int stride, int w, int h,
                   GByteArray *out);
 void vnc_zrle_free(VncZrle *z);
+
+/*
+ * Tight (RFB community encoding 7): fill, palette and copy with per-stream zlib; no JPEG.
+ * A rectangle goes out as several Tight rectangles (at most 2048 wide and 65536 pixels):
+ * vnc_enc_tight writes their headers itself and returns how many it wrote, 0 on a zlib
+ * failure.  x and y are the rectangle's screen position for those headers.
+ */
+typedef struct VncTight {
+    z_stream zs[4];
+    bool active[4];
+    uint32_t *px;               /* one chunk's pixel values */
+    GByteArray *data, *zbuf;    /* a chunk's uncompressed and compressed data */
+} VncTight;
+
+int vnc_enc_tight(VncTight *t, const VncConv *cv, const uint8_t *src, int stride,
+                  int x, int y, int w, int h, GByteArray *out);
+void vnc_tight_free(VncTight *t);
 
 #endif

@@ -36,6 +36,7 @@ enum {
     VNC_ENC_RAW = 0,
     VNC_ENC_COPYRECT = 1,
     VNC_ENC_HEXTILE = 5,
+    VNC_ENC_TIGHT = 7,
     VNC_ENC_ZRLE = 16,
     VNC_ENC_DESKTOP_SIZE = -223,
 };

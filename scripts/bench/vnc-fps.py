@@ -17,7 +17,7 @@ decoding it) measures for --seconds each:
 and bytes on the wire per full-screen update.  The table prints Kite, QEMU and Kite/QEMU.
 
     scripts/bench/vnc-fps.py [--kite build/kite] [--kernel build/tests/guest/fb-repaint.elf]
-                             [--accel tcg|kvm] [--seconds 10] [--encodings raw,hextile,zrle]
+                             [--accel tcg|kvm] [--seconds 10] [--encodings raw,hextile,zrle,tight]
 """
 # SPDX-License-Identifier: GPL-2.0-or-later
 import argparse
@@ -34,7 +34,7 @@ SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(SRC, "tests", "functional"))
 import rfb  # noqa: E402
 
-ENCODINGS = {"raw": rfb.RAW, "hextile": rfb.HEXTILE, "zrle": rfb.ZRLE}
+ENCODINGS = {"raw": rfb.RAW, "hextile": rfb.HEXTILE, "zrle": rfb.ZRLE, "tight": rfb.TIGHT}
 
 
 def free_display():
@@ -147,7 +147,7 @@ def main():
                                                     "fb-repaint.elf"))
     p.add_argument("--accel", default="tcg")
     p.add_argument("--seconds", type=float, default=10)
-    p.add_argument("--encodings", default="raw,hextile,zrle")
+    p.add_argument("--encodings", default="raw,hextile,zrle,tight")
     args = p.parse_args()
     if not os.path.exists(args.kernel):
         sys.exit("%s missing: build with ninja -C build" % args.kernel)

@@ -2,7 +2,7 @@
 # None, SetPixelFormat, SetEncodings, FramebufferUpdateRequest and decoding of Raw, Hextile,
 # ZRLE and DesktopSize into a framebuffer of raw pixel bytes in the negotiated format; key
 # and pointer events.  The transport is a TCP socket or a WebSocket (RFC 6455 client side,
-# binary frames, masked as a client must).  Python 3 standard library only.
+# binary frames, masked as a client must).  Tight is decoded without JPEG.  Python 3 standard library only.
 #
 #   c = RfbClient(connect_tcp(5900 + n))
 #   c.handshake()
@@ -20,7 +20,7 @@ import struct
 import time
 import zlib
 
-RAW, COPYRECT, HEXTILE, ZRLE, DESKTOP_SIZE = 0, 1, 5, 16, -223
+RAW, COPYRECT, HEXTILE, TIGHT, ZRLE, DESKTOP_SIZE = 0, 1, 5, 7, 16, -223
 
 # 32 bpp depth 24 little-endian xRGB: the server's native format.
 PF_XRGB = (32, 24, 0, 1, 255, 255, 255, 16, 8, 0)
@@ -157,6 +157,7 @@ class RfbClient:
         self.pos = 0
         self.bytes_in = 0
         self.zs = zlib.decompressobj()
+        self.tzs = [zlib.decompressobj() for _ in range(4)]
         self.fb = None
 
     def recv(self, n):
@@ -263,6 +264,8 @@ class RfbClient:
                 self.hextile(x, y, w, h)
             elif enc == ZRLE:
                 self.zrle(x, y, w, h)
+            elif enc == TIGHT:
+                self.tight(x, y, w, h)
             else:
                 raise AssertionError("unexpected encoding %d" % enc)
         return rects
@@ -282,6 +285,8 @@ class RfbClient:
             self.recv(w * h * self.bpp)
         elif enc == ZRLE:
             self.recv(struct.unpack(">I", self.recv(4))[0])
+        elif enc == TIGHT:
+            self.tight(x, y, w, h, decode=False)
         elif enc == HEXTILE:
             bpp = self.bpp
             for ty in range(0, h, 16):
@@ -398,6 +403,72 @@ class RfbClient:
                 for j in range(th):
                     self.put_row(tx, ty + j, b"".join(px[j * tw:(j + 1) * tw]))
         assert at == len(d), "ZRLE rectangle has %d trailing bytes" % (len(d) - at)
+
+    def tpixel_size(self):
+        pf = self.pf
+        return 3 if pf[0] == 32 and pf[1] == 24 and pf[4:7] == (255, 255, 255) else self.bpp
+
+    def tpixel_to_pixel(self, t):
+        """A TPIXEL as the pixel bytes of the format."""
+        if len(t) == self.bpp:
+            return t
+        pf = self.pf
+        v = t[0] << pf[7] | t[1] << pf[8] | t[2] << pf[9]
+        return v.to_bytes(4, "big" if self.big_endian else "little")
+
+    def tight_data(self, n, stream):
+        if n < 12:
+            return self.recv(n)
+        zlen = 0
+        for i in range(3):
+            b = self.recv(1)[0]
+            zlen |= (b & 0x7f if i < 2 else b) << (7 * i)
+            if i < 2 and not b & 0x80:
+                break
+        data = self.tzs[stream].decompress(self.recv(zlen))
+        assert len(data) == n, "Tight data: %d bytes, want %d" % (len(data), n)
+        return data
+
+    def tight(self, rx, ry, rw, rh, decode=True):
+        """Tight without JPEG (the server never sends it): fill, copy and palette."""
+        ctl = self.recv(1)[0]
+        for i in range(4):
+            if ctl & (1 << i):
+                self.tzs[i] = zlib.decompressobj()
+        ctl >>= 4
+        tps = self.tpixel_size()
+        if ctl == 8:
+            px = self.tpixel_to_pixel(self.recv(tps))
+            if decode:
+                self.fill(rx, ry, rw, rh, px)
+            return
+        assert ctl < 8, "Tight compression %x" % ctl
+        stream, filt = ctl & 3, self.recv(1)[0] if ctl & 4 else 0
+        if filt == 1:
+            n = self.recv(1)[0] + 1
+            raw = self.recv(n * tps)
+            pal = [self.tpixel_to_pixel(raw[i * tps:(i + 1) * tps]) for i in range(n)]
+            row = (rw + 7) // 8 if n == 2 else rw
+            data = self.tight_data(row * rh, stream)
+            if decode:
+                for j in range(rh):
+                    if n == 2:
+                        bits = data[j * row:(j + 1) * row]
+                        line = b"".join(pal[(bits[i >> 3] >> (7 - (i & 7))) & 1]
+                                        for i in range(rw))
+                    else:
+                        line = b"".join(pal[i] for i in data[j * rw:(j + 1) * rw])
+                    self.put_row(rx, ry + j, line)
+        else:
+            assert filt == 0, "Tight filter %d" % filt
+            data = self.tight_data(rw * rh * tps, stream)
+            if decode:
+                for j in range(rh):
+                    line = data[j * rw * tps:(j + 1) * rw * tps]
+                    if tps != self.bpp:
+                        line = b"".join(self.tpixel_to_pixel(line[i:i + 3])
+                                        for i in range(0, len(line), 3))
+                    self.put_row(rx, ry + j, line)
 
     def rgb(self):
         """The framebuffer as RGB bytes (only for the 32 bpp xRGB little-endian format)."""

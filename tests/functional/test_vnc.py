@@ -9,7 +9,7 @@ RFC 6455 handshake, RFB in binary frames (fragmented, with a ping in between), r
 non-WebSocket requests, text frames and unmasked frames, the close handshake.
 
 With --vga-kernel (tests/guest/vga.c drawing its 1024x768 linear framebuffer pattern): the
-pattern arrives pixel-exact as Raw, Hextile and ZRLE (picked by SetEncodings order), in
+pattern arrives pixel-exact as Raw, Hextile, ZRLE and Tight (picked by SetEncodings order), in
 32 bpp and in 16 bpp big endian, to two clients at once; incremental requests with nothing
 changed stay unanswered until something changes; a client connected while the VM is stopped
 (-S) gets a DesktopSize rectangle when the guest switches to 1024x768 after QMP "cont".
@@ -190,20 +190,20 @@ def guest_pattern(args, port):
     assert a.handshake() == (1024, 768), (a.w, a.h)
     b.handshake()
     # SetEncodings order decides: the first known one wins, unknown ones are skipped.
-    for client, encs, expect in ((a, [7, rfb.ZRLE, rfb.HEXTILE, rfb.RAW], rfb.ZRLE),
+    for client, encs, expect in ((a, [6, rfb.ZRLE, rfb.HEXTILE, rfb.RAW], rfb.ZRLE),
                                  (b, [-239, rfb.HEXTILE, rfb.ZRLE], rfb.HEXTILE)):
         client.set_encodings(encs + [rfb.DESKTOP_SIZE])
         rects = client.update()
         assert [r[4] for r in rects] == [expect], rects
         assert client.fb == want, "%s: %s" % (expect, first_diff(client.fb, want, 4, 1024))
     n_zrle, n_hextile = a.bytes_in, b.bytes_in
-    for client, enc in ((a, rfb.RAW), (a, rfb.HEXTILE), (b, rfb.ZRLE)):
+    for client, enc in ((a, rfb.RAW), (a, rfb.HEXTILE), (b, rfb.ZRLE), (a, rfb.TIGHT)):
         client.set_encodings([enc])
         client.fb = bytearray(len(client.fb))
         client.update()
         assert client.fb == want, "%d: %s" % (enc, first_diff(client.fb, want, 4, 1024))
-    # 16 bpp big endian RGB565 in Hextile and ZRLE.
-    for client, enc in ((a, rfb.HEXTILE), (b, rfb.ZRLE)):
+    # 16 bpp big endian RGB565 in Hextile, ZRLE and Tight.
+    for client, enc in ((a, rfb.HEXTILE), (b, rfb.ZRLE), (b, rfb.TIGHT)):
         client.set_pixel_format(rfb.PF_RGB565_BE)
         client.set_encodings([enc])
         client.update()
@@ -419,7 +419,7 @@ def main():
                 pr.wait(10)
     print("PASS vnc: RFB 3.8/3.7/3.3, Raw 32/16 bpp, broken clients dropped, auth refused, "
           "WebSocket%s%s" %
-          (", guest pattern in Raw/Hextile/ZRLE 32/16 bpp over TCP and WebSocket, "
+          (", guest pattern in Raw/Hextile/ZRLE/Tight 32/16 bpp over TCP and WebSocket, "
            "DesktopSize" if args.vga_kernel else "",
            ", slow client coalesced" if args.repaint_kernel else ""))
     return 0

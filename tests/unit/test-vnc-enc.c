@@ -243,6 +243,116 @@ static void decode_zrle(Reader *r, Canvas *c, const VncPixelFormat *pf, z_stream
     g_byte_array_free(plain, true);
 }
 
+/* Tight: TPIXEL is R, G, B for 32 bpp depth 24 with 8-bit channels. */
+static uint32_t rd_tpixel(Reader *r, const VncPixelFormat *pf)
+{
+    if (pf->bits_per_pixel == 32 && pf->depth == 24 && pf->red_max == 255 &&
+        pf->green_max == 255 && pf->blue_max == 255) {
+        uint32_t red = rd8(r), green = rd8(r), blue = rd8(r);
+        return red << pf->red_shift | green << pf->green_shift | blue << pf->blue_shift;
+    }
+    return rd(r, pf->bits_per_pixel / 8, pf->big_endian);
+}
+
+/* Tight's data: raw below 12 bytes, else compact length + zlib on the given stream. */
+static GByteArray *tight_data(Reader *r, size_t len, z_stream *zs)
+{
+    GByteArray *d = g_byte_array_new();
+    size_t zlen = 0;
+
+    if (len < 12) {
+        g_assert_cmpuint(r->at + len, <=, r->len);
+        g_byte_array_append(d, r->p + r->at, len);
+        r->at += len;
+        return d;
+    }
+    for (int i = 0; i < 3; i++) {
+        uint8_t b = rd8(r);
+        zlen |= (size_t)(i < 2 ? b & 0x7f : b) << (7 * i);
+        if (i < 2 && !(b & 0x80)) {
+            break;
+        }
+    }
+    g_assert_cmpuint(r->at + zlen, <=, r->len);
+    g_byte_array_set_size(d, len);
+    zs->next_in = (uint8_t *)r->p + r->at;
+    zs->avail_in = zlen;
+    zs->next_out = d->data;
+    zs->avail_out = len;
+    while (zs->avail_in || zs->avail_out) {
+        int ret = inflate(zs, Z_SYNC_FLUSH);
+        g_assert_true(ret == Z_OK || ret == Z_BUF_ERROR);
+        if (ret == Z_BUF_ERROR) {
+            break;
+        }
+    }
+    g_assert_cmpuint(zs->avail_out, ==, 0);
+    g_assert_cmpuint(zs->avail_in, ==, 0);
+    r->at += zlen;
+    return d;
+}
+
+/* A sequence of Tight rectangles (with headers) covering the canvas. */
+static void decode_tight(Reader *r, Canvas *c, const VncPixelFormat *pf, z_stream zs[4],
+                         int nrects)
+{
+    bool tp3 = pf->bits_per_pixel == 32 && pf->depth == 24 && pf->red_max == 255 &&
+               pf->green_max == 255 && pf->blue_max == 255;
+    int bpp = tp3 ? 3 : pf->bits_per_pixel / 8;
+
+    for (int k = 0; k < nrects; k++) {
+        int x = rd(r, 2, true), y = rd(r, 2, true), w = rd(r, 2, true), h = rd(r, 2, true);
+        int32_t enc = rd(r, 4, true);
+        uint8_t ctl = rd8(r);
+
+        g_assert_cmpint(enc, ==, VNC_ENC_TIGHT);
+        g_assert_cmpint(w, <=, 2048);
+        g_assert_cmpint(w * h, <=, 65536);
+        g_assert_cmpint(ctl & 15, ==, 0);   /* no stream resets */
+        if (ctl == 0x80) {
+            fill(c, x, y, w, h, rd_tpixel(r, pf));
+            continue;
+        }
+        g_assert_cmpint(ctl >> 4, <, 8);
+        {
+            int stream = (ctl >> 4) & 3, filter = ctl & 0x40 ? rd8(r) : 0, np = 0;
+            uint32_t pal[256];
+            GByteArray *d;
+            Reader dr;
+
+            g_assert_cmpint(filter, <=, 1);
+            if (filter == 1) {
+                np = rd8(r) + 1;
+                g_assert_cmpint(np, >=, 2);
+                for (int i = 0; i < np; i++) {
+                    pal[i] = rd_tpixel(r, pf);
+                }
+                d = tight_data(r, np == 2 ? (size_t)h * ((w + 7) / 8) : (size_t)w * h,
+                               &zs[stream]);
+            } else {
+                d = tight_data(r, (size_t)w * h * bpp, &zs[stream]);
+            }
+            dr = (Reader) { d->data, d->len, 0 };
+            for (int j = 0; j < h; j++) {
+                for (int i = 0; i < w; i++) {
+                    uint32_t v;
+                    if (np == 2) {
+                        v = pal[(d->data[j * ((w + 7) / 8) + i / 8] >> (7 - i % 8)) & 1];
+                    } else if (np) {
+                        uint8_t idx = d->data[j * w + i];
+                        g_assert_cmpint(idx, <, np);
+                        v = pal[idx];
+                    } else {
+                        v = rd_tpixel(&dr, pf);
+                    }
+                    c->v[(y + j) * c->w + x + i] = v;
+                }
+            }
+            g_byte_array_free(d, true);
+        }
+    }
+}
+
 typedef enum Kind { SOLID, TWO, FEW3, FEW12, FEW100, FEW200, GRADIENT, NOISE, BLOCKS } Kind;
 
 static Image make_image(GRand *rnd, Kind kind, int w, int h)
@@ -306,9 +416,24 @@ static const VncPixelFormat formats[] = {
     { 8, 8, false, true, 7, 7, 3, 0, 3, 6 },
 };
 
+/* Tight's four streams on both sides, as for a new connection. */
+static VncTight tight;
+static z_stream tzs[4];
+
+static void tight_reset(void)
+{
+    vnc_tight_free(&tight);
+    for (int i = 0; i < 4; i++) {
+        inflateEnd(&tzs[i]);
+        memset(&tzs[i], 0, sizeof(tzs[i]));
+        g_assert_cmpint(inflateInit(&tzs[i]), ==, Z_OK);
+    }
+}
+
 static void roundtrip(const Image *img, const VncPixelFormat *pf, int enc, VncZrle *z,
                       z_stream *zs, size_t *size)
 {
+    int nrects = 0;
     const uint8_t *src = (const uint8_t *)img->pix + img->oy * img->stride + img->ox * 4;
     GByteArray *out = g_byte_array_new();
     Canvas c = { img->w, img->h, g_new0(uint32_t, img->w * img->h) };
@@ -323,6 +448,10 @@ static void roundtrip(const Image *img, const VncPixelFormat *pf, int enc, VncZr
     case VNC_ENC_HEXTILE:
         vnc_enc_hextile(&cv, src, img->stride, img->w, img->h, out);
         break;
+    case VNC_ENC_TIGHT:
+        nrects = vnc_enc_tight(&tight, &cv, src, img->stride, 0, 0, img->w, img->h, out);
+        g_assert_cmpint(nrects, >, 0);
+        break;
     default:
         g_assert_true(vnc_enc_zrle(z, &cv, src, img->stride, img->w, img->h, out));
         break;
@@ -334,6 +463,9 @@ static void roundtrip(const Image *img, const VncPixelFormat *pf, int enc, VncZr
         break;
     case VNC_ENC_HEXTILE:
         decode_hextile(&r, &c, pf);
+        break;
+    case VNC_ENC_TIGHT:
+        decode_tight(&r, &c, pf, tzs, nrects);
         break;
     default:
         decode_zrle(&r, &c, pf, zs);
@@ -351,7 +483,8 @@ static void roundtrip(const Image *img, const VncPixelFormat *pf, int enc, VncZr
 static void test_roundtrip(gconstpointer data)
 {
     int enc = GPOINTER_TO_INT(data);
-    static const int sizes[][2] = { { 1, 1 }, { 17, 33 }, { 64, 64 }, { 100, 70 }, { 130, 129 } };
+    static const int sizes[][2] = { { 1, 1 }, { 17, 33 }, { 64, 64 }, { 100, 70 }, { 130, 129 },
+                                    { 600, 130 } };
     GRand *rnd = g_rand_new_with_seed(7776 + enc);
 
     for (size_t f = 0; f < G_N_ELEMENTS(formats); f++) {
@@ -360,6 +493,7 @@ static void test_roundtrip(gconstpointer data)
         z_stream zs = { 0 };
 
         g_assert_cmpint(inflateInit(&zs), ==, Z_OK);
+        tight_reset();
         for (Kind k = SOLID; k <= BLOCKS; k++) {
             for (size_t s = 0; s < G_N_ELEMENTS(sizes); s++) {
                 Image img = make_image(rnd, k, sizes[s][0], sizes[s][1]);
@@ -428,6 +562,7 @@ int main(int argc, char **argv)
     g_test_add_data_func("/vnc-enc/raw", GINT_TO_POINTER(VNC_ENC_RAW), test_roundtrip);
     g_test_add_data_func("/vnc-enc/hextile", GINT_TO_POINTER(VNC_ENC_HEXTILE), test_roundtrip);
     g_test_add_data_func("/vnc-enc/zrle", GINT_TO_POINTER(VNC_ENC_ZRLE), test_roundtrip);
+    g_test_add_data_func("/vnc-enc/tight", GINT_TO_POINTER(VNC_ENC_TIGHT), test_roundtrip);
     g_test_add_func("/vnc-enc/sizes", test_sizes);
     g_test_add_func("/vnc-enc/cpixel", test_cpixel);
     return g_test_run();
