@@ -755,6 +755,10 @@ static void tx_emit(E1000State *s, uint8_t *p, size_t len, bool vle, uint16_t tc
         memset(p + len, 0, E1000_MIN_FRAME - len);
         len = E1000_MIN_FRAME;
     }
+    if (len < 14) {
+        kite_log_mask(LOG_GUEST_ERROR, "e1000: %zu-byte frame without a header dropped\n", len);
+        return;
+    }
     stat_inc(s, E1000_GPTC, 1);
     stat_inc(s, E1000_TPT, 1);
     stat_add64(s, E1000_GOTCL, len + 4);
@@ -786,6 +790,10 @@ static void tx_tso(E1000State *s, bool vle, uint16_t tci)
         return;
     }
     pay = s->tx_len - hdr;
+    /*
+     * Every segment goes out even if the backend fills up on the way: the ones it queues
+     * are bounded by this packet (at most 64 KiB / MSS of them), and the ring stops after it.
+     */
     kite_trace("e1000_tx_tso", "hdrlen=%u mss=%u payload=%u segments=%u", hdr, mss, pay,
                pay ? (pay + mss - 1) / mss : 1);
     do {

@@ -445,17 +445,25 @@ static void test_tx_legacy(Fixture *f, gconstpointer data)
     g_assert_cmpuint(sent(f, 1)->len, ==, 60);
     g_assert_cmphex(sent(f, 1)->data[10] << 8 | sent(f, 1)->data[11], ==, 0xffff - 0x1234);
 
+    /* A frame too short for an Ethernet header (and no PSP) is dropped. */
+    wr(f, E1000_TCTL, E1000_TCTL_EN);
+    put_legacy(f, 3, TX_BUFS, 0, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS);
+    wr(f, E1000_TDT, 4);
+    g_assert_cmpuint(f->sent->len, ==, 2);
+    g_assert_cmpuint(rd(f, E1000_TDH), ==, 4);
+    g_assert_true(f->ram[TX_RING + 3 * 16 + 12] & E1000_TXD_STAT_DD);
+
     /* A full backend stops the ring after the frame it took; resume continues. */
     f->backend_full = true;
-    put_legacy(f, 3, TX_BUFS, 60, E1000_TXD_CMD_EOP);
     put_legacy(f, 4, TX_BUFS, 60, E1000_TXD_CMD_EOP);
-    wr(f, E1000_TDT, 5);
+    put_legacy(f, 5, TX_BUFS, 60, E1000_TXD_CMD_EOP);
+    wr(f, E1000_TDT, 6);
     g_assert_cmpuint(f->sent->len, ==, 3);
-    g_assert_cmpuint(rd(f, E1000_TDH), ==, 4);
+    g_assert_cmpuint(rd(f, E1000_TDH), ==, 5);
     f->backend_full = false;
     e1000_tx_resume(&f->s);
     g_assert_cmpuint(f->sent->len, ==, 4);
-    g_assert_cmpuint(rd(f, E1000_TDH), ==, 5);
+    g_assert_cmpuint(rd(f, E1000_TDH), ==, 6);
 }
 
 static void put_context(Fixture *f, unsigned i, uint8_t ipcss, uint8_t ipcso, uint16_t ipcse,
