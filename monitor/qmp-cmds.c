@@ -530,6 +530,9 @@ const QmpCommand qmp_system_commands[] = {
     { "device_add", qmp_device_add,
       { { "driver", "str" }, { "bus", "str", true }, { "id", "str", true } }, true },
     { "device_del", qmp_device_del, { { "id", "str" } } },
+    { "set_link", qmp_set_link, { { "name", "str" }, { "up", "bool" } } },
+    { "netdev_add", qmp_netdev_add, { { "type", "str" }, { "id", "str" } }, true },
+    { "netdev_del", qmp_netdev_del, { { "id", "str" } } },
     { "human-monitor-command", qmp_human_monitor_command,
       { { "command-line", "str" }, { "cpu-index", "int", true } } },
     /* Removable media (block/qmp-block.c). */

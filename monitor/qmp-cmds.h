@@ -31,6 +31,10 @@ extern const QmpCommand qmp_system_commands[];
 extern const size_t qmp_system_commands_len;
 
 JsonNode *qmp_empty_object(void);
+/* set_link, netdev_add, netdev_del (qmp-net.c). */
+JsonNode *qmp_set_link(JsonObject *args, Error **errp);
+JsonNode *qmp_netdev_add(JsonObject *args, Error **errp);
+JsonNode *qmp_netdev_del(JsonObject *args, Error **errp);
 /* human-monitor-command (monitor/hmp.c): an HMP command line, its output as the result. */
 JsonNode *qmp_human_monitor_command(JsonObject *args, Error **errp);
 #endif

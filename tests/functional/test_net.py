@@ -19,6 +19,7 @@
 import argparse
 import functools
 import hashlib
+import json
 import http.server
 import os
 import socket
@@ -75,6 +76,38 @@ def expect(g, args, cmd, check, what, timeout=None):
     return out
 
 
+class QMP:
+    """A minimal QMP client on a unix socket."""
+
+    def __init__(self, path, timeout=60):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise GuestError(f"no QMP socket at {path}")
+                time.sleep(0.1)
+        self.sock.settimeout(timeout)
+        self.f = self.sock.makefile("rwb")
+        json.loads(self.f.readline())                    # greeting
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, command, **args):
+        self.f.write(json.dumps({"execute": command, "arguments": args}).encode() + b"\n")
+        self.f.flush()
+        while True:
+            r = json.loads(self.f.readline())
+            if "return" in r or "error" in r:
+                return r
+
+    def close(self):
+        self.sock.close()
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a):
         pass
@@ -91,8 +124,10 @@ def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     http_port = httpd.server_address[1]
     fwd_port = free_port()
+    qmp_path = os.path.join(tmp, "qmp.sock")
     extra = ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{fwd_port}-:7777",
-             "-device", f"virtio-net-pci,netdev=n0,mac={GUEST_MAC}"]
+             "-device", f"virtio-net-pci,id=nic0,netdev=n0,mac={GUEST_MAC}",
+             "-qmp", f"unix:{qmp_path},server=on,wait=off"]
     try:
         with boot(args, emulator, vmlinuz, initrd, extra,
                   os.path.join(log_dir, "net-user.log")) as g:
@@ -101,6 +136,32 @@ def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
             g.check("ip link set eth0 up", args.cmd_timeout)
             expect(g, args, "cat /sys/class/net/eth0/carrier", lambda o: o == "1",
                    "carrier up (VIRTIO_NET_S_LINK_UP)")
+            # QMP set_link on the backend pulls the guest's cable (config interrupt).
+            qmp = QMP(qmp_path)
+            try:
+                r = qmp.cmd("set_link", name="n0", up=False)
+                if r != {"return": {}}:
+                    raise GuestError(f"set_link off: {r}")
+                expect(g, args, "sleep 1; cat /sys/class/net/eth0/carrier",
+                       lambda o: o == "0", "carrier down after set_link off")
+                qmp.cmd("set_link", name="n0", up=True)
+                expect(g, args, "sleep 1; cat /sys/class/net/eth0/carrier",
+                       lambda o: o == "1", "carrier up again")
+                r = qmp.cmd("set_link", name="nosuch", up=True)
+                if r.get("error", {}).get("class") != "DeviceNotFound":
+                    raise GuestError(f"set_link on a missing device: {r}")
+                r = qmp.cmd("netdev_add", type="user", id="n0")
+                if "Duplicate ID" not in r.get("error", {}).get("desc", ""):
+                    raise GuestError(f"netdev_add of a duplicate id: {r}")
+                r = qmp.cmd("netdev_add", type="user", id="n1", restrict=True,
+                            hostfwd=[{"str": "tcp:127.0.0.1:0-:22"}])
+                if r != {"return": {}}:
+                    raise GuestError(f"netdev_add: {r}")
+                r = qmp.cmd("netdev_del", id="n1")
+                if r != {"return": {}}:
+                    raise GuestError(f"netdev_del: {r}")
+            finally:
+                qmp.close()
             # busybox udhcpc without a script only prints the lease; apply it by hand.
             out = g.check("udhcpc -i eth0 -n -q -t 5 -s /bin/true 2>&1 | grep -o "
                           "'lease of [0-9.]* obtained'", args.cmd_timeout)
