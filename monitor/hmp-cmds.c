@@ -65,52 +65,12 @@ static void hmp_help(HmpMonitor *mon, HmpArg *a)
     }
 }
 
-/* --- run control: QMP's commands, so both monitors follow the same run-state rules --- */
+/*
+ * --- commands that are QMP's: run control (so both monitors keep the same run-state rules),
+ * device_add/device_del, QOM.  They need json-glib, as QMP does. ---
+ */
 
-static void run_qmp(HmpMonitor *mon, const char *name)
-{
 #ifdef CONFIG_JSON
-    Error *err = NULL;
-    JsonNode *ret = qmp_execute(name, NULL, &err);
-
-    if (ret) {
-        json_node_unref(ret);
-    } else {
-        hmp_report_err(mon, err);
-    }
-#else
-    hmp_printf(mon, "%s needs json-glib: rebuild with -Djson=enabled\n", name);
-#endif
-}
-
-static void hmp_stop(HmpMonitor *mon, HmpArg *a)
-{
-    run_qmp(mon, "stop");
-}
-
-static void hmp_cont(HmpMonitor *mon, HmpArg *a)
-{
-    run_qmp(mon, "cont");
-}
-
-static void hmp_system_reset(HmpMonitor *mon, HmpArg *a)
-{
-    run_qmp(mon, "system_reset");
-}
-
-static void hmp_system_powerdown(HmpMonitor *mon, HmpArg *a)
-{
-    run_qmp(mon, "system_powerdown");
-}
-
-static void hmp_quit(HmpMonitor *mon, HmpArg *a)
-{
-    mon->quit = true;
-    run_qmp(mon, "quit");
-}
-
-/* --- devices: QMP's device_add/device_del with HMP's key=val syntax --- */
-
 static void print_from_file(HmpMonitor *mon, void (*fn)(FILE *f, const char *arg),
                             const char *arg)
 {
@@ -132,14 +92,63 @@ static void list_devices(FILE *f, const char *arg)
     qdev_print_device_list(f);
 }
 
+/* Run QMP command name with args (taken, may be NULL); print the error and return NULL on
+ * failure.  The result is the caller's. */
+static JsonNode *call_qmp(HmpMonitor *mon, const char *name, JsonObject *args)
+{
+    Error *err = NULL;
+    JsonNode *ret = qmp_execute(name, args, &err);
+
+    if (args) {
+        json_object_unref(args);
+    }
+    if (!ret) {
+        hmp_report_err(mon, err);
+    }
+    return ret;
+}
+
+static void call_qmp_void(HmpMonitor *mon, const char *name, JsonObject *args)
+{
+    JsonNode *ret = call_qmp(mon, name, args);
+
+    if (ret) {
+        json_node_unref(ret);
+    }
+}
+
+static void hmp_stop(HmpMonitor *mon, HmpArg *a)
+{
+    call_qmp_void(mon, "stop", NULL);
+}
+
+static void hmp_cont(HmpMonitor *mon, HmpArg *a)
+{
+    call_qmp_void(mon, "cont", NULL);
+}
+
+static void hmp_system_reset(HmpMonitor *mon, HmpArg *a)
+{
+    call_qmp_void(mon, "system_reset", NULL);
+}
+
+static void hmp_system_powerdown(HmpMonitor *mon, HmpArg *a)
+{
+    call_qmp_void(mon, "system_powerdown", NULL);
+}
+
+static void hmp_quit(HmpMonitor *mon, HmpArg *a)
+{
+    mon->quit = true;
+    call_qmp_void(mon, "quit", NULL);
+}
+
 static void hmp_device_add(HmpMonitor *mon, HmpArg *a)
 {
-#ifdef CONFIG_JSON
     Error *err = NULL;
     g_autoptr(KiteOpts) opts = NULL;
     const char *driver;
     JsonObject *args;
-    JsonNode *ret;
 
     if (!strcmp(a[0].str, "help") || !strcmp(a[0].str, "?")) {
         print_from_file(mon, list_devices, NULL);
@@ -160,58 +169,47 @@ static void hmp_device_add(HmpMonitor *mon, HmpArg *a)
         KiteOpt *o = opts->items->pdata[i];
         json_object_set_string_member(args, o->key, o->value);
     }
-    ret = qmp_execute("device_add", args, &err);
-    json_object_unref(args);
-    if (ret) {
-        json_node_unref(ret);
-    } else {
-        hmp_report_err(mon, err);
-    }
-#else
-    hmp_printf(mon, "device_add needs json-glib: rebuild with -Djson=enabled\n");
-#endif
+    call_qmp_void(mon, "device_add", args);
 }
 
 static void hmp_device_del(HmpMonitor *mon, HmpArg *a)
 {
-#ifdef CONFIG_JSON
-    Error *err = NULL;
     JsonObject *args = json_object_new();
-    JsonNode *ret;
 
     json_object_set_string_member(args, "id", a[0].str);
-    ret = qmp_execute("device_del", args, &err);
-    json_object_unref(args);
-    if (ret) {
-        json_node_unref(ret);
-    } else {
-        hmp_report_err(mon, err);
-    }
-#else
-    hmp_printf(mon, "device_del needs json-glib: rebuild with -Djson=enabled\n");
-#endif
+    call_qmp_void(mon, "device_del", args);
 }
 
-/* --- QOM: QMP's qom-list/qom-get --- */
-
-#ifdef CONFIG_JSON
-/* QMP's qom-list for path: an array of {name, type}, or NULL with err. */
-static JsonArray *qom_list(const char *path, Error **errp)
+/* QMP's qom-list for path: an array of {name, type}, or NULL (error printed when mon). */
+static JsonArray *qom_list(HmpMonitor *mon, const char *path)
 {
     JsonObject *args = json_object_new();
     JsonNode *ret;
     JsonArray *arr = NULL;
+    Error *err = NULL;
 
     json_object_set_string_member(args, "path", path);
-    ret = qmp_execute("qom-list", args, errp);
+    ret = qmp_execute("qom-list", args, &err);
     json_object_unref(args);
     if (ret && JSON_NODE_HOLDS_ARRAY(ret)) {
         arr = json_array_ref(json_node_get_array(ret));
     }
     if (ret) {
         json_node_unref(ret);
+    } else if (mon) {
+        hmp_report_err(mon, err);
+    } else {
+        error_free(err);
     }
     return arr;
+}
+
+/* TYPE of a "child<TYPE>" property type, or NULL. */
+static char *child_type(JsonObject *prop)
+{
+    const char *t = json_object_get_string_member(prop, "type");
+
+    return g_str_has_prefix(t, "child<") ? g_strndup(t + 6, strlen(t) - 7) : NULL;
 }
 
 static gint cmp_child_name(gconstpointer a, gconstpointer b)
@@ -228,117 +226,104 @@ static void print_qom_tree(HmpMonitor *mon, const char *path, const char *name,
     JsonArray *props;
 
     hmp_printf(mon, "%*s/%s (%s)\n", indent, "", name, type);
-    if (indent > 2 * 64 || !(props = qom_list(path, NULL))) {
+    if (indent > 2 * 64 || !(props = qom_list(NULL, path))) {
         return;
     }
     for (guint i = 0; i < json_array_get_length(props); i++) {
         JsonObject *p = json_array_get_object_element(props, i);
-        const char *t = json_object_get_string_member(p, "type");
-        if (g_str_has_prefix(t, "child<")) {
+        if (g_str_has_prefix(json_object_get_string_member(p, "type"), "child<")) {
             g_ptr_array_add(children, p);
         }
     }
     g_ptr_array_sort(children, cmp_child_name);
     for (guint i = 0; i < children->len; i++) {
-        JsonObject *p = children->pdata[i];
-        const char *cname = json_object_get_string_member(p, "name");
-        const char *t = json_object_get_string_member(p, "type");
-        g_autofree char *ctype = g_strndup(t + 6, strlen(t) - 7);
+        const char *cname = json_object_get_string_member(children->pdata[i], "name");
+        g_autofree char *ctype = child_type(children->pdata[i]);
         g_autofree char *cpath = g_strdup_printf("%s/%s", strcmp(path, "/") ? path : "",
                                                  cname);
         print_qom_tree(mon, cpath, cname, ctype, indent + 2);
     }
     json_array_unref(props);
 }
-#endif
 
 static void hmp_info_qom_tree(HmpMonitor *mon, HmpArg *a)
 {
-#ifdef CONFIG_JSON
     const char *path = a[0].present ? a[0].str : "/machine";
     g_autofree char *parent = g_path_get_dirname(path);
     g_autofree char *base = g_path_get_basename(path);
     g_autofree char *type = NULL;
-    Error *err = NULL;
     JsonArray *props;
 
-    if (path[0] != '/') {
-        hmp_printf(mon, "Path '%s' could not be resolved\n", path);
-        return;
-    }
     if (!strcmp(path, "/")) {
         print_qom_tree(mon, "/", "", "container", 0);
         return;
     }
     /* The object's type, from its parent's child<TYPE> property. */
-    props = qom_list(parent, &err);
-    for (guint i = 0; props && i < json_array_get_length(props); i++) {
+    props = path[0] == '/' ? qom_list(NULL, parent) : NULL;
+    for (guint i = 0; props && i < json_array_get_length(props) && !type; i++) {
         JsonObject *p = json_array_get_object_element(props, i);
-        const char *t = json_object_get_string_member(p, "type");
-        if (!strcmp(json_object_get_string_member(p, "name"), base) &&
-            g_str_has_prefix(t, "child<")) {
-            type = g_strndup(t + 6, strlen(t) - 7);
+        if (!strcmp(json_object_get_string_member(p, "name"), base)) {
+            type = child_type(p);
         }
     }
     if (props) {
         json_array_unref(props);
     }
-    error_free(err);
     if (!type) {
         hmp_printf(mon, "Path '%s' could not be resolved\n", path);
         return;
     }
     print_qom_tree(mon, path, base, type, 0);
-#else
-    hmp_printf(mon, "info qom-tree needs json-glib: rebuild with -Djson=enabled\n");
-#endif
 }
 
 static void hmp_qom_list(HmpMonitor *mon, HmpArg *a)
 {
-#ifdef CONFIG_JSON
-    Error *err = NULL;
-    JsonArray *props = qom_list(a[0].present ? a[0].str : "/", &err);
+    JsonArray *props = qom_list(mon, a[0].present ? a[0].str : "/");
 
-    if (!props) {
-        hmp_report_err(mon, err);
-        return;
-    }
-    for (guint i = 0; i < json_array_get_length(props); i++) {
+    for (guint i = 0; props && i < json_array_get_length(props); i++) {
         JsonObject *p = json_array_get_object_element(props, i);
         hmp_printf(mon, "%s (%s)\n", json_object_get_string_member(p, "name"),
                    json_object_get_string_member(p, "type"));
     }
-    json_array_unref(props);
-#else
-    hmp_printf(mon, "qom-list needs json-glib: rebuild with -Djson=enabled\n");
-#endif
+    if (props) {
+        json_array_unref(props);
+    }
 }
 
 static void hmp_qom_get(HmpMonitor *mon, HmpArg *a)
 {
-#ifdef CONFIG_JSON
-    Error *err = NULL;
     JsonObject *args = json_object_new();
     JsonNode *ret;
 
     json_object_set_string_member(args, "path", a[0].str);
     json_object_set_string_member(args, "property", a[1].str);
-    ret = qmp_execute("qom-get", args, &err);
-    json_object_unref(args);
-    if (!ret) {
-        hmp_report_err(mon, err);
-        return;
-    }
-    {
+    ret = call_qmp(mon, "qom-get", args);
+    if (ret) {
         g_autofree char *text = json_to_string(ret, TRUE);
         hmp_printf(mon, "%s\n", text);
+        json_node_unref(ret);
     }
-    json_node_unref(ret);
-#else
-    hmp_printf(mon, "qom-get needs json-glib: rebuild with -Djson=enabled\n");
-#endif
 }
+
+#else /* !CONFIG_JSON */
+
+#define NEEDS_JSON(fn) \
+    static void fn(HmpMonitor *mon, HmpArg *a) \
+    { \
+        hmp_printf(mon, "this command needs json-glib: rebuild with -Djson=enabled\n"); \
+    }
+NEEDS_JSON(hmp_stop)
+NEEDS_JSON(hmp_cont)
+NEEDS_JSON(hmp_system_reset)
+NEEDS_JSON(hmp_system_powerdown)
+NEEDS_JSON(hmp_quit)
+NEEDS_JSON(hmp_device_add)
+NEEDS_JSON(hmp_device_del)
+NEEDS_JSON(hmp_info_qom_tree)
+NEEDS_JSON(hmp_qom_list)
+NEEDS_JSON(hmp_qom_get)
+
+#endif
 
 static void hmp_gdbserver(HmpMonitor *mon, HmpArg *a)
 {
