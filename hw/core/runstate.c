@@ -120,8 +120,11 @@ static int take_request(int *req)
 
 void system_reset_request(ShutdownCause cause)
 {
-    if (no_reboot && cause != SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET) {
-        /* -no-reboot: a guest-initiated reset ends the VM instead. */
+    if (no_reboot && cause != SHUTDOWN_CAUSE_SUBSYSTEM_RESET) {
+        /*
+         * -no-reboot (-action reboot=shutdown): any reset ends the VM instead, QMP's
+         * system_reset included, as in QEMU (qemu_system_reset_request).
+         */
         set_request(&shutdown_requested, cause + 1, true);
     } else {
         set_request(&reset_requested, cause + 1, true);

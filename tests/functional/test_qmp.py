@@ -405,6 +405,22 @@ def check_slow_reader(emulator, tmp):
             proc.wait()
 
 
+def check_no_reboot(emulator, tmp):
+    """-no-reboot / -action reboot=shutdown: system_reset ends the VM, as in QEMU."""
+    for opt in (["-no-reboot"], ["-action", "reboot=shutdown"]):
+        proc, (q,) = start(emulator, tmp, opt)
+        try:
+            r = q.cmd("system_reset")
+            e = q.wait_event("SHUTDOWN")
+            check(f"{' '.join(opt)}: system_reset shuts down", r == {"return": {}} and
+                  e["data"] == {"guest": False, "reason": "host-qmp-system-reset"} and
+                  proc.wait(timeout=20) == 0, (r, e))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def check_socat(emulator, tmp):
     """The issue's client: socat - UNIX-CONNECT:path, commands on its stdin."""
     if not shutil.which("socat"):
@@ -565,6 +581,10 @@ def main():
         check_socat(a.emulator, tmp)
     except Exception as ex:  # noqa: BLE001
         check("socat exception", False, repr(ex))
+    try:
+        check_no_reboot(a.emulator, tmp)
+    except Exception as ex:  # noqa: BLE001
+        check("no-reboot exception", False, repr(ex))
     try:
         check_slow_reader(a.emulator, tmp)
     except Exception as ex:  # noqa: BLE001
