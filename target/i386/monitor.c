@@ -26,8 +26,8 @@
  * Bounds: a guest can point every entry at the same table, which would make the walk visit
  * 512^4 leaves; stop after this many entry reads or printed leaves and say so.
  */
-#define MMU_DUMP_MAX_READS  (1u << 24)
-#define MMU_DUMP_MAX_LEAVES (1u << 20)
+#define MMU_DUMP_MAX_READS  (1u << 22)
+#define MMU_DUMP_MAX_LEAVES (1u << 18)
 
 typedef struct MmuDump {
     GString *out;
