@@ -380,6 +380,40 @@ static void qmp_reply(QmpSession *s, JsonNode *ret, Error *err, JsonNode *id)
 
 /* --- dispatch --- */
 
+/* "enable": an array of capability names; "oob" is the only one (QEMU's QMPCapability). */
+static JsonNode *qmp_capabilities(QmpSession *s, JsonNode *enable, Error **errp)
+{
+    bool oob = false;
+
+    if (enable) {
+        JsonArray *a;
+
+        if (!JSON_NODE_HOLDS_ARRAY(enable)) {
+            error_setg(errp, "Invalid parameter type for 'enable', expected: array");
+            return NULL;
+        }
+        a = json_node_get_array(enable);
+        for (guint i = 0; i < json_array_get_length(a); i++) {
+            JsonNode *e = json_array_get_element(a, i);
+            if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
+                error_setg(errp, "Invalid parameter type for 'enable[%u]', expected: string",
+                           i);
+                return NULL;
+            }
+            if (strcmp(json_node_get_string(e), "oob")) {
+                /* QEMU's text, 'null' included (the visitor has no name for the element). */
+                error_setg(errp, "Parameter 'null' does not accept value '%s'",
+                           json_node_get_string(e));
+                return NULL;
+            }
+            oob = true;
+        }
+    }
+    s->oob = oob;
+    s->negotiated = true;
+    return qmp_empty_object();
+}
+
 static JsonNode *qmp_dispatch(QmpSession *s, JsonNode *req, Error **errp)
 {
     JsonObject *o, *args = NULL;
@@ -388,47 +422,70 @@ static JsonNode *qmp_dispatch(QmpSession *s, JsonNode *req, Error **errp)
     const char *name;
     GList *members;
     JsonNode *ret;
+    bool oob = false;
 
     if (!JSON_NODE_HOLDS_OBJECT(req)) {
         error_setg(errp, "QMP input must be a JSON object");
         return NULL;
     }
     o = json_node_get_object(req);
+    /*
+     * QEMU's qmp_dispatch_check_obj: "exec-oob" is a key only once "oob" is enabled, and
+     * one of "execute" / "exec-oob", a string, names the command.
+     */
+    exec = NULL;
     members = json_object_get_members(o);
     for (GList *l = members; l; l = l->next) {
         const char *k = l->data;
-        if (strcmp(k, "execute") && strcmp(k, "arguments") && strcmp(k, "id") &&
-            strcmp(k, "exec-oob")) {
+        JsonNode *v = json_object_get_member(o, k);
+
+        if (!strcmp(k, "execute") || (!strcmp(k, "exec-oob") && s->oob)) {
+            if (!JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING) {
+                error_setg(errp, "QMP input member '%s' must be a string", k);
+                g_list_free(members);
+                return NULL;
+            }
+            if (exec) {
+                error_setg(errp, "QMP input member 'execute' clashes with 'exec-oob'");
+                g_list_free(members);
+                return NULL;
+            }
+            exec = v;
+            oob = !strcmp(k, "exec-oob");
+        } else if (!strcmp(k, "arguments")) {
+            if (!JSON_NODE_HOLDS_OBJECT(v)) {
+                error_setg(errp, "QMP input member 'arguments' must be an object");
+                g_list_free(members);
+                return NULL;
+            }
+        } else if (strcmp(k, "id")) {
             error_setg(errp, "QMP input member '%s' is unexpected", k);
             g_list_free(members);
             return NULL;
         }
     }
     g_list_free(members);
-    exec = json_object_get_member(o, "execute");
     if (!exec) {
         error_setg(errp, "QMP input lacks member 'execute'");
         return NULL;
     }
-    if (!JSON_NODE_HOLDS_VALUE(exec) || json_node_get_value_type(exec) != G_TYPE_STRING) {
-        error_setg(errp, "QMP input member 'execute' must be a string");
-        return NULL;
-    }
     argn = json_object_get_member(o, "arguments");
-    if (argn && !JSON_NODE_HOLDS_OBJECT(argn)) {
-        error_setg(errp, "QMP input member 'arguments' must be an object");
+    name = json_node_get_string(exec);
+    /* While negotiating only qmp_capabilities exists (QEMU's qmp_cap_negotiation_commands). */
+    if (!s->negotiated && strcmp(name, "qmp_capabilities")) {
+        error_set(errp, ERROR_CLASS_COMMAND_NOT_FOUND,
+                  "Expecting capabilities negotiation with 'qmp_capabilities'");
         return NULL;
     }
-    name = json_node_get_string(exec);
     cmd = qmp_find(name);
     if (!cmd) {
         error_set(errp, ERROR_CLASS_COMMAND_NOT_FOUND, "The command %s has not been found",
                   name);
         return NULL;
     }
-    if (!s->negotiated && strcmp(name, "qmp_capabilities")) {
-        error_set(errp, ERROR_CLASS_COMMAND_NOT_FOUND,
-                  "Expecting capabilities negotiation with 'qmp_capabilities'");
+    /* None of Kite's commands is out-of-band safe (QEMU's are migration recovery ones). */
+    if (oob) {
+        error_setg(errp, "The command %s does not support OOB", name);
         return NULL;
     }
     if (s->negotiated && !strcmp(name, "qmp_capabilities")) {
@@ -440,9 +497,7 @@ static JsonNode *qmp_dispatch(QmpSession *s, JsonNode *req, Error **errp)
     if (!qmp_check_args(cmd, args, errp)) {
         ret = NULL;
     } else if (!cmd->fn) {
-        /* qmp_capabilities: oob is advertised but not enabled by us, like QEMU without it. */
-        s->negotiated = true;
-        ret = qmp_empty_object();
+        ret = qmp_capabilities(s, json_object_get_member(args, "enable"), errp);
     } else {
         ret = cmd->fn(args, errp);
     }
@@ -529,6 +584,7 @@ void qmp_session_start(QmpSession *s)
 
     json_splitter_reset(&s->splitter);
     s->negotiated = false;
+    s->oob = false;
     s->closed = false;
     json_object_set_member(qmp, "version", ver);
     json_array_add_string_element(caps, "oob");

@@ -22,6 +22,7 @@ typedef void QmpClose(void *opaque);
 typedef struct QmpSession {
     JsonSplitter splitter;
     bool negotiated;        /* qmp_capabilities done: leave capabilities negotiation mode */
+    bool oob;               /* qmp_capabilities enabled "oob": exec-oob is accepted */
     bool pretty;
     bool closed;
     QmpOutput *output;

@@ -475,8 +475,27 @@ def main():
               and g["QMP"]["capabilities"] == ["oob"], g)
         r = q.cmd("query-status")
         check("negotiation required", r.get("error", {}).get("class") == "CommandNotFound", r)
-        r = q.cmd("qmp_capabilities", id="x1")
+        r = q.cmd("nosuch")
+        check("unknown command while negotiating", r.get("error") == {
+            "class": "CommandNotFound",
+            "desc": "Expecting capabilities negotiation with 'qmp_capabilities'"}, r)
+        r = q.cmd("qmp_capabilities", {"enable": "oob"})
+        check("qmp_capabilities enable not an array", r["error"]["desc"] ==
+              "Invalid parameter type for 'enable', expected: array", r)
+        r = q.cmd("qmp_capabilities", {"enable": ["foo"]})
+        check("qmp_capabilities unknown capability", r["error"]["desc"] ==
+              "Parameter 'null' does not accept value 'foo'", r)
+        r = q.cmd("qmp_capabilities", {"enable": ["oob"]}, id="x1")
         check("qmp_capabilities", r == {"return": {}, "id": "x1"}, r)
+        q.send_raw(b'{"exec-oob": "query-status", "id": 5}')
+        r = q.reply()
+        check("exec-oob of a command that is not OOB-safe", r == {"id": 5, "error": {
+            "class": "GenericError", "desc": "The command query-status does not support OOB"}},
+              r)
+        q.send_raw(b'{"exec-oob": "query-status", "execute": "query-status"}')
+        r = q.reply()
+        check("execute and exec-oob", r["error"]["desc"] ==
+              "QMP input member 'execute' clashes with 'exec-oob'", r)
         r = q.cmd("qmp_capabilities")
         check("qmp_capabilities twice", r.get("error", {}).get("class") == "CommandNotFound", r)
         r = q.cmd("query-status")
@@ -542,6 +561,10 @@ def main():
         q2 = Qmp(s2)
         q2.recv_line()
         q2.cmd("qmp_capabilities")
+        q2.send_raw(b'{"exec-oob": "query-status"}')
+        r = q2.reply()
+        check("exec-oob without oob enabled", r["error"]["desc"] ==
+              "QMP input member 'exec-oob' is unexpected", r)
 
         q.send_raw(b"[" * 2000 + b"]" * 2000)
         check("deep nesting closes", q.closed())
