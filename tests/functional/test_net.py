@@ -4,8 +4,9 @@
 #           through the slirp gateway fetches a file from a python HTTP server on the host
 #           and its md5 matches; a hostfwd= port reaches `nc -l` in the guest; the MAC from
 #           mac= is what the guest sees and the carrier is up (VIRTIO_NET_S_LINK_UP).
-#   socket: virtio-net-pci on -netdev socket,connect= to a python peer that speaks QEMU's
-#           length-prefixed framing and answers ARP and ICMP echo: the guest pings it.
+#   socket: two Kite VMs on one -netdev socket segment (listen=/connect=) ping each other;
+#           the second VM's other NIC connects to a python peer that speaks QEMU's
+#           length-prefixed framing independently and answers ARP and ICMP echo.
 #   tap:    in a private network namespace (unshare -n; skipped without the privilege), a
 #           tap with vnet_hdr=on so checksum/TSO offloads are negotiated: the guest pings the
 #           namespace's address and fetches a file from an HTTP server there (md5 checked),
@@ -282,23 +283,64 @@ class SocketPeer(threading.Thread):
         self.srv.close()
 
 
+def guest_ifname(g, args, mac):
+    ifc = g.check(f"grep -l {mac} /sys/class/net/*/address | cut -d/ -f5", args.cmd_timeout)
+    if not ifc:
+        raise GuestError(f"no interface with MAC {mac}")
+    return ifc
+
+
 def case_socket(args, emulator, vmlinuz, initrd, tmp, log_dir):
+    """Two Kite VMs on one -netdev socket segment (listen= and connect=) ping each other;
+    B's second NIC is connected to a python peer speaking the framing independently."""
+    port = free_port()
     peer = SocketPeer()
     peer.start()
-    extra = ["-netdev", f"socket,id=s0,connect=127.0.0.1:{peer.port}",
-             "-device", "virtio-net-pci,netdev=s0"]
-    try:
-        with boot(args, emulator, vmlinuz, initrd, extra,
-                  os.path.join(log_dir, "net-socket.log")) as g:
-            g.check(f"ip link set eth0 up && ip addr add {GUEST_IP}/24 dev eth0",
+    a = Guest([emulator, "-accel", args.accel, "-M", "pc", "-m", "256", "-kernel", vmlinuz,
+               "-initrd", initrd, "-append", "console=ttyS0 panic=-1 quiet", "-nographic",
+               "-no-reboot", "-netdev", f"socket,id=s0,listen=127.0.0.1:{port}",
+               "-device", "virtio-net-pci,netdev=s0,mac=52:54:00:12:36:01"],
+              log_path=os.path.join(log_dir, "net-socket-a.log"))
+    a.start()
+    with a:
+        # B may only connect once A listens (a probe takes and frees A's one slot).
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise GuestError("VM A never listened")
+                time.sleep(0.2)
+        time.sleep(0.5)
+        b = boot(args, emulator, vmlinuz, initrd,
+                 ["-netdev", f"socket,id=s0,connect=127.0.0.1:{port}",
+                  "-device", "virtio-net-pci,netdev=s0,mac=52:54:00:12:36:02",
+                  "-netdev", f"socket,id=s1,connect=127.0.0.1:{peer.port}",
+                  "-device", "virtio-net-pci,netdev=s1,mac=52:54:00:12:36:03"],
+                 os.path.join(log_dir, "net-socket-b.log"))
+        with b:
+            a.expect(READY_RE, args.boot_timeout)
+            a.shell_sync(timeout=args.cmd_timeout)
+            a.check("ip link set eth0 up && ip addr add 192.168.76.10/24 dev eth0",
                     args.cmd_timeout)
-            expect(g, args, "ping -c 3 -W 10 192.168.77.1 | grep -c 'bytes from'",
-                   lambda o: o == "3", "3 echo replies from the socket peer")
-            status = g.poweroff(timeout=args.cmd_timeout)
-            if status != 0:
-                raise GuestError(f"emulator exit status {status}")
-    finally:
-        peer.close()
+            b0 = guest_ifname(b, args, "52:54:00:12:36:02")
+            b1 = guest_ifname(b, args, "52:54:00:12:36:03")
+            b.check(f"ip link set {b0} up && ip addr add 192.168.76.11/24 dev {b0} && "
+                    f"ip link set {b1} up && ip addr add {GUEST_IP}/24 dev {b1}",
+                    args.cmd_timeout)
+            expect(b, args, "ping -c 3 -W 10 192.168.76.10 | grep -c 'bytes from'",
+                   lambda o: o == "3", "3 replies from the other VM")
+            expect(a, args, "ping -c 2 -W 10 192.168.76.11 | grep -c 'bytes from'",
+                   lambda o: o == "2", "2 replies from the other VM")
+            expect(b, args, "ping -c 3 -W 10 192.168.77.1 | grep -c 'bytes from'",
+                   lambda o: o == "3", "3 echo replies from the python socket peer")
+            for g in (b, a):
+                status = g.poweroff(timeout=args.cmd_timeout)
+                if status != 0:
+                    raise GuestError(f"emulator exit status {status}")
+    peer.close()
     if peer.replies < 4:
         raise GuestError(f"the peer answered only {peer.replies} of {peer.frames} frames")
 
