@@ -319,6 +319,82 @@ static void test_cd_unit_attention(void)
     teardown();
 }
 
+/*
+ * Random packets (any opcode, any field, any byte count limit, PIO or DMA with a random
+ * PRD table) interleaved with random register writes and resets: the device must always
+ * end each command in a state the task file can describe, never touch memory outside
+ * its buffers (ASan in CI), and still answer INQUIRY afterwards.
+ */
+static void test_cd_random_packets(void)
+{
+    GRand *r = g_rand_new_with_seed(0x1de);
+    uint8_t inq[12] = { 0x12, 0, 0, 0, 36 };
+
+    setup(IDE_CD, BLOCKDEV_ON_ERROR_REPORT, BLOCKDEV_ON_ERROR_REPORT);
+    for (int it = 0; it < 3000; it++) {
+        uint8_t cdb[12];
+        uint32_t limit = g_rand_int(r) & 0xffff;
+        bool dma = g_rand_boolean(r);
+        static const uint8_t ops[] = { 0x00, 0x03, 0x12, 0x1b, 0x1e, 0x25, 0x28, 0xa8, 0x2b,
+                                       0x43, 0x46, 0x4a, 0x5a, 0xbd, 0x51, 0xff };
+        for (int i = 0; i < 12; i++) {
+            cdb[i] = g_rand_int(r);
+        }
+        cdb[0] = ops[g_rand_int_range(r, 0, sizeof(ops))];
+        if (g_rand_boolean(r)) {
+            /* Small reads/lengths so data phases actually happen. */
+            cdb[2] = cdb[3] = cdb[4] = cdb[6] = cdb[7] = 0;
+            cdb[5] &= 7;
+            cdb[8] &= 7;
+            cdb[9] &= 7;
+        }
+        ide_ioport_write(&ch, 1, dma, 1);
+        ide_ioport_write(&ch, 4, limit, 1);
+        ide_ioport_write(&ch, 5, limit >> 8, 1);
+        ide_ioport_write(&ch, 7, 0xa0, 1);
+        for (int i = 0; i < 12; i += 2) {
+            ide_ioport_write(&ch, 0, cdb[i] | cdb[i + 1] << 8, 2);
+        }
+        settle();
+        if (dma) {
+            uint32_t e[2] = { GUINT32_TO_LE(g_rand_int_range(r, 0, RAM_SIZE)),
+                              GUINT32_TO_LE(g_rand_int(r)) };
+            memcpy(ram + PRD, e, 8);
+            ide_bm_write(&ch, 4, PRD, 4);
+            ide_bm_write(&ch, 0, 0x09, 1);
+            settle();
+            ide_bm_write(&ch, 0, 0x00, 1);
+        } else {
+            /* Drain a few blocks of PIO data, or abandon the transfer. */
+            for (int blocks = g_rand_int_range(r, 0, 4); blocks > 0; blocks--) {
+                for (int w = 0; w < 0x8000 && (status() & 0x08); w++) {
+                    ide_ioport_read(&ch, 0, 2);
+                }
+                settle();
+            }
+        }
+        if (g_rand_int_range(r, 0, 50) == 0) {
+            ide_devctl_write(&ch, 0x04);
+            ide_devctl_write(&ch, 0x00);
+        }
+        if (g_rand_int_range(r, 0, 200) == 0) {
+            ide_cd_medium_changed(&ch.ifs[0], g_rand_boolean(r));
+        }
+        g_assert_cmpuint(ch.ifs[0].data_end, <=, IDE_BUF_SIZE);
+        g_assert_cmpuint(ch.ifs[0].data_pos, <=, ch.ifs[0].data_end);
+        g_assert_cmpuint(ch.ifs[0].atapi_buf_len, <=, IDE_BUF_SIZE);
+    }
+    g_rand_free(r);
+    g_assert_cmpint(reads, >, 50);                 /* media reads really happened */
+    /* Recover: reset, then INQUIRY answers (unit attention does not block it). */
+    ide_devctl_write(&ch, 0x04);
+    ide_devctl_write(&ch, 0x00);
+    packet(inq);
+    g_assert_cmphex(status(), ==, 0x58);
+    g_assert_cmphex(ide_ioport_read(&ch, 0, 2) & 0xff, ==, 0x05);
+    teardown();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -329,5 +405,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/werror-stop-retry", test_werror_stop_retry);
     g_test_add_func("/ide/reset-cancels", test_reset_cancels);
     g_test_add_func("/ide/cd-unit-attention", test_cd_unit_attention);
+    g_test_add_func("/ide/cd-random-packets", test_cd_random_packets);
     return g_test_run();
 }
