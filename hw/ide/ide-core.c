@@ -98,10 +98,6 @@ void ide_attach(IDEState *s, IDEDriveKind kind, BlockBackend *blk, const char *s
     int64_t len = blk ? blk_getlength(blk) : 0;
 
     ide_cancel_io(s);
-    if (kind == IDE_NONE) {
-        g_free(s->dma_buf);
-        s->dma_buf = NULL;
-    }
     s->kind = kind;
     s->blk = kind != IDE_NONE ? blk : NULL;
     s->nb_sectors = len > 0 ? (uint64_t)len / IDE_SECTOR : 0;
@@ -435,9 +431,6 @@ static void ide_dma_next(IDEChannel *ch, IDEState *s)
         return;
     }
     n = MIN(s->dma_left, IDE_DMA_CHUNK);
-    if (!s->dma_buf) {
-        s->dma_buf = g_malloc(IDE_DMA_CHUNK);
-    }
     if (s->xfer == XFER_DMA_OUT && !prd_copy(ch, s->dma_buf, n, false)) {
         ide_dma_finish(ch, s, false);
         return;
@@ -950,6 +943,25 @@ void ide_bm_write(IDEChannel *ch, uint32_t addr, uint32_t val, unsigned size)
 
 /* ---- migration ------------------------------------------------------------------- */
 
+/* A request werror/rerror=stop parked: what to resubmit, and a DMA's progress. */
+static bool ide_retry_needed(void *opaque)
+{
+    return ((IDEState *)opaque)->io_retry;
+}
+
+static const VMStateDescription vmstate_ide_retry = {
+    .name = "ide-drive/retry", .version_id = 1, .minimum_version_id = 1,
+    .needed = ide_retry_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(io_retry, IDEState), VMSTATE_UINT8(io_op, IDEState),
+        VMSTATE_BOOL(io_dma_buf, IDEState), VMSTATE_INT64(io_off, IDEState),
+        VMSTATE_INT64(io_len, IDEState), VMSTATE_UINT64(dma_off, IDEState),
+        VMSTATE_UINT64(dma_left, IDEState),
+        VMSTATE_UINT8_ARRAY(dma_buf, IDEState, IDE_DMA_CHUNK),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_ide_state = {
     .name = "ide-drive", .version_id = 2, .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
@@ -975,6 +987,26 @@ static const VMStateDescription vmstate_ide_state = {
         VMSTATE_UINT8_ARRAY(io_buffer, IDEState, IDE_BUF_SIZE),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = (const VMStateDescription *const[]) { &vmstate_ide_retry, NULL },
+};
+
+/* Where the PRD walk stands, for a DMA parked by werror/rerror=stop. */
+static bool ide_prd_needed(void *opaque)
+{
+    IDEChannel *ch = opaque;
+
+    return ch->ifs[0].io_retry || ch->ifs[1].io_retry;
+}
+
+static const VMStateDescription vmstate_ide_prd = {
+    .name = "ide-channel/prd", .version_id = 1, .minimum_version_id = 1,
+    .needed = ide_prd_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(prd_next, IDEChannel), VMSTATE_UINT32(prd_count, IDEChannel),
+        VMSTATE_UINT32(prd_left, IDEChannel), VMSTATE_UINT64(prd_addr, IDEChannel),
+        VMSTATE_BOOL(prd_eot, IDEChannel),
+        VMSTATE_END_OF_LIST()
+    },
 };
 
 static int ide_channel_pre_save(void *opaque)
@@ -996,7 +1028,14 @@ static int ide_channel_post_load(void *opaque, int version_id)
 
     for (int i = 0; i < 2; i++) {
         IDEState *s = &ch->ifs[i];
-        if (s->xfer > XFER_PACKET || s->data_end > IDE_BUF_SIZE || s->data_pos > s->data_end ||
+        if (s->io_retry &&
+            (!s->blk || s->io_op == IO_NONE || s->io_op > IO_CD_PIO || s->io_len < 0 ||
+             s->io_off < 0 || s->io_len > (s->io_dma_buf ? IDE_DMA_CHUNK : IDE_BUF_SIZE))) {
+            return -1;                             /* a parked request that cannot be */
+        }
+        s->chan = ch;
+        if (ch->prd_left > 0x10000 ||
+            s->xfer > XFER_PACKET || s->data_end > IDE_BUF_SIZE || s->data_pos > s->data_end ||
             s->block > IDE_MAX_MULT || s->atapi_buf_len > IDE_BUF_SIZE ||
             (s->xfer == XFER_PACKET && s->data_end != ATAPI_PACKET_SIZE) ||
             (s->kind != IDE_CD && (s->xfer == XFER_PACKET || s->atapi_buf_len))) {
@@ -1011,6 +1050,7 @@ const VMStateDescription vmstate_ide_channel = {
     .name = "ide-channel", .version_id = 2, .minimum_version_id = 2,
     .pre_save = ide_channel_pre_save,
     .post_load = ide_channel_post_load,
+    .subsections = (const VMStateDescription *const[]) { &vmstate_ide_prd, NULL },
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT_ARRAY(ifs, IDEChannel, 2, vmstate_ide_state, IDEState),
         VMSTATE_UINT8(devctl, IDEChannel), VMSTATE_BOOL(irq_pending, IDEChannel),

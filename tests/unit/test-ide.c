@@ -2,6 +2,7 @@
  * The ATA/ATAPI state machine (hw/ide/ide-core.c, atapi.c) driven without a VM: asynchronous
  * disk I/O (BSY while a request runs, the vCPU never waits), werror/rerror (report -> ATA
  * error status, ignore, stop -> io-error run state and a retry when the VM runs again),
+ * a request parked by werror=stop migrating to another channel and completing there,
  * a reset cancelling a request in flight, and CD unit attention after a medium change.
  * The disk is a raw file under a test format driver that fails on demand.
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -244,6 +245,54 @@ static void test_werror_stop_retry(void)
     teardown();
 }
 
+/* A DMA write parked by werror=stop moves to another channel and completes there. */
+static void test_retry_migration(void)
+{
+    static IDEChannel dst;
+    GByteArray *buf = g_byte_array_new();
+    Error *err = NULL;
+    size_t pos = 0;
+    uint8_t sec[512];
+
+    setup(IDE_HD, BLOCKDEV_ON_ERROR_AUTO, BLOCKDEV_ON_ERROR_STOP);
+    for (int i = 0; i < 2 * 512; i++) {
+        ram[BUF + i] = i * 13;
+    }
+    prd(BUF, 2 * 512);
+    fail_write = EIO;
+    command_lba(0xca, 30, 2);
+    ide_bm_write(&ch, 0, 0x01, 1);
+    settle();
+    g_assert_cmpint(system_take_stop_request(), ==, RUN_STATE_IO_ERROR + 1);
+    g_assert_true(ch.ifs[0].io_retry);
+    g_assert_cmpint(vmstate_save(buf, &vmstate_ide_channel, &ch, &err), ==, 0);
+    fail_write = 0;
+    /* The source goes away (its parked request with it); the destination loads. */
+    ch.ifs[0].io_retry = false;
+    memset(&dst, 0, sizeof(dst));
+    dst.dma_rw = ram_rw;
+    ide_attach(&dst.ifs[0], IDE_HD, blk, "TEST");
+    ide_channel_reset(&dst);
+    memset(ram + BUF, 0, 2 * 512);                 /* the data travels in the stream */
+    if (!vmstate_load(buf->data, buf->len, &pos, &vmstate_ide_channel, &dst, &err)) {
+        g_error("%s", error_get_pretty(err));
+    }
+    g_assert_true(dst.ifs[0].io_retry);
+    g_assert_cmphex(ide_altstatus_read(&dst) & 0x80, ==, 0x80);
+    ide_channel_resume(&dst);
+    blk_drain(blk);
+    g_assert_cmphex(ide_altstatus_read(&dst), ==, 0x50);
+    for (int s = 0; s < 2; s++) {
+        g_assert_cmpint(blk_pread(blk, (30 + s) * 512, 512, sec), ==, 0);
+        for (int i = 0; i < 512; i++) {
+            g_assert_cmphex(sec[i], ==, (uint8_t)((s * 512 + i) * 13));
+        }
+    }
+    ide_attach(&dst.ifs[0], IDE_NONE, NULL, NULL);
+    g_byte_array_free(buf, true);
+    teardown();
+}
+
 static void test_reset_cancels(void)
 {
     setup(IDE_HD, BLOCKDEV_ON_ERROR_AUTO, BLOCKDEV_ON_ERROR_AUTO);
@@ -403,6 +452,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/async-pio-dma", test_async_pio_dma);
     g_test_add_func("/ide/rerror-report-werror-ignore", test_rerror_report_ignore);
     g_test_add_func("/ide/werror-stop-retry", test_werror_stop_retry);
+    g_test_add_func("/ide/retry-migration", test_retry_migration);
     g_test_add_func("/ide/reset-cancels", test_reset_cancels);
     g_test_add_func("/ide/cd-unit-attention", test_cd_unit_attention);
     g_test_add_func("/ide/cd-random-packets", test_cd_random_packets);

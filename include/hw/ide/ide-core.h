@@ -109,7 +109,8 @@ typedef struct IDEState {
     uint8_t media_event;                           /* GESN media event code pending, 0 none */
     /*
      * Asynchronous I/O: one request at a time, BSY while it runs; the vCPU never waits
-     * for the disk.  Not migrated: saving drains first (pre_save).
+     * for the disk.  Saving drains first (pre_save); a request parked by werror/rerror=
+     * stop is migrated (subsection) and resubmitted when the destination runs.
      */
     struct IDEChannel *chan;                       /* for the completion */
     uint8_t io_op;                                 /* IDEIoOp */
@@ -119,7 +120,7 @@ typedef struct IDEState {
     bool io_dma_buf;                               /* the buffer is dma_buf, else io_buffer */
     int64_t io_off, io_len;
     uint64_t dma_off, dma_left;                    /* disk bytes of the DMA still to move */
-    uint8_t *dma_buf;                              /* IDE_DMA_CHUNK bytes, on first DMA */
+    uint8_t dma_buf[IDE_DMA_CHUNK];                /* one DMA chunk on its way */
     uint8_t io_buffer[IDE_BUF_SIZE];
 } IDEState;
 
