@@ -54,6 +54,7 @@ typedef struct VncClient {
     VncTight tight;
     bool update_requested, size_changed, desktop_size_ok;
     int dx0, dy0, dx1, dy1;     /* dirty rectangle; empty when dx0 >= dx1 */
+    int fb_w, fb_h;             /* the framebuffer size the client was told */
     uint8_t buttons;
     int last_x, last_y;         /* previous pointer position, -1: none yet */
     struct VncClient *next;
@@ -199,14 +200,29 @@ static void vnc_send_update(VncClient *c)
 {
     DisplaySurface *s = vnc->surface;
     int nrects = 0;
-    bool dirty = c->dx0 < c->dx1 && c->dy0 < c->dy1;
+    bool dirty;
     size_t count_at;
 
     /*
      * Only with a request outstanding and the previous update gone to the socket: until
      * then changes just grow the dirty rectangle (a slow client gets fewer updates).
      */
-    if (!s || !c->update_requested || vnc_pending(c) || (!dirty && !c->size_changed)) {
+    if (!s || !c->update_requested || vnc_pending(c)) {
+        return;
+    }
+    if (c->size_changed && c->desktop_size_ok) {
+        c->fb_w = s->width;
+        c->fb_h = s->height;
+    }
+    /*
+     * A client that cannot be told about a new size keeps the old one: rectangles outside it
+     * would be protocol errors, so it sees the part of the new screen that fits.
+     */
+    c->dx1 = MIN(c->dx1, MIN(c->fb_w, s->width));
+    c->dy1 = MIN(c->dy1, MIN(c->fb_h, s->height));
+    dirty = c->dx0 < c->dx1 && c->dy0 < c->dy1;
+    if (!dirty && !(c->size_changed && c->desktop_size_ok)) {
+        c->size_changed = false;
         return;
     }
     c->update_requested = false;
@@ -280,8 +296,10 @@ static void vnc_send_server_init(VncClient *c)
     static const char name[] = "Kite";
     uint8_t pf[16];
 
-    put16(c, vnc->surface->width);
-    put16(c, vnc->surface->height);
+    c->fb_w = vnc->surface->width;
+    c->fb_h = vnc->surface->height;
+    put16(c, c->fb_w);
+    put16(c, c->fb_h);
     vnc_pixel_format_encode(&c->pf, pf);
     g_byte_array_append(c->out, pf, 16);
     put32(c, strlen(name));

@@ -263,6 +263,11 @@ def desktop_resize(args, display):
             assert (w0, h0) != (1024, 768), (w0, h0)
             c.set_encodings([rfb.RAW, rfb.DESKTOP_SIZE])
             c.update()
+            # A client without DesktopSize keeps its size: no rectangle may leave it.
+            old = rfb.RfbClient(rfb.connect_tcp(5900 + display))
+            old.handshake()
+            old.set_encodings([rfb.HEXTILE])
+            old.update()
             qmp_command(qmp, "cont")
             deadline, resized = time.time() + 120, False
             while time.time() < deadline and not resized:
@@ -277,6 +282,13 @@ def desktop_resize(args, display):
                 c.read_update()
             assert c.fb == want, "after the resize: " + first_diff(c.fb, want, 4, 1024)
             c.close()
+            old.request(False)
+            rects = old.read_update()      # read_update checks every rectangle's bounds
+            assert (old.w, old.h) == (w0, h0) and rects, rects
+            want_part = b"".join(want[y * 4096:y * 4096 + w0 * 4] for y in range(h0))
+            assert old.fb == want_part, "old-size client: " + first_diff(old.fb, want_part,
+                                                                           4, w0)
+            old.close()
         finally:
             p.terminate()
             p.wait(10)
