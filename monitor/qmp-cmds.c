@@ -228,7 +228,63 @@ static JsonNode *prop_value_node(const char *type, const char *val)
     return json_node_init_string(n, val);
 }
 
-/* Every object has QEMU's read-only "type" property; Kite's QOM keeps it implicit. */
+/*
+ * Properties QEMU has on every object ("type") and every device, which Kite's QOM keeps
+ * as plain fields: QMP shows them read-only, in QEMU's order.
+ */
+typedef struct ImplicitProp {
+    const char *name;
+    const char *type;
+    bool device_only;
+} ImplicitProp;
+
+static const ImplicitProp implicit_props[] = {
+    { "type", "string", false },
+    { "parent_bus", "link<bus>", true },
+    { "realized", "bool", true },
+    { "hotplugged", "bool", true },
+    { "hotpluggable", "bool", true },
+};
+
+static const ImplicitProp *implicit_prop(Object *obj, const char *name)
+{
+    if (object_property_find(obj, name)) {
+        return NULL;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(implicit_props); i++) {
+        const ImplicitProp *p = &implicit_props[i];
+        if (!strcmp(p->name, name) &&
+            (!p->device_only || object_dynamic_cast(obj, TYPE_DEVICE))) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static JsonNode *implicit_get(Object *obj, const ImplicitProp *p)
+{
+    JsonNode *n = json_node_alloc();
+    DeviceState *dev = p->device_only ? DEVICE(obj) : NULL;
+
+    if (!dev) {
+        return json_node_init_string(n, object_get_typename(obj));
+    }
+    if (!strcmp(p->name, "parent_bus")) {
+        g_autofree char *path = dev->parent_bus ?
+                                object_get_canonical_path(OBJECT(dev->parent_bus)) : NULL;
+        return json_node_init_string(n, path ? path : "");
+    }
+    if (!strcmp(p->name, "realized")) {
+        return json_node_init_boolean(n, dev->realized);
+    }
+    if (!strcmp(p->name, "hotplugged")) {
+        return json_node_init_boolean(n, dev->hotplugged);
+    }
+    /* QEMU's device_get_hotpluggable: the type allows it and so does its bus. */
+    return json_node_init_boolean(n, DEVICE_GET_CLASS(dev)->hotpluggable &&
+                                  (!dev->parent_bus || dev->parent_bus->hotplug_capable));
+}
+
 static JsonNode *qmp_qom_list(JsonObject *args, Error **errp)
 {
     Object *obj = qom_resolve(json_object_get_string_member(args, "path"), errp);
@@ -242,12 +298,17 @@ static JsonNode *qmp_qom_list(JsonObject *args, Error **errp)
     }
     b = json_builder_new();
     json_builder_begin_array(b);
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, "type");
-    json_builder_set_member_name(b, "type");
-    json_builder_add_string_value(b, "string");
-    json_builder_end_object(b);
+    for (size_t i = 0; i < G_N_ELEMENTS(implicit_props); i++) {
+        const ImplicitProp *p = implicit_prop(obj, implicit_props[i].name);
+        if (p) {
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "name");
+            json_builder_add_string_value(b, p->name);
+            json_builder_set_member_name(b, "type");
+            json_builder_add_string_value(b, p->type);
+            json_builder_end_object(b);
+        }
+    }
     object_property_iter_init(&it, obj);
     while ((prop = object_property_iter_next(&it))) {
         json_builder_begin_object(b);
@@ -277,8 +338,9 @@ static JsonNode *qmp_qom_get(JsonObject *args, Error **errp)
     }
     prop = object_property_find(obj, name);
     if (!prop) {
-        if (!strcmp(name, "type")) {
-            return json_node_init_string(json_node_alloc(), object_get_typename(obj));
+        const ImplicitProp *ip = implicit_prop(obj, name);
+        if (ip) {
+            return implicit_get(obj, ip);
         }
         error_setg(errp, "Property '%s.%s' not found", object_get_typename(obj), name);
         return NULL;
@@ -308,7 +370,7 @@ static JsonNode *qmp_qom_set(JsonObject *args, Error **errp)
         return NULL;
     }
     prop = object_property_find(obj, name);
-    if (!prop && strcmp(name, "type")) {
+    if (!prop && !implicit_prop(obj, name)) {
         error_setg(errp, "Property '%s.%s' not found", object_get_typename(obj), name);
         return NULL;
     }

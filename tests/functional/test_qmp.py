@@ -112,7 +112,8 @@ def check_machine_commands(q):
           pc[0]["default-cpu-type"] == "qemu64-x86_64-cpu", r)
     r = q.cmd("qom-list", {"path": "/machine/peripheral/dbg"})["return"]
     props = {p["name"]: p["type"] for p in r}
-    check("qom-list", props.get("type") == "string" and props.get("iobase") == "uint32", r)
+    check("qom-list", props.get("type") == "string" and props.get("iobase") == "uint32" and
+          props.get("realized") == "bool" and props.get("parent_bus") == "link<bus>", r)
     r = q.cmd("qom-list", {"path": "/machine/peripheral"})["return"]
     check("qom-list children", {"name": "dbg", "type": "child<isa-debug-exit>"} in r, r)
     r = q.cmd("qom-list", {"path": "dbg"})
@@ -124,6 +125,14 @@ def check_machine_commands(q):
     check("qom-get integer", r == {"return": 0x501}, r)
     r = q.cmd("qom-get", {"path": "/machine/peripheral/dbg", "property": "type"})
     check("qom-get type", r == {"return": "isa-debug-exit"}, r)
+    r = [q.cmd("qom-get", {"path": "/machine/peripheral/dbg", "property": p})
+         for p in ("realized", "hotplugged", "hotpluggable", "parent_bus")]
+    check("qom-get device state", r[:3] == [{"return": True}, {"return": False},
+                                            {"return": False}] and
+          r[3]["return"].endswith("/isa.0"), r)
+    r = q.cmd("qom-set", {"path": "/machine/peripheral/dbg", "property": "realized",
+                          "value": False})
+    check("qom-set realized refused", "error" in r, r)
     r = q.cmd("qom-get", {"path": "/machine/peripheral", "property": "dbg"})
     check("qom-get child", r == {"return": "/machine/peripheral/dbg"}, r)
     r = q.cmd("qom-get", {"path": "/machine", "property": "nosuch"})
