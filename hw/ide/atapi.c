@@ -16,7 +16,8 @@
  * References: SFF-8020i rev 2.6; MMC-6 (T10/1836-D) for TEST UNIT READY (SPC), REQUEST
  * SENSE, INQUIRY, READ CAPACITY 6.23, READ(10)/(12) 6.19/6.20, MODE SENSE(10) and the
  * capabilities page 2Ah (MMC-2 5.5.10), GET CONFIGURATION 6.6, READ TOC/PMA/ATIP 6.38,
- * GET EVENT STATUS NOTIFICATION 6.8, START STOP UNIT 6.42, PREVENT ALLOW MEDIUM REMOVAL 6.15.
+ * GET EVENT STATUS NOTIFICATION 6.8, START STOP UNIT 6.42, PREVENT ALLOW MEDIUM REMOVAL 6.15,
+ * READ DISC INFORMATION 6.22, MECHANISM STATUS 6.11.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/ide/ide-core.h"
@@ -588,6 +589,41 @@ static void cmd_start_stop(IDEChannel *ch, IDEState *s, const uint8_t *p)
     atapi_cmd_ok(ch, s);
 }
 
+/* READ DISC INFORMATION, standard data (MMC-6 6.22): a finalized single-session disc. */
+static void cmd_read_disc_info(IDEChannel *ch, IDEState *s, const uint8_t *p)
+{
+    uint8_t *b = s->io_buffer;
+
+    if (!cd_medium_present(s)) {
+        atapi_not_ready(ch, s);
+        return;
+    }
+    if (p[1] & 7) {
+        atapi_cmd_error(ch, s, SK_ILLEGAL_REQ, ASC_INVALID_FIELD, 0);   /* track/POW data */
+        return;
+    }
+    memset(b, 0, 34);
+    put_be16(b, 32);
+    b[2] = 0x0e;                                   /* last session complete, disc complete */
+    b[3] = 1;                                      /* first track */
+    b[4] = 1;                                      /* sessions */
+    b[5] = 1;                                      /* first and last track of last session */
+    b[6] = 1;
+    b[7] = 0x20;                                   /* unrestricted use */
+    memset(&b[16], 0xff, 8);                       /* complete: no lead-in/out addresses */
+    atapi_reply(ch, s, 34, get_be16(&p[7]));
+}
+
+/* MECHANISM STATUS (MMC-6 6.11): no changer, the tray's state, no slot table. */
+static void cmd_mechanism_status(IDEChannel *ch, IDEState *s, const uint8_t *p)
+{
+    uint8_t *b = s->io_buffer;
+
+    memset(b, 0, 8);
+    b[1] = s->tray_open ? 0x10 : 0;                /* door open */
+    atapi_reply(ch, s, 8, get_be16(&p[8]));
+}
+
 /* Commands a pending unit attention does not fail (MMC-6 4.1.6.1 / SPC-3 5.9.7). */
 static bool ua_exempt(uint8_t op)
 {
@@ -658,6 +694,12 @@ void atapi_packet_received(IDEChannel *ch, IDEState *s)
         break;
     case 0x5a:                                     /* MODE SENSE(10) */
         cmd_mode_sense(ch, s, p);
+        break;
+    case 0x51:                                     /* READ DISC INFORMATION */
+        cmd_read_disc_info(ch, s, p);
+        break;
+    case 0xbd:                                     /* MECHANISM STATUS */
+        cmd_mechanism_status(ch, s, p);
         break;
     default:
         kite_log_mask(LOG_UNIMP, "ide-cd: packet command 0x%02x rejected\n", p[0]);

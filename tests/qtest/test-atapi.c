@@ -413,6 +413,19 @@ static void test_mode_config_toc(void)
     g_assert_cmphex(buf[6], ==, 1);
     toc[2] = 4;                                            /* ATIP: not a recordable */
     expect_check(qt, toc, 5, 0x24, 0);
+    {
+        uint8_t di[12] = { 0x51, 0, 0, 0, 0, 0, 0, 0, 200 };
+        uint8_t ms[12] = { 0xbd, 0, 0, 0, 0, 0, 0, 0, 0, 8 };
+        g_assert_cmpuint(cmd_in(qt, di, buf, sizeof(buf)), ==, 34);
+        g_assert_cmpuint(buf[0] << 8 | buf[1], ==, 32);
+        g_assert_cmphex(buf[2], ==, 0x0e);                 /* complete disc */
+        g_assert_cmphex(buf[4], ==, 1);                    /* one session */
+        di[1] = 1;                                         /* track resources: no */
+        expect_check(qt, di, 5, 0x24, 0);
+        g_assert_cmpuint(cmd_in(qt, ms, buf, sizeof(buf)), ==, 8);
+        g_assert_cmphex(buf[1] & 0x10, ==, 0);             /* door closed */
+        g_assert_cmphex(buf[5], ==, 0);                    /* no changer slots */
+    }
     kqtest_quit(qt);
 }
 
