@@ -33,6 +33,5 @@ int ram_open_memfd(const char *name, uint64_t size, Error **errp);
 /* A write by the CPU or DMA landed in RAM: dirty bits and code invalidation. */
 void ram_block_note_write(RAMBlock *rb, uint64_t offset, uint64_t len);
 /* The block holding host pointer p (and p's offset in it), or NULL. */
-RAMBlock *ram_block_from_host(const void *p, uint64_t *offset);
 
 #endif

@@ -118,10 +118,16 @@ void ram_block_foreach(void (*fn)(RAMBlock *rb, void *opaque), void *opaque)
     }
 }
 
+/*
+ * Atomic: an interpreter vCPU sets bits without the BQL while the display clears them.
+ * The locked OR also orders the data store before the bit (a full barrier on x86), so a
+ * reader that clears a bit and then reads the page cannot miss a write whose bit it saw.
+ */
 static void bitmap_set_range(unsigned long *map, uint64_t first, uint64_t n)
 {
     for (uint64_t i = first; i < first + n; i++) {
-        map[i / BITS_PER_LONG] |= 1UL << (i % BITS_PER_LONG);
+        __atomic_fetch_or(&map[i / BITS_PER_LONG], 1UL << (i % BITS_PER_LONG),
+                          __ATOMIC_SEQ_CST);
     }
 }
 
@@ -180,11 +186,12 @@ static bool dirty_range_op(MemoryRegion *mr, hwaddr addr, hwaddr size, unsigned 
     for (uint64_t p = addr >> KITE_PAGE_BITS; p <= (addr + size - 1) >> KITE_PAGE_BITS; p++) {
         unsigned long bit = 1UL << (p % BITS_PER_LONG);
         unsigned long *word = &rb->dirty[client][p / BITS_PER_LONG];
-        if (test && (*word & bit)) {
-            any = true;
-        }
         if (clear) {
-            *word &= ~bit;
+            if (__atomic_fetch_and(word, ~bit, __ATOMIC_SEQ_CST) & bit) {
+                any = true;
+            }
+        } else if (__atomic_load_n(word, __ATOMIC_ACQUIRE) & bit) {
+            any = true;
         }
     }
     return any;

@@ -269,6 +269,8 @@ struct RAMBlock {
 void ram_block_foreach(void (*fn)(RAMBlock *rb, void *opaque), void *opaque);
 /* Mark written guest RAM dirty for every client (DMA into host pointers from _map). */
 void ram_block_set_dirty(RAMBlock *rb, uint64_t offset, uint64_t len);
+/* The block holding host address p (and p's offset in it), or NULL. */
+RAMBlock *ram_block_from_host(const void *p, uint64_t *offset);
 /* Called when RAM with the CODE client logging is written (interpreter invalidation). */
 extern void (*ram_code_write_hook)(RAMBlock *rb, uint64_t offset, uint64_t len);
 

@@ -229,6 +229,15 @@ typedef struct X86MachineOps {
      * x86_cpu_tlb_flush_all().
      */
     uint8_t *(*ram_page)(void *opaque, uint64_t paddr, bool write);
+    /*
+     * Optional, for RAM pages whose writes must be recorded (dirty logging: the display's
+     * framebuffer, migration): the host page for writing, with *log set to what
+     * note_write needs, or NULL (then writes go to mmio_write).  Stores go to host memory
+     * and are followed by note_write(opaque, log, host address written, size), which must
+     * be callable without the BQL.
+     */
+    uint8_t *(*ram_page_logged)(void *opaque, uint64_t paddr, void **log);
+    void (*note_write)(void *opaque, void *log, const uint8_t *host, unsigned size);
     uint64_t (*mmio_read)(void *opaque, uint64_t paddr, unsigned size);
     void (*mmio_write)(void *opaque, uint64_t paddr, uint64_t val, unsigned size);
     uint32_t (*pio_read)(void *opaque, uint16_t port, unsigned size);

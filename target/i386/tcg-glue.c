@@ -51,6 +51,37 @@ static uint8_t *glue_ram_page(void *opaque, uint64_t paddr, bool write)
     return host;
 }
 
+/*
+ * Dirty-logged RAM (a framebuffer the display scans, or migration): the interpreter writes
+ * it directly and records each store in the RAM block's bitmaps, instead of a trip through
+ * the BQL and the memory core per store.
+ */
+static uint8_t *glue_ram_page_logged(void *opaque, uint64_t paddr, void **log)
+{
+    uint8_t *host = NULL;
+
+    WITH_BQL({
+        MemoryRegionSection s = address_space_find_section(&address_space_memory, paddr);
+        hwaddr len = KITE_PAGE_SIZE;
+        hwaddr page = paddr & ~(hwaddr)(KITE_PAGE_SIZE - 1);
+        uint64_t off;
+        if (s.mr && memory_region_is_ram(s.mr) && !s.mr->readonly) {
+            host = address_space_map(&address_space_memory, page, &len, true);
+            if (len < KITE_PAGE_SIZE || !(*log = ram_block_from_host(host, &off))) {
+                host = NULL;
+            }
+        }
+    });
+    return host;
+}
+
+static void glue_note_write(void *opaque, void *log, const uint8_t *host, unsigned size)
+{
+    RAMBlock *rb = log;
+
+    ram_block_set_dirty(rb, host - rb->host, size);
+}
+
 static uint64_t glue_mmio_read(void *opaque, uint64_t paddr, unsigned size)
 {
     uint64_t v = 0;
@@ -232,6 +263,8 @@ static bool glue_debug_bp_hit(void *opaque, uint64_t la)
 
 const X86MachineOps x86_glue_machine_ops = {
     .ram_page = glue_ram_page,
+    .ram_page_logged = glue_ram_page_logged,
+    .note_write = glue_note_write,
     .mmio_read = glue_mmio_read,
     .mmio_write = glue_mmio_write,
     .pio_read = glue_pio_read,

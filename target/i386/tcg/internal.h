@@ -66,7 +66,8 @@ KITE_BUILD_BUG_ON(sizeof(KiteOp) != 32);
  */
 #define X86_TLB_INVALID  0x1    /* no translation (or not for this access) cached */
 #define X86_TLB_MMIO     0x2    /* translated, but not RAM: use the mmio ops */
-#define X86_TLB_NOTDIRTY 0x4    /* RAM page holding decoded code: writes check SMC */
+#define X86_TLB_NOTDIRTY 0x4    /* RAM page holding decoded code (writes check SMC) or
+                                   under dirty logging (writes are recorded: tlb_log) */
 
 /* Flags in X86TLBEntry.paddr's low bits. */
 #define X86_TLBP_GLOBAL  0x1
@@ -137,6 +138,7 @@ struct X86CPU {
     int cur_n;                    /* its instruction count */
 
     X86TLBEntry tlb[2][X86_TLB_SIZE];
+    void *tlb_log[2][X86_TLB_SIZE];  /* ram_page_logged's cookie for NOTDIRTY writes, or NULL */
     X86ITLBEntry itlb[2][X86_ITLB_SIZE];
     uint64_t tlb_large_base, tlb_large_mask;   /* region covered by large pages */
     uint64_t fetch_vpage;         /* page of the last code fetch (1: none) */

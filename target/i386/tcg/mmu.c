@@ -323,12 +323,19 @@ static X86TLBEntry *tlb_fill(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigne
         e->addend = 0;
         e->tag_r = vpage | X86_TLB_MMIO;
     }
+    cpu->tlb_log[mmu][(la >> 12) & (X86_TLB_SIZE - 1)] = NULL;
     if (w.writable && w.dirty) {
         uint8_t *hw = cpu->ops->ram_page(cpu->opaque, ppage, true);
         X86CodePage *cp;
+        void *log = NULL;
 
         e->paddr |= X86_TLBP_WRITE;
-        if (!hw || hw != host) {
+        if (!hw && host && cpu->ops->ram_page_logged &&
+            cpu->ops->ram_page_logged(cpu->opaque, ppage, &log) == host && log) {
+            /* Dirty-logged RAM: direct stores, each recorded (st_page). */
+            cpu->tlb_log[mmu][(la >> 12) & (X86_TLB_SIZE - 1)] = log;
+            e->tag_w = vpage | X86_TLB_NOTDIRTY;
+        } else if (!hw || hw != host) {
             e->tag_w = vpage | X86_TLB_MMIO;
         } else if ((cp = x86_code_page(cpu->cache, ppage, false)) && cp->lines) {
             e->tag_w = vpage | X86_TLB_NOTDIRTY;
@@ -406,14 +413,22 @@ static void st_page(X86CPU *cpu, X86TLBEntry *e, uint64_t la, unsigned size, uin
         }
         return;
     }
+    uint8_t *host = (uint8_t *)(uintptr_t)(la + e->addend);
+    void *log = NULL;
+
     if (e->tag_w & X86_TLB_NOTDIRTY) {
         X86CodePage *cp = x86_code_page(cpu->cache, pa, false);
+        unsigned idx = e - &cpu->tlb[0][0];
+        log = cpu->tlb_log[idx / X86_TLB_SIZE][idx % X86_TLB_SIZE];
         x86_smc_check(cpu, pa, size);
-        if (!cp || !cp->lines) {
+        if ((!cp || !cp->lines) && !log) {
             e->tag_w &= X86_PAGE_MASK;     /* no code left: direct writes again */
         }
     }
-    memcpy((uint8_t *)(uintptr_t)(la + e->addend), &v, size);
+    memcpy(host, &v, size);
+    if (log) {
+        cpu->ops->note_write(cpu->opaque, log, host, size);
+    }
 }
 
 void x86_st_slow(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigned size,
