@@ -23,7 +23,8 @@ typedef struct SlirpState {
     NetClientState *nc;
     Slirp *slirp;
     SlirpSource *src;
-    GArray *pollfds;           /* of GPollFD, refilled before every poll */
+    GArray *pollfds;           /* of GPollFD, registered with the GSource */
+    GArray *fill;              /* of GPollFD, what slirp asked for in this prepare */
     char *vhostname, *vdomainname, *tftp, *bootfile, *tftp_server_name;
     char **dnssearch;
 } SlirpState;
@@ -141,8 +142,8 @@ static int slirp_add_poll(int fd, int events, void *opaque)
     if (events & SLIRP_POLL_HUP) {
         pfd.events |= G_IO_HUP;
     }
-    g_array_append_val(s->pollfds, pfd);
-    return s->pollfds->len - 1;
+    g_array_append_val(s->fill, pfd);
+    return s->fill->len - 1;
 }
 
 static int slirp_get_revents(int idx, void *opaque)
@@ -181,16 +182,39 @@ static void source_clear_polls(SlirpState *s)
     g_array_set_size(s->pollfds, 0);
 }
 
+static bool same_polls(GArray *a, GArray *b)
+{
+    if (a->len != b->len) {
+        return false;
+    }
+    for (guint i = 0; i < a->len; i++) {
+        GPollFD *x = &g_array_index(a, GPollFD, i), *y = &g_array_index(b, GPollFD, i);
+        if (x->fd != y->fd || x->events != y->events) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Changing a source's polls wakes its GMainContext (glib signals the context's wakeup fd),
+ * so the set is replaced only when slirp asks for something different: re-adding the same
+ * polls on every prepare made the main loop spin without sleeping.
+ */
 static gboolean slirp_source_prepare(GSource *source, gint *timeout)
 {
     SlirpState *s = ((SlirpSource *)source)->s;
     uint32_t t = UINT32_MAX;
 
-    source_clear_polls(s);
+    g_array_set_size(s->fill, 0);
     slirp_pollfds_fill(s->slirp, &t, slirp_add_poll, s);
-    /* The array is complete now: its elements keep their addresses until the next prepare. */
-    for (guint i = 0; i < s->pollfds->len; i++) {
-        g_source_add_poll(source, &g_array_index(s->pollfds, GPollFD, i));
+    if (!same_polls(s->fill, s->pollfds)) {
+        source_clear_polls(s);
+        g_array_append_vals(s->pollfds, s->fill->data, s->fill->len);
+        /* Complete now: the elements keep their addresses until the set changes. */
+        for (guint i = 0; i < s->pollfds->len; i++) {
+            g_source_add_poll(source, &g_array_index(s->pollfds, GPollFD, i));
+        }
     }
     *timeout = t == UINT32_MAX ? -1 : (gint)MIN(t, (uint32_t)G_MAXINT);
     return FALSE;
@@ -238,6 +262,9 @@ static void slirp_state_free(SlirpState *s)
     }
     if (s->pollfds) {
         g_array_free(s->pollfds, true);
+    }
+    if (s->fill) {
+        g_array_free(s->fill, true);
     }
     g_free(s->vhostname);
     g_free(s->vdomainname);
@@ -439,6 +466,7 @@ static NetClientState *net_slirp_init(KiteOpts *opts, const char *id, Error **er
     NetClientState *nc;
 
     s->pollfds = g_array_new(false, false, sizeof(GPollFD));
+    s->fill = g_array_new(false, false, sizeof(GPollFD));
     v = kite_opts_get(opts, "net");
     if (!parse_net(v ? v : "10.0.2.0/24", &net, &mask, errp)) {
         goto fail;

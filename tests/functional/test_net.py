@@ -47,7 +47,7 @@ def parse_args():
     p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
     p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
                                                          os.path.join(SRCDIR, "build", "guest")))
-    p.add_argument("--boot-timeout", type=float, default=300)
+    p.add_argument("--boot-timeout", type=float, default=600)
     p.add_argument("--cmd-timeout", type=float, default=120)
     p.add_argument("--only", choices=["user", "socket", "tap"])
     return p.parse_args()
