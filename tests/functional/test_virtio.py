@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # virtio-pci devices under Linux's own drivers (interpreter): entropy from /dev/hwrng, output
 # through /dev/hvc0 and a named /dev/vport port into file chardevs, and a virtio-blk disk
-# (raw image) that gets an ext2 filesystem, a file and its checksum, found again by a second
-# boot.  Interrupts are MSI-X.  The second boot drives the disk (MSI-X) and the rng (INTx,
+# (raw image) and one on a qcow2 image that each get an ext2 filesystem, a file and its
+# checksum, found again by a second boot (and the qcow2 passes kite-img check).  Interrupts are MSI-X.  The second boot drives the disk (MSI-X) and the rng (INTx,
 # vectors=0) through the legacy (transitional) interface with disable-modern=on, its disk
 # served by an iothread (iothread=) through aio=io_uring.  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
 # per case and exits 1 on a failure, 77 if all were skipped.
@@ -13,6 +13,7 @@
 import argparse
 import os
 import sys
+import subprocess
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -31,6 +32,8 @@ def parse_args():
                                                          os.path.join(SRCDIR, "build", "guest")))
     p.add_argument("--boot-timeout", type=float, default=300)
     p.add_argument("--cmd-timeout", type=float, default=120)
+    p.add_argument("--kite-img", default=os.environ.get("KITE_IMG", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "kite-img")))
     # The second boot's disk backend (install-deps.sh brings liburing, so io_uring).
     p.add_argument("--second-aio", default=os.environ.get("KITE_SECOND_AIO", "io_uring"))
     return p.parse_args()
@@ -78,13 +81,18 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
     disk = os.path.join(tmp, "disk.raw")
     with open(disk, "wb") as f:
         f.truncate(32 << 20)
+    qcow = os.path.join(tmp, "disk.qcow2")
+    subprocess.run([args.kite_img, "create", "-f", "qcow2", qcow, "16M"], check=True,
+                   stdout=subprocess.DEVNULL)
     extra = ["-device", "virtio-rng-pci",
              "-chardev", f"file,id=c0,path={hvc}", "-chardev", f"file,id=c1,path={port}",
              "-device", "virtio-serial-pci,id=vser0",
              "-device", "virtconsole,chardev=c0",
              "-device", "virtserialport,chardev=c1,name=org.kite.test",
              "-drive", f"file={disk},format=raw,if=none,id=d0",
-             "-device", "virtio-blk-pci,drive=d0,serial=KITE0001"]
+             "-device", "virtio-blk-pci,drive=d0,serial=KITE0001",
+             "-drive", f"file={qcow},format=qcow2,if=none,id=d1",
+             "-device", "virtio-blk-pci,drive=d1,serial=KITEQCOW"]
     with boot(args, emulator, vmlinuz, initrd, extra,
               os.path.join(log_dir, "virtio-boot1.log")) as g:
         expect(g, args, "cat /sys/class/misc/hw_random/rng_current",
@@ -111,6 +119,15 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
         expect(g, args, "md5sum /mnt/data | cut -d' ' -f1", lambda o: o == s1,
                "the same checksum after remount")
         g.check("umount /mnt && sync", args.cmd_timeout)
+        # The same on the qcow2 disk (clusters allocated by the guest's writes).
+        expect(g, args, "cat /sys/block/vdb/serial", lambda o: o == "KITEQCOW",
+               "the qcow2 disk's serial")
+        g.check("busybox mke2fs /dev/vdb >/dev/null 2>&1", args.cmd_timeout)
+        g.check("mkdir -p /mq && mount -t ext2 /dev/vdb /mq", args.cmd_timeout)
+        g.check("dd if=/dev/urandom of=/mq/data bs=64k count=16 2>/dev/null",
+                args.cmd_timeout)
+        q1 = g.check("md5sum /mq/data | cut -d' ' -f1", args.cmd_timeout)
+        g.check("umount /mq && sync", args.cmd_timeout)
         status = g.poweroff(timeout=args.cmd_timeout)
         if status != 0:
             raise GuestError(f"emulator exit status {status}")
@@ -118,14 +135,19 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
         with open(path, errors="replace") as f:
             if want not in f.read():
                 raise GuestError(f"{want!r} did not reach {os.path.basename(path)}")
-    return disk, s1
+    chk = subprocess.run([args.kite_img, "check", qcow], capture_output=True, text=True)
+    if chk.returncode != 0:
+        raise GuestError("kite-img check on the guest's qcow2: " + chk.stdout + chk.stderr)
+    return disk, s1, qcow, q1
 
 
-def case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, log_dir):
+def case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, qcow, q1, log_dir):
     extra = ["-device", "virtio-rng-pci,disable-modern=on,vectors=0",
              "-object", "iothread,id=io0",
              "-drive", f"file={disk},format=raw,if=none,id=d0,aio={args.second_aio}",
-             "-device", "virtio-blk-pci,drive=d0,disable-modern=on,iothread=io0"]
+             "-device", "virtio-blk-pci,drive=d0,disable-modern=on,iothread=io0",
+             "-drive", f"file={qcow},format=qcow2,if=none,id=d1",
+             "-device", "virtio-blk-pci,drive=d1"]
     with boot(args, emulator, vmlinuz, initrd, extra,
               os.path.join(log_dir, "virtio-boot2.log")) as g:
         expect(g, args, "dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | wc -w",
@@ -141,6 +163,10 @@ def case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, log_dir):
             raise GuestError(f"iothread io0 woke {after - before} times during the read; "
                              "the disk requests did not go through it")
         g.check("umount /mnt", args.cmd_timeout)
+        g.check("mkdir -p /mq && mount -t ext2 /dev/vdb /mq", args.cmd_timeout)
+        expect(g, args, "md5sum /mq/data | cut -d' ' -f1", lambda o: o == q1,
+               "the first boot's checksum on the qcow2 disk")
+        g.check("umount /mq", args.cmd_timeout)
         status = g.poweroff(timeout=args.cmd_timeout)
         if status != 0:
             raise GuestError(f"emulator exit status {status}")
@@ -165,14 +191,15 @@ def main():
     failed = 0
     with tempfile.TemporaryDirectory(prefix="kite-virtio-") as tmp:
         try:
-            disk, s1 = case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir)
+            disk, s1, qcow, q1 = case_first_boot(args, emulator, vmlinuz, initrd, tmp,
+                                                 log_dir)
             print(f"PASS {names[0]}", flush=True)
         except (GuestError, OSError) as e:
             print(f"FAIL {names[0]}: {e}", flush=True)
             print(f"SKIP {names[1]}: needs the first boot's disk", flush=True)
             return 1
         try:
-            case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, log_dir)
+            case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, qcow, q1, log_dir)
             print(f"PASS {names[1]}", flush=True)
         except (GuestError, OSError) as e:
             print(f"FAIL {names[1]}: {e}", flush=True)
