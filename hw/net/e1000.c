@@ -1344,9 +1344,6 @@ static bool e1000_load_rom(E1000PCI *d, Error **errp)
 {
     const char *name = d->romfile ? d->romfile : E1000_DEFAULT_ROM;
     g_autofree char *path = NULL;
-    g_autofree uint8_t *data = NULL;
-    size_t len = 0;
-    uint64_t size;
 
     if (!*name) {
         return true;
@@ -1360,19 +1357,9 @@ static bool e1000_load_rom(E1000PCI *d, Error **errp)
                    "means none)", name);
         return false;
     }
-    if (!loader_load_file(path, &data, &len, 16 * MiB, errp)) {
+    if (!pci_rom_init_from_file(PCI_DEVICE(d), &d->rom, "e1000.rom", path, errp)) {
         return false;
     }
-    if (len < 3 || data[0] != 0x55 || data[1] != 0xaa) {
-        error_setg(errp, "'%s' is not a PCI option ROM (no 55h AAh signature)", path);
-        return false;
-    }
-    size = 1ull << g_bit_storage(len - 1);
-    if (!memory_region_init_rom(&d->rom, OBJECT(d), "e1000.rom", size, errp)) {
-        return false;
-    }
-    memcpy(memory_region_get_ram_ptr(&d->rom), data, len);
-    memset((uint8_t *)memory_region_get_ram_ptr(&d->rom) + len, 0, size - len);
     d->has_rom = true;
     return true;
 }

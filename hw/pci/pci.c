@@ -5,6 +5,7 @@
  */
 #include "hw/pci/pci.h"
 #include "hw/pci/msix.h"
+#include "hw/loader.h"
 #include "kite/log.h"
 #include "kite/property.h"
 #include "kite/vmstate.h"
@@ -629,3 +630,26 @@ static const TypeInfo pci_device_type = {
     .vmsd = &vmstate_pci_device,
 };
 KITE_TYPE_REGISTER(pci_device_type)
+
+bool pci_rom_init_from_file(PCIDevice *dev, MemoryRegion *rom, const char *name,
+                            const char *path, Error **errp)
+{
+    g_autofree uint8_t *data = NULL;
+    size_t len = 0;
+    uint64_t size;
+
+    if (!loader_load_file(path, &data, &len, 16 * MiB, errp)) {
+        return false;
+    }
+    if (len < 3 || data[0] != 0x55 || data[1] != 0xaa) {
+        error_setg(errp, "'%s' is not a PCI option ROM (no 55h AAh signature)", path);
+        return false;
+    }
+    size = 1ull << g_bit_storage(len - 1);
+    if (!memory_region_init_rom(rom, OBJECT(dev), name, size, errp)) {
+        return false;
+    }
+    memcpy(memory_region_get_ram_ptr(rom), data, len);
+    memset((uint8_t *)memory_region_get_ram_ptr(rom) + len, 0, size - len);
+    return true;
+}

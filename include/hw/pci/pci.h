@@ -128,6 +128,13 @@ void pci_set_irq(PCIDevice *dev, int level);
 /* A capability of size bytes at offset (0: first free dword); returns its offset or -1. */
 int pci_add_capability(PCIDevice *dev, uint8_t cap_id, uint8_t offset, uint8_t size,
                        Error **errp);
+/*
+ * An expansion ROM image (PCI 3.0, 6.3) from the file at path into rom, a ROM region
+ * padded with zeroes to a power of two; the file must start with the 55h AAh signature.
+ * The caller registers it with pci_register_bar(dev, PCI_ROM_SLOT, 0, rom).
+ */
+bool pci_rom_init_from_file(PCIDevice *dev, MemoryRegion *rom, const char *name,
+                            const char *path, Error **errp);
 uint32_t pci_default_read_config(PCIDevice *dev, uint32_t addr, int len);
 void pci_default_write_config(PCIDevice *dev, uint32_t addr, uint32_t val, int len);
 /* Config access honouring the class's overrides (what the host bridge calls). */
