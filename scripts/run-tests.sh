@@ -57,6 +57,7 @@ python3 - "$build_ok" "${results[@]}" <<'PY'
 import json, sys
 build_ok = sys.argv[1] == "1"
 passed = failed = skipped = 0
+failures = []
 for path in sys.argv[2:]:
     try:
         lines = open(path).read().splitlines()
@@ -66,15 +67,20 @@ for path in sys.argv[2:]:
     for line in lines:
         if not line.strip():
             continue
-        r = json.loads(line).get("result", "")
+        t = json.loads(line)
+        r = t.get("result", "")
         if r in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif r == "SKIP":
             skipped += 1
         else:
             failed += 1
+            failures.append(f"{path.split('/')[0]}: {t.get('name', '?')} ({r})")
 if not build_ok:
     failed += 1
+# CI shows only the tail of this output: name what failed right above the summary.
+for f in failures:
+    print(f"FAILED {f}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 PY
