@@ -3,7 +3,8 @@
 #   OUTDIR/vmlinuz    Debian's stock kernel (the package linux-image-amd64 depends on)
 #   OUTDIR/initrd.gz  busybox-static, an /init script, and the kernel's modules for
 #                     virtio, e1000, PIIX/AHCI disks, ATAPI CD-ROMs (sr_mod, isofs) and
-#                     ext4 (with their dependencies)
+#                     ext4 (with their dependencies); also, not loaded at boot, bochs-drm
+#                     (bochs.ko and its DRM/TTM helpers) for tests that 'modprobe bochs'
 #   OUTDIR/kernel-version, OUTDIR/busybox-version   what went in
 #
 #   scripts/build-linux-guest.sh [--force] OUTDIR      (normally OUTDIR = build/guest)
@@ -47,6 +48,10 @@ wanted_modules="crc32c_generic crct10dif_generic
     virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
     virtio_blk virtio_net virtio_console virtio_rng virtio_scsi
     e1000 scsi_mod sd_mod cdrom sr_mod libata ata_piix ata_generic ahci ext4 isofs"
+# Modules shipped in the initramfs (with their dependencies) but loaded only by a test that
+# asks ('modprobe bochs'): binding bochs-drm replaces the firmware framebuffer console,
+# which every other boot keeps, and DRM init costs interpreter time.
+ondemand_modules="bochs"
 
 for tool in apt-get apt-cache dpkg-deb gzip find sort; do
     command -v $tool >/dev/null || die "$tool not found (this script needs a Debian system)"
@@ -124,7 +129,7 @@ depfile=$work/kernel/$kmod/modules.dep
 rootfs=$work/rootfs
 mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,mnt,"$kmod"}
 : >"$rootfs/etc/kite-modules"
-for name in $wanted_modules; do
+for name in $wanted_modules $ondemand_modules; do
     # Module names treat '-' and '_' alike (virtio_rng is virtio-rng.ko).
     pat=$(echo "$name" | sed 's/[-_]/[-_]/g')
     line=$(grep -E "(^|/)${pat}\.ko(\.[a-z]+)?:" "$depfile" || true)
@@ -134,7 +139,10 @@ for name in $wanted_modules; do
         fi
         die "module $name is neither a module nor built into $kver"
     fi
-    echo "$name" >>"$rootfs/etc/kite-modules"
+    case " $(echo $ondemand_modules) " in
+        *" $name "*) ;;
+        *) echo "$name" >>"$rootfs/etc/kite-modules" ;;
+    esac
     for f in ${line/:/}; do
         mkdir -p "$rootfs/$kmod/$(dirname "$f")"
         cp -n "$work/kernel/$kmod/$f" "$rootfs/$kmod/$f"
