@@ -1,7 +1,9 @@
 /*
  * -netdev user: user-mode networking on libslirp.  The guest sees a NAT router at 10.0.2.2
  * that answers DHCP (first lease 10.0.2.15), forwards DNS (10.0.2.3) and turns the guest's
- * TCP/UDP into host sockets; hostfwd= rules listen on the host and connect into the guest.
+ * TCP/UDP into host sockets; hostfwd= rules listen on the host and connect into the guest;
+ * guestfwd= rules give the guest a TCP server (an address in its network) that is a host
+ * command or a chardev.
  *
  * libslirp is driven from the main loop through a GSource: prepare() asks slirp which fds it
  * wants (slirp_pollfds_fill), check()/dispatch() hand the poll results back
@@ -14,12 +16,27 @@
 #include "kite/main-loop.h"
 #include "kite/timer.h"
 #include "kite/log.h"
+#include "kite/chardev.h"
 #include <arpa/inet.h>
 #include <libslirp.h>
 
 typedef struct SlirpSource SlirpSource;
+typedef struct SlirpState SlirpState;
 
-typedef struct SlirpState {
+/*
+ * guestfwd= to a chardev: slirp hands us what the guest sends to server:port (guestfwd_write),
+ * and we feed it what the chardev reads (slirp_socket_recv) when slirp has room for it.
+ */
+typedef struct GuestFwd {
+    SlirpState *s;
+    CharFrontend fe;
+    struct in_addr server;
+    int port;
+    bool own_chardev;          /* created from the rule's spec (not chardev:ID): delete it */
+    bool input_blocked;        /* can_read said 0: the chardev waits for accept_input */
+} GuestFwd;
+
+struct SlirpState {
     NetClientState *nc;
     Slirp *slirp;
     SlirpSource *src;
@@ -27,12 +44,18 @@ typedef struct SlirpState {
     GArray *fill;              /* of GPollFD, what slirp asked for in this prepare */
     char *vhostname, *vdomainname, *tftp, *bootfile, *tftp_server_name;
     char **dnssearch;
-} SlirpState;
+    GPtrArray *guestfwds;      /* of GuestFwd *: the chardev forwards */
+    GPtrArray *exec_fwds;      /* of GuestFwd *: cmd: forwards (only server and port set) */
+    KiteBH *guestfwd_bh;       /* re-check blocked chardev forwards outside slirp's calls */
+};
 
 struct SlirpSource {
     GSource source;
     SlirpState *s;
 };
+
+static void guestfwd_kick(SlirpState *s);
+static void guestfwd_free(GuestFwd *fwd);
 
 typedef struct SlirpTimer {
     KiteTimer *t;
@@ -105,6 +128,12 @@ static void slirp_unregister_fd(int fd, void *opaque)
 
 static void slirp_notify(void *opaque)
 {
+    SlirpState *s = opaque;
+
+    /* A guestfwd socket may have room again: its chardev may read (outside slirp's call). */
+    if (s->guestfwd_bh) {
+        kite_bh_schedule(s->guestfwd_bh);
+    }
     kite_context_notify(kite_main_context());
 }
 
@@ -231,6 +260,7 @@ static gboolean slirp_source_dispatch(GSource *source, GSourceFunc cb, gpointer 
     SlirpState *s = ((SlirpSource *)source)->s;
 
     slirp_pollfds_poll(s->slirp, 0, slirp_get_revents, s);
+    guestfwd_kick(s);
     return G_SOURCE_CONTINUE;
 }
 
@@ -247,11 +277,27 @@ static ssize_t slirp_receive(NetClientState *nc, const uint8_t *buf, size_t len)
     SlirpState *s = nc->opaque;
 
     slirp_input(s->slirp, buf, len);
+    guestfwd_kick(s);          /* the guest may have connected to a forwarded port */
     return len;
 }
 
 static void slirp_state_free(SlirpState *s)
 {
+    for (guint i = 0; s->guestfwds && i < s->guestfwds->len; i++) {
+        guestfwd_free(s->guestfwds->pdata[i]);
+    }
+    for (guint i = 0; s->exec_fwds && i < s->exec_fwds->len; i++) {
+        guestfwd_free(s->exec_fwds->pdata[i]);
+    }
+    if (s->guestfwds) {
+        g_ptr_array_free(s->guestfwds, true);
+    }
+    if (s->exec_fwds) {
+        g_ptr_array_free(s->exec_fwds, true);
+    }
+    if (s->guestfwd_bh) {
+        kite_bh_delete(s->guestfwd_bh);
+    }
     if (s->src) {
         source_clear_polls(s);
         g_source_destroy(&s->src->source);
@@ -456,6 +502,189 @@ bad:
     return false;
 }
 
+/* ------------------------------------------------------------------ guestfwd= */
+
+/* Data the guest sent to a forwarded server:port, for the chardev. */
+static ssize_t guestfwd_write(const void *buf, size_t len, void *opaque)
+{
+    GuestFwd *fwd = opaque;
+
+    /*
+     * libslirp does not buffer on this path and ignores what we return (the guest's segment
+     * is acknowledged already), so the chardev's bounded output buffer takes it all; what
+     * does not fit is dropped and logged by the chardev rather than blocking the main loop
+     * (QEMU blocks here instead).
+     */
+    chr_fe_write_all(&fwd->fe, buf, len);
+    return len;
+}
+
+static int guestfwd_can_read(void *opaque)
+{
+    GuestFwd *fwd = opaque;
+    size_t room = slirp_socket_can_recv(fwd->s->slirp, fwd->server, fwd->port);
+
+    /* 0 also while the guest has not connected yet: the chardev keeps its input. */
+    fwd->input_blocked = room == 0;
+    return MIN(room, (size_t)G_MAXINT);
+}
+
+static void guestfwd_read(void *opaque, const uint8_t *buf, int len)
+{
+    GuestFwd *fwd = opaque;
+
+    slirp_socket_recv(fwd->s->slirp, fwd->server, fwd->port, buf, len);
+}
+
+/*
+ * Chardevs stop reading after can_read said 0 until accept_input; slirp gains room (or the
+ * guest connects) inside its own calls, so look again after each of them.
+ */
+static void guestfwd_kick(SlirpState *s)
+{
+    for (guint i = 0; s->guestfwds && i < s->guestfwds->len; i++) {
+        GuestFwd *fwd = s->guestfwds->pdata[i];
+        if (fwd->input_blocked &&
+            slirp_socket_can_recv(s->slirp, fwd->server, fwd->port) > 0) {
+            fwd->input_blocked = false;
+            chr_fe_accept_input(&fwd->fe);
+        }
+    }
+}
+
+static void guestfwd_bh_cb(void *opaque)
+{
+    guestfwd_kick(opaque);
+}
+
+static void guestfwd_free(GuestFwd *fwd)
+{
+    SlirpState *s = fwd->s;
+
+    slirp_remove_guestfwd(s->slirp, fwd->server, fwd->port);
+    if (fwd->fe.chr) {
+        chr_fe_deinit(&fwd->fe, fwd->own_chardev);
+    }
+    g_free(fwd);
+}
+
+static bool guestfwd_taken(GPtrArray *a, struct in_addr server, int port)
+{
+    for (guint i = 0; i < a->len; i++) {
+        GuestFwd *f = a->pdata[i];
+        if (f->server.s_addr == server.s_addr && f->port == port) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * guestfwd=[tcp]:[server]:port-DEV (QEMU's syntax): a guest connection to server:port (default
+ * server: the network's .4) reaches DEV, which is "cmd:COMMAND" (run once per connection with
+ * the connection as its stdin and stdout) or a chardev: "chardev:ID" or any -serial style spec
+ * such as tcp:HOST:PORT or unix:PATH.
+ */
+static bool add_guestfwd(SlirpState *s, const char *rule, struct in_addr net,
+                         struct in_addr mask, Error **errp)
+{
+    g_autofree char *copy = g_strdup(rule);
+    char *proto = copy, *addr, *port_s, *dev, *end;
+    struct in_addr server = { .s_addr = 0 };
+    g_autofree char *label = NULL;
+    GuestFwd *fwd;
+    Chardev *chr;
+    long port;
+
+    addr = strchr(proto, ':');
+    if (!addr) {
+        goto bad;
+    }
+    *addr++ = 0;
+    port_s = strchr(addr, ':');
+    if (!port_s) {
+        goto bad;
+    }
+    *port_s++ = 0;
+    dev = strchr(port_s, '-');
+    if (!dev) {
+        goto bad;
+    }
+    *dev++ = 0;
+    if (*proto && strcmp(proto, "tcp")) {
+        goto bad;          /* slirp forwards TCP only */
+    }
+    if (*addr && !parse_ip4(addr, &server)) {
+        goto bad;
+    }
+    port = strtol(port_s, &end, 10);
+    if (!*port_s || *end || port < 1 || port > 65535) {
+        goto bad;
+    }
+    if (!server.s_addr) {
+        /* libslirp's default; resolved here so the duplicate check below sees it. */
+        server.s_addr = htonl(ntohl(net.s_addr) | (0x0204 & ~ntohl(mask.s_addr)));
+    }
+    if (guestfwd_taken(s->exec_fwds, server, port) ||
+        guestfwd_taken(s->guestfwds, server, port)) {
+        goto conflict;
+    }
+
+    if (g_str_has_prefix(dev, "cmd:")) {
+        if (!dev[4]) {
+            goto bad;
+        }
+        /* libslirp checks that server is in the network and not the host or DNS address. */
+        if (slirp_add_exec(s->slirp, dev + 4, &server, port) < 0) {
+            goto conflict;
+        }
+        fwd = g_new0(GuestFwd, 1);
+        fwd->s = s;
+        fwd->server = server;
+        fwd->port = port;
+        g_ptr_array_add(s->exec_fwds, fwd);
+        return true;
+    }
+
+    if (g_str_has_prefix(dev, "mon:")) {
+        error_setg(errp, "Guest forwarding device '%s': a monitor cannot be forwarded to", dev);
+        return false;
+    }
+    label = g_strdup_printf("guestfwd.tcp.%ld", port);
+    chr = chardev_new_from_legacy(label, dev, errp);
+    if (!chr) {
+        error_prepend(errp, "Could not open guest forwarding device '%s': ", label);
+        return false;
+    }
+    fwd = g_new0(GuestFwd, 1);
+    fwd->s = s;
+    fwd->own_chardev = !g_str_has_prefix(dev, "chardev:");
+    if (!chr_fe_init(&fwd->fe, chr, errp)) {
+        if (fwd->own_chardev) {
+            chardev_delete(chr, NULL);
+        }
+        g_free(fwd);
+        return false;
+    }
+    if (slirp_add_guestfwd(s->slirp, guestfwd_write, fwd, &server, port) < 0) {
+        chr_fe_deinit(&fwd->fe, fwd->own_chardev);
+        g_free(fwd);
+        goto conflict;
+    }
+    fwd->server = server;
+    fwd->port = port;
+    g_ptr_array_add(s->guestfwds, fwd);
+    chr_fe_set_handlers(&fwd->fe, guestfwd_can_read, guestfwd_read, NULL, fwd);
+    return true;
+
+bad:
+    error_setg(errp, "Invalid guest forwarding rule '%s'", rule);
+    return false;
+conflict:
+    error_setg(errp, "Conflicting/invalid host:port in guest forwarding rule '%s'", rule);
+    return false;
+}
+
 static NetClientState *net_slirp_init(KiteOpts *opts, const char *id, Error **errp)
 {
     SlirpState *s = g_new0(SlirpState, 1);
@@ -467,6 +696,8 @@ static NetClientState *net_slirp_init(KiteOpts *opts, const char *id, Error **er
 
     s->pollfds = g_array_new(false, false, sizeof(GPollFD));
     s->fill = g_array_new(false, false, sizeof(GPollFD));
+    s->guestfwds = g_ptr_array_new();
+    s->exec_fwds = g_ptr_array_new();
     v = kite_opts_get(opts, "net");
     if (!parse_net(v ? v : "10.0.2.0/24", &net, &mask, errp)) {
         goto fail;
@@ -530,8 +761,14 @@ static NetClientState *net_slirp_init(KiteOpts *opts, const char *id, Error **er
             if (!add_hostfwd(s, o->value, dhcp, errp)) {
                 goto fail;
             }
+        } else if (!strcmp(o->key, "guestfwd")) {
+            o->used = true;
+            if (!add_guestfwd(s, o->value, net, mask, errp)) {
+                goto fail;
+            }
         }
     }
+    s->guestfwd_bh = kite_bh_new(guestfwd_bh_cb, s);
     s->src = (SlirpSource *)g_source_new(&slirp_source_funcs, sizeof(SlirpSource));
     s->src->s = s;
     g_source_attach(&s->src->source, kite_context_get_g(kite_main_context()));

@@ -4,6 +4,8 @@
 #           through the slirp gateway fetches a file from a python HTTP server on the host
 #           and its md5 matches; a hostfwd= port reaches `nc -l` in the guest; the MAC from
 #           mac= is what the guest sees and the carrier is up (VIRTIO_NET_S_LINK_UP).
+#           guestfwd=: `nc 10.0.2.100 1234` in the guest talks to a host command (cmd:) and
+#           `nc 10.0.2.101 1235` to a python server through a tcp: chardev, both ways.
 #   socket: two Kite VMs on one -netdev socket segment (listen=/connect=) ping each other;
 #           the second VM's other NIC connects to a python peer that speaks QEMU's
 #           length-prefixed framing independently and answers ARP and ICMP echo.
@@ -110,6 +112,38 @@ class QMP:
         self.sock.close()
 
 
+class GuestfwdServer(threading.Thread):
+    """The host end of a chardev guestfwd: sends a line as soon as Kite connects (so it
+    waits in the chardev until the guest opens the connection), then reads one line."""
+
+    def __init__(self, hello):
+        super().__init__(daemon=True)
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.srv.settimeout(900)
+        self.port = self.srv.getsockname()[1]
+        self.hello = hello
+        self.got = b""
+
+    def run(self):
+        try:
+            conn, _ = self.srv.accept()
+            with conn:
+                conn.settimeout(900)
+                conn.sendall(self.hello + b"\n")
+                while b"\n" not in self.got:
+                    d = conn.recv(4096)
+                    if not d:
+                        break
+                    self.got += d
+        except OSError:
+            pass
+
+    def close(self):
+        self.srv.close()
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *a):
         pass
@@ -127,7 +161,17 @@ def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
     http_port = httpd.server_address[1]
     fwd_port = free_port()
     qmp_path = os.path.join(tmp, "qmp.sock")
-    extra = ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{fwd_port}-:7777",
+    # guestfwd: a command per connection (its stdin/stdout is the connection) ...
+    token = os.urandom(4).hex()
+    cmd_out = os.path.join(tmp, "guestfwd-cmd.txt")
+    gf_cmd = (f"cmd:sh -c 'echo host-cmd-{token}; read line; "
+              f"echo \"$line\" > {cmd_out}'")
+    # ... and a chardev (a tcp: client spec, connected when the netdev is created).
+    gf_srv = GuestfwdServer(f"host-chardev-{token}".encode())
+    gf_srv.start()
+    extra = ["-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{fwd_port}-:7777,"
+             f"guestfwd=tcp:10.0.2.100:1234-{gf_cmd},"
+             f"guestfwd=tcp:10.0.2.101:1235-tcp:127.0.0.1:{gf_srv.port}",
              "-device", f"virtio-net-pci,id=nic0,netdev=n0,mac={GUEST_MAC}",
              "-qmp", f"unix:{qmp_path},server=on,wait=off"]
     try:
@@ -184,12 +228,38 @@ def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
             expect(g, args, "for i in 1 2 3 4 5 6 7 8 9 10; do "
                    "grep -q hello /tmp/fwd.txt && break; sleep 1; done; cat /tmp/fwd.txt",
                    lambda o: o == msg.decode(), "the message sent to the forwarded port")
+            # guestfwd to a command: both directions over one connection.
+            expect(g, args, f"echo guest-cmd-{token} | nc 10.0.2.100 1234",
+                   lambda o: o == f"host-cmd-{token}", "the command's line through guestfwd")
+            for _ in range(100):
+                if os.path.exists(cmd_out) and os.path.getsize(cmd_out) > 0:
+                    break
+                time.sleep(0.1)
+            with open(cmd_out) as f:
+                got = f.read().strip()
+            if got != f"guest-cmd-{token}":
+                raise GuestError(f"the guestfwd command read {got!r} from the guest")
+            # guestfwd to a chardev: the server's line waited in the chardev for the guest to
+            # connect, and arrives before the guest writes anything (a fifo holds nc's input
+            # back).  Closing the chardev does not close the guest's connection (as in QEMU):
+            # kill nc.
+            expect(g, args, "rm -f /tmp/gff /tmp/gf2; mkfifo /tmp/gff; "
+                   "(nc 10.0.2.101 1235 < /tmp/gff > /tmp/gf2 &); exec 3>/tmp/gff; "
+                   "for i in $(seq 30); do grep -q host /tmp/gf2 && break; sleep 1; done; "
+                   "cat /tmp/gf2",
+                   lambda o: o == f"host-chardev-{token}", "the server's line through guestfwd")
+            g.check(f"echo guest-chardev-{token} >&3; exec 3>&-", args.cmd_timeout)
+            gf_srv.join(60)
+            g.check("killall nc 2>/dev/null; true", args.cmd_timeout)
+            if gf_srv.got.strip() != f"guest-chardev-{token}".encode():
+                raise GuestError(f"the guestfwd chardev server read {gf_srv.got!r}")
             status = g.poweroff(timeout=args.cmd_timeout)
             if status != 0:
                 raise GuestError(f"emulator exit status {status}")
     finally:
         httpd.shutdown()
         httpd.server_close()
+        gf_srv.close()
 
 
 # --- a tiny Ethernet peer on QEMU's socket framing ---------------------------------------
