@@ -213,6 +213,63 @@ void memory_region_reset_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size, unsig
     dirty_range_op(mr, addr, size, client, true, false);
 }
 
+struct DirtyBitmapSnapshot {
+    uint64_t first, end;        /* block page numbers covered: [first, end) */
+    unsigned long bits[];       /* bit i is page first + i */
+};
+
+DirtyBitmapSnapshot *memory_region_snapshot_and_clear_dirty(MemoryRegion *mr, hwaddr addr,
+                                                            hwaddr size, unsigned client)
+{
+    RAMBlock *rb = dirty_block(mr, &addr);
+    DirtyBitmapSnapshot *snap;
+    uint64_t first, end;
+
+    if (!rb || size == 0 || addr >= rb->size || client >= DIRTY_MEMORY_NUM) {
+        return g_malloc0(sizeof(*snap));
+    }
+    size = MIN(size, rb->size - addr);
+    first = addr >> KITE_PAGE_BITS;
+    end = ((addr + size - 1) >> KITE_PAGE_BITS) + 1;
+    snap = g_malloc0(sizeof(*snap) + BITS_TO_LONGS(end - first) * sizeof(unsigned long));
+    snap->first = first;
+    snap->end = end;
+    for (uint64_t p = first; p < end;) {
+        unsigned shift = p % BITS_PER_LONG;
+        uint64_t n = MIN(end - p, (uint64_t)(BITS_PER_LONG - shift));
+        unsigned long mask = (n == BITS_PER_LONG ? ~0UL : ((1UL << n) - 1)) << shift;
+        unsigned long got = __atomic_fetch_and(&rb->dirty[client][p / BITS_PER_LONG], ~mask,
+                                               __ATOMIC_SEQ_CST) & mask;
+        for (uint64_t i = 0; i < n; i++) {
+            if (got & (1UL << (shift + i))) {
+                uint64_t b = p + i - first;
+                snap->bits[b / BITS_PER_LONG] |= 1UL << (b % BITS_PER_LONG);
+            }
+        }
+        p += n;
+    }
+    return snap;
+}
+
+bool memory_region_snapshot_get_dirty(MemoryRegion *mr, const DirtyBitmapSnapshot *snap,
+                                      hwaddr addr, hwaddr size)
+{
+    RAMBlock *rb = dirty_block(mr, &addr);
+
+    if (!rb || size == 0) {
+        return false;
+    }
+    for (uint64_t p = addr >> KITE_PAGE_BITS; p <= (addr + size - 1) >> KITE_PAGE_BITS; p++) {
+        if (p >= snap->first && p < snap->end) {
+            uint64_t b = p - snap->first;
+            if (snap->bits[b / BITS_PER_LONG] & (1UL << (b % BITS_PER_LONG))) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 RAMBlock *ram_block_from_host(const void *p, uint64_t *offset)
 {
     const uint8_t *host = p;

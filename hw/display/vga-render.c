@@ -98,6 +98,15 @@ static uint8_t vram_byte(VGACommonState *s, uint64_t off)
 
 /* ---------------------------------------------------------------- text */
 
+/* Pages of [base, base+len) written before the frame started (the snapshot taken then). */
+static bool vram_dirty(VGACommonState *s, uint64_t base, uint64_t len)
+{
+    if (!s->dirty_snap) {
+        return memory_region_get_dirty(&s->vram, base, len, DIRTY_MEMORY_VGA);
+    }
+    return memory_region_snapshot_get_dirty(&s->vram, s->dirty_snap, base, len);
+}
+
 static void vga_render_text(VGACommonState *s, int *y0, int *y1)
 {
     int cw = (s->sr[1] & 1) ? 8 : 9, ch = (s->cr[9] & 0x1f) + 1;
@@ -114,8 +123,7 @@ static void vga_render_text(VGACommonState *s, int *y0, int *y1)
     bool blink = s->ar[0x10] & 0x08;
 
     if (!s->full_update &&
-        !memory_region_get_dirty(&s->vram, 0, MIN(TEXT_VRAM_SPAN, s->vram_size),
-                                 DIRTY_MEMORY_VGA)) {
+        !vram_dirty(s, 0, MIN(TEXT_VRAM_SPAN, s->vram_size))) {
         return;
     }
     for (int r = 0; r < rows; r++) {
@@ -234,7 +242,7 @@ static void vga_render_graphics(VGACommonState *s, int *y0, int *y1)
                 continue;
             }
             len = MIN(MAX(len, 1), s->vram_size - base);
-            if (!memory_region_get_dirty(&s->vram, base, len, DIRTY_MEMORY_VGA)) {
+            if (!vram_dirty(s, base, len)) {
                 continue;
             }
         }
@@ -290,9 +298,17 @@ bool vga_update_display(VGACommonState *s, int *x, int *y, int *w, int *h, bool 
         s->full_update = true;
         *resized = true;
     }
+    /*
+     * Take the dirty bits before reading VRAM: the vCPU keeps storing while we render, and
+     * clearing afterwards would drop the stores that land in between (a line half drawn
+     * would stay half drawn on screen until the guest writes that page again).
+     */
     memory_region_sync_dirty_bitmap(&s->vram);
+    s->dirty_snap = memory_region_snapshot_and_clear_dirty(&s->vram, 0, s->vram_size,
+                                                           DIRTY_MEMORY_VGA);
     vga_render(s, &y0, &y1);
-    memory_region_reset_dirty(&s->vram, 0, s->vram_size, DIRTY_MEMORY_VGA);
+    g_free(s->dirty_snap);
+    s->dirty_snap = NULL;
     s->full_update = false;
     if (y0 < 0) {
         return false;

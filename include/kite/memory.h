@@ -206,6 +206,20 @@ bool memory_region_test_and_clear_dirty(MemoryRegion *mr, hwaddr addr, hwaddr si
 bool memory_region_get_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size, unsigned client);
 void memory_region_reset_dirty(MemoryRegion *mr, hwaddr addr, hwaddr size, unsigned client);
 
+/*
+ * A renderer that reads memory while the guest keeps writing it must take the dirty bits
+ * before reading, never clear them afterwards: a store landing between its read and a
+ * later clear would be lost until the page is written again.  The snapshot holds client's
+ * bits for [addr, addr+size) and clears them in one atomic step per bitmap word; stores
+ * after it mark the page dirty again for the next snapshot.  Free with g_free.
+ */
+typedef struct DirtyBitmapSnapshot DirtyBitmapSnapshot;
+DirtyBitmapSnapshot *memory_region_snapshot_and_clear_dirty(MemoryRegion *mr, hwaddr addr,
+                                                            hwaddr size, unsigned client);
+/* True if any page of [addr, addr+size) (region offsets) was dirty in snap. */
+bool memory_region_snapshot_get_dirty(MemoryRegion *mr, const DirtyBitmapSnapshot *snap,
+                                      hwaddr addr, hwaddr size);
+
 /* Dispatch an access to a terminal region (MMIO path used by the address space code). */
 MemTxResult memory_region_dispatch_read(MemoryRegion *mr, hwaddr addr, uint64_t *data,
                                         unsigned size);

@@ -31,7 +31,9 @@ def connect_tcp(port, host="127.0.0.1", timeout=30):
     deadline = time.time() + timeout
     while True:
         try:
-            return socket.create_connection((host, port), timeout=10)
+            # Reads wait for the guest (an incremental update comes only once it draws):
+            # on a loaded 2-core machine an interpreted guest can take well over 10 s.
+            return socket.create_connection((host, port), timeout=60)
         except OSError:
             if time.time() > deadline:
                 raise

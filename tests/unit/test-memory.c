@@ -415,6 +415,37 @@ static void test_rom_and_dirty(void)
     g_assert_false(memory_region_get_dirty(&ram, 0x5000, 0x1000, DIRTY_MEMORY_VGA));
     g_assert_true(memory_region_get_dirty(&ram, 0x5000, 1, DIRTY_MEMORY_MIGRATION));
 
+    /*
+     * Snapshots: the bits written before it are in it and cleared (only within the range,
+     * across bitmap words); a write after it is dirty for the next frame, whatever the
+     * reader does with the snapshot.
+     */
+    {
+        DirtyBitmapSnapshot *snap;
+
+        for (hwaddr a = 0x3f000; a <= 0x41000; a += 0x1000) {    /* pages 63-65 */
+            address_space_write(&as, a, &v, 4);
+        }
+        address_space_write(&as, 0x80000, &v, 4);
+        snap = memory_region_snapshot_and_clear_dirty(&ram, 0x3f000, 0x3000, DIRTY_MEMORY_VGA);
+        g_assert_false(memory_region_get_dirty(&ram, 0x3f000, 0x3000, DIRTY_MEMORY_VGA));
+        g_assert_true(memory_region_get_dirty(&ram, 0x80000, 1, DIRTY_MEMORY_VGA));
+        for (hwaddr a = 0x3f000; a <= 0x41000; a += 0x1000) {
+            g_assert_true(memory_region_snapshot_get_dirty(&ram, snap, a + 8, 1));
+        }
+        g_assert_false(memory_region_snapshot_get_dirty(&ram, snap, 0x3e000, 0x1000));
+        g_assert_false(memory_region_snapshot_get_dirty(&ram, snap, 0x80000, 0x1000));
+        address_space_write(&as, 0x40010, &v, 4);
+        g_assert_true(memory_region_get_dirty(&ram, 0x40000, 1, DIRTY_MEMORY_VGA));
+        g_free(snap);
+        snap = memory_region_snapshot_and_clear_dirty(&ram, 0, 0x100000, DIRTY_MEMORY_VGA);
+        g_assert_true(memory_region_snapshot_get_dirty(&ram, snap, 0x40000, 0x1000));
+        g_assert_false(memory_region_snapshot_get_dirty(&ram, snap, 0x3f000, 0x1000));
+        g_assert_true(memory_region_snapshot_get_dirty(&ram, snap, 0x7f000, 0x2000));
+        g_free(snap);
+        g_assert_false(memory_region_get_dirty(&ram, 0, 0x100000, DIRTY_MEMORY_VGA));
+    }
+
     /* map: RAM only, clipped to the region; unmap after a write marks dirty. */
     p = address_space_map(&as, 0xfe000, &len, true);
     g_assert_true(p == (uint8_t *)memory_region_get_ram_ptr(&ram) + 0xfe000);

@@ -95,6 +95,7 @@ typedef struct VGACommonState {
     uint32_t *fb;
     int fb_width, fb_height;
     bool full_update;               /* mode, palette or font changed: redraw everything */
+    DirtyBitmapSnapshot *dirty_snap;    /* VRAM pages written before this frame's render */
     uint32_t last_palette[256];
 } VGACommonState;
 
