@@ -18,10 +18,7 @@
 #   tests/functional/test_e1000.py [--emulator PATH] [--guest-dir DIR]
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-import argparse
-import functools
 import hashlib
-import http.server
 import os
 import socket
 import subprocess
@@ -30,31 +27,18 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
+from kite_guest import GuestError, find_emulator  # noqa: E402
 from test_linux_boot import prepare_guest  # noqa: E402
-from test_net import GUEST_IP, SocketPeer  # noqa: E402
+from nettest import (GUEST_IP, BlobServer, SocketPeer, arg_parser, boot,  # noqa: E402
+                     expect, guest_ifname)
 
-SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 GUEST_MAC = "52:54:00:e1:00:01"
 SOCKET_MAC = "52:54:00:e1:00:02"
 UPLOAD_KB = 512
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
-                                                         os.path.join(SRCDIR, "build", "kite")))
-    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
-    p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
-                                                         os.path.join(SRCDIR, "build", "guest")))
-    p.add_argument("--boot-timeout", type=float, default=300)
-    p.add_argument("--cmd-timeout", type=float, default=120)
-    return p.parse_args()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
+    return arg_parser(__doc__, boot_timeout=300).parse_args()
 
 
 class Sink(threading.Thread):
@@ -96,13 +80,6 @@ class Sink(threading.Thread):
         self.srv.close()
 
 
-def expect(g, args, cmd, check, what, timeout=None):
-    out = g.check(cmd, timeout or args.cmd_timeout)
-    if not check(out):
-        raise GuestError(f"{cmd!r} printed {out!r}; expected {what}")
-    return out
-
-
 # Registers a hostile program hammers: ring bases/lengths/heads/tails, TCTL, ICS, ITR, MDIC,
 # EECD.  RCTL stays 0 so no received frame is written into guest RAM the kernel owns, and
 # the interrupt mask stays clear: an unhandled level on the shared INTx line would make
@@ -137,7 +114,7 @@ def hostile_then_recover(g, args, http_port, want):
            timeout=600)
     g.check(f"devmem {bar + 0x400} 32 0; devmem {bar} 32 0x04000000", args.cmd_timeout)
     g.check(f"echo {dev} > /sys/bus/pci/drivers/e1000/bind", args.cmd_timeout)
-    eth = ifname(g, args, GUEST_MAC)
+    eth = guest_ifname(g, args, GUEST_MAC)
     g.check(f"ip link set {eth} up && ip addr add 10.0.2.15/24 dev {eth} && "
             f"ip route add default via 10.0.2.2 dev {eth}", args.cmd_timeout)
     expect(g, args, "for i in $(seq 1 30); do "
@@ -147,40 +124,23 @@ def hostile_then_recover(g, args, http_port, want):
            lambda o: o == want, f"md5 {want} after the driver was rebound", timeout=300)
 
 
-def ifname(g, args, mac):
-    return g.check(f"basename $(dirname $(grep -l {mac} /sys/class/net/*/address))",
-                   args.cmd_timeout)
-
-
 def case_e1000_user(args, emulator, vmlinuz, initrd, tmp, log_dir, with_socket):
-    data = os.urandom(400 * 1024)
-    with open(os.path.join(tmp, "blob"), "wb") as f:
-        f.write(data)
-    want = hashlib.md5(data).hexdigest()
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=tmp))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    http_port = httpd.server_address[1]
+    blob = BlobServer(tmp, 400 * 1024)
+    want, http_port = blob.md5, blob.port
     sink = Sink(UPLOAD_KB * 1024)
     sink.start()
-    argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
-            "-kernel", vmlinuz, "-initrd", initrd,
-            "-append", "console=ttyS0 panic=-1 quiet",
-            "-nographic", "-no-reboot",
-            "-netdev", "user,id=n0", "-device", f"e1000,netdev=n0,mac={GUEST_MAC}"]
+    extra = ["-netdev", "user,id=n0", "-device", f"e1000,netdev=n0,mac={GUEST_MAC}"]
     peer = None
     if with_socket:
         # A second e1000 on -netdev socket to a python peer that answers ARP and ping.
         peer = SocketPeer()
         peer.start()
-        argv += ["-netdev", f"socket,id=s0,connect=127.0.0.1:{peer.port}",
-                 "-device", f"e1000,netdev=s0,mac={SOCKET_MAC}"]
+        extra += ["-netdev", f"socket,id=s0,connect=127.0.0.1:{peer.port}",
+                  "-device", f"e1000,netdev=s0,mac={SOCKET_MAC}"]
     try:
-        with Guest(argv, log_path=os.path.join(log_dir, "e1000.log")) as g:
-            g.start()
-            g.expect(READY_RE, args.boot_timeout)
-            g.shell_sync(timeout=args.cmd_timeout)
-            if ifname(g, args, GUEST_MAC) != "eth0":
+        with boot(args, emulator, vmlinuz, initrd, extra,
+                  os.path.join(log_dir, "e1000.log")) as g:
+            if guest_ifname(g, args, GUEST_MAC) != "eth0":
                 raise GuestError(f"eth0 does not have the mac= address {GUEST_MAC}")
             expect(g, args, "basename $(readlink /sys/class/net/eth0/device/driver)",
                    lambda o: o == "e1000", "eth0 driven by e1000")
@@ -217,7 +177,7 @@ def case_e1000_user(args, emulator, vmlinuz, initrd, tmp, log_dir, with_socket):
                    lambda o: all(int(x) > 100 for x in o.split()),
                    "more than 100 packets each way")
             if peer:
-                eth = ifname(g, args, SOCKET_MAC)
+                eth = guest_ifname(g, args, SOCKET_MAC)
                 g.check(f"ip link set {eth} up && ip addr add {GUEST_IP}/24 dev {eth}",
                         args.cmd_timeout)
                 expect(g, args, "ping -c 3 -W 10 192.168.77.1 | grep -c 'bytes from'",
@@ -227,8 +187,7 @@ def case_e1000_user(args, emulator, vmlinuz, initrd, tmp, log_dir, with_socket):
             if status != 0:
                 raise GuestError(f"emulator exit status {status}")
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        blob.close()
         sink.close()
         if peer:
             peer.close()

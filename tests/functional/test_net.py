@@ -20,14 +20,9 @@
 #   tests/functional/test_net.py [--emulator PATH] [--guest-dir DIR] [--only user|socket]
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-import argparse
-import functools
 import hashlib
-import json
-import http.server
 import os
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -37,79 +32,17 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
 from test_linux_boot import prepare_guest  # noqa: E402
+from nettest import (GUEST_IP, BlobServer, SocketPeer, arg_parser, boot,  # noqa: E402
+                     expect, free_port, guest_argv, guest_ifname)
+from qmp import QMP  # noqa: E402
 
-SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 GUEST_MAC = "52:54:00:ab:cd:01"
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
-                                                         os.path.join(SRCDIR, "build", "kite")))
-    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
-    p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
-                                                         os.path.join(SRCDIR, "build", "guest")))
-    p.add_argument("--boot-timeout", type=float, default=600)
-    p.add_argument("--cmd-timeout", type=float, default=120)
+    p = arg_parser(__doc__, boot_timeout=600)
     p.add_argument("--only", choices=["user", "socket", "tap"])
     return p.parse_args()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def boot(args, emulator, vmlinuz, initrd, extra, log_path):
-    argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
-            "-kernel", vmlinuz, "-initrd", initrd,
-            "-append", "console=ttyS0 panic=-1 quiet",
-            "-nographic", "-no-reboot"] + extra
-    g = Guest(argv, log_path=log_path)
-    g.start()
-    g.expect(READY_RE, args.boot_timeout)
-    g.shell_sync(timeout=args.cmd_timeout)
-    return g
-
-
-def expect(g, args, cmd, check, what, timeout=None):
-    out = g.check(cmd, timeout or args.cmd_timeout)
-    if not check(out):
-        raise GuestError(f"{cmd!r} printed {out!r}; expected {what}")
-    return out
-
-
-class QMP:
-    """A minimal QMP client on a unix socket."""
-
-    def __init__(self, path, timeout=60):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise GuestError(f"no QMP socket at {path}")
-                time.sleep(0.1)
-        self.sock.settimeout(timeout)
-        self.f = self.sock.makefile("rwb")
-        json.loads(self.f.readline())                    # greeting
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, command, **args):
-        self.f.write(json.dumps({"execute": command, "arguments": args}).encode() + b"\n")
-        self.f.flush()
-        while True:
-            r = json.loads(self.f.readline())
-            if "return" in r or "error" in r:
-                return r
-
-    def close(self):
-        self.sock.close()
 
 
 class GuestfwdServer(threading.Thread):
@@ -144,21 +77,10 @@ class GuestfwdServer(threading.Thread):
         self.srv.close()
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *a):
-        pass
-
-
 def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
     # A file with content the guest cannot guess, served from the host.
-    data = os.urandom(300 * 1024)
-    with open(os.path.join(tmp, "blob"), "wb") as f:
-        f.write(data)
-    want = hashlib.md5(data).hexdigest()
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=tmp))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    http_port = httpd.server_address[1]
+    blob = BlobServer(tmp, 300 * 1024)
+    want, http_port = blob.md5, blob.port
     fwd_port = free_port()
     qmp_path = os.path.join(tmp, "qmp.sock")
     # guestfwd: a command per connection (its stdin/stdout is the connection) ...
@@ -183,7 +105,7 @@ def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
             expect(g, args, "cat /sys/class/net/eth0/carrier", lambda o: o == "1",
                    "carrier up (VIRTIO_NET_S_LINK_UP)")
             # QMP set_link on the backend pulls the guest's cable (config interrupt).
-            qmp = QMP(qmp_path)
+            qmp = QMP(qmp_path, timeout=60, connect_timeout=60)
             try:
                 r = qmp.cmd("set_link", name="n0", up=False)
                 if r != {"return": {}}:
@@ -257,107 +179,8 @@ def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
             if status != 0:
                 raise GuestError(f"emulator exit status {status}")
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        blob.close()
         gf_srv.close()
-
-
-# --- a tiny Ethernet peer on QEMU's socket framing ---------------------------------------
-
-PEER_MAC = bytes.fromhex("020000000099")
-PEER_IP = bytes([192, 168, 77, 1])
-GUEST_IP = "192.168.77.2"
-
-
-def ip_checksum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return (~s) & 0xffff
-
-
-def peer_answer(frame):
-    """The reply to an ARP request for PEER_IP or an ICMP echo to it, or None."""
-    if len(frame) < 14:
-        return None
-    dst, src, etype = frame[:6], frame[6:12], struct.unpack("!H", frame[12:14])[0]
-    if etype == 0x0806 and len(frame) >= 42:
-        arp = frame[14:42]
-        op = struct.unpack("!H", arp[6:8])[0]
-        if op == 1 and arp[24:28] == PEER_IP:
-            reply = (struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + PEER_MAC + PEER_IP +
-                     arp[8:14] + arp[14:18])
-            return src + PEER_MAC + b"\x08\x06" + reply
-    if etype == 0x0800 and len(frame) >= 34 and dst == PEER_MAC:
-        ip = frame[14:]
-        ihl = (ip[0] & 0xf) * 4
-        if ip[9] == 1 and ip[16:20] == PEER_IP and ip[ihl] == 8:
-            total = struct.unpack("!H", ip[2:4])[0]
-            icmp = bytearray(ip[ihl:total])
-            icmp[0] = 0
-            icmp[2:4] = b"\0\0"
-            icmp[2:4] = struct.pack("!H", ip_checksum(bytes(icmp)))
-            hdr = bytearray(ip[:ihl])
-            hdr[12:16], hdr[16:20] = ip[16:20], ip[12:16]
-            hdr[8] = 64
-            hdr[10:12] = b"\0\0"
-            hdr[10:12] = struct.pack("!H", ip_checksum(bytes(hdr)))
-            return src + PEER_MAC + b"\x08\x00" + bytes(hdr) + bytes(icmp)
-    return None
-
-
-class SocketPeer(threading.Thread):
-    """Accepts Kite's -netdev socket,connect= and answers ARP/ICMP for 192.168.77.1."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.srv = socket.socket()
-        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(1)
-        self.port = self.srv.getsockname()[1]
-        self.frames = 0
-        self.replies = 0
-
-    def run(self):
-        try:
-            conn, _ = self.srv.accept()
-        except OSError:
-            return
-        buf = b""
-        with conn:
-            while True:
-                try:
-                    d = conn.recv(65536)
-                except OSError:
-                    return
-                if not d:
-                    return
-                buf += d
-                while len(buf) >= 4:
-                    n = struct.unpack("!I", buf[:4])[0]
-                    if len(buf) < 4 + n:
-                        break
-                    frame, buf = buf[4:4 + n], buf[4 + n:]
-                    self.frames += 1
-                    r = peer_answer(frame)
-                    if r is not None:
-                        if len(r) < 60:
-                            r += b"\0" * (60 - len(r))
-                        self.replies += 1
-                        conn.sendall(struct.pack("!I", len(r)) + r)
-
-    def close(self):
-        self.srv.close()
-
-
-def guest_ifname(g, args, mac):
-    ifc = g.check(f"grep -l {mac} /sys/class/net/*/address | cut -d/ -f5", args.cmd_timeout)
-    if not ifc:
-        raise GuestError(f"no interface with MAC {mac}")
-    return ifc
 
 
 def case_socket(args, emulator, vmlinuz, initrd, tmp, log_dir):
@@ -366,10 +189,9 @@ def case_socket(args, emulator, vmlinuz, initrd, tmp, log_dir):
     port = free_port()
     peer = SocketPeer()
     peer.start()
-    a = Guest([emulator, "-accel", args.accel, "-M", "pc", "-m", "256", "-kernel", vmlinuz,
-               "-initrd", initrd, "-append", "console=ttyS0 panic=-1 quiet", "-nographic",
-               "-no-reboot", "-netdev", f"socket,id=s0,listen=127.0.0.1:{port}",
-               "-device", "virtio-net-pci,netdev=s0,mac=52:54:00:12:36:01"],
+    a = Guest(guest_argv(args, emulator, vmlinuz, initrd,
+                         ["-netdev", f"socket,id=s0,listen=127.0.0.1:{port}",
+                          "-device", "virtio-net-pci,netdev=s0,mac=52:54:00:12:36:01"]),
               log_path=os.path.join(log_dir, "net-socket-a.log"))
     a.start()
     with a:
@@ -457,15 +279,13 @@ def case_tap(args, emulator, vmlinuz, initrd, tmp, log_dir):
         "    f.write(d)\n"
         "f.close()' & "
         'exec "$@"')
-    kite = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
-            "-kernel", vmlinuz, "-initrd", initrd,
-            "-append", "console=ttyS0 panic=-1 quiet", "-nographic", "-no-reboot",
-            "-netdev", "tap,id=t0,ifname=kt0,script=no,downscript=no,vnet_hdr=on",
-            "-device", "virtio-net-pci,netdev=t0",
-            # An e1000 on a vnet_hdr tap: it never asks for headers, so the tap strips and
-            # adds them; the NIC must see plain frames.
-            "-netdev", "tap,id=t1,ifname=kt1,script=no,downscript=no,vnet_hdr=on",
-            "-device", f"e1000,netdev=t1,mac={TAP2_MAC}"]
+    kite = guest_argv(args, emulator, vmlinuz, initrd, [
+        "-netdev", "tap,id=t0,ifname=kt0,script=no,downscript=no,vnet_hdr=on",
+        "-device", "virtio-net-pci,netdev=t0",
+        # An e1000 on a vnet_hdr tap: it never asks for headers, so the tap strips and
+        # adds them; the NIC must see plain frames.
+        "-netdev", "tap,id=t1,ifname=kt1,script=no,downscript=no,vnet_hdr=on",
+        "-device", f"e1000,netdev=t1,mac={TAP2_MAC}"])
     argv = ["unshare", "-n", "sh", "-c", setup.replace("\\n", "\n"), "sh"] + kite
     g = Guest(argv, log_path=os.path.join(log_dir, "net-tap.log"))
     g.start()
@@ -480,10 +300,7 @@ def case_tap(args, emulator, vmlinuz, initrd, tmp, log_dir):
                "checksum offloads negotiated")
         expect(g, args, f"ping -c 2 -W 10 {TAP_HOST_IP} | grep -c 'bytes from'",
                lambda o: o == "2", "2 echo replies from the namespace")
-        ifc = g.check(f"grep -l {TAP2_MAC} /sys/class/net/*/address | cut -d/ -f5",
-                      args.cmd_timeout)
-        if not ifc:
-            raise GuestError("no interface with the e1000's MAC")
+        ifc = guest_ifname(g, args, TAP2_MAC)
         g.check(f"ip link set {ifc} up && ip addr add {TAP2_GUEST_IP}/24 dev {ifc}",
                 args.cmd_timeout)
         expect(g, args, f"ping -c 2 -W 10 {TAP2_HOST_IP} | grep -c 'bytes from'",
