@@ -15,7 +15,6 @@ Usage: test_hmp.py --emulator build/kite --guest-dir build/tests/guest
 Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on failure.
 """
 import argparse
-import json
 import os
 import re
 import select
@@ -26,6 +25,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp import QMP  # noqa: E402
 
 results = {"pass": 0, "fail": 0}
 PROMPT = b"(qemu) "
@@ -115,45 +117,6 @@ class SocatMonitor:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-
-
-class Qmp:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-        self.sock.settimeout(20)
-        self.buf = b""
-        self.events = []
-        self.recv()                      # greeting
-        self.cmd("qmp_capabilities")
-
-    def recv(self):
-        while b"\n" not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def cmd(self, name, args=None):
-        req = {"execute": name}
-        if args is not None:
-            req["arguments"] = args
-        self.sock.sendall(json.dumps(req).encode())
-        while True:
-            msg = self.recv()
-            if "event" not in msg:
-                return msg
-            self.events.append(msg)
-
-    def wait_event(self, name):
-        while True:
-            for e in self.events:
-                if e["event"] == name:
-                    self.events.remove(e)
-                    return e
-            self.events.append(self.recv())
 
 
 def elf_bytes_at(path, pattern):
@@ -308,7 +271,7 @@ def test_socket_monitor(kite, kernel, tmp):
         out = mon.cmd("\x1b[A\x1b[A")
         check("history", "VM status: paused (prelaunch)" in out, out)
 
-        qmp = Qmp(qmp_path)
+        qmp = QMP(qmp_path, timeout=20, connect_timeout=0)
         r = qmp.cmd("human-monitor-command", {"command-line": "info status"})
         check("human-monitor-command", r == {"return": "VM status: paused (prelaunch)\r\n"}, r)
         r = qmp.cmd("human-monitor-command", {"command-line": "xp /1xw 0x%x" % addr})

@@ -27,7 +27,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
 from test_linux_boot import SRCDIR, prepare_guest  # noqa: E402
-from test_qmp import Qmp  # noqa: E402
+from qmp import QMP  # noqa: E402
 
 DISK_SECTORS = 16384            # 8 MiB
 PATTERN_OFF = 1 << 20           # dd seek=1 bs=1M
@@ -192,9 +192,7 @@ def run_case(args, emulator, vmlinuz, initrd, img, cd, qcow, log_path):
         g.check("echo 3 > /proc/sys/vm/drop_caches", args.timeout)
         expect("dd if=/dev/{qd} bs=1000 skip=1234 count=600 2>/dev/null | md5sum"
                " | cut -d' ' -f1", QCOW_MD5)
-        q = Qmp(qmp_path)
-        q.recv_line()                              # greeting
-        q.cmd("qmp_capabilities")
+        q = QMP(qmp_path, timeout=10, connect_timeout=10)
         media_change(g, q, args, cd2)
         # Writing to a CD fails; the disc is untouched.
         rc, _ = g.run("dd if=/dev/zero of=/dev/sr0 bs=2048 count=1 conv=fsync 2>/dev/null",

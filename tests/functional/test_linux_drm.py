@@ -26,7 +26,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kite_guest import READY_RE, Guest, GuestError  # noqa: E402
 from test_linux_boot import SRCDIR, prepare_guest  # noqa: E402
-from test_qmp import Qmp  # noqa: E402
+from qmp import QMP  # noqa: E402
 
 WIDTH, HEIGHT = 800, 600
 # (R, G, B); in the XRGB8888 framebuffer each pixel is the bytes B, G, R, 0.
@@ -146,10 +146,7 @@ def run(args, tmp):
             # The DRM fbdev copies its shadow buffer to VRAM from a worker shortly after a
             # write: allow it a few seconds.
             want = expected_screen()
-            q = Qmp(qmp_path)
-            q.sock.settimeout(60)
-            q.reply()
-            q.cmd("qmp_capabilities")
+            q = QMP(qmp_path, timeout=60, connect_timeout=10)
             diff = "no screendump"
             for _ in range(20):
                 r = q.cmd("screendump", {"filename": dump})

@@ -11,34 +11,21 @@ the console shows up on the screen.  Two boots:
 """
 # SPDX-License-Identifier: GPL-2.0-or-later
 import argparse
-import json
 import os
 import re
-import socket
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kite_guest import READY_RE, Guest, GuestError  # noqa: E402
+from qmp import QMP  # noqa: E402
 
 
 def qmp_screendump(path, filename):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(60)
-    s.connect(path)
-    f = s.makefile("rw")
-    json.loads(f.readline())
-    for cmd in ({"execute": "qmp_capabilities"},
-                {"execute": "screendump", "arguments": {"filename": filename}}):
-        f.write(json.dumps(cmd) + "\n")
-        f.flush()
-        while True:
-            r = json.loads(f.readline())
-            if "return" in r:
-                break
-            if "error" in r:
-                raise GuestError("QMP %s: %s" % (cmd["execute"], r["error"]))
-    s.close()
+    with QMP(path, timeout=60, connect_timeout=0) as q:
+        r = q.cmd("screendump", filename=filename)
+    if "return" not in r:
+        raise GuestError("QMP screendump: %s" % r.get("error", r))
 
 
 def read_ppm(path):

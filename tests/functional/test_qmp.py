@@ -16,11 +16,13 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp import QMP  # noqa: E402
 
 results = {"pass": 0, "fail": 0}
 
@@ -30,66 +32,9 @@ def check(name, ok, detail=""):
     print(("PASS " if ok else "FAIL ") + name + ("" if ok else ": " + str(detail)), flush=True)
 
 
-class Qmp:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        deadline = time.time() + 10
-        while True:
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.sock.settimeout(10)
-        self.buf = b""
-        self.events = []
-
-    def recv_line(self):
-        while b"\n" not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def send_raw(self, data):
-        self.sock.sendall(data)
-
-    def reply(self):
-        while True:
-            msg = self.recv_line()
-            if "event" in msg:
-                self.events.append(msg)
-            else:
-                return msg
-
-    def cmd(self, name, args=None, **extra):
-        req = {"execute": name, **extra}
-        if args is not None:
-            req["arguments"] = args
-        self.send_raw(json.dumps(req).encode())
-        return self.reply()
-
-    def wait_event(self, name):
-        while True:
-            for e in self.events:
-                if e["event"] == name:
-                    self.events.remove(e)
-                    return e
-            self.events.append(self.recv_line())
-
-    def closed(self):
-        try:
-            while True:
-                if not self.sock.recv(65536):
-                    return True
-        except (ConnectionResetError, BrokenPipeError):
-            return True
-        except socket.timeout:
-            return False
+def raw_qmp(path):
+    """A connection for the protocol checks: greeting and negotiation are the caller's."""
+    return QMP(path, timeout=10, connect_timeout=10, negotiate=False)
 
 
 def check_machine_commands(q):
@@ -182,7 +127,7 @@ def check_machine_commands(q):
 
 
 def start(emulator, tmp, args, n_monitors=1):
-    """Start the emulator with -S and n QMP monitors; return (proc, [negotiated Qmp])."""
+    """Start the emulator with -S and n QMP monitors; return (proc, [negotiated QMP])."""
     paths = [os.path.join(tmp, f"m{i}") for i in range(n_monitors)]
     for p in paths:
         if os.path.exists(p):
@@ -196,11 +141,8 @@ def start(emulator, tmp, args, n_monitors=1):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     qs = []
     for p in paths:
-        q = Qmp(p)
-        q.sock.settimeout(60)     # guest events: KVM on a slow host takes seconds to boot
-        q.recv_line()
-        q.cmd("qmp_capabilities")
-        qs.append(q)
+        # Guest events: KVM on a slow host takes seconds to boot.
+        qs.append(QMP(p, timeout=60, connect_timeout=10))
     return proc, qs
 
 
@@ -478,7 +420,7 @@ def main():
                              "-mon", "chardev=m2,mode=control"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        q = Qmp(s1)
+        q = raw_qmp(s1)
         g = q.recv_line()
         check("greeting", set(g["QMP"]["version"]["qemu"]) == {"micro", "minor", "major"}
               and g["QMP"]["capabilities"] == ["oob"], g)
@@ -494,7 +436,7 @@ def main():
         r = q.cmd("qmp_capabilities", {"enable": ["foo"]})
         check("qmp_capabilities unknown capability", r["error"]["desc"] ==
               "Parameter 'null' does not accept value 'foo'", r)
-        r = q.cmd("qmp_capabilities", {"enable": ["oob"]}, id="x1")
+        r = q.request({"execute": "qmp_capabilities", "arguments": {"enable": ["oob"]}, "id": "x1"})
         check("qmp_capabilities", r == {"return": {}, "id": "x1"}, r)
         q.send_raw(b'{"exec-oob": "query-status", "id": 5}')
         r = q.reply()
@@ -567,7 +509,7 @@ def main():
         check("missing execute", r["error"]["desc"] == "QMP input lacks member 'execute'", r)
 
         # A second client on monitor 2 is unaffected by what follows on monitor 1.
-        q2 = Qmp(s2)
+        q2 = raw_qmp(s2)
         q2.recv_line()
         q2.cmd("qmp_capabilities")
         q2.send_raw(b'{"exec-oob": "query-status"}')
@@ -577,7 +519,7 @@ def main():
 
         q.send_raw(b"[" * 2000 + b"]" * 2000)
         check("deep nesting closes", q.closed())
-        q = Qmp(s1)
+        q = raw_qmp(s1)
         q.recv_line()
         q.cmd("qmp_capabilities")
         try:
@@ -585,11 +527,11 @@ def main():
         except (BrokenPipeError, ConnectionResetError):
             pass
         check("70 MiB message closes", q.closed())
-        q = Qmp(s1)
+        q = raw_qmp(s1)
         q.recv_line()
         q.send_raw(b'{"execute": "qmp_capab')
         q.sock.close()
-        q = Qmp(s1)
+        q = raw_qmp(s1)
         q.recv_line()
         r = q.cmd("qmp_capabilities")
         check("client vanishing mid-message", r == {"return": {}}, r)

@@ -18,16 +18,17 @@ Usage: test_sdl.py --emulator build/kite --guest-dir build/tests/guest
 """
 import argparse
 import ctypes
-import json
 import os
 import re
 import select
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp import QMP  # noqa: E402
 
 SKIP = 77
 
@@ -69,7 +70,6 @@ class Emulator:
         self.out = b""
         self.qmp_path = qmp_path
         self.qmp = None
-        self.events = []
 
     def expect(self, pattern, timeout=60):
         deadline = time.time() + timeout
@@ -82,37 +82,18 @@ class Emulator:
         return re.search(pattern, self.out)
 
     def qmp_connect(self):
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(30)
-        deadline = time.time() + 20
-        while True:
-            try:
-                s.connect(self.qmp_path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.qmp = s.makefile("rw")
-        json.loads(self.qmp.readline())
-        self.cmd("qmp_capabilities")
+        self.qmp = QMP(self.qmp_path, timeout=30, connect_timeout=20)
 
     def cmd(self, name, **args):
-        self.qmp.write(json.dumps({"execute": name, "arguments": args}) + "\n")
-        self.qmp.flush()
-        while True:
-            r = json.loads(self.qmp.readline())
-            if "event" in r:
-                self.events.append(r["event"])
-            elif "return" in r or "error" in r:
-                return r
+        return self.qmp.cmd(name, args)
 
     def wait_event(self, name, timeout=20):
         # Events arrive between command replies; cmd() collects them.
         deadline = time.time() + timeout
-        while name not in self.events:
+        while not any(e["event"] == name for e in self.qmp.events):
             if time.time() > deadline:
-                raise AssertionError("no %s event (got %s)" % (name, self.events))
+                raise AssertionError("no %s event (got %s)"
+                                     % (name, [e["event"] for e in self.qmp.events]))
             self.cmd("query-status")
             time.sleep(0.2)
 

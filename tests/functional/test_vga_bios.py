@@ -14,7 +14,6 @@ the screen.  Checks:
 Usage: test_vga_bios.py --emulator build/kite [--accel tcg]
 """
 import argparse
-import json
 import os
 import re
 import socket
@@ -22,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp import QMP  # noqa: E402
 
 # The 16 text-mode colours of the default VGA palette (IBM VGA, attribute -> DAC).
 EGA_RGB = [0x000000, 0x0000aa, 0x00aa00, 0x00aaaa, 0xaa0000, 0xaa00aa, 0xaa5500, 0xaaaaaa,
@@ -93,24 +95,6 @@ class Rsp:
         return out
 
 
-class Qmp:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.settimeout(30)
-        self.s.connect(path)
-        self.f = self.s.makefile("rw")
-        json.loads(self.f.readline())
-        self.cmd("qmp_capabilities")
-
-    def cmd(self, name, **args):
-        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
-        self.f.flush()
-        while True:
-            r = json.loads(self.f.readline())
-            if "return" in r or "error" in r:
-                return r
-
-
 def read_ppm(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -143,7 +127,7 @@ def check_std(emulator, accel, tmp):
         assert "Start SeaVGABIOS" in text, text
         assert "No bootable device." in text, text
 
-        qmp = Qmp(qmp_path)
+        qmp = QMP(qmp_path, timeout=30, connect_timeout=0)
         rsp = Rsp(port)
         stop = rsp.stop_reason()
         assert stop.startswith("T"), stop
