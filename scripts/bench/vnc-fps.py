@@ -23,9 +23,7 @@ and bytes on the wire per full-screen update.  The table prints Kite, QEMU and K
 import argparse
 import os
 import re
-import select
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -37,54 +35,26 @@ import rfb  # noqa: E402
 ENCODINGS = {"raw": rfb.RAW, "hextile": rfb.HEXTILE, "zrle": rfb.ZRLE, "tight": rfb.TIGHT}
 
 
-def free_display():
-    for n in range(300, 400):
-        try:
-            with socket.socket() as t:
-                t.bind(("127.0.0.1", 5900 + n))
-            return n
-        except OSError:
-            continue
-    sys.exit("no free VNC display")
-
-
-class Vm:
+class Vm(rfb.GuestVm):
     def __init__(self, emulator, kernel, accel):
-        self.display = free_display()
-        argv = [emulator, "-M", "pc", "-m", "128", "-nodefaults", "-device", "VGA",
-                "-display", "none", "-serial", "stdio", "-accel", accel,
-                "-kernel", kernel, "-vnc", "127.0.0.1:%d" % self.display]
-        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.out = b""
+        super().__init__(emulator, kernel, rfb.free_display(300, 399, websocket=False),
+                         accel=accel, vga="VGA", stderr=subprocess.DEVNULL)
 
     def poll_serial(self, timeout=0.0):
-        r, _, _ = select.select([self.p.stdout], [], [], timeout)
-        if r:
-            data = os.read(self.p.stdout.fileno(), 65536)
-            if not data:
-                raise RuntimeError("emulator exited")
-            self.out += data
+        if not super().poll_serial(timeout):
+            raise RuntimeError("emulator exited")
+        return True
 
     def wait_for(self, pattern, timeout=120):
-        deadline = time.time() + timeout
-        while not re.search(pattern, self.out):
-            if time.time() > deadline or self.p.poll() is not None:
-                raise RuntimeError("guest did not print %r" % pattern)
-            self.poll_serial(0.5)
+        try:
+            self.expect(pattern, timeout)
+        except AssertionError:
+            raise RuntimeError("guest did not print %r" % pattern)
 
     def guest_frames(self):
         self.poll_serial()
         counts = re.findall(rb"repaint: (\d+) frames", self.out)
         return int(counts[-1]) if counts else 0
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
 
 
 def full_screen(rects, w, h):
@@ -95,9 +65,7 @@ def measure(emulator, kernel, accel, encoding, seconds):
     vm = Vm(emulator, kernel, accel)
     try:
         vm.wait_for(rb"repaint: running")
-        c = rfb.RfbClient(rfb.connect_tcp(5900 + vm.display))
-        c.handshake()
-        c.set_encodings([encoding, rfb.DESKTOP_SIZE])
+        c = rfb.connect(5900 + vm.display, [encoding, rfb.DESKTOP_SIZE])
         c.t.sock.settimeout(60)
         # Until the mode switch has reached the server: a 1024x768 screen.
         deadline = time.time() + 60

@@ -4,19 +4,24 @@
 # and pointer events.  The transport is a TCP socket or a WebSocket (RFC 6455 client side,
 # binary frames, masked as a client must).  Tight is decoded without JPEG.  Python 3 standard library only.
 #
-#   c = RfbClient(connect_tcp(5900 + n))
-#   c.handshake()
-#   c.set_encodings([rfb.HEXTILE])
+#   c = connect(5900 + n, [rfb.HEXTILE])     # TCP, handshake, SetEncodings
 #   c.update(incremental=False)     # until the whole screen arrived once
 #   c.fb                            # w * h * 4 bytes, little-endian xRGB
+#
+# And what the VNC tests and the benchmark share around it: free_display() picks a display
+# number, GuestVm runs Kite with a guest test kernel, its serial port on a pipe and -vnc.
 #
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 import base64
 import hashlib
 import os
+import random
+import re
+import select
 import socket
 import struct
+import subprocess
 import time
 import zlib
 
@@ -38,6 +43,75 @@ def connect_tcp(port, host="127.0.0.1", timeout=30):
             if time.time() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def connect(port, encodings=None, host="127.0.0.1"):
+    """An RfbClient on TCP port (retrying until the server listens) after the handshake
+    (security None, shared), with SetEncodings sent when encodings are given."""
+    c = RfbClient(connect_tcp(port, host))
+    c.handshake()
+    if encodings is not None:
+        c.set_encodings(encodings)
+    return c
+
+
+def free_display(first, last, websocket=True):
+    """A display number in [first, last] whose VNC port (5900 + n) and, with websocket, the
+    port 5700 + n are both free now.  Random, so that tests of several worktrees running at
+    once rarely pick the same one; callers use disjoint ranges."""
+    for _ in range(200):
+        n = random.randint(first, last)
+        try:
+            for port in (5900 + n, 5700 + n) if websocket else (5900 + n,):
+                with socket.socket() as t:
+                    t.bind(("127.0.0.1", port))
+            return n
+        except OSError:
+            continue
+    raise AssertionError("no free VNC display number in %d-%d" % (first, last))
+
+
+class GuestVm:
+    """Kite running a guest test kernel (tests/guest) with its serial port on a pipe and
+    its screen on -vnc 127.0.0.1:display; expect() waits for the kernel's serial output."""
+
+    def __init__(self, emulator, kernel, display, append=None, websocket=False,
+                 accel="tcg", vga="isa-vga", extra=(), stderr=subprocess.STDOUT):
+        self.display = display
+        argv = [emulator, "-M", "pc", "-m", "128", "-nodefaults", "-display", "none",
+                "-serial", "stdio", "-device", vga, "-accel", accel, "-kernel", kernel]
+        if append is not None:
+            argv += ["-append", append]
+        argv += ["-vnc", "127.0.0.1:%d" % display + (",websocket=on" if websocket else "")]
+        self.p = subprocess.Popen(argv + list(extra), stdout=subprocess.PIPE, stderr=stderr)
+        self.out = b""
+
+    def poll_serial(self, timeout=0.0):
+        """Append what the serial port printed within timeout to self.out; False at EOF."""
+        r, _, _ = select.select([self.p.stdout], [], [], timeout)
+        if r:
+            data = os.read(self.p.stdout.fileno(), 65536)
+            if not data:
+                return False
+            self.out += data
+        return True
+
+    def expect(self, pattern, timeout=120):
+        deadline = time.time() + timeout
+        while not re.search(pattern, self.out):
+            if time.time() > deadline or self.p.poll() is not None:
+                raise AssertionError("no %r on the serial port; got %r" % (pattern,
+                                                                         self.out[-600:]))
+            self.poll_serial(0.5)
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
 
 
 class TcpTransport:

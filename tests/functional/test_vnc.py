@@ -22,9 +22,7 @@ updates coalesce (it receives a bounded amount once it reads again) and it stays
 """
 # SPDX-License-Identifier: GPL-2.0-or-later
 import argparse
-import json
 import os
-import select
 import socket
 import struct
 import subprocess
@@ -34,22 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rfb  # noqa: E402
-
-
-def free_display():
-    """A display number whose VNC and websocket ports are both free now (tests of several
-    worktrees may run at once)."""
-    import random
-    for _ in range(200):
-        n = random.randint(20, 199)
-        try:
-            for port in (5900 + n, 5700 + n):
-                with socket.socket() as t:
-                    t.bind(("127.0.0.1", port))
-            return n
-        except OSError:
-            continue
-    raise AssertionError("no free VNC display number")
+from qmp import QMP  # noqa: E402
 
 
 def drain_until_closed(s, timeout=10):
@@ -167,27 +150,22 @@ def first_diff(a, b, bpp, w):
 
 
 def start_guest(args, display, extra=()):
-    argv = [args.emulator, "-M", "pc", "-m", "128", "-nodefaults", "-display", "none",
-            "-serial", "stdio", "-device", "isa-vga", "-accel", "tcg",
-            "-kernel", args.vga_kernel, "-append", "mode=lfb accel=tcg",
-            "-vnc", "127.0.0.1:%d,websocket=on" % display] + list(extra)
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out, deadline = b"", time.time() + 120
-    while b"drew the lfb pattern" not in out:
-        if time.time() > deadline or p.poll() is not None:
-            raise AssertionError("guest did not draw its pattern: %r" % out[-500:])
-        r, _, _ = select.select([p.stdout], [], [], 1)
-        if r:
-            out += os.read(p.stdout.fileno(), 4096)
-    return p
+    vm = rfb.GuestVm(args.emulator, args.vga_kernel, display, "mode=lfb accel=tcg",
+                     websocket=True, extra=extra)
+    try:
+        vm.expect(rb"drew the lfb pattern")
+    except AssertionError:
+        vm.stop()
+        raise
+    return vm
 
 
 def guest_pattern(args, port):
     want = expect_lfb_bgrx()
     want16 = rgb565_be(want)
-    a = rfb.RfbClient(rfb.connect_tcp(port))
+    a = rfb.connect(port)
     b = ws_connect(port - 200)          # the websocket port of the same display
-    assert a.handshake() == (1024, 768), (a.w, a.h)
+    assert (a.w, a.h) == (1024, 768), (a.w, a.h)
     b.handshake()
     # SetEncodings order decides: the first known one wins, unknown ones are skipped.
     for client, encs, expect in ((a, [6, rfb.ZRLE, rfb.HEXTILE, rfb.RAW], rfb.ZRLE),
@@ -223,28 +201,8 @@ def guest_pattern(args, port):
 
 
 def qmp_command(path, cmd):
-    q = socket.socket(socket.AF_UNIX)
-    q.settimeout(30)
-    deadline = time.time() + 30
-    while True:
-        try:
-            q.connect(path)
-            break
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.2)
-    f = q.makefile("rwb")
-    json.loads(f.readline())                        # greeting
-    for c in ({"execute": "qmp_capabilities"}, {"execute": cmd}):
-        f.write(json.dumps(c).encode() + b"\n")
-        f.flush()
-        while True:
-            r = json.loads(f.readline())
-            if "return" in r or "error" in r:
-                break
-        assert "return" in r, r
-    q.close()
+    with QMP(path, timeout=30, connect_timeout=30) as q:
+        q.command(cmd)
 
 
 def desktop_resize(args, display):
@@ -258,15 +216,12 @@ def desktop_resize(args, display):
                 "-vnc", "127.0.0.1:%d" % display]
         p = subprocess.Popen(argv)
         try:
-            c = rfb.RfbClient(rfb.connect_tcp(5900 + display))
-            w0, h0 = c.handshake()
+            c = rfb.connect(5900 + display, [rfb.RAW, rfb.DESKTOP_SIZE])
+            w0, h0 = c.w, c.h
             assert (w0, h0) != (1024, 768), (w0, h0)
-            c.set_encodings([rfb.RAW, rfb.DESKTOP_SIZE])
             c.update()
             # A client without DesktopSize keeps its size: no rectangle may leave it.
-            old = rfb.RfbClient(rfb.connect_tcp(5900 + display))
-            old.handshake()
-            old.set_encodings([rfb.HEXTILE])
+            old = rfb.connect(5900 + display, [rfb.HEXTILE])
             old.update()
             qmp_command(qmp, "cont")
             deadline, resized = time.time() + 120, False
@@ -295,17 +250,10 @@ def desktop_resize(args, display):
 
 
 def slow_client(args, display):
-    argv = [args.emulator, "-M", "pc", "-m", "128", "-nodefaults", "-display", "none",
-            "-serial", "stdio", "-device", "VGA", "-accel", "tcg",
-            "-kernel", args.repaint_kernel, "-vnc", "127.0.0.1:%d" % display]
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    vm = rfb.GuestVm(args.emulator, args.repaint_kernel, display, vga="VGA",
+                     stderr=subprocess.DEVNULL)
     try:
-        out, deadline = b"", time.time() + 120
-        while b"repaint: running" not in out:
-            assert time.time() < deadline and p.poll() is None, "repaint guest: %r" % out
-            r, _, _ = select.select([p.stdout], [], [], 1)
-            if r:
-                out += os.read(p.stdout.fileno(), 4096)
+        vm.expect(rb"repaint: running")
         # The slow client: a small receive buffer, requests, and no reading.
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -324,9 +272,7 @@ def slow_client(args, display):
             slow.request(False)
             slow.request(True)
         # Meanwhile another client keeps getting the guest's changes.
-        fast = rfb.RfbClient(rfb.connect_tcp(5900 + display))
-        fast.handshake()
-        fast.set_encodings([rfb.ZRLE, rfb.DESKTOP_SIZE])
+        fast = rfb.connect(5900 + display, [rfb.ZRLE, rfb.DESKTOP_SIZE])
         fast.request(False)
         fast.read_update(decode=False)
         t0, n = time.time(), 0
@@ -350,8 +296,7 @@ def slow_client(args, display):
         print("  slow client: %d bytes after 100 requests; other client %d updates in 8 s"
               % (got, n))
     finally:
-        p.terminate()
-        p.wait(10)
+        vm.stop()
 
 
 def main():
@@ -362,15 +307,15 @@ def main():
     p.add_argument("--display", type=int, help="display number (default: a free one)")
     args = p.parse_args()
     if args.display is None:
-        args.display = free_display()
+        args.display = rfb.free_display(20, 199)
     port = 5900 + args.display
     procs = []
     try:
         argv = [args.emulator, "-M", "pc", "-S", "-display", "none", "-serial", "null",
                 "-vnc", "127.0.0.1:%d,websocket=on" % args.display]
         procs.append(subprocess.Popen(argv, stderr=subprocess.PIPE))
-        c = rfb.RfbClient(rfb.connect_tcp(port))
-        w, h = c.handshake()
+        c = rfb.connect(port)
+        w, h = c.w, c.h
         assert (w, h) == (640, 480) and c.name == b"Kite", (w, h, c.name)
         assert c.pf[:4] == (32, 24, 0, 1), c.pf
         rects = c.update()
@@ -414,7 +359,7 @@ def main():
         procs[-1].wait(10)
 
         if args.vga_kernel:
-            procs.append(start_guest(args, args.display))
+            procs.append(start_guest(args, args.display).p)
             guest_pattern(args, port)
             procs[-1].terminate()
             procs[-1].wait(10)

@@ -23,17 +23,13 @@ import argparse
 import http.server
 import json
 import os
-import random
 import re
-import select
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rfb  # noqa: E402
@@ -45,46 +41,10 @@ class Skip(Exception):
     pass
 
 
-def free_display():
-    for _ in range(200):
-        n = random.randint(200, 299)
-        try:
-            for port in (5900 + n, 5700 + n):
-                with socket.socket() as t:
-                    t.bind(("127.0.0.1", port))
-            return n
-        except OSError:
-            continue
-    raise AssertionError("no free VNC display number")
-
-
-class Vm:
-    """Kite running a guest test kernel with its serial port on a pipe and -vnc."""
-
-    def __init__(self, args, kernel, append, display=None, websocket=False):
-        self.display = free_display() if display is None else display
-        vnc = "127.0.0.1:%d" % self.display + (",websocket=on" if websocket else "")
-        argv = [args.emulator, "-M", "pc", "-m", "128", "-nodefaults", "-display", "none",
-                "-serial", "stdio", "-device", "isa-vga", "-accel", "tcg",
-                "-kernel", os.path.join(args.kernel_dir, kernel),
-                "-append", append + " accel=tcg", "-vnc", vnc]
-        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.out = b""
-
-    def expect(self, pattern, timeout=120):
-        deadline = time.time() + timeout
-        while not re.search(pattern, self.out):
-            if time.time() > deadline or self.p.poll() is not None:
-                raise AssertionError("no %r on the serial port; got %r" % (pattern,
-                                                                         self.out[-600:]))
-            r, _, _ = select.select([self.p.stdout], [], [], 0.5)
-            if r:
-                self.out += os.read(self.p.stdout.fileno(), 65536)
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            self.p.wait(10)
+def start_vm(args, kernel, append, websocket=False):
+    """Kite running the guest test kernel with its serial port on a pipe and -vnc."""
+    return rfb.GuestVm(args.emulator, os.path.join(args.kernel_dir, kernel),
+                       rfb.free_display(200, 299), append + " accel=tcg", websocket=websocket)
 
 
 def test_keyboard_pointer(args):
@@ -97,11 +57,10 @@ def test_keyboard_pointer(args):
         (0x31, True, ["02"]), (0x31, False, ["82"]),                  # 1
     ]
     want_keys = [b for k in keys for b in k[2]]
-    vm = Vm(args, "kbd.elf", "keys=%d mouse=1 wait=60" % len(want_keys))
+    vm = start_vm(args, "kbd.elf", "keys=%d mouse=1 wait=60" % len(want_keys))
     try:
         vm.expect(rb"keys: ready")
-        c = rfb.RfbClient(rfb.connect_tcp(5900 + vm.display))
-        c.handshake()
+        c = rfb.connect(5900 + vm.display)
         # The first position is only remembered; then +10/-5 with the left button down
         # (PS/2: Y grows upwards, so +5), a release, and a wheel notch down (Z +1).
         c.pointer(100, 100)
@@ -177,7 +136,7 @@ def block_error(w, h, rgb, shift=0, block=16):
 def test_vncsnapshot(args):
     if not shutil.which("vncsnapshot"):
         raise Skip("vncsnapshot not installed")
-    vm = Vm(args, "vga.elf", "mode=lfb")
+    vm = start_vm(args, "vga.elf", "mode=lfb")
     try:
         vm.expect(rb"drew the lfb pattern")
         with tempfile.TemporaryDirectory() as tmp:
@@ -251,7 +210,7 @@ def test_novnc(args):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium or not os.path.exists(os.path.join(NOVNC_DIR, "core", "rfb.js")):
         raise Skip("needs Debian's novnc and chromium packages")
-    vm = Vm(args, "vga.elf", "mode=lfb", websocket=True)
+    vm = start_vm(args, "vga.elf", "mode=lfb", websocket=True)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         os.symlink(NOVNC_DIR, os.path.join(tmp, "novnc"))
