@@ -84,6 +84,67 @@ static void test_pci_vga(void)
     kqtest_outw(qt, 0x3ce, 0x0506);
     kqtest_writeb(qt, 0xa0042, 0xa5);
     g_assert_cmphex(kqtest_readb(qt, 0xc0000042), ==, 0xa5);
+    /* A 32-bit DISPI read covers two registers (ID, XRES), as in QEMU. */
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000500), ==, 800u << 16 | 0xb0c5);
+    /* QEMU's extended registers at 0x600: size 8, little-endian framebuffer, which a
+     * request for big-endian does not change (Kite draws little-endian only). */
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000600), ==, 8);
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000604), ==, 0x1e1e1e1e);
+    kqtest_writel(qt, 0xc1000604, 0xbebebebe);
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000604), ==, 0x1e1e1e1e);
+    kqtest_quit(qt);
+}
+
+static void pci_vga_map(KQTest *qt, int devfn)
+{
+    cfg_write(qt, devfn, 0x10, 0xc0000000);
+    cfg_write(qt, devfn, 0x18, 0xc1000000);
+    cfg_write(qt, devfn, 0x04, 0x0002);
+}
+
+/* The preferred mode of the EDID at BAR 2 offset 0 (its first detailed timing). */
+static void edid_preferred(KQTest *qt, uint32_t *x, uint32_t *y)
+{
+    uint8_t sum = 0;
+
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000000), ==, 0xffffff00);    /* EDID header */
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000004), ==, 0x00ffffff);
+    for (int i = 0; i < 128; i++) {
+        sum += kqtest_readb(qt, 0xc1000000 + i);
+    }
+    g_assert_cmpuint(sum, ==, 0);
+    *x = kqtest_readb(qt, 0xc1000038) | (kqtest_readb(qt, 0xc100003a) >> 4) << 8;
+    *y = kqtest_readb(qt, 0xc100003b) | (kqtest_readb(qt, 0xc100003d) >> 4) << 8;
+}
+
+/* edid= and xres/yres, as QEMU's: 1280x800 by default, xres x yres if given, none if off. */
+static void test_pci_vga_edid(void)
+{
+    KQTest *qt = kqtest_start("-M pc -nodefaults -device VGA,addr=5");
+    uint32_t x, y;
+
+    pci_vga_map(qt, 5 << 3);
+    edid_preferred(qt, &x, &y);
+    g_assert_cmpuint(x, ==, 1280);
+    g_assert_cmpuint(y, ==, 800);
+    kqtest_writel(qt, 0xc1000000, 0);                    /* read-only */
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000000), ==, 0xffffff00);
+    /* Nothing between the blob (256 bytes) and the VGA ports at 0x400. */
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000100), ==, 0xffffffff);
+    kqtest_quit(qt);
+
+    qt = kqtest_start("-M pc -nodefaults -device VGA,addr=5,xres=1920,yres=1080");
+    pci_vga_map(qt, 5 << 3);
+    edid_preferred(qt, &x, &y);
+    g_assert_cmpuint(x, ==, 1920);
+    g_assert_cmpuint(y, ==, 1080);
+    kqtest_quit(qt);
+
+    qt = kqtest_start("-M pc -nodefaults -device VGA,addr=5,edid=off,qemu-extended-regs=off");
+    pci_vga_map(qt, 5 << 3);
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000000), ==, 0xffffffff);
+    g_assert_cmphex(kqtest_readl(qt, 0xc1000600), ==, 0xffffffff);
+    g_assert_cmphex(kqtest_readw(qt, 0xc1000500), ==, 0xb0c5);
     kqtest_quit(qt);
 }
 
@@ -93,5 +154,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vga/isa-vga-on-pc", test_isa_vga_on_pc);
     g_test_add_func("/vga/nodefaults-no-vga", test_no_vga_by_default);
     g_test_add_func("/vga/pci-vga", test_pci_vga);
+    g_test_add_func("/vga/pci-vga-edid", test_pci_vga_edid);
     return g_test_run();
 }
