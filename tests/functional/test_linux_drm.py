@@ -6,6 +6,7 @@ the interpreter with direct kernel boot:
   - 'modprobe bochs' (the initramfs ships it but /init does not load it): the driver finds
     the DISPI interface through BAR 2, binds, removes vesafb and registers card0 with a
     connected Virtual-1 connector; fb0 becomes "bochs-drmdrmfb"
+  - the connector's modes come from the EDID at BAR 2 offset 0: 1280x800 preferred
   - the kernel command line asks for video=Virtual-1:800x600, a mode other than the
     1024x768 of direct kernel boot, so the DRM mode set has to reprogram the card:
     fb0 is 800x600x32 with a 3200-byte stride
@@ -99,7 +100,7 @@ def run(args, tmp):
 
             g.check("modprobe bochs", t)
             out = g.check("dmesg | grep -E 'bochs|drm'", t)
-            for want in ("[drm] Found bochs VGA, ID 0xb0c5",
+            for want in ("[drm] Found bochs VGA, ID 0xb0c5", "[drm] Found EDID data blob",
                          "[drm] Initialized bochs-drm 1.0.0 20130925 for 0000:00:02.0",
                          "fb0: bochs-drmdrmfb frame buffer device"):
                 if want not in out:
@@ -117,6 +118,10 @@ def run(args, tmp):
                           "/sys/class/drm/card0-Virtual-1/modes", t).splitlines()
             if not out[0].endswith("0000:00:02.0") or out[1] != "connected":
                 raise GuestError("card0: %r" % out[:2])
+            # The EDID's preferred mode comes first: 1280x800 by default, as QEMU's.
+            if out[2:3] != ["1280x800"]:
+                raise GuestError("Virtual-1's preferred mode is not the EDID's 1280x800: %r"
+                                 % out[2:])
             for mode in ("1024x768", "%dx%d" % (WIDTH, HEIGHT)):
                 if mode not in out[2:]:
                     raise GuestError("Virtual-1 does not offer %s: %r" % (mode, out[2:]))
