@@ -14,6 +14,13 @@
  * the slow path, and a store (or DMA, through x86_code_cache_invalidate) that hits a
  * marked line bumps the page's generation, which invalidates all its traces.
  *
+ * Trace links: looking a trace up in the table is a host cache miss more often than
+ * not (the table is megabytes).  So each trace's head, which sits in the pool right
+ * before its ops, remembers its last two successors with the paddr, mode and
+ * generation they were decoded for; when the next trace's key matches a link of the
+ * trace that just ran, the table is not read.  A link never outlives its target's ops:
+ * both go when the pool is flushed, and a stale generation makes it miss.
+ *
  * Instructions that cross a page boundary, code executed from MMIO, and single
  * stepping (TF, interrupt shadows, exact budgets, stop addresses) run uncached
  * through a one-instruction scratch trace.
@@ -240,25 +247,30 @@ static X86Trace *trace_build(X86CPU *cpu, X86Trace *t, uint64_t la, uint64_t pad
     bool limited;
     KiteOp *ops;
 
-    if (c->pool_size - c->pool_used < X86_TRACE_MAX_INSNS + 2) {
+    X86TraceHead *head;
+
+    if (c->pool_size - c->pool_used < X86_TRACE_HEAD_SLOTS + X86_TRACE_MAX_INSNS + 2) {
         x86_code_cache_flush(c);
     }
     avail = code_avail(cpu, la, true, &limited);
-    ops = c->pool + c->pool_used;
+    head = (X86TraceHead *)(c->pool + c->pool_used);
+    ops = x86_trace_ops(head);
     n = x86_decode_trace(cpu, cpu->fetch_host + (la & 0xfff), avail, ops,
                          X86_TRACE_MAX_INSNS, &nops, &bytes);
     if (n == 0) {
         return NULL;
     }
-    c->pool_used += nops;
+    c->pool_used += X86_TRACE_HEAD_SLOTS + nops;
     c->traces_built++;
     x86_code_page_mark(c, paddr, bytes);
+    memset(head, 0, sizeof(*head));
+    head->link[0].paddr = head->link[1].paddr = ~0ULL;
+    head->n_insns = n;
+    head->bytes = bytes;
     t->paddr = paddr;
     t->mode = cpu->env.hflags & X86_MODE_KEY;
     t->gen = cpu->fetch_page->gen;
-    t->ops = ops;
-    t->n_insns = n;
-    t->bytes = bytes;
+    t->head = head;
     return t;
 }
 
@@ -423,13 +435,23 @@ static int exec_events(X86CPU *cpu)
 
 /* ---- main loop -------------------------------------------------------------------- */
 
+static inline bool link_valid(const X86TraceLink *l, uint64_t paddr, uint32_t mode,
+                              uint32_t gen)
+{
+    return l->paddr == paddr && l->mode == mode && l->gen == gen;
+}
+
 static X86ExitReason exec_loop(X86CPU *cpu)
 {
     CPUX86State *env = &cpu->env;
     X86CodeCache *c = cpu->cache;
+    X86TraceHead *prev = NULL;      /* the trace that ran last, if nothing came between */
+    uint64_t flushes = c->flushes;
 
     for (;;) {
         uint64_t la, paddr;
+        uint32_t mode, gen;
+        X86TraceHead *h;
         X86Trace *t;
         bool hit;
 
@@ -439,6 +461,7 @@ static X86ExitReason exec_loop(X86CPU *cpu)
             if (r >= 0) {
                 return r;
             }
+            prev = NULL;
             if (cpu->pending_local) {
                 continue;
             }
@@ -452,30 +475,59 @@ static X86ExitReason exec_loop(X86CPU *cpu)
         }
         if (unlikely(!cpu->fetch_page)) {
             exec_uncached(cpu, la);
+            prev = NULL;
             continue;
         }
         paddr = cpu->fetch_ppage | (la & 0xfff);
-        t = trace_lookup(c, paddr, env->hflags & X86_MODE_KEY, cpu->fetch_page->gen, &hit);
-        if (unlikely(!hit)) {
-            if (!trace_build(cpu, t, la, paddr)) {
-                t->paddr = ~0ULL;
-                exec_uncached(cpu, la);
-                continue;
+        mode = env->hflags & X86_MODE_KEY;
+        gen = cpu->fetch_page->gen;
+        if (unlikely(c->flushes != flushes)) {
+            /* The pool was flushed (by a trace build, or x86_code_cache_flush). */
+            flushes = c->flushes;
+            prev = NULL;
+        }
+        if (prev && likely(link_valid(&prev->link[0], paddr, mode, gen))) {
+            h = prev->link[0].next;
+        } else if (prev && link_valid(&prev->link[1], paddr, mode, gen)) {
+            h = prev->link[1].next;
+        } else {
+            t = trace_lookup(c, paddr, mode, gen, &hit);
+            if (unlikely(!hit)) {
+                if (!trace_build(cpu, t, la, paddr)) {
+                    t->paddr = ~0ULL;
+                    exec_uncached(cpu, la);
+                    prev = NULL;
+                    continue;
+                }
+                if (c->flushes != flushes) {
+                    flushes = c->flushes;
+                    prev = NULL;
+                }
             }
-        } else if (unlikely(cpu->seg_checks) &&
-                   env->rip + t->bytes - 1 > env->segs[R_CS].limit) {
+            h = t->head;
+            if (prev) {
+                prev->link[1] = prev->link[0];
+                prev->link[0] = (X86TraceLink){ paddr, mode, gen, h };
+            }
+        }
+        /* A limit can shrink under a cached trace (built with a larger one). */
+        if (unlikely(cpu->seg_checks) &&
+            env->rip + h->bytes - 1 > env->segs[R_CS].limit) {
             exec_uncached(cpu, la);
+            prev = NULL;
             continue;
         }
-        if (unlikely(t->n_insns > cpu->icount_left)) {
+        if (unlikely(h->n_insns > cpu->icount_left)) {
             exec_uncached(cpu, la);
+            prev = NULL;
             continue;
         }
-        cpu->icount_left -= t->n_insns;
-        cpu->cur_ops = t->ops;
-        cpu->cur_n = t->n_insns;
+        cpu->icount_left -= h->n_insns;
+        cpu->cur_ops = x86_trace_ops(h);
+        cpu->cur_n = h->n_insns;
         cpu->stats.traces_run++;
-        t->ops->exec(cpu, t->ops);
+        prev = h;
+        cpu->cur_ops->exec(cpu, cpu->cur_ops);
     }
 }
 

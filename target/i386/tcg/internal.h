@@ -99,15 +99,38 @@ struct X86CodePage {
     uint32_t pad;
 };
 
+typedef struct X86TraceHead X86TraceHead;
+
 typedef struct X86Trace {
     uint64_t paddr;
     uint32_t mode;        /* X86_HF_CS64 | CS32 | SS32 of the decoding */
     uint32_t gen;         /* X86CodePage.gen at decode time */
-    KiteOp *ops;
+    X86TraceHead *head;   /* in the pool, followed by the ops */
+} X86Trace;
+
+/*
+ * A trace's successor, remembered by the trace that ran before it (exec.c): valid while
+ * paddr, mode and gen match what the table would be asked for.
+ */
+typedef struct X86TraceLink {
+    uint64_t paddr;
+    uint32_t mode, gen;
+    X86TraceHead *next;
+} X86TraceLink;
+
+/* Sits in the pool just before a trace's ops (X86_TRACE_HEAD_SLOTS ops' worth). */
+struct X86TraceHead {
+    X86TraceLink link[2];   /* most recent successor first */
     uint16_t n_insns;
     uint16_t bytes;
-    uint32_t pad;
-} X86Trace;
+};
+#define X86_TRACE_HEAD_SLOTS 2
+KITE_BUILD_BUG_ON(sizeof(X86TraceHead) > X86_TRACE_HEAD_SLOTS * sizeof(KiteOp));
+
+static inline KiteOp *x86_trace_ops(X86TraceHead *h)
+{
+    return (KiteOp *)h + X86_TRACE_HEAD_SLOTS;
+}
 
 struct X86CodeCache {
     X86Trace *table;
