@@ -56,7 +56,7 @@ KITE_BUILD_BUG_ON(sizeof(KiteOp) != 32);
 
 #define X86_TLB_BITS 9
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)
-#define X86_ITLB_BITS 6
+#define X86_ITLB_BITS 8
 #define X86_ITLB_SIZE (1u << X86_ITLB_BITS)
 #define X86_PAGE_MASK (~(uint64_t)0xfff)
 
@@ -86,6 +86,7 @@ typedef struct X86ITLBEntry {
     uint64_t vpage;       /* linear page, or 1 if invalid */
     uint64_t ppage;
     uint8_t *host;        /* NULL: code in MMIO */
+    X86CodePage *page;    /* ppage's decoded-code record (NULL with host NULL) */
     uint64_t global;
 } X86ITLBEntry;
 

@@ -21,10 +21,11 @@
 
 extern const uint64_t x86_amask[3];
 
+/* Cold: the compiler keeps them out of the op handlers' straight-line fast path. */
 uint64_t x86_ld_slow(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigned size,
-                     unsigned acc);
+                     unsigned acc) __attribute__((cold));
 void x86_st_slow(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigned size,
-                 uint64_t val, unsigned acc);
+                 uint64_t val, unsigned acc) __attribute__((cold));
 /* Legacy-mode segment limit/rights check; returns the linear address (seg.c). */
 uint64_t x86_seg_la_check(X86CPU *cpu, const KiteOp *op, int seg, uint64_t ea,
                           unsigned size, bool write);
@@ -76,22 +77,26 @@ static inline uint8_t *x86_tlb_w(X86CPU *cpu, uint64_t la, unsigned size)
     return NULL;
 }
 
+/*
+ * The loads and stores test the tag themselves rather than a pointer from x86_tlb_r/w:
+ * la + addend may be any value, so the compiler cannot drop a NULL test on it.
+ */
 #define X86_DEF_LDST(SZ, T) \
 static inline T x86_ld##SZ(X86CPU *cpu, const KiteOp *op, uint64_t la) \
 { \
-    uint8_t *p = x86_tlb_r(cpu, la, sizeof(T)); \
-    if (likely(p)) { \
+    const X86TLBEntry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (X86_TLB_SIZE - 1)]; \
+    if (likely(e->tag_r == ((la + sizeof(T) - 1) & X86_PAGE_MASK))) { \
         T v; \
-        memcpy(&v, p, sizeof(T)); \
+        memcpy(&v, (const void *)(uintptr_t)(la + e->addend), sizeof(T)); \
         return v; \
     } \
     return x86_ld_slow(cpu, op, la, sizeof(T), X86_ACC_READ); \
 } \
 static inline void x86_st##SZ(X86CPU *cpu, const KiteOp *op, uint64_t la, T v) \
 { \
-    uint8_t *p = x86_tlb_w(cpu, la, sizeof(T)); \
-    if (likely(p)) { \
-        memcpy(p, &v, sizeof(T)); \
+    const X86TLBEntry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (X86_TLB_SIZE - 1)]; \
+    if (likely(e->tag_w == ((la + sizeof(T) - 1) & X86_PAGE_MASK))) { \
+        memcpy((void *)(uintptr_t)(la + e->addend), &v, sizeof(T)); \
         return; \
     } \
     x86_st_slow(cpu, op, la, sizeof(T), v, X86_ACC_WRITE); \

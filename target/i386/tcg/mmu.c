@@ -549,6 +549,7 @@ static X86ITLBEntry *itlb_get(X86CPU *cpu, uint64_t la)
     ie->vpage = vpage;
     ie->ppage = w.pa & X86_PAGE_MASK;
     ie->host = cpu->ops->ram_page(cpu->opaque, ie->ppage, false);
+    ie->page = ie->host ? x86_code_page(cpu->cache, ie->ppage, true) : NULL;
     ie->global = w.global;
     return ie;
 }
@@ -560,7 +561,7 @@ void x86_fetch_page(X86CPU *cpu, uint64_t la)
     cpu->fetch_vpage = ie->vpage;
     cpu->fetch_ppage = ie->ppage;
     cpu->fetch_host = ie->host;
-    cpu->fetch_page = ie->host ? x86_code_page(cpu->cache, ie->ppage, true) : NULL;
+    cpu->fetch_page = ie->page;
 }
 
 void x86_fetch_bytes(X86CPU *cpu, uint64_t la, uint8_t *buf, unsigned len)
