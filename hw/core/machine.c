@@ -103,66 +103,102 @@ MachineClass *machine_find_class(const char *name)
 }
 
 /*
- * -smp [cpus=]n[,maxcpus=][,sockets=][,dies=][,cores=][,threads=]: missing values are
- * derived as QEMU does (prefer sockets), and the product must cover maxcpus.
+ * -smp [cpus=]n[,maxcpus=][,sockets=][,dies=][,clusters=][,cores=][,threads=] with QEMU
+ * 7.2's rules for its current machine types (hw/core/machine-smp.c behaviour, checked
+ * against Debian's qemu-system-x86_64 7.2):
+ *  - an explicit 0 is deprecated: a warning, then treated as omitted;
+ *  - x86 has dies but no clusters: clusters= may only be 1;
+ *  - with neither cpus nor maxcpus, omitted sockets/cores/threads are 1;
+ *  - otherwise maxcpus defaults to cpus and omitted values are derived from it preferring
+ *    cores over sockets (QEMU 6.2 and later): cores, else sockets, then threads;
+ *  - the product must equal maxcpus exactly, and maxcpus must cover cpus.
+ * So "-smp 2" is 1 socket with 2 cores, as QEMU's pc machine has it.
  */
+/* a * b * c * d, or UINT64_MAX when that does not fit (absurd -smp values). */
+static uint64_t smp_product(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+    uint64_t r;
+
+    if (__builtin_mul_overflow(a, b, &r) || __builtin_mul_overflow(r, c, &r) ||
+        __builtin_mul_overflow(r, d, &r)) {
+        return UINT64_MAX;
+    }
+    return r;
+}
+
 bool machine_parse_smp(MachineState *ms, const char *optarg, Error **errp)
 {
+    static const char *const keys[] = {
+        "cpus", "maxcpus", "sockets", "dies", "clusters", "cores", "threads",
+    };
     MachineClass *mc = MACHINE_GET_CLASS(ms);
     g_autoptr(KiteOpts) opts = kite_opts_parse(optarg, "cpus", errp);
-    uint64_t cpus = 0, maxcpus = 0, sockets = 0, dies = 1, cores = 0, threads = 0;
+    uint64_t v[G_N_ELEMENTS(keys)] = { 0 };
+    bool zero = false;
 
     if (!opts) {
         return false;
     }
-    if (!kite_opts_get_uint(opts, "cpus", &cpus, errp) ||
-        !kite_opts_get_uint(opts, "maxcpus", &maxcpus, errp) ||
-        !kite_opts_get_uint(opts, "sockets", &sockets, errp) ||
-        !kite_opts_get_uint(opts, "dies", &dies, errp) ||
-        !kite_opts_get_uint(opts, "cores", &cores, errp) ||
-        !kite_opts_get_uint(opts, "threads", &threads, errp) ||
-        !kite_opts_check_unused(opts, "-smp", errp)) {
+    for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+        if (!kite_opts_get_uint(opts, keys[k], &v[k], errp)) {
+            return false;
+        }
+        zero |= kite_opts_has(opts, keys[k]) && v[k] == 0;
+    }
+    if (!kite_opts_check_unused(opts, "-smp", errp)) {
         return false;
     }
-    if (kite_opts_has(opts, "cpus") && cpus == 0) {
-        error_setg(errp, "cpus must be at least 1");
+    if (zero) {
+        warn_report("Deprecated CPU topology (considered invalid): "
+                    "CPU topology parameters must be greater than zero");
+    }
+
+    uint64_t cpus = v[0], maxcpus = v[1], sockets = v[2], dies = v[3], clusters = v[4];
+    uint64_t cores = v[5], threads = v[6];
+
+    if (clusters > 1) {
+        error_setg(errp, "clusters not supported by this machine's CPU topology");
         return false;
     }
-    if (dies == 0 || (kite_opts_has(opts, "sockets") && sockets == 0) ||
-        (kite_opts_has(opts, "cores") && cores == 0) ||
-        (kite_opts_has(opts, "threads") && threads == 0)) {
-        error_setg(errp, "topology values must be at least 1");
-        return false;
-    }
-    maxcpus = maxcpus ? maxcpus : cpus;
-    threads = threads ? threads : 1;
+    dies = dies ? dies : 1;
     if (!cpus && !maxcpus) {
-        cpus = maxcpus = (sockets ? sockets : 1) * dies * (cores ? cores : 1) * threads;
+        sockets = sockets ? sockets : 1;
+        cores = cores ? cores : 1;
+        threads = threads ? threads : 1;
+    } else {
+        maxcpus = maxcpus ? maxcpus : cpus;
+        if (!cores) {
+            sockets = sockets ? sockets : 1;
+            threads = threads ? threads : 1;
+            cores = maxcpus / smp_product(sockets, dies, threads, 1);
+        } else if (!sockets) {
+            threads = threads ? threads : 1;
+            sockets = maxcpus / smp_product(dies, cores, threads, 1);
+        }
+        if (!threads) {
+            threads = maxcpus / smp_product(sockets, dies, cores, 1);
+        }
     }
-    if (!cpus) {
-        cpus = maxcpus;
-    }
-    if (!maxcpus) {
-        maxcpus = cpus;
-    }
-    cores = cores ? cores : 1;
-    if (!sockets) {
-        sockets = DIV_ROUND_UP(maxcpus, dies * cores * threads);
-    }
-    if (sockets * dies * cores * threads < maxcpus) {
-        error_setg(errp, "topology (sockets=%" PRIu64 " dies=%" PRIu64 " cores=%" PRIu64
-                   " threads=%" PRIu64 ") is too small for %" PRIu64 " CPUs",
+    maxcpus = maxcpus ? maxcpus : smp_product(sockets, dies, cores, threads);
+    cpus = cpus ? cpus : maxcpus;
+
+    if (smp_product(sockets, dies, cores, threads) != maxcpus) {
+        error_setg(errp, "Invalid CPU topology: product of the hierarchy must match "
+                   "maxcpus: sockets (%" PRIu64 ") * dies (%" PRIu64 ") * cores (%" PRIu64
+                   ") * threads (%" PRIu64 ") != maxcpus (%" PRIu64 ")",
                    sockets, dies, cores, threads, maxcpus);
         return false;
     }
-    if (cpus > maxcpus) {
-        error_setg(errp, "maxcpus (%" PRIu64 ") must be at least cpus (%" PRIu64 ")",
-                   maxcpus, cpus);
+    if (maxcpus < cpus) {
+        error_setg(errp, "Invalid CPU topology: maxcpus must be equal to or greater than "
+                   "smp: sockets (%" PRIu64 ") * dies (%" PRIu64 ") * cores (%" PRIu64
+                   ") * threads (%" PRIu64 ") == maxcpus (%" PRIu64 ") < smp_cpus (%" PRIu64
+                   ")", sockets, dies, cores, threads, maxcpus, cpus);
         return false;
     }
     if (mc->max_cpus && maxcpus > mc->max_cpus) {
-        error_setg(errp, "machine '%s' supports at most %u CPUs, not %" PRIu64,
-                   mc->name, mc->max_cpus, maxcpus);
+        error_setg(errp, "Invalid SMP CPUs %" PRIu64 ". The max CPUs supported by machine "
+                   "'%s' is %u", maxcpus, mc->name, mc->max_cpus);
         return false;
     }
     ms->smp.cpus = cpus;

@@ -28,8 +28,21 @@ CASES = [
     ("bad-option", ["-frobnicate"], 1, "-frobnicate: invalid option"),
     ("missing-arg", ["-m"], 1, "-m: requires an argument"),
     ("bad-size", ["-m", "12Q"], 1, "-m 12Q"),
+    # -smp with QEMU 7.2's rules and messages.
     ("bad-smp", ["-smp", "cpus=2,sockets=1,cores=1,threads=1,maxcpus=2"], 1,
-     "too small for 2 CPUs"),
+     "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (1) * "
+     "dies (1) * cores (1) * threads (1) != maxcpus (2)"),
+    ("smp-threads-derived", ["-smp", "3,sockets=2,cores=2"], 1,
+     "sockets (2) * dies (1) * cores (2) * threads (0) != maxcpus (3)"),
+    ("smp-maxcpus", ["-smp", "2,maxcpus=1"], 1,
+     "maxcpus must be equal to or greater than smp: sockets (1) * dies (1) * cores (1) * "
+     "threads (1) == maxcpus (1) < smp_cpus (2)"),
+    ("smp-too-many", ["-smp", "300"], 1, "Invalid SMP CPUs 300. The max CPUs supported by"),
+    ("smp-clusters", ["-smp", "2,clusters=2"], 1,
+     "clusters not supported by this machine's CPU topology"),
+    ("smp-zero", ["-M", "pc,dump-tree", "-nodefaults", "-smp", "cpus=0,sockets=2"], 0,
+     "Deprecated CPU topology (considered invalid): CPU topology parameters must be "
+     "greater than zero"),
     ("bad-machine", ["-M", "nosuch"], 1, "unsupported machine type 'nosuch'"),
     ("bad-machine-prop", ["-M", "pc,frob=1", "-nodefaults"], 1, "frob"),
     ("bad-device", ["-device", "nosuch"], 1, "'nosuch' is not a valid device model name"),

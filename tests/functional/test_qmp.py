@@ -50,6 +50,11 @@ def check_machine_commands(q):
           sum("qom-path" in c for c in r) == 2 and all(c["vcpus-count"] == 1 for c in r)
           and cpu0 in [c.get("qom-path") for c in r]
           and len({c["type"] for c in r}) == 1, r)
+    # -smp 2,maxcpus=3 is one socket of three cores (QEMU 7.2 prefers cores), slots listed
+    # last first as QEMU does.
+    check("query-hotpluggable-cpus: 1 socket, 3 cores",
+          [c["props"] for c in r] == [{"core-id": i, "thread-id": 0, "socket-id": 0}
+                                      for i in (2, 1, 0)], r)
     r = q.cmd("query-machines")["return"]
     pc = [m for m in r if m["name"] == "pc"]
     check("query-machines", len(pc) == 1 and pc[0]["is-default"] is True and
