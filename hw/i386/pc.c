@@ -338,6 +338,10 @@ static void pc_cpus_init(PCMachineState *pcms, MachineState *ms)
         object_property_set_uint(OBJECT(dev), "apic-id", x86_apic_id_from_index(ms, i),
                                  &error_abort);
         object_property_set_bool(OBJECT(dev), "bsp", i == 0, &error_abort);
+        /* What CPUID reports a package holds (QEMU: nr_cores = dies x cores). */
+        object_property_set_uint(OBJECT(dev), "nr-cores", ms->smp.dies * ms->smp.cores,
+                                 &error_abort);
+        object_property_set_uint(OBJECT(dev), "nr-threads", ms->smp.threads, &error_abort);
         object_property_add_child(container_get(OBJECT(ms), "cpus"), name, OBJECT(dev),
                                   &error_abort);
         qdev_realize_and_unref(dev, NULL, &error_fatal);

@@ -288,6 +288,8 @@ void x86_cpu_free(X86CPU *cpu);
 CPUX86State *x86_cpu_env(X86CPU *cpu);
 X86CodeCache *x86_cpu_code_cache(X86CPU *cpu);
 void x86_cpu_set_apic_id(X86CPU *cpu, uint32_t apic_id);
+/* Logical processors a package (cores x threads, >= 1), for CPUID leaves 1 and 80000008h. */
+void x86_cpu_set_package_cpus(X86CPU *cpu, uint32_t n);
 /* Power-on / RESET state (SDM vol. 3A, 9.1.1); bsp false: wait for SIPI after INIT. */
 void x86_cpu_reset(X86CPU *cpu);
 

@@ -59,6 +59,7 @@ static void x86_vcpu_realize(DeviceState *dev, Error **errp)
     cpu->interp = x86_cpu_new(&x86_glue_machine_ops, cpu, shared_code_cache());
     cpu->env = x86_cpu_env(cpu->interp);
     x86_cpu_set_apic_id(cpu->interp, cpu->apic_id);
+    x86_cpu_set_package_cpus(cpu->interp, MAX(cpu->nr_cores, 1u) * MAX(cpu->nr_threads, 1u));
     cpu->cpuid = g_array_new(false, false, sizeof(X86CpuidEntry));
     if (x86_vcpu_create_apic) {
         cpu->apic = x86_vcpu_create_apic(cpu, errp);
@@ -291,6 +292,8 @@ static void x86_vcpu_dump_state(CPUState *cs, GString *out)
 
 static const Property x86_vcpu_props[] = {
     DEFINE_PROP_UINT32("apic-id", X86Vcpu, apic_id, 0),
+    DEFINE_PROP_UINT32("nr-cores", X86Vcpu, nr_cores, 1),
+    DEFINE_PROP_UINT32("nr-threads", X86Vcpu, nr_threads, 1),
     DEFINE_PROP_BOOL("bsp", X86Vcpu, bsp, false),
     DEFINE_PROP_END_OF_LIST(),
 };

@@ -28,6 +28,8 @@ typedef struct X86Vcpu {
     CPUX86State *env;           /* == x86_cpu_env(interp) */
     DeviceState *apic;          /* local APIC device */
     uint32_t apic_id;           /* property "apic-id" */
+    uint32_t nr_cores;          /* property "nr-cores": cores a package (dies x cores) */
+    uint32_t nr_threads;        /* property "nr-threads": threads a core */
     bool bsp;
     /* CPUID the guest sees, built at realize by the accelerator's policy. */
     GArray *cpuid;              /* of X86CpuidEntry */

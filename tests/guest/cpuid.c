@@ -10,6 +10,14 @@
  * (the local APIC answers), LM (this build runs in long mode), NX
  * (EFER.NXE can be set).
  *
+ * Topology, when the command line says what -smp asked for per package ("cores=C
+ * threads=T"): leaf 1 EDX.HTT and EBX[23:16] logical processors per package; leaf 4
+ * EAX[31:26] cores per package - 1 (when leaf 4 describes a cache); leaf 0Bh levels SMT
+ * then core with their APIC ID shifts and counts, EDX the x2APIC ID (SDM vol. 2A CPUID,
+ * vol. 3A 8.9 "Programming considerations for hardware multi-threading"); AMD leaf
+ * 80000008h ECX[7:0] NC = logical processors per package - 1 (AMD APM vol. 3, E.4.7).
+ * QEMU 7.2 makes "-smp 2" one package with two cores.
+ *
  * Built twice: cpuid (i386) and cpuid64 (x86-64).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -24,6 +32,7 @@
 #define F1_EDX_APIC (1u << 9)
 #define F1_EDX_CMOV (1u << 15)
 #define F1_EDX_FXSR (1u << 24)
+#define F1_EDX_HTT  (1u << 28)
 #define F1_EDX_SSE2 (1u << 26)
 #define E1_EDX_NX   (1u << 20)
 #define E1_EDX_LM   (1u << 29)
@@ -150,6 +159,66 @@ static void test_extended(void)
     }
 }
 
+/* Bits of an APIC ID field for n units: ceil(log2(n)). */
+static unsigned field_bits(unsigned n)
+{
+    unsigned b = 0;
+
+    while ((1u << b) < n) {
+        b++;
+    }
+    return b;
+}
+
+static bool is_amd(void)
+{
+    CpuidRegs v = cpuid(0);
+    return v.b == 0x68747541 && v.d == 0x69746e65 && v.c == 0x444d4163;  /* AuthenticAMD */
+}
+
+static void test_topology(void)
+{
+    unsigned cores = cmdline_get_uint("cores", 0), threads = cmdline_get_uint("threads", 1);
+    if (!cores) {
+        printf("cpuid: no cores= on the command line, topology not checked\n");
+        return;
+    }
+    unsigned per_pkg = cores * threads;
+    printf("cpuid: expecting %u cores x %u threads per package\n", cores, threads);
+
+    CpuidRegs l1 = cpuid(1);
+    if (per_pkg > 1) {
+        CHECK(l1.d & F1_EDX_HTT, "leaf 1 EDX.HTT set for %u logical CPUs a package", per_pkg);
+        CHECK_EQ((l1.b >> 16) & 0xff, per_pkg, "leaf 1 EBX[23:16] logical CPUs a package");
+    } else {
+        CHECK(!(l1.d & F1_EDX_HTT), "leaf 1 EDX.HTT clear for one CPU a package");
+    }
+
+    uint32_t max = cpuid(0).a;
+    if (max >= 4) {
+        CpuidRegs l4 = cpuid2(4, 0);
+        if (l4.a & 0x1f) {
+            CHECK_EQ(l4.a >> 26, cores - 1, "leaf 4 EAX[31:26] cores a package - 1");
+        }
+    }
+    if (max >= 0xb) {
+        CpuidRegs s0 = cpuid2(0xb, 0), s1 = cpuid2(0xb, 1), s2 = cpuid2(0xb, 2);
+        CHECK_EQ((s0.c >> 8) & 0xff, 1, "leaf 0Bh.0 level type SMT");
+        CHECK_EQ(s0.b & 0xffff, threads, "leaf 0Bh.0 EBX threads a core");
+        CHECK_EQ(s0.a & 0x1f, field_bits(threads), "leaf 0Bh.0 EAX APIC ID shift");
+        CHECK_EQ((s1.c >> 8) & 0xff, 2, "leaf 0Bh.1 level type core");
+        CHECK_EQ(s1.b & 0xffff, per_pkg, "leaf 0Bh.1 EBX logical CPUs a package");
+        CHECK_EQ(s1.a & 0x1f, field_bits(threads) + field_bits(cores),
+                 "leaf 0Bh.1 EAX APIC ID shift to the package");
+        CHECK_EQ((s2.c >> 8) & 0xff, 0, "leaf 0Bh.2 level type invalid");
+        CHECK_EQ(s0.d, lapic_id(), "leaf 0Bh EDX x2APIC ID = APIC ID register");
+    }
+    if (is_amd() && cpuid(0x80000000).a >= 0x80000008) {
+        CHECK_EQ(cpuid(0x80000008).c & 0xff, per_pkg - 1,
+                 "leaf 80000008h ECX[7:0] logical CPUs a package - 1");
+    }
+}
+
 void test_main(void)
 {
     lapic_enable(0xff);
@@ -157,4 +226,5 @@ void test_main(void)
     test_basic();
     test_features_work();
     test_extended();
+    test_topology();
 }

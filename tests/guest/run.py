@@ -40,7 +40,7 @@ class Entry:
         self.kernel = kernel
         self.lineno = lineno
         self.name = opts.get("name", os.path.splitext(kernel)[0])
-        self.smp = int(opts.get("smp", "1"))
+        self.smp = opts.get("smp", "1")           # a -smp value
         self.mem = opts.get("mem", "128")
         self.accel = opts.get("accel", "both")
         self.timeout = float(opts.get("timeout", "30"))
@@ -92,7 +92,7 @@ def kvm_usable():
 
 
 def command(emulator, kernel_path, entry, accel):
-    cmd = [emulator, "-M", "pc", "-m", entry.mem, "-smp", str(entry.smp),
+    cmd = [emulator, "-M", "pc", "-m", entry.mem, "-smp", entry.smp,
            "-nodefaults", "-serial", "stdio",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
            "-display", "none", "-accel", accel, "-kernel", kernel_path]

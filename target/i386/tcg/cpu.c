@@ -184,6 +184,11 @@ void x86_cpu_set_apic_id(X86CPU *cpu, uint32_t apic_id)
     cpu->apic_id = apic_id;
 }
 
+void x86_cpu_set_package_cpus(X86CPU *cpu, uint32_t n)
+{
+    cpu->package_cpus = n;
+}
+
 void x86_cpu_set_stop_rip(X86CPU *cpu, uint64_t rip)
 {
     cpu->stop_rip = rip;

@@ -175,6 +175,7 @@ struct X86CPU {
     void *opaque;
     _Atomic uint32_t interrupt_request;
     uint32_t apic_id;
+    uint32_t package_cpus;        /* logical processors a package (CPUID) */
     uint64_t stop_rip;
     /* Debugger (x86_cpu_set_debug). */
     bool dbg_noirq, dbg_swbp, dbg_exit;

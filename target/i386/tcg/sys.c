@@ -739,9 +739,17 @@ void x86_cpu_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t sub, uint32_t *a, uint32
         break;
     case 1:
         *a = CPUID_SIGNATURE;
-        *b = (cpu->apic_id << 24) | (1 << 16) | (8 << 8);   /* CLFLUSH 64 bytes */
+        *b = (cpu->apic_id << 24) | (8 << 8);               /* CLFLUSH 64 bytes */
         *c = CPUID_1_ECX;
         *d = CPUID_1_EDX;
+        /*
+         * Several logical processors a package: HTT and their count (SDM vol. 2A CPUID
+         * leaf 1 EBX[23:16]); like QEMU, neither for a single one.
+         */
+        if (cpu->package_cpus > 1) {
+            *b |= MIN(cpu->package_cpus, 255u) << 16;
+            *d |= 1u << 28;
+        }
         break;
     case 7:
         break;          /* no structured extended features */
@@ -772,6 +780,10 @@ void x86_cpu_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t sub, uint32_t *a, uint32
         break;
     case 0x80000008:
         *a = (48 << 8) | 40;   /* virtual / physical address bits */
+        /* NC: logical processors a package - 1 (AMD APM vol. 3, E.4.7). */
+        if (cpu->package_cpus > 1) {
+            *c = MIN(cpu->package_cpus - 1, 255u);
+        }
         break;
     default:
         break;
