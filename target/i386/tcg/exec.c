@@ -387,9 +387,19 @@ static int exec_events(X86CPU *cpu)
                 return X86_EXIT_BUDGET;
             }
             exec_uncached(cpu, (cpu->seg_base[R_CS] + env->rip) & cpu->la_mask);
-            return -1;
+            if (env->int_shadow) {
+                return -1;      /* a second shadow (MOV SS after STI): one more instruction */
+            }
+            /*
+             * The interrupt is taken at the boundary right after that instruction (SDM vol.
+             * 3A, 6.8.3), not after the next trace: "sti; nop; nop; cli" (iPXE's BIOS timer)
+             * opens a window of two instructions only, and if the IRQ that was pending
+             * missed it every time, the guest would never take it.
+             */
+            req = atomic_load(&cpu->interrupt_request);
+        } else {
+            env->int_shadow = false;
         }
-        env->int_shadow = false;
     }
     if ((req & X86_INT_NMI) && !env->nmi_blocked && !cpu->dbg_noirq) {
         atomic_fetch_and(&cpu->interrupt_request, ~X86_INT_NMI);
