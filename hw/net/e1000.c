@@ -1577,8 +1577,7 @@ static void e1000_class_init(ObjectClass *oc, const void *data)
 
     pc->vendor_id = PCI_VENDOR_ID_INTEL;
     pc->device_id = E1000_DEV_ID_82540EM;
-    pc->subsystem_vendor_id = E1000_SUBSYS_VENDOR;
-    pc->subsystem_id = E1000_SUBSYS_ID;
+    /* Config space: QEMU's default subsystem (the EEPROM keeps the card's own). */
     pc->revision = 0x03;
     pc->class_id = 0x0200;             /* network controller, Ethernet */
 }

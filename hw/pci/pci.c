@@ -448,8 +448,18 @@ static void pci_fill_header(PCIDevice *dev)
     dev->config[PCI_REVISION_ID] = pc->revision;
     dev->config[PCI_CLASS_PROG] = pc->prog_if;
     pci_set_word(dev->config + PCI_CLASS_DEVICE, pc->class_id);
-    pci_set_word(dev->config + PCI_SUBSYSTEM_VENDOR_ID, pc->subsystem_vendor_id);
-    pci_set_word(dev->config + PCI_SUBSYSTEM_ID, pc->subsystem_id);
+    /*
+     * A device that names no subsystem gets QEMU's (Red Hat, "QEMU virtual machine"),
+     * as every QEMU PCI device without its own does: the PIIX3 functions, pci-testdev,
+     * e1000 (checked with Debian's qemu-system-x86_64 7.2, config offset 2Ch).
+     */
+    if (pc->subsystem_vendor_id || pc->subsystem_id) {
+        pci_set_word(dev->config + PCI_SUBSYSTEM_VENDOR_ID, pc->subsystem_vendor_id);
+        pci_set_word(dev->config + PCI_SUBSYSTEM_ID, pc->subsystem_id);
+    } else {
+        pci_set_word(dev->config + PCI_SUBSYSTEM_VENDOR_ID, PCI_SUBVENDOR_ID_QEMU);
+        pci_set_word(dev->config + PCI_SUBSYSTEM_ID, PCI_SUBDEVICE_ID_QEMU);
+    }
     if (dev->multifunction) {
         dev->config[PCI_HEADER_TYPE] |= PCI_HEADER_TYPE_MULTI_FUNCTION;
     }

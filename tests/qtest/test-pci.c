@@ -42,6 +42,10 @@ static void test_host_bridge(void)
     g_assert_cmphex(cfg_readl(qt, 0x08, 0), ==, 0x70008086);
     g_assert_cmphex(cfg_readl(qt, 0x08, 8) >> 16, ==, 0x0601);        /* ISA bridge */
     g_assert_cmphex(cfg_readb(qt, 0x08, 0x0e), ==, 0x80);              /* multi-function */
+    /* QEMU's subsystem IDs on the host bridge and both PIIX3 functions. */
+    g_assert_cmphex(cfg_readl(qt, 0x00, 0x2c), ==, 0x11001af4);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0x2c), ==, 0x11001af4);
+    g_assert_cmphex(cfg_readl(qt, 0x09, 0x2c), ==, 0x11001af4);
     /* No device: all-ones.  Address register reads back without bits 1:0. */
     g_assert_cmphex(cfg_readl(qt, 0x18, 0), ==, 0xffffffff);
     kqtest_outl(qt, 0xcf8, 0x80001003);
