@@ -211,7 +211,12 @@ static void pci_testdev_class_init(ObjectClass *oc, const void *data)
     pc->vendor_id = PCI_VENDOR_ID_REDHAT;
     pc->device_id = 0x0005;
     pc->revision = 0;
-    pc->class_id = PCI_CLASS_OTHERS;
+    /*
+     * QEMU gives it PCI_CLASS_OTHERS from its own pci_ids.h, where that is 0x00ff (base
+     * class 00h "unclassified", sub-class ffh) rather than the PCI code ff00h: match the
+     * value guests and tests see under QEMU.
+     */
+    pc->class_id = 0x00ff;
 }
 
 static const TypeInfo pci_testdev_type = {

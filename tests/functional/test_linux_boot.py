@@ -102,6 +102,13 @@ def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
         expect_output("cat /sys/bus/pci/devices/0000:00:03.0/vendor "
                       "/sys/bus/pci/devices/0000:00:03.0/device", "0x1b36\n0x0005",
                       lambda out, want: out.split() == want.split())
+        # IDs as under QEMU: pci-testdev's class 00ff, QEMU's subsystem 1af4:1100 on the
+        # PIIX3 ISA bridge and pci-testdev.
+        expect_output("cd /sys/bus/pci/devices; cat 0000:00:03.0/class "
+                      "0000:00:01.0/subsystem_vendor 0000:00:01.0/subsystem_device "
+                      "0000:00:03.0/subsystem_vendor 0000:00:03.0/subsystem_device; cd /",
+                      "0x00ff00 0x1af4 0x1100 0x1af4 0x1100",
+                      lambda out, want: out.split() == want.split())
         expect_output("head -1 /sys/bus/pci/devices/0000:00:03.0/resource", "BAR0 assigned",
                       lambda out, want: int(out.split()[0], 16) >= 0xc0000000 and
                       int(out.split()[1], 16) - int(out.split()[0], 16) == 0xfff)

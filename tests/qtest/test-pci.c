@@ -125,6 +125,9 @@ static void test_testdev(void)
     int devfn = 4 << 3;
 
     g_assert_cmphex(cfg_readl(qt, devfn, 0), ==, 0x00051b36);
+    /* Class 00ffh as QEMU has it (its PCI_CLASS_OTHERS), revision 0; QEMU's subsystem. */
+    g_assert_cmphex(cfg_readl(qt, devfn, 0x08), ==, 0x00ff0000);
+    g_assert_cmphex(cfg_readl(qt, devfn, 0x2c), ==, 0x11001af4);
     test_testdev_bar(qt, devfn, 0, false, 0xe0000000);
     test_testdev_bar(qt, devfn, 1, true, 0xc000);
     /* Memory decoding off: the BAR disappears (unassigned reads all-ones). */
