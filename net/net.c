@@ -11,6 +11,8 @@
 #include "net/net.h"
 #include "kite/iov.h"
 #include "kite/runstate.h"
+#include "kite/iothread.h"
+#include "kite/thread.h"
 
 typedef struct NetPacket {
     NetClientState *sender;        /* NULL once the sender is gone */
@@ -550,6 +552,74 @@ bool net_set_link(const char *name, bool up, Error **errp)
     }
     net_client_set_link(nc, up);
     return true;
+}
+
+/* ------------------------------------------------------------------ backends in an iothread */
+
+bool net_backend_context(KiteOpts *opts, KiteContext **ctx, Object **iothread, Error **errp)
+{
+    const char *id = kite_opts_get(opts, "iothread");
+    IOThreadObject *t;
+
+    *ctx = kite_main_context();
+    *iothread = NULL;
+    if (!id) {
+        return true;
+    }
+    t = iothread_find(id);
+    if (!t) {
+        error_setg(errp, "Parameter 'iothread': cannot find iothread '%s'", id);
+        return false;
+    }
+    /* The reference keeps the thread (and its context) alive while the backend uses it. */
+    *iothread = object_ref(t);
+    *ctx = iothread_get_context(t);
+    return true;
+}
+
+typedef struct CtxRendezvous {
+    GMutex lock;
+    GCond cond;
+    bool done;
+} CtxRendezvous;
+
+static void ctx_rendezvous_bh(void *opaque)
+{
+    CtxRendezvous *rv = opaque;
+
+    g_mutex_lock(&rv->lock);
+    rv->done = true;
+    g_cond_signal(&rv->cond);
+    g_mutex_unlock(&rv->lock);
+}
+
+void net_backend_context_release(KiteContext *ctx, Object *iothread)
+{
+    CtxRendezvous rv = { .done = false };
+    bool locked;
+
+    if (!iothread) {
+        return;
+    }
+    /* A BH queued now runs after the handler the thread may be in (or waiting to lock in). */
+    locked = bql_locked();
+    g_mutex_init(&rv.lock);
+    g_cond_init(&rv.cond);
+    kite_bh_oneshot(ctx, ctx_rendezvous_bh, &rv);
+    if (locked) {
+        bql_unlock();
+    }
+    g_mutex_lock(&rv.lock);
+    while (!rv.done) {
+        g_cond_wait(&rv.cond, &rv.lock);
+    }
+    g_mutex_unlock(&rv.lock);
+    if (locked) {
+        bql_lock();
+    }
+    g_mutex_clear(&rv.lock);
+    g_cond_clear(&rv.cond);
+    object_unref(iothread);
 }
 
 /* ------------------------------------------------------------------ -netdev, -nic */

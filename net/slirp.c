@@ -9,7 +9,8 @@
  * wants (slirp_pollfds_fill), check()/dispatch() hand the poll results back
  * (slirp_pollfds_poll), which also runs slirp's TCP timers.  Slirp's own timers (IPv6 router
  * advertisements) are Kite timers on the virtual clock, as in QEMU, so a stopped VM's network
- * stands still too.
+ * stands still too.  It always runs in the main loop (iothread= is refused): libslirp is not
+ * thread-safe, and its guestfwd chardevs are main-loop objects.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "net/net.h"
@@ -696,6 +697,11 @@ static NetClientState *net_slirp_init(KiteOpts *opts, const char *id, Error **er
 
     s->pollfds = g_array_new(false, false, sizeof(GPollFD));
     s->fill = g_array_new(false, false, sizeof(GPollFD));
+    if (kite_opts_get(opts, "iothread")) {
+        /* libslirp is single-threaded and its guestfwd chardevs live in the main loop. */
+        error_setg(errp, "-netdev user runs in the main loop; iothread= is not supported");
+        goto fail;
+    }
     s->guestfwds = g_ptr_array_new();
     s->exec_fwds = g_ptr_array_new();
     v = kite_opts_get(opts, "net");

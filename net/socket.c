@@ -4,6 +4,9 @@
  *   listen=[HOST]:PORT   accept one TCP connection at a time
  *   connect=HOST:PORT    connect to such a listener
  *   udp=HOST:PORT,localaddr=[HOST]:PORT   one frame per datagram
+ *   iothread=ID          poll the sockets in that iothread (Kite's; QEMU has no such option);
+ *                        the handlers take the BQL for their work, as the NIC side's state
+ *                        is shared with them
  *
  * Over TCP every frame is preceded by its length as a 4-byte big-endian integer, so two Kite
  * (or QEMU) VMs connected this way see one Ethernet segment.
@@ -18,6 +21,7 @@
 #include "net/net.h"
 #include "kite/main-loop.h"
 #include "kite/log.h"
+#include "kite/thread.h"
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -39,19 +43,67 @@ typedef struct NetSocketState {
     bool read_paused;           /* a frame waits in the NIC's queue */
     /* send to the peer: the unsent rest of one frame */
     GByteArray *outbuf;
+    KiteContext *ctx;           /* where the fd handlers run */
+    Object *iothread;           /* iothread=: a reference on it, else NULL */
+    bool closing;               /* cleanup started: never register handlers again */
 } NetSocketState;
 
-static void socket_read(void *opaque);
-static void socket_writable(void *opaque);
-static void socket_accept(void *opaque);
+static void socket_read(NetSocketState *s);
+static void socket_writable(NetSocketState *s);
+static void socket_accept(NetSocketState *s);
+
+/*
+ * The fd handlers.  All of the state is shared with the NIC side, which runs under the BQL, so
+ * in an iothread they take it for their whole run; an invocation that was already waiting for
+ * it when the fd changed (disconnect, cleanup) finds that out and does nothing.
+ */
+typedef void SocketHandler(NetSocketState *s);
+
+static void socket_run_handler(NetSocketState *s, SocketHandler *fn, bool on_listen)
+{
+    bool take = !bql_locked();
+
+    if (take) {
+        bql_lock();
+    }
+    if (!s->closing && (on_listen ? s->listen_fd >= 0 && s->fd < 0 : s->fd >= 0)) {
+        fn(s);
+    }
+    if (take) {
+        bql_unlock();
+    }
+}
+
+static void socket_read_handler(void *opaque)
+{
+    socket_run_handler(opaque, socket_read, false);
+}
+
+static void socket_write_handler(void *opaque)
+{
+    socket_run_handler(opaque, socket_writable, false);
+}
+
+static void socket_accept_handler(void *opaque)
+{
+    socket_run_handler(opaque, socket_accept, true);
+}
+
+static void socket_set_fd_handler(NetSocketState *s, int fd, IOHandler *rd, IOHandler *wr)
+{
+    if (s->closing && (rd || wr)) {
+        return;
+    }
+    kite_context_set_fd_handler(s->ctx, fd, rd, wr, s);
+}
 
 static void socket_update_handlers(NetSocketState *s)
 {
     if (s->fd < 0) {
         return;
     }
-    kite_set_fd_handler(s->fd, s->read_paused ? NULL : socket_read,
-                        s->outbuf->len ? socket_writable : NULL, s);
+    socket_set_fd_handler(s, s->fd, s->read_paused ? NULL : socket_read_handler,
+                          s->outbuf->len ? socket_write_handler : NULL);
 }
 
 static void socket_set_info(NetSocketState *s, const char *state)
@@ -62,7 +114,7 @@ static void socket_set_info(NetSocketState *s, const char *state)
 static void socket_disconnect(NetSocketState *s)
 {
     if (s->fd >= 0) {
-        kite_set_fd_handler(s->fd, NULL, NULL, NULL);
+        socket_set_fd_handler(s, s->fd, NULL, NULL);
         close(s->fd);
         s->fd = -1;
     }
@@ -71,7 +123,7 @@ static void socket_disconnect(NetSocketState *s)
     g_byte_array_set_size(s->outbuf, 0);
     if (s->listen_fd >= 0) {
         /* Ready for the next connection, as QEMU's listen mode is. */
-        kite_set_fd_handler(s->listen_fd, socket_accept, NULL, s);
+        socket_set_fd_handler(s, s->listen_fd, socket_accept_handler, NULL);
         socket_set_info(s, " (waiting)");
     } else {
         socket_set_info(s, " (disconnected)");
@@ -132,9 +184,8 @@ static void socket_parse(NetSocketState *s)
     }
 }
 
-static void socket_read(void *opaque)
+static void socket_read(NetSocketState *s)
 {
-    NetSocketState *s = opaque;
     ssize_t n;
 
     if (s->udp) {
@@ -166,9 +217,8 @@ static void socket_read(void *opaque)
 
 /* ------------------------------------------------------------------ NIC -> peer */
 
-static void socket_writable(void *opaque)
+static void socket_writable(NetSocketState *s)
 {
-    NetSocketState *s = opaque;
     ssize_t n = send(s->fd, s->outbuf->data, s->outbuf->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -229,12 +279,18 @@ static void socket_cleanup(NetClientState *nc)
 {
     NetSocketState *s = nc->opaque;
 
+    s->closing = true;
     if (s->fd >= 0) {
-        kite_set_fd_handler(s->fd, NULL, NULL, NULL);
+        socket_set_fd_handler(s, s->fd, NULL, NULL);
+    }
+    if (s->listen_fd >= 0) {
+        socket_set_fd_handler(s, s->listen_fd, NULL, NULL);
+    }
+    net_backend_context_release(s->ctx, s->iothread);
+    if (s->fd >= 0) {
         close(s->fd);
     }
     if (s->listen_fd >= 0) {
-        kite_set_fd_handler(s->listen_fd, NULL, NULL, NULL);
         close(s->listen_fd);
     }
     g_byte_array_unref(s->outbuf);
@@ -264,16 +320,15 @@ static void socket_connected(NetSocketState *s, int fd)
     socket_update_handlers(s);
 }
 
-static void socket_accept(void *opaque)
+static void socket_accept(NetSocketState *s)
 {
-    NetSocketState *s = opaque;
     int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
     if (fd < 0) {
         return;
     }
     /* One peer at a time: stop listening until it goes away. */
-    kite_set_fd_handler(s->listen_fd, NULL, NULL, NULL);
+    socket_set_fd_handler(s, s->listen_fd, NULL, NULL);
     socket_connected(s, fd);
 }
 
@@ -349,6 +404,10 @@ static NetClientState *net_socket_init(KiteOpts *opts, const char *id, Error **e
 
     s = g_new0(NetSocketState, 1);
     s->fd = s->listen_fd = -1;
+    if (!net_backend_context(opts, &s->ctx, &s->iothread, errp)) {
+        g_free(s);
+        return NULL;
+    }
     s->outbuf = g_byte_array_new();
     s->rxbuf = g_malloc(RXBUF_SIZE);
 
@@ -407,12 +466,15 @@ static NetClientState *net_socket_init(KiteOpts *opts, const char *id, Error **e
         s->fd = -1;
         socket_connected(s, fd);
     } else {
-        kite_set_fd_handler(s->listen_fd, socket_accept, NULL, s);
+        socket_set_fd_handler(s, s->listen_fd, socket_accept_handler, NULL);
         socket_set_info(s, " (waiting)");
     }
     return s->nc;
 
 fail:
+    if (s->iothread) {
+        object_unref(s->iothread);
+    }
     g_byte_array_unref(s->outbuf);
     g_free(s->rxbuf);
     g_free(s->desc);

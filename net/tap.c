@@ -7,19 +7,24 @@
  *   vnet_hdr=on|off      a virtio-net header in front of every frame (IFF_VNET_HDR), so a
  *                        virtio-net NIC can hand checksum and segmentation work to the host
  *                        kernel.  Default: on if the kernel supports it; on fails if not.
+ *   iothread=ID          poll and read the tap in that iothread (Kite's; QEMU has no such
+ *                        option): a burst of frames is read there without the BQL, which is
+ *                        then taken once to hand the burst to the NIC.
  *
  * With vnet_hdr the header (12 bytes, TUNSETVNETHDRSZ) is always on the wire to the kernel;
  * for NICs that did not ask for it (net_peer_using_vnet_hdr) it is stripped on read and a zero
  * header is prepended on write.  Offloads into the guest are only switched on (TUNSETOFFLOAD)
  * when the NIC says the guest accepts them, so otherwise the kernel hands over complete frames.
  *
- * Flow control: a frame the NIC cannot take stops reading the tap fd until its sent callback
- * (the kernel queue then fills and drops, as a real NIC's ring would); a frame the kernel
- * cannot take (EAGAIN) stays in the net core's queue until the fd is writable.
+ * Flow control: frames the NIC cannot take (at most one burst) wait in the net core's queue and
+ * reading the tap fd stops until their sent callbacks (the kernel queue then fills and drops, as
+ * a real NIC's ring would); a frame the kernel cannot take (EAGAIN) stays in the net core's
+ * queue until the fd is writable.  Writes to the tap happen in the NIC's thread, under the BQL.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "net/net.h"
 #include "kite/main-loop.h"
+#include "kite/thread.h"
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -28,6 +33,9 @@
 
 #define TAP_BUF_SIZE (NET_MAX_FRAME + NET_VNET_HDR_LEN)
 #define TAP_READ_BURST 64               /* frames per read handler call */
+/* The burst buffer: frames are packed, so it holds 64 full-size Ethernet frames, at least 7 of
+ * the largest (GSO) ones. */
+#define TAP_BURST_BYTES (8 * TAP_BUF_SIZE)
 #define DEFAULT_SCRIPT "/etc/qemu-ifup"
 #define DEFAULT_DOWNSCRIPT "/etc/qemu-ifdown"
 
@@ -38,69 +46,132 @@ typedef struct TAPState {
     char *downscript;
     bool vnet_hdr;              /* the fd carries virtio-net headers */
     bool using_vnet_hdr;        /* ... and the NIC wants to see them */
-    bool read_paused;
+    KiteContext *ctx;           /* where the fd handlers run */
+    Object *iothread;           /* iothread=: a reference on it, else NULL */
+    /* Under the BQL: */
+    bool read_paused;           /* frames wait in the NIC's queue (queued of them) */
+    unsigned queued;
     bool write_wait;
-    uint8_t *buf;
+    bool closing;               /* cleanup started: never register handlers again */
+    /* The read handler's own (one thread at a time): */
+    uint8_t *buf;               /* TAP_BURST_BYTES */
+    size_t burst_len[TAP_READ_BURST];
+    size_t burst_off[TAP_READ_BURST];
 } TAPState;
 
 static void tap_read(void *opaque);
 static void tap_writable(void *opaque);
 
+/* Under the BQL (or in the main loop). */
 static void tap_update_handlers(TAPState *s)
 {
-    kite_set_fd_handler(s->fd, s->read_paused ? NULL : tap_read,
-                        s->write_wait ? tap_writable : NULL, s);
+    if (s->closing) {
+        return;
+    }
+    kite_context_set_fd_handler(s->ctx, s->fd, s->read_paused ? NULL : tap_read,
+                                s->write_wait ? tap_writable : NULL, s);
 }
 
 static void tap_send_completed(NetClientState *nc, ssize_t len)
 {
     TAPState *s = nc->opaque;
 
-    s->read_paused = false;
-    tap_update_handlers(s);
+    if (s->queued && --s->queued == 0 && s->read_paused) {
+        s->read_paused = false;
+        tap_update_handlers(s);
+    }
 }
 
 static void tap_read(void *opaque)
 {
     TAPState *s = opaque;
+    bool take = !bql_locked();
+    bool dead = false;
+    size_t off = 0;
+    int count = 0;
 
-    for (int i = 0; i < TAP_READ_BURST; i++) {
-        ssize_t n = read(s->fd, s->buf, TAP_BUF_SIZE);
-        uint8_t *frame = s->buf;
+    /*
+     * Read a burst first.  In an iothread this runs without the BQL: only this handler uses
+     * the fd for reading and the burst buffer, and it is unregistered (under the BQL) before
+     * the state goes away.
+     */
+    while (count < TAP_READ_BURST && TAP_BURST_BYTES - off >= TAP_BUF_SIZE) {
+        ssize_t n = read(s->fd, s->buf + off, TAP_BUF_SIZE);
 
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            return;             /* drained */
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            break;              /* drained */
         }
         if (n <= 0) {
-            /* The interface went away under us: stop polling a dead fd. */
-            warn_report("netdev %s: reading %s failed; no more frames from it",
-                        s->nc->name, s->ifname);
-            kite_set_fd_handler(s->fd, NULL, NULL, NULL);
-            s->read_paused = true;
-            return;
+            dead = true;
+            break;
         }
+        s->burst_off[count] = off;
+        s->burst_len[count] = n;
+        count++;
+        off += n;
+    }
+    if (!count && !dead) {
+        return;
+    }
+    if (take) {
+        bql_lock();
+    }
+    if (s->closing) {
+        goto out;
+    }
+    for (int i = 0; i < count; i++) {
+        uint8_t *frame = s->buf + s->burst_off[i];
+        size_t len = s->burst_len[i];
+
+        /* using_vnet_hdr belongs to the NIC side: read it under the BQL. */
         if (s->vnet_hdr && !s->using_vnet_hdr) {
-            if (n < NET_VNET_HDR_LEN) {
+            if (len < NET_VNET_HDR_LEN) {
                 continue;
             }
             frame += NET_VNET_HDR_LEN;
-            n -= NET_VNET_HDR_LEN;
+            len -= NET_VNET_HDR_LEN;
         }
-        if (net_send_packet_async(s->nc, frame, n, tap_send_completed) == 0) {
-            s->read_paused = true;
-            tap_update_handlers(s);
-            return;
+        /* A frame the NIC cannot take now is queued with it (the burst bounds how many). */
+        if (net_send_packet_async(s->nc, frame, len, tap_send_completed) == 0) {
+            s->queued++;
         }
+    }
+    if (dead) {
+        /* The interface went away under us: stop polling a dead fd. */
+        warn_report("netdev %s: reading %s failed; no more frames from it",
+                    s->nc->name, s->ifname);
+        s->read_paused = true;
+        s->write_wait = false;
+        kite_context_set_fd_handler(s->ctx, s->fd, NULL, NULL, NULL);
+    } else if (s->queued && !s->read_paused) {
+        s->read_paused = true;
+        tap_update_handlers(s);
+    }
+out:
+    if (take) {
+        bql_unlock();
     }
 }
 
 static void tap_writable(void *opaque)
 {
     TAPState *s = opaque;
+    bool take = !bql_locked();
 
-    s->write_wait = false;
-    tap_update_handlers(s);
-    net_flush_queued_packets(s->nc);
+    if (take) {
+        bql_lock();
+    }
+    if (!s->closing) {
+        s->write_wait = false;
+        tap_update_handlers(s);
+        net_flush_queued_packets(s->nc);
+    }
+    if (take) {
+        bql_unlock();
+    }
 }
 
 static ssize_t tap_receive_iov(NetClientState *nc, const struct iovec *iov, int iovcnt)
@@ -196,7 +267,9 @@ static void tap_cleanup(NetClientState *nc)
 {
     TAPState *s = nc->opaque;
 
-    kite_set_fd_handler(s->fd, NULL, NULL, NULL);
+    s->closing = true;
+    kite_context_set_fd_handler(s->ctx, s->fd, NULL, NULL, NULL);
+    net_backend_context_release(s->ctx, s->iothread);
     if (s->downscript) {
         Error *err = NULL;
         if (!run_script(s->downscript, s->ifname, &err)) {
@@ -228,6 +301,8 @@ static NetClientState *net_tap_init(KiteOpts *opts, const char *id, Error **errp
     unsigned features = 0;
     bool want_vnet = true, vnet_required = false;
     int fd, hdrsz = NET_VNET_HDR_LEN;
+    KiteContext *ctx;
+    Object *iothread;
     TAPState *s;
 
     if (kite_opts_get(opts, "fd") || kite_opts_get(opts, "fds") ||
@@ -245,15 +320,18 @@ static NetClientState *net_tap_init(KiteOpts *opts, const char *id, Error **errp
             return NULL;
         }
     }
+    if (!net_backend_context(opts, &ctx, &iothread, errp)) {
+        return NULL;
+    }
     if (ifname && strlen(ifname) >= IFNAMSIZ) {
         error_setg(errp, "Parameter 'ifname': '%s' is longer than %d characters", ifname,
                    IFNAMSIZ - 1);
-        return NULL;
+        goto fail;
     }
     fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         error_setg_errno(errp, errno, "could not open /dev/net/tun");
-        return NULL;
+        goto fail;
     }
     if (ioctl(fd, TUNGETFEATURES, &features) < 0) {
         features = 0;
@@ -261,7 +339,7 @@ static NetClientState *net_tap_init(KiteOpts *opts, const char *id, Error **errp
     if (vnet_required && !(features & IFF_VNET_HDR)) {
         error_setg(errp, "vnet_hdr=on, but the host kernel does not support IFF_VNET_HDR");
         close(fd);
-        return NULL;
+        goto fail;
     }
     want_vnet = want_vnet && (features & IFF_VNET_HDR);
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (want_vnet ? IFF_VNET_HDR : 0);
@@ -272,13 +350,13 @@ static NetClientState *net_tap_init(KiteOpts *opts, const char *id, Error **errp
         error_setg_errno(errp, errno, "could not configure /dev/net/tun (%s)",
                          ifname ? ifname : "tap%d");
         close(fd);
-        return NULL;
+        goto fail;
     }
     if (want_vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) < 0) {
         error_setg_errno(errp, errno, "could not set the vnet header size of %s",
                          ifr.ifr_name);
         close(fd);
-        return NULL;
+        goto fail;
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     if (!script) {
@@ -289,7 +367,7 @@ static NetClientState *net_tap_init(KiteOpts *opts, const char *id, Error **errp
     }
     if (strcmp(script, "no") && !run_script(script, ifr.ifr_name, errp)) {
         close(fd);
-        return NULL;
+        goto fail;
     }
 
     s = g_new0(TAPState, 1);
@@ -298,14 +376,23 @@ static NetClientState *net_tap_init(KiteOpts *opts, const char *id, Error **errp
     s->ifname[IFNAMSIZ - 1] = 0;
     s->vnet_hdr = want_vnet;
     s->downscript = strcmp(downscript, "no") ? g_strdup(downscript) : NULL;
-    s->buf = g_malloc(TAP_BUF_SIZE);
+    s->buf = g_malloc(TAP_BURST_BYTES);
+    s->ctx = ctx;
+    s->iothread = iothread;
     s->nc = net_client_new(&tap_info, NULL, "tap", id, s);
-    snprintf(s->nc->info_str, sizeof(s->nc->info_str), "ifname=%s,script=%s,downscript=%s",
-             s->ifname, script, downscript);
+    snprintf(s->nc->info_str, sizeof(s->nc->info_str), "ifname=%s,script=%s,downscript=%s%s%s",
+             s->ifname, script, downscript, iothread ? ",iothread=" : "",
+             iothread ? kite_opts_get(opts, "iothread") : "");
     /* Frames are plain until a NIC asks for headers. */
     tap_set_offload(s->nc, false, false, false, false, false);
     tap_update_handlers(s);
     return s->nc;
+
+fail:
+    if (iothread) {
+        object_unref(iothread);
+    }
+    return NULL;
 }
 
 static void __attribute__((constructor)) net_tap_register(void)

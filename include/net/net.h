@@ -2,8 +2,10 @@
  * Networking core: network clients, peers, packet queues, NIC configuration, -netdev/-nic.
  *
  * Model (QEMU's): every endpoint is a NetClientState.  A NIC frontend (e1000, virtio-net) and a
- * backend (user, socket, tap) are *peers*: what one sends the other receives.  Everything runs
- * in the main loop under the BQL.
+ * backend (user, socket, tap) are *peers*: what one sends the other receives.  The net core and
+ * the NICs run under the BQL.  A backend's fd handlers run in the main loop, or with
+ * iothread=ID (tap, socket) in that iothread: there they do their host I/O without the BQL
+ * and take it to hand frames to the core (see "backends in an iothread" below).
  *
  * Writing a NIC (the whole recipe):
  *
@@ -64,6 +66,7 @@
 #include "kite/object.h"
 #include "kite/opts.h"
 #include "kite/property.h"
+#include "kite/main-loop.h"
 #include <sys/uio.h>
 
 /* Frames larger than this (a 64 KiB GSO frame plus a virtio-net header) are refused. */
@@ -219,6 +222,24 @@ unsigned net_queue_length(NetClientState *nc);     /* frames waiting for nc */
  */
 bool net_set_link(const char *name, bool up, Error **errp);
 void net_client_set_link(NetClientState *nc, bool up);
+
+/* --- backends in an iothread --- */
+
+/*
+ * The context a backend's fd handlers run in: with iothread=ID in opts (marked used) that
+ * iothread's, and *iothread holds a reference on it (net_backend_context_release drops it);
+ * otherwise the main context and *iothread is NULL.  False with errp set for an unknown id.
+ * Handlers on an iothread context run without the BQL: they take it (bql_lock) around every
+ * call into the net core, and the backend's state they share with the NIC side (which runs
+ * under the BQL) is touched only under it.
+ */
+bool net_backend_context(KiteOpts *opts, KiteContext **ctx, Object **iothread, Error **errp);
+/*
+ * For cleanup: after removing its fd handlers, wait until ctx's thread has left any handler it
+ * was running (one may be waiting for the BQL, which is dropped meanwhile if held), then drop
+ * the iothread reference.  Nothing to wait for on the main context.
+ */
+void net_backend_context_release(KiteContext *ctx, Object *iothread);
 
 /* --- -netdev / -nic / netdev_add --- */
 

@@ -8,12 +8,14 @@
 #           `nc 10.0.2.101 1235` to a python server through a tcp: chardev, both ways.
 #   socket: two Kite VMs on one -netdev socket segment (listen=/connect=) ping each other;
 #           the second VM's other NIC connects to a python peer that speaks QEMU's
-#           length-prefixed framing independently and answers ARP and ICMP echo.
+#           length-prefixed framing independently and answers ARP and ICMP echo.  The
+#           listening backend and the python peer's backend run in iothreads (iothread=).
 #   tap:    in a private network namespace (unshare -n; skipped without the privilege), a
 #           tap with vnet_hdr=on so checksum/TSO offloads are negotiated: the guest pings the
 #           namespace's address and fetches a file from an HTTP server there (md5 checked),
 #           and a TCP upload from the guest arrives intact; an e1000 on a second vnet_hdr tap
-#           (headers stripped/added for a NIC that does not use them) pings too.
+#           (headers stripped/added for a NIC that does not use them) pings too.  The
+#           virtio-net's tap is read in an iothread (iothread=).
 # Prints "PASS name" / "FAIL name: reason" / "SKIP ..." per case; exit 1 on a failure, 77 if
 # everything was skipped.
 #
@@ -190,7 +192,8 @@ def case_socket(args, emulator, vmlinuz, initrd, tmp, log_dir):
     peer = SocketPeer()
     peer.start()
     a = Guest(guest_argv(args, emulator, vmlinuz, initrd,
-                         ["-netdev", f"socket,id=s0,listen=127.0.0.1:{port}",
+                         ["-object", "iothread,id=io0",
+                          "-netdev", f"socket,id=s0,listen=127.0.0.1:{port},iothread=io0",
                           "-device", "virtio-net-pci,netdev=s0,mac=52:54:00:12:36:01"]),
               log_path=os.path.join(log_dir, "net-socket-a.log"))
     a.start()
@@ -209,7 +212,8 @@ def case_socket(args, emulator, vmlinuz, initrd, tmp, log_dir):
         b = boot(args, emulator, vmlinuz, initrd,
                  ["-netdev", f"socket,id=s0,connect=127.0.0.1:{port}",
                   "-device", "virtio-net-pci,netdev=s0,mac=52:54:00:12:36:02",
-                  "-netdev", f"socket,id=s1,connect=127.0.0.1:{peer.port}",
+                  "-object", "iothread,id=io1",
+                  "-netdev", f"socket,id=s1,connect=127.0.0.1:{peer.port},iothread=io1",
                   "-device", "virtio-net-pci,netdev=s1,mac=52:54:00:12:36:03"],
                  os.path.join(log_dir, "net-socket-b.log"))
         with b:
@@ -280,7 +284,8 @@ def case_tap(args, emulator, vmlinuz, initrd, tmp, log_dir):
         "f.close()' & "
         'exec "$@"')
     kite = guest_argv(args, emulator, vmlinuz, initrd, [
-        "-netdev", "tap,id=t0,ifname=kt0,script=no,downscript=no,vnet_hdr=on",
+        "-object", "iothread,id=io0",
+        "-netdev", "tap,id=t0,ifname=kt0,script=no,downscript=no,vnet_hdr=on,iothread=io0",
         "-device", "virtio-net-pci,netdev=t0",
         # An e1000 on a vnet_hdr tap: it never asks for headers, so the tap strips and
         # adds them; the NIC must see plain frames.
