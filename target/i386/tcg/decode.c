@@ -258,7 +258,19 @@ static void dec_shift(X86Dec *d, KiteOp *op, bool byte, int count_kind)
         } else if (kind == 7) {
             op->exec = t->sar_ri;
             op->b1 = c;
+        } else if (kind == 0) {
+            op->exec = t->rol_ri;
+            op->b1 = c;
+        } else if (kind == 1) {
+            op->exec = t->ror_ri;
+            op->b1 = c;
         }
+    } else if (kind == 4 || kind == 6) {
+        op->exec = t->shl_rcl;
+    } else if (kind == 5) {
+        op->exec = t->shr_rcl;
+    } else if (kind == 7) {
+        op->exec = t->sar_rcl;
     }
 }
 

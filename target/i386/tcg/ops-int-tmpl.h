@@ -430,6 +430,42 @@ static void NAME(op_sar_ri)(X86CPU *cpu, const KiteOp *op)
     NEXT(cpu, op);
 }
 
+/* Rotates by an immediate: hash and cipher rounds (the kernel's BLAKE2s and ChaCha). */
+static void NAME(op_rol_ri)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    SETR(op->dst, NAME(shift)(env, 0, GETR(op->dst), op->b1));
+    NEXT(cpu, op);
+}
+
+static void NAME(op_ror_ri)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    SETR(op->dst, NAME(shift)(env, 1, GETR(op->dst), op->b1));
+    NEXT(cpu, op);
+}
+
+/*
+ * SHL/SHR/SAR of a register by CL, the other common form (inflate, bitmap and hash
+ * code): the kind is a constant here, so shift() reduces to a few instructions.
+ */
+#define DEF_SHIFT_CL(name, kind) \
+static void NAME(op_##name##_rcl)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    CPUX86State *env = &cpu->env; \
+    unsigned c = REG8(env, R_ECX * 8) & SHIFT_MASK; \
+    if (likely(c)) { \
+        SETR(op->dst, NAME(shift)(env, kind, GETR(op->dst), c)); \
+    } else if (SZ == 32) { \
+        env->regs[op->dst] = (uint32_t)env->regs[op->dst];   /* written even so */ \
+    } \
+    NEXT(cpu, op); \
+}
+DEF_SHIFT_CL(shl, 4)
+DEF_SHIFT_CL(shr, 5)
+DEF_SHIFT_CL(sar, 7)
+#undef DEF_SHIFT_CL
+
 /* ---- TEST/XCHG/XADD/CMPXCHG --------------------------------------------------- */
 
 static void NAME(op_xchg_rr)(X86CPU *cpu, const KiteOp *op)

@@ -33,7 +33,8 @@
     .dec_m = op_dec_m##sz, .not_r = op_not_r##sz, .not_m = op_not_m##sz, \
     .neg_r = op_neg_r##sz, .neg_m = op_neg_m##sz, .shift_r = op_shift_r##sz, \
     .shift_m = op_shift_m##sz, .shl_ri = op_shl_ri##sz, .shr_ri = op_shr_ri##sz, \
-    .sar_ri = op_sar_ri##sz, .xchg_rr = op_xchg_rr##sz, .xchg_mr = op_xchg_mr##sz, \
+    .sar_ri = op_sar_ri##sz, .shl_rcl = op_shl_rcl##sz, .shr_rcl = op_shr_rcl##sz, \
+    .sar_rcl = op_sar_rcl##sz, .rol_ri = op_rol_ri##sz, .ror_ri = op_ror_ri##sz, .xchg_rr = op_xchg_rr##sz, .xchg_mr = op_xchg_mr##sz, \
     .xadd_rr = op_xadd_rr##sz, .xadd_mr = op_xadd_mr##sz, \
     .cmpxchg_rr = op_cmpxchg_rr##sz, .cmpxchg_mr = op_cmpxchg_mr##sz, \
     .muldiv = op_muldiv##sz

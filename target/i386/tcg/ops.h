@@ -23,7 +23,8 @@ typedef struct X86IntOps {
     KiteOpFn *alu[X86_NFORMS][9];    /* ADD OR ADC SBB AND SUB XOR CMP TEST */
     KiteOpFn *mov[X86_NFORMS];
     KiteOpFn *inc_r, *dec_r, *inc_m, *dec_m, *not_r, *not_m, *neg_r, *neg_m;
-    KiteOpFn *shift_r, *shift_m, *shl_ri, *shr_ri, *sar_ri;
+    KiteOpFn *shift_r, *shift_m, *shl_ri, *shr_ri, *sar_ri, *shl_rcl, *shr_rcl, *sar_rcl,
+             *rol_ri, *ror_ri;
     KiteOpFn *xchg_rr, *xchg_mr, *xadd_rr, *xadd_mr, *cmpxchg_rr, *cmpxchg_mr;
     KiteOpFn *muldiv, *imul2, *cmov, *bsf, *bsr, *popcnt;
     KiteOpFn *movx, *movzx8_rr, *movzx8_rm, *movzx16_rm, *lea;
