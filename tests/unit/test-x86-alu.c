@@ -257,6 +257,18 @@ static void test_alu_unary(void)
     run_cases(cases, ARRAY_SIZE(cases), ITERS);
 }
 
+/* CMP/TEST + Jcc pairs, which the interpreter fuses: every condition, taken or not. */
+static void test_alu_jcc(void)
+{
+    static const AluCase cases[] = {
+        { "alu_cmpj64", F_NOAF }, { "alu_cmpj32", F_NOAF }, { "alu_cmpj16", F_NOAF },
+        { "alu_cmpj8", F_NOAF }, { "alu_cmpji32", F_NOAF }, { "alu_cmpji8", F_NOAF },
+        { "alu_testj64", F_NOAF }, { "alu_testj8", F_NOAF }, { "alu_testji32", F_NOAF },
+        { "alu_cmpjm32", F_NOAF },
+    };
+    run_cases(cases, ARRAY_SIZE(cases), ITERS);
+}
+
 static void test_alu_shift(void)
 {
     static const char *const ops[] = { "rol", "ror", "rcl", "rcr", "shl", "shr", "sar" };
@@ -370,6 +382,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/x86/alu/binary", test_alu_binary);
     g_test_add_func("/x86/alu/unary", test_alu_unary);
+    g_test_add_func("/x86/alu/jcc", test_alu_jcc);
     g_test_add_func("/x86/alu/shift", test_alu_shift);
     g_test_add_func("/x86/alu/muldiv", test_alu_muldiv);
     g_test_add_func("/x86/alu/bits", test_alu_bits);

@@ -75,6 +75,60 @@ SNIP alu_\op\()rm16
     .size alu_\op\()rm16, . - alu_\op\()rm16
 .endr
 
+/*
+ * ---- CMP/TEST + Jcc: rcx = one bit per condition (O first), taken or not ------------
+ * The interpreter runs a CMP/TEST and the Jcc right after it as one fused op.
+ */
+.macro JCC_ALL insn:vararg
+    xor %ecx, %ecx
+    .irp cc, o, no, b, ae, e, ne, be, a, s, ns, p, np, l, ge, le, g
+    shl $1, %rcx
+    \insn
+    j\cc 1f
+    jmp 2f
+1:  or $1, %rcx
+2:
+    .endr
+.endm
+SNIP alu_cmpj64
+    JCC_ALL cmp %rbx, %rax
+END alu_cmpj64
+SNIP alu_cmpj32
+    JCC_ALL cmp %ebx, %eax
+END alu_cmpj32
+SNIP alu_cmpj16
+    JCC_ALL cmp %bx, %ax
+END alu_cmpj16
+SNIP alu_cmpj8
+    JCC_ALL cmp %bl, %al
+END alu_cmpj8
+SNIP alu_cmpji32
+    JCC_ALL cmp $0x12345678, %eax
+END alu_cmpji32
+SNIP alu_cmpji8
+    JCC_ALL cmp $-3, %bl
+END alu_cmpji8
+SNIP alu_testj64
+    JCC_ALL test %rbx, %rax
+END alu_testj64
+SNIP alu_testj8
+    JCC_ALL test %bl, %al
+END alu_testj8
+SNIP alu_testji32
+    JCC_ALL test $0x80000101, %eax
+END alu_testji32
+SNIP alu_cmpjm32
+    lea 3f(%rip), %rsi
+    mov %eax, (%rsi)
+    JCC_ALL cmp %ebx, (%rsi)
+    JCC_ALL cmp (%rsi), %ebx
+    JCC_ALL cmpl $-2, (%rsi)
+    JCC_ALL testl $0x80000001, (%rsi)
+    mov $0, %esi
+    ret
+3:  .quad 0
+    .size alu_cmpjm32, . - alu_cmpjm32
+
 /* ---- unary ------------------------------------------------------------------------ */
 .irp op, inc, dec, neg, not
 SNIP alu_\op\()8

@@ -1119,6 +1119,36 @@ opcode:
     return decode_onebyte(d, op, b);
 }
 
+/*
+ * Peephole: a CMP or TEST followed by a Jcc in 64-bit mode becomes one fused op at the
+ * CMP's place (ops-int-tmpl.h); the Jcc op stays behind it, holding the target, and is
+ * skipped.  Most loops and ifs end in such a pair.
+ */
+static void fuse_cmp_jcc(KiteOp *prev, const KiteOp *jcc)
+{
+    int cc = 0;
+
+    while (cc < 16 && jcc->exec != x86_op_jcc64[cc]) {
+        cc++;
+    }
+    if (cc == 16) {
+        return;
+    }
+    for (int s = 0; s < 4; s++) {
+        const X86IntOps *t = &x86_int_ops[s];
+        for (int f = 0; f < X86_NFORMS; f++) {
+            if (prev->exec == t->alu[f][7] && t->cmp_jcc[f]) {
+                prev->exec = t->cmp_jcc[f][cc];
+                return;
+            }
+            if (prev->exec == t->alu[f][8] && t->test_jcc[f]) {
+                prev->exec = t->test_jcc[f][cc];
+                return;
+            }
+        }
+    }
+}
+
 int x86_decode_trace(X86CPU *cpu, const uint8_t *code, unsigned avail, KiteOp *ops,
                      int max, int *nops, unsigned *bytes)
 {
@@ -1178,6 +1208,9 @@ int x86_decode_trace(X86CPU *cpu, const uint8_t *code, unsigned avail, KiteOp *o
             int64_t disp = (int64_t)op->disp + d.pos;
             /* Pathological displacements near +2 GiB wrap here (documented gap). */
             op->disp = (int32_t)disp;
+        }
+        if (n > 0 && d.code64) {
+            fuse_cmp_jcc(&ops[n - 1], op);
         }
         n++;
         ended = d.end;

@@ -180,6 +180,64 @@ DEF_ALU(6, xor)
 DEF_ALU(7, cmp)
 DEF_ALU(8, test)
 
+/*
+ * CMP/TEST fused with the Jcc right after it (64-bit mode; the decoder's peephole in
+ * decode.c): one dispatch instead of two, and the condition is tested on flags the
+ * compiler still holds in registers.  op is the CMP/TEST, op[1] the Jcc, whose imm is
+ * the target; the pair still counts as two instructions, and a fault in the CMP's
+ * memory operand still names the CMP.
+ */
+#define FLAGS_FN(name, k, A, B) \
+static inline void NAME(flags_##name)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    CPUX86State *env = &cpu->env; \
+    NAME(alu)(env, k, A, B); \
+}
+FLAGS_FN(cmp_rr, 7, GETR(op->dst), GETR(op->src))
+FLAGS_FN(cmp_ri, 7, GETR(op->dst), (T)op->imm)
+FLAGS_FN(cmp_rm, 7, GETR(op->dst), LD(cpu, op, x86_op_la(cpu, op, NB, false)))
+FLAGS_FN(cmp_mr, 7, LD(cpu, op, x86_op_la(cpu, op, NB, false)), GETR(op->src))
+FLAGS_FN(cmp_mi, 7, LD(cpu, op, x86_op_la(cpu, op, NB, false)), (T)op->imm)
+FLAGS_FN(test_rr, 8, GETR(op->dst), GETR(op->src))
+FLAGS_FN(test_ri, 8, GETR(op->dst), (T)op->imm)
+FLAGS_FN(test_mi, 8, LD(cpu, op, x86_op_la(cpu, op, NB, false)), (T)op->imm)
+#undef FLAGS_FN
+
+#define DEF_FUSED1(name, cc) \
+static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    NAME(flags_##name)(cpu, op); \
+    if (cc_test(&cpu->env, cc)) { \
+        x86_trace_exit_to(cpu, op + 1, cpu->env.rip + op[1].imm); \
+        return; \
+    } \
+    NEXT(cpu, op + 1); \
+}
+#define DEF_FUSED(name) \
+    DEF_FUSED1(name, 0) DEF_FUSED1(name, 1) DEF_FUSED1(name, 2) DEF_FUSED1(name, 3) \
+    DEF_FUSED1(name, 4) DEF_FUSED1(name, 5) DEF_FUSED1(name, 6) DEF_FUSED1(name, 7) \
+    DEF_FUSED1(name, 8) DEF_FUSED1(name, 9) DEF_FUSED1(name, 10) DEF_FUSED1(name, 11) \
+    DEF_FUSED1(name, 12) DEF_FUSED1(name, 13) DEF_FUSED1(name, 14) \
+    DEF_FUSED1(name, 15) \
+static KiteOpFn *const NAME(name##_jcc)[16] = { \
+    NAME(op_##name##_j0), NAME(op_##name##_j1), NAME(op_##name##_j2), \
+    NAME(op_##name##_j3), NAME(op_##name##_j4), NAME(op_##name##_j5), \
+    NAME(op_##name##_j6), NAME(op_##name##_j7), NAME(op_##name##_j8), \
+    NAME(op_##name##_j9), NAME(op_##name##_j10), NAME(op_##name##_j11), \
+    NAME(op_##name##_j12), NAME(op_##name##_j13), NAME(op_##name##_j14), \
+    NAME(op_##name##_j15), \
+};
+DEF_FUSED(cmp_rr)
+DEF_FUSED(cmp_ri)
+DEF_FUSED(cmp_rm)
+DEF_FUSED(cmp_mr)
+DEF_FUSED(cmp_mi)
+DEF_FUSED(test_rr)
+DEF_FUSED(test_ri)
+DEF_FUSED(test_mi)
+#undef DEF_FUSED
+#undef DEF_FUSED1
+
 /* ---- MOV ---------------------------------------------------------------------- */
 
 static void NAME(op_mov_rr)(X86CPU *cpu, const KiteOp *op)

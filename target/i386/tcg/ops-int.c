@@ -37,6 +37,9 @@
     .sar_rcl = op_sar_rcl##sz, .rol_ri = op_rol_ri##sz, .ror_ri = op_ror_ri##sz, .xchg_rr = op_xchg_rr##sz, .xchg_mr = op_xchg_mr##sz, \
     .xadd_rr = op_xadd_rr##sz, .xadd_mr = op_xadd_mr##sz, \
     .cmpxchg_rr = op_cmpxchg_rr##sz, .cmpxchg_mr = op_cmpxchg_mr##sz, \
+    .cmp_jcc = { cmp_rr_jcc##sz, cmp_rm_jcc##sz, cmp_mr_jcc##sz, cmp_ri_jcc##sz, \
+                 cmp_mi_jcc##sz }, \
+    .test_jcc = { test_rr_jcc##sz, NULL, NULL, test_ri_jcc##sz, test_mi_jcc##sz }, \
     .muldiv = op_muldiv##sz
 
 #define WIDE_OPS(sz) \

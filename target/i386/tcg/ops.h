@@ -25,6 +25,8 @@ typedef struct X86IntOps {
     KiteOpFn *inc_r, *dec_r, *inc_m, *dec_m, *not_r, *not_m, *neg_r, *neg_m;
     KiteOpFn *shift_r, *shift_m, *shl_ri, *shr_ri, *sar_ri, *shl_rcl, *shr_rcl, *sar_rcl,
              *rol_ri, *ror_ri;
+    /* CMP/TEST + Jcc in 64-bit mode, by form and condition (NULL: not fused). */
+    KiteOpFn *const *cmp_jcc[X86_NFORMS], *const *test_jcc[X86_NFORMS];
     KiteOpFn *xchg_rr, *xchg_mr, *xadd_rr, *xadd_mr, *cmpxchg_rr, *cmpxchg_mr;
     KiteOpFn *muldiv, *imul2, *cmov, *bsf, *bsr, *popcnt;
     KiteOpFn *movx, *movzx8_rr, *movzx8_rm, *movzx16_rm, *lea;
