@@ -16,9 +16,36 @@ static uint8_t *t_ram_page(void *opaque, uint64_t paddr, bool write)
     X86T *m = opaque;
 
     if (paddr < X86T_RAM_SIZE) {
+        if (write && paddr - m->log_base < m->log_size) {
+            return NULL;                /* logged: only through ram_page_logged */
+        }
         return m->ram + (paddr & ~0xfffULL);
     }
     return NULL;
+}
+
+static uint8_t *t_ram_page_logged(void *opaque, uint64_t paddr, void **log)
+{
+    X86T *m = opaque;
+
+    if (paddr - m->log_base < m->log_size) {
+        *log = m;
+        return m->ram + (paddr & ~0xfffULL);
+    }
+    return NULL;
+}
+
+static void t_note_write(void *opaque, void *log, const uint8_t *host, unsigned size)
+{
+    X86T *m = log;
+    uint64_t off = host - m->ram - m->log_base;
+
+    g_assert(size && off + size <= m->log_size);
+    for (uint64_t p = off >> 12; p <= (off + size - 1) >> 12; p++) {
+        g_assert(p < G_N_ELEMENTS(m->logged));
+        m->logged[p] = true;
+    }
+    m->note_writes++;
 }
 
 static uint64_t t_mmio_read(void *opaque, uint64_t paddr, unsigned size)
@@ -78,6 +105,8 @@ static uint64_t t_clock(void *opaque)
 
 static const X86MachineOps t_ops = {
     .ram_page = t_ram_page,
+    .ram_page_logged = t_ram_page_logged,
+    .note_write = t_note_write,
     .mmio_read = t_mmio_read,
     .mmio_write = t_mmio_write,
     .pio_read = t_pio_read,

@@ -50,6 +50,12 @@ typedef struct X86T {
     int irq_vector;                   /* pending interrupt for ack_interrupt, or -1 */
     uint64_t clock;
     GHashTable *syms;                 /* name -> X86TSym */
+    /* Dirty logging of [log_base, log_base + log_size) (like the VGA's VRAM): writes go
+     * through ram_page_logged/note_write, which sets logged[] per 4 KiB page and counts
+     * calls in note_writes.  Set before the first access there. */
+    uint64_t log_base, log_size;
+    bool logged[64];
+    unsigned note_writes;
 } X86T;
 
 typedef struct X86TSym {

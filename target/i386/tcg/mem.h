@@ -24,6 +24,13 @@ extern const uint64_t x86_amask[3];
 /* Cold: the compiler keeps them out of the op handlers' straight-line fast path. */
 uint64_t x86_ld_slow(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigned size,
                      unsigned acc) __attribute__((cold));
+/*
+ * Bulk stores (REP MOVS/STOS) to a dirty-logged RAM page holding no decoded code: the host
+ * pointer for size bytes at la within one page, with *log for note_write, or NULL.  The
+ * caller writes the whole run and then records it with one note_write, instead of one
+ * slow-path store and one record per element.
+ */
+uint8_t *x86_tlb_w_logged(X86CPU *cpu, uint64_t la, unsigned size, void **log);
 void x86_st_slow(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigned size,
                  uint64_t val, unsigned acc) __attribute__((cold));
 /* Legacy-mode segment limit/rights check; returns the linear address (seg.c). */

@@ -431,6 +431,26 @@ static void st_page(X86CPU *cpu, X86TLBEntry *e, uint64_t la, unsigned size, uin
     }
 }
 
+uint8_t *x86_tlb_w_logged(X86CPU *cpu, uint64_t la, unsigned size, void **log)
+{
+    unsigned idx = (la >> 12) & (X86_TLB_SIZE - 1);
+    X86TLBEntry *e = &cpu->tlb[cpu->mmu_idx][idx];
+    void *l = cpu->tlb_log[cpu->mmu_idx][idx];
+    X86CodePage *cp;
+
+    /* The page of the last byte must be la's page, as in x86_tlb_w(). */
+    if (e->tag_w != (((la + size - 1) & X86_PAGE_MASK) | X86_TLB_NOTDIRTY) || !l) {
+        return NULL;
+    }
+    /* Code on the page: every store needs the SMC check (st_page). */
+    cp = x86_code_page(cpu->cache, e->paddr & X86_PAGE_MASK, false);
+    if (cp && cp->lines) {
+        return NULL;
+    }
+    *log = l;
+    return (uint8_t *)(uintptr_t)(la + e->addend);
+}
+
 void x86_st_slow(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigned size,
                  uint64_t val, unsigned acc)
 {

@@ -10,7 +10,8 @@
  *
  * REP MOVS and REP STOS copy whole runs within a page through host pointers when
  * both pages are plain RAM in the TLB (not MMIO, not holding decoded code) and the
- * direction flag is clear.
+ * direction flag is clear; a destination under dirty logging (a framebuffer) is written
+ * the same way and the run recorded once after it.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -105,6 +106,7 @@ static bool movs_run(X86CPU *cpu, const KiteOp *op, unsigned size, uint64_t *cou
     uint64_t si = areg(env, R_ESI, as), di = areg(env, R_EDI, as);
     uint64_t sla, dla, n, bytes;
     uint8_t *src, *dst;
+    void *log = NULL;
 
     if (env->eflags & X86_EFLAGS_DF) {
         return false;
@@ -116,8 +118,11 @@ static bool movs_run(X86CPU *cpu, const KiteOp *op, unsigned size, uint64_t *cou
     }
     bytes = n * size;
     src = x86_tlb_r(cpu, sla, bytes);
+    if (!src) {
+        return false;
+    }
     dst = x86_tlb_w(cpu, dla, bytes);
-    if (!src || !dst) {
+    if (!dst && !(dst = x86_tlb_w_logged(cpu, dla, bytes, &log))) {
         return false;
     }
     if (dst > src && dst < src + bytes) {
@@ -127,6 +132,9 @@ static bool movs_run(X86CPU *cpu, const KiteOp *op, unsigned size, uint64_t *cou
         }
     } else {
         memmove(dst, src, bytes);
+    }
+    if (log) {
+        cpu->ops->note_write(cpu->opaque, log, dst, bytes);
     }
     set_areg(env, R_ESI, as, si + bytes);
     set_areg(env, R_EDI, as, di + bytes);
@@ -172,6 +180,7 @@ static bool stos_run(X86CPU *cpu, const KiteOp *op, unsigned size, uint64_t *cou
     int as = op->asize;
     uint64_t di = areg(env, R_EDI, as), dla, n, v = env->regs[R_EAX];
     uint8_t *dst;
+    void *log = NULL;
 
     if (env->eflags & X86_EFLAGS_DF) {
         return false;
@@ -181,7 +190,7 @@ static bool stos_run(X86CPU *cpu, const KiteOp *op, unsigned size, uint64_t *cou
         return false;
     }
     dst = x86_tlb_w(cpu, dla, n * size);
-    if (!dst) {
+    if (!dst && !(dst = x86_tlb_w_logged(cpu, dla, n * size, &log))) {
         return false;
     }
     switch (size) {
@@ -203,6 +212,9 @@ static bool stos_run(X86CPU *cpu, const KiteOp *op, unsigned size, uint64_t *cou
             stq_le_p(dst + 8 * i, v);
         }
         break;
+    }
+    if (log) {
+        cpu->ops->note_write(cpu->opaque, log, dst, n * size);
     }
     set_areg(env, R_EDI, as, di + n * size);
     *count -= n;
