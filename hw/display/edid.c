@@ -4,9 +4,10 @@
  * The monitor it describes: digital (DisplayPort-style input, 8 bits per colour), sRGB,
  * the preferred mode as the first detailed timing (section 3.10.2) with CVT reduced
  * blanking timings at 60 Hz (VESA CVT 1.2, section 5.4), the usual 60 Hz established
- * timings (section 3.8) and up to eight standard timings (section 3.9) for larger modes,
- * all limited to what fits the device's VRAM at 32 bpp, a range limits descriptor and the
- * monitor name (section 3.10.3).  No extension blocks.
+ * timings (section 3.8), up to eight standard timings (section 3.9) and an established
+ * timings III descriptor (section 3.10.3.9) for larger modes, all limited to what fits
+ * the device's VRAM at 32 bpp, a range limits descriptor and the monitor name (section
+ * 3.10.3).  No extension blocks.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/display/edid.h"
@@ -141,6 +142,11 @@ size_t edid_generate(uint8_t *buf, size_t size, const EdidInfo *info)
     };
     /* sRGB primaries and D65 white in thousandths (IEC 61966-2-1): Rx Ry Gx Gy Bx By Wx Wy. */
     static const uint16_t srgb[8] = { 640, 330, 300, 600, 150, 60, 313, 329 };
+    /* Established timings III (table 3.29): byte 6 + byte, bit; all 60 Hz, not RB. */
+    static const struct { uint16_t x, y; uint8_t byte, bit; } est3_modes[] = {
+        { 1280, 768, 1, 6 }, { 1360, 768, 2, 7 }, { 1400, 1050, 2, 1 },
+        { 1792, 1344, 4, 5 }, { 1856, 1392, 4, 3 }, { 1920, 1440, 5, 5 },
+    };
     const char *vendor = info->vendor ? info->vendor : "XXX";
     uint32_t dpi = info->dpi ? info->dpi : 100;
     uint32_t x = info->prefx, y = info->prefy;
@@ -234,7 +240,15 @@ size_t edid_generate(uint8_t *buf, size_t size, const EdidInfo *info)
     d += EDID_DESC_SIZE;
     put_string(put_descriptor_header(d, 0xfc), info->name);     /* monitor name */
     d += EDID_DESC_SIZE;
-    put_descriptor_header(d, 0x10);                             /* dummy descriptor */
+    {
+        uint8_t *p = put_descriptor_header(d, 0xf7);
+        p[0] = 0x0a;                                            /* revision */
+        for (i = 0; i < sizeof(est3_modes) / sizeof(est3_modes[0]); i++) {
+            if (fits(info, est3_modes[i].x, est3_modes[i].y)) {
+                p[1 + est3_modes[i].byte] |= 1 << est3_modes[i].bit;
+            }
+        }
+    }
 
     buf[126] = 0;                           /* no extension blocks */
     for (i = 0; i < EDID_BLOCK_SIZE - 1; i++) {

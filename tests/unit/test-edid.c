@@ -98,6 +98,16 @@ static void test_default(void)
     d = find_descriptor(e, 0xfc);
     g_assert_nonnull(d);
     g_assert_cmpmem(d + 5, 13, "QEMU Monitor\n", 13);
+    /* Established timings III: 1280x768, 1360x768, 1400x1050 and three larger modes. */
+    d = find_descriptor(e, 0xf7);
+    g_assert_nonnull(d);
+    g_assert_cmphex(d[5], ==, 0x0a);
+    g_assert_cmphex(d[6], ==, 0x00);
+    g_assert_cmphex(d[7], ==, 0x40);
+    g_assert_cmphex(d[8], ==, 0x82);
+    g_assert_cmphex(d[9], ==, 0x00);
+    g_assert_cmphex(d[10], ==, 0x28);
+    g_assert_cmphex(d[11], ==, 0x20);
     d = find_descriptor(e, 0xfd);
     g_assert_nonnull(d);
     g_assert_cmpuint(d[5], <=, 60);                 /* 60 Hz within the vertical range */
@@ -129,6 +139,11 @@ static void test_limits(void)
     }
     d = find_descriptor(e, 0xfc);
     g_assert_cmpmem(d + 5, 13, "Kite\n        ", 13);
+    /* 1280x768x4 and 1360x768x4 (3.98 MiB) fit, 1400x1050x4 does not. */
+    d = find_descriptor(e, 0xf7);
+    g_assert_cmphex(d[7], ==, 0x40);
+    g_assert_cmphex(d[8], ==, 0x80);
+    g_assert_cmphex(d[10] | d[11], ==, 0);
 }
 
 /* Out-of-range requests are clamped, never overflow the 12-bit fields; short buffers are
