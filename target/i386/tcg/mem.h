@@ -88,6 +88,30 @@ static inline uint8_t *x86_tlb_w(X86CPU *cpu, uint64_t la, unsigned size)
  * The loads and stores test the tag themselves rather than a pointer from x86_tlb_r/w:
  * la + addend may be any value, so the compiler cannot drop a NULL test on it.
  */
+/*
+ * Host address of the op's memory operand when the access can go straight to host
+ * memory: 64-bit mode (no limit or rights checks) and a TLB hit for the whole access.
+ * NULL otherwise.  Hot handlers test this first and otherwise tail-call their full
+ * form (see X86_FAST_OP in ops-int-tmpl.h): with no call left on the fast path, it
+ * needs no stack frame, where the full form saves and restores registers around its
+ * slow-path calls on every run.
+ */
+static inline uint8_t *x86_op_host_r(X86CPU *cpu, const KiteOp *op, unsigned size)
+{
+    if (unlikely(cpu->seg_checks)) {
+        return NULL;
+    }
+    return x86_tlb_r(cpu, cpu->seg_base[op->seg] + x86_ea(cpu, op), size);
+}
+
+static inline uint8_t *x86_op_host_w(X86CPU *cpu, const KiteOp *op, unsigned size)
+{
+    if (unlikely(cpu->seg_checks)) {
+        return NULL;
+    }
+    return x86_tlb_w(cpu, cpu->seg_base[op->seg] + x86_ea(cpu, op), size);
+}
+
 #define X86_DEF_LDST(SZ, T) \
 static inline T x86_ld##SZ(X86CPU *cpu, const KiteOp *op, uint64_t la) \
 { \

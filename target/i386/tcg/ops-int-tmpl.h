@@ -112,6 +112,29 @@ static inline T NAME(alu)(CPUX86State *env, int k, T a, T b)
 
 #define ALU_WRITES(k) ((k) != 7 && (k) != 8)
 
+/*
+ * fn with a fast path (x86_op_host_r/w in mem.h): HOSTFN gives p, the host address
+ * of the SIZE-byte operand, BODY uses it, NEXTFN continues.  Anything else goes to
+ * fn##_full, the complete handler, as a tail call.  (A fast-path store cannot hit
+ * decoded code, whose pages are NOTDIRTY in the TLB, but NEXT_W stays for stores so
+ * that a pending SMC stop is never skipped.)
+ */
+#define FAST_OP_SZ(fn, HOSTFN, SIZE, NEXTFN, BODY) \
+static void NAME(fn)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    CPUX86State *env = &cpu->env; \
+    uint8_t *p = HOSTFN(cpu, op, SIZE); \
+    if (unlikely(!p)) { \
+        NAME(fn##_full)(cpu, op); \
+        return; \
+    } \
+    BODY; \
+    NEXTFN(cpu, op); \
+}
+#define FAST_OP(fn, HOSTFN, BODY) FAST_OP_SZ(fn, HOSTFN, NB, NEXT_W, BODY)
+#define FAST_LOAD(fn, BODY) FAST_OP_SZ(fn, x86_op_host_r, NB, NEXT, BODY)
+#define FULL_OP static __attribute__((noinline))
+
 #define DEF_ALU(k, name) \
 static void NAME(op_##name##_rr)(X86CPU *cpu, const KiteOp *op) \
 { \
@@ -131,7 +154,7 @@ static void NAME(op_##name##_ri)(X86CPU *cpu, const KiteOp *op) \
     } \
     NEXT(cpu, op); \
 } \
-static void NAME(op_##name##_rm)(X86CPU *cpu, const KiteOp *op) \
+FULL_OP void NAME(op_##name##_rm_full)(X86CPU *cpu, const KiteOp *op) \
 { \
     CPUX86State *env = &cpu->env; \
     T b = LD(cpu, op, x86_op_la(cpu, op, NB, false)); \
@@ -141,7 +164,14 @@ static void NAME(op_##name##_rm)(X86CPU *cpu, const KiteOp *op) \
     } \
     NEXT(cpu, op); \
 } \
-static void NAME(op_##name##_mr)(X86CPU *cpu, const KiteOp *op) \
+FAST_LOAD(op_##name##_rm, \
+    T b; \
+    memcpy(&b, p, NB); \
+    T r = NAME(alu)(env, k, GETR(op->dst), b); \
+    if (ALU_WRITES(k)) { \
+        SETR(op->dst, r); \
+    }) \
+FULL_OP void NAME(op_##name##_mr_full)(X86CPU *cpu, const KiteOp *op) \
 { \
     CPUX86State *env = &cpu->env; \
     if (!ALU_WRITES(k)) { \
@@ -155,7 +185,14 @@ static void NAME(op_##name##_mr)(X86CPU *cpu, const KiteOp *op) \
         NEXT_W(cpu, op); \
     } \
 } \
-static void NAME(op_##name##_mi)(X86CPU *cpu, const KiteOp *op) \
+FAST_OP(op_##name##_mr, (ALU_WRITES(k) ? x86_op_host_w : x86_op_host_r), \
+    T a; \
+    memcpy(&a, p, NB); \
+    T r = NAME(alu)(env, k, a, GETR(op->src)); \
+    if (ALU_WRITES(k)) { \
+        memcpy(p, &r, NB); \
+    }) \
+FULL_OP void NAME(op_##name##_mi_full)(X86CPU *cpu, const KiteOp *op) \
 { \
     CPUX86State *env = &cpu->env; \
     if (!ALU_WRITES(k)) { \
@@ -168,7 +205,14 @@ static void NAME(op_##name##_mi)(X86CPU *cpu, const KiteOp *op) \
         RMW_STORE(la, NAME(alu)(env, k, a, (T)op->imm)); \
         NEXT_W(cpu, op); \
     } \
-}
+} \
+FAST_OP(op_##name##_mi, (ALU_WRITES(k) ? x86_op_host_w : x86_op_host_r), \
+    T a; \
+    memcpy(&a, p, NB); \
+    T r = NAME(alu)(env, k, a, (T)op->imm); \
+    if (ALU_WRITES(k)) { \
+        memcpy(p, &r, NB); \
+    })
 
 DEF_ALU(0, add)
 DEF_ALU(1, or)
@@ -254,19 +298,21 @@ static void NAME(op_mov_ri)(X86CPU *cpu, const KiteOp *op)
     NEXT(cpu, op);
 }
 
-static void NAME(op_mov_rm)(X86CPU *cpu, const KiteOp *op)
+FULL_OP void NAME(op_mov_rm_full)(X86CPU *cpu, const KiteOp *op)
 {
     CPUX86State *env = &cpu->env;
     SETR(op->dst, LD(cpu, op, x86_op_la(cpu, op, NB, false)));
     NEXT(cpu, op);
 }
+FAST_LOAD(op_mov_rm, T v; memcpy(&v, p, NB); SETR(op->dst, v))
 
-static void NAME(op_mov_mr)(X86CPU *cpu, const KiteOp *op)
+FULL_OP void NAME(op_mov_mr_full)(X86CPU *cpu, const KiteOp *op)
 {
     CPUX86State *env = &cpu->env;
     STM(cpu, op, x86_op_la(cpu, op, NB, true), GETR(op->src));
     NEXT_W(cpu, op);
 }
+FAST_OP(op_mov_mr, x86_op_host_w, T v = GETR(op->src); memcpy(p, &v, NB))
 
 static void NAME(op_mov_mi)(X86CPU *cpu, const KiteOp *op)
 {
@@ -796,19 +842,22 @@ static void NAME(op_movzx8_rr)(X86CPU *cpu, const KiteOp *op)
     NEXT(cpu, op);
 }
 
-static void NAME(op_movzx8_rm)(X86CPU *cpu, const KiteOp *op)
+FULL_OP void NAME(op_movzx8_rm_full)(X86CPU *cpu, const KiteOp *op)
 {
     CPUX86State *env = &cpu->env;
     SETR(op->dst, x86_ld8(cpu, op, x86_op_la(cpu, op, 1, false)));
     NEXT(cpu, op);
 }
+FAST_OP_SZ(op_movzx8_rm, x86_op_host_r, 1, NEXT, SETR(op->dst, *p))
 
-static void NAME(op_movzx16_rm)(X86CPU *cpu, const KiteOp *op)
+FULL_OP void NAME(op_movzx16_rm_full)(X86CPU *cpu, const KiteOp *op)
 {
     CPUX86State *env = &cpu->env;
     SETR(op->dst, x86_ld16(cpu, op, x86_op_la(cpu, op, 2, false)));
     NEXT(cpu, op);
 }
+FAST_OP_SZ(op_movzx16_rm, x86_op_host_r, 2, NEXT,
+           uint16_t v; memcpy(&v, p, 2); SETR(op->dst, v))
 
 static void NAME(op_lea)(X86CPU *cpu, const KiteOp *op)
 {
