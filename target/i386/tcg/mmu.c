@@ -301,7 +301,7 @@ static X86TLBEntry *tlb_fill(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigne
     uint32_t err;
     uint64_t vpage = la & X86_PAGE_MASK, ppage;
     X86TLBEntry *e = &cpu->tlb[mmu][(la >> 12) & (X86_TLB_SIZE - 1)];
-    uint8_t *host;
+    uint8_t *host, *hw_first;
 
     if (cpu->la_mask == ~0ULL && !is_canonical(la)) {
         raise_noncanonical(cpu, op, acc);
@@ -314,7 +314,15 @@ static X86TLBEntry *tlb_fill(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigne
     if (w.page_size > 4096) {
         tlb_note_large(cpu, la, w.page_size);
     }
-    host = cpu->ops->ram_page(cpu->opaque, ppage, false);
+    /*
+     * One trip to the memory map (and the BQL) for ordinary writable RAM: a page that
+     * maps for writing maps for reading at the same host address.
+     */
+    hw_first = NULL;
+    if (w.writable && w.dirty) {
+        hw_first = cpu->ops->ram_page(cpu->opaque, ppage, true);
+    }
+    host = hw_first ? hw_first : cpu->ops->ram_page(cpu->opaque, ppage, false);
     e->paddr = ppage | (w.global ? X86_TLBP_GLOBAL : 0);
     if (host) {
         e->addend = (uintptr_t)host - vpage;
@@ -325,7 +333,7 @@ static X86TLBEntry *tlb_fill(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigne
     }
     cpu->tlb_log[mmu][(la >> 12) & (X86_TLB_SIZE - 1)] = NULL;
     if (w.writable && w.dirty) {
-        uint8_t *hw = cpu->ops->ram_page(cpu->opaque, ppage, true);
+        uint8_t *hw = hw_first;
         X86CodePage *cp;
         void *log = NULL;
 

@@ -91,8 +91,12 @@ static inline uint64_t reg_read_size(CPUX86State *env, int r, unsigned size)
     }
 }
 
-/* 64-bit mode PUSH/POP r64: the stack segment is flat, the pointer 64-bit. */
-void x86_op_push64_r(X86CPU *cpu, const KiteOp *op)
+/*
+ * 64-bit mode PUSH/POP r64: the stack segment is flat, the pointer 64-bit.  A TLB hit
+ * is handled without a call, so without a stack frame; the rest goes to the _full
+ * forms as a tail call (as the memory ops of ops-int-tmpl.h do).
+ */
+static __attribute__((noinline)) void push64_r_full(X86CPU *cpu, const KiteOp *op)
 {
     CPUX86State *env = &cpu->env;
     uint64_t sp = env->regs[R_ESP] - 8;
@@ -102,12 +106,44 @@ void x86_op_push64_r(X86CPU *cpu, const KiteOp *op)
     NEXT_W(cpu, op);
 }
 
-void x86_op_pop64_r(X86CPU *cpu, const KiteOp *op)
+void x86_op_push64_r(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    uint64_t sp = env->regs[R_ESP] - 8;
+    uint8_t *p = x86_tlb_w(cpu, sp, 8);
+
+    if (unlikely(!p)) {
+        push64_r_full(cpu, op);
+        return;
+    }
+    memcpy(p, &env->regs[op->src], 8);
+    env->regs[R_ESP] = sp;
+    NEXT_W(cpu, op);
+}
+
+static __attribute__((noinline)) void pop64_r_full(X86CPU *cpu, const KiteOp *op)
 {
     CPUX86State *env = &cpu->env;
     uint64_t sp = env->regs[R_ESP];
     uint64_t v = x86_ld64(cpu, op, sp);
 
+    env->regs[R_ESP] = sp + 8;
+    env->regs[op->dst] = v;
+    NEXT(cpu, op);
+}
+
+void x86_op_pop64_r(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    uint64_t sp = env->regs[R_ESP];
+    const uint8_t *p = x86_tlb_r(cpu, sp, 8);
+    uint64_t v;
+
+    if (unlikely(!p)) {
+        pop64_r_full(cpu, op);
+        return;
+    }
+    memcpy(&v, p, 8);
     env->regs[R_ESP] = sp + 8;
     env->regs[op->dst] = v;
     NEXT(cpu, op);
