@@ -777,6 +777,8 @@ static NetClientState *net_slirp_init(KiteOpts *opts, const char *id, Error **er
     s->guestfwd_bh = kite_bh_new(guestfwd_bh_cb, s);
     s->src = (SlirpSource *)g_source_new(&slirp_source_funcs, sizeof(SlirpSource));
     s->src->s = s;
+    /* Not blocked while dispatched: blocking re-adds the polls and wakes the loop again. */
+    g_source_set_can_recurse(&s->src->source, TRUE);
     g_source_attach(&s->src->source, kite_context_get_g(kite_main_context()));
 
     nc = net_client_new(&slirp_info, NULL, "user", id, s);

@@ -308,6 +308,13 @@ KiteContext *kite_context_new(GMainContext *g)
     timerlists_init(&ctx->timers);
     ctx->g = g_main_context_ref(g);
     g_source_set_name(&ctx->source, "kite-context");
+    /*
+     * glib "blocks" a source that cannot recurse while dispatching it: it removes the
+     * source's polls and adds them back afterwards, and every change signals the context's
+     * wakeup fd, so each dispatch cost two eventfd writes and one empty extra iteration.
+     * Dispatch is re-entrant (ctx->walking), so let it recurse instead.
+     */
+    g_source_set_can_recurse(&ctx->source, TRUE);
     g_source_add_poll(&ctx->source, &ctx->notifier_pfd);
     g_source_attach(&ctx->source, g);
 
