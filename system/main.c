@@ -408,13 +408,16 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
         c->sdl_window_close = close;
     } else if (!strcmp(name, "netdev")) {
         add_opts(&c->netdev_opts, "netdev", optarg, "type");
+        c->net_set = true;
     } else if (!strcmp(name, "nic")) {
+        c->net_set = true;
         if (!c->nic_args) {
             c->nic_args = g_ptr_array_new_with_free_func(g_free);
         }
         g_ptr_array_add(c->nic_args, g_strdup(optarg));
     } else if (!strcmp(name, "net")) {
-        /* Kite creates no NIC by default, so "-net none" is already the case. */
+        /* "-net none": no default NIC. */
+        c->net_set = true;
         if (strcmp(optarg, "none")) {
             error_report("the legacy -net option is not supported (only -net none); "
                          "use -nic or -netdev with -device");
@@ -622,12 +625,43 @@ static void create_objects(void)
 }
 
 /*
+ * QEMU's default network: with no -net, -nic or -netdev and no -nodefaults, a board that names
+ * a default NIC model gets one on user networking (pc: an e1000 at 00:03.0, MAC
+ * 52:54:00:12:34:56, behind slirp), so that a diskless firmware boot tries PXE.  Without
+ * slirp in the build the NIC has no backend, as QEMU's "-net nic" alone.  Returns a -device
+ * string for that case, NULL otherwise.
+ */
+static char *add_default_nic(void)
+{
+    KiteOpts *mo = kite_config.machine_opts;
+    MachineClass *mc = machine_find_class(mo ? kite_opts_get(mo, "type") : NULL);
+
+    if (kite_config.nodefaults || kite_config.net_set || !mc || !mc->default_nic) {
+        return NULL;
+    }
+#ifdef CONFIG_SLIRP
+    if (!kite_config.nic_args) {
+        kite_config.nic_args = g_ptr_array_new_with_free_func(g_free);
+    }
+    g_ptr_array_add(kite_config.nic_args, g_strdup_printf("user,model=%s", mc->default_nic));
+    return NULL;
+#else
+    return g_strdup(mc->default_nic);
+#endif
+}
+
+/*
  * -netdev backends, then -nic (a backend plus a NIC device).  QEMU's board creates -nic NICs
  * before any -device, so their devices go to the front of the device list, in order.
  */
 static void create_netdevs(void)
 {
     g_autoptr(GPtrArray) nic_devs = g_ptr_array_new_with_free_func(g_free);
+    char *default_dev = add_default_nic();
+
+    if (default_dev) {
+        g_ptr_array_add(nic_devs, default_dev);
+    }
 
     for (guint i = 0; kite_config.netdev_opts && i < kite_config.netdev_opts->len; i++) {
         Error *err = NULL;

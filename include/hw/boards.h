@@ -31,6 +31,7 @@ typedef struct MachineClass {
     unsigned max_cpus;
     uint64_t default_ram_size;
     const char *default_cpu_type;
+    const char *default_nic;      /* NIC model of the default -nic user, or NULL */
     bool is_default;
 } MachineClass;
 

@@ -30,6 +30,7 @@ typedef struct Config {
     char *gdb_dev;                /* -gdb / -s */
     char *vga;                    /* -vga: "std" or "none" (the default is chosen in main) */
     bool nographic, nodefaults, start_stopped, display_none;
+    bool net_set;                 /* any -net, -nic or -netdev: no default NIC */
     bool display_set, display_sdl, sdl_window_close;   /* -display */
     Chardev *serial_hds[MAX_SERIAL_PORTS];
 } Config;

@@ -9,7 +9,8 @@ import argparse
 import subprocess
 import sys
 
-# (name, args, expected exit status, text that must appear in stdout+stderr)
+# (name, args, expected exit status, text that must appear in stdout+stderr; "!text": text
+# that must not appear)
 CASES = [
     ("version", ["-version"], 0, "Kite emulator version"),
     ("help", ["-h"], 0, "-device"),
@@ -110,6 +111,21 @@ CASES = [
     ("missing-vga-rom", ["-M", "pc", "-accel", "qtest", "-serial", "null", "-vga", "none",
                          "-device", "VGA,romfile=nosuch.rom"], 1,
      "could not find the VGA option ROM 'nosuch.rom'"),
+    # QEMU's default NIC on pc: -nic user,model=e1000, unless -net/-nic/-netdev/-nodefaults.
+    ("default-nic", ["-M", "pc,dump-tree", "-accel", "qtest", "-serial", "null"], 0,
+     'dev: e1000, id ""\n        addr = \n        multifunction = off\n'
+     '        mac = 52:54:00:12:34:56\n        netdev = __org.qemu.nic0'),
+    ("net-none", ["-M", "pc,dump-tree", "-accel", "qtest", "-serial", "null", "-net", "none"],
+     0, "!dev: e1000"),
+    ("nic-none", ["-M", "pc,dump-tree", "-accel", "qtest", "-serial", "null", "-nic", "none"],
+     0, "!dev: e1000"),
+    ("netdev-no-default-nic", ["-M", "pc,dump-tree", "-accel", "qtest", "-serial", "null",
+                               "-netdev", "user,id=u0"], 0, "!dev: e1000"),
+    ("nodefaults-no-nic", ["-M", "pc,dump-tree", "-accel", "qtest", "-nodefaults"], 0,
+     "!dev: e1000"),
+    ("default-nic-first", ["-M", "pc,dump-tree", "-accel", "qtest", "-serial", "null",
+                           "-device", "e1000,id=mine"], 0,
+     'mac = 52:54:00:12:34:56\n        netdev = __org.qemu.nic0'),
     ("display-help", ["-display", "help"], 0, "none"),
     ("bad-display", ["-display", "frob"], 1, "-display frob: unknown display type"),
     ("bad-display-option", ["-display", "sdl,frob=1"], 1, "frob"),
@@ -130,7 +146,9 @@ def main():
             why = None
             if p.returncode != status:
                 why = f"exit status {p.returncode}, expected {status}"
-            elif text not in out:
+            elif text.startswith("!") and text[1:] in out:
+                why = f"output has {text[1:]!r}"
+            elif not text.startswith("!") and text not in out:
                 why = f"output lacks {text!r}"
             elif status == 1 and len(p.stderr.strip().splitlines()) > 2:
                 why = "error is not short: " + p.stderr.strip().replace("\n", " | ")

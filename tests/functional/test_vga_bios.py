@@ -9,7 +9,14 @@ the screen.  Checks:
   * a QMP screendump is the 720x400 text mode, and each character cell is lit exactly when
     the text buffer has a visible character there, in the attribute's colour,
   * a disk's boot sector printing with INT 10h puts its text on the screen,
-  * -vga none (and -nodefaults) leave the card out: SeaBIOS finds no VGA ROM.
+  * -vga none (and -nodefaults) leave the card out: SeaBIOS finds no VGA ROM,
+  * with no network options the board's default NIC (an e1000 on user networking, as QEMU's)
+    is there and SeaBIOS boots its iPXE ROM, which gets an address by DHCP from slirp and
+    gives up to the next boot device ("No more network devices"): under the interpreter this
+    needs iPXE's BIOS tick, IRQ 0 taken in a "sti; nop; nop; cli" window.
+
+The cases that look at SeaBIOS's own screen pass -net none, so that iPXE's output does not
+scroll the banner away.
 
 Usage: test_vga_bios.py --emulator build/kite [--accel tcg]
 """
@@ -116,8 +123,15 @@ def boot(emulator, accel, tmp, extra):
     return proc, log, qmp, port
 
 
+def screen_text(rsp):
+    cells = rsp.read_mem(0xb8000, 80 * 25 * 2)
+    rows = ["".join(chr(c) if 32 <= c < 127 else " " for c in cells[r * 160:r * 160 + 160:2])
+            for r in range(25)]
+    return cells, "\n".join(rows)
+
+
 def check_std(emulator, accel, tmp):
-    proc, log, qmp_path, port = boot(emulator, accel, tmp, [])
+    proc, log, qmp_path, port = boot(emulator, accel, tmp, ["-net", "none"])
     try:
         wait_for(lambda: "No bootable device." in read_file(log) or proc.poll() is not None,
                  120, "SeaBIOS to give up booting")
@@ -131,12 +145,9 @@ def check_std(emulator, accel, tmp):
         rsp = Rsp(port)
         stop = rsp.stop_reason()
         assert stop.startswith("T"), stop
-        cells = rsp.read_mem(0xb8000, 80 * 25 * 2)
-        rows = ["".join(chr(c) if 32 <= c < 127 else " " for c in cells[r * 160:r * 160 + 160:2])
-                for r in range(25)]
-        screen_text = "\n".join(rows)
-        assert re.search(r"SeaBIOS \(version [^)]+\)", screen_text), screen_text
-        assert "No bootable device." in screen_text, screen_text
+        cells, text = screen_text(rsp)
+        assert re.search(r"SeaBIOS \(version [^)]+\)", text), text
+        assert "No bootable device." in text, text
 
         shot = os.path.join(tmp, "screen.ppm")
         r = qmp.cmd("screendump", filename=shot, device="nosuch")
@@ -220,6 +231,29 @@ def check_boot_sector(emulator, accel, tmp):
         proc.wait()
 
 
+def check_pxe(emulator, accel, tmp):
+    """No network options: the default e1000 at 00:03.0 and its iPXE ROM network-boot."""
+    proc, log, _, port = boot(emulator, accel, tmp, [])
+    try:
+        wait_for(lambda: "No bootable device." in read_file(log) or proc.poll() is not None,
+                 150, "SeaBIOS to give up booting after iPXE")
+        text = read_file(log)
+        assert proc.poll() is None, "kite exited: " + proc.stderr.read().decode()
+        assert "PCI: init bdf=00:03.0 id=8086:100e" in text, "no e1000 at 00:03.0:\n" + text
+        assert "Booting from ROM" in text, "SeaBIOS did not boot the NIC's ROM:\n" + text
+        rsp = Rsp(port)
+        rsp.stop_reason()
+        _, screen = screen_text(rsp)
+        assert "iPXE" in screen, screen
+        # DHCP from slirp's server reached iPXE, which then found nothing to boot.
+        assert "net0: 10.0.2.15/255.255.255.0 gw 10.0.2.2" in screen, screen
+        assert "No more network devices" in screen, screen
+        print("PASS vga-bios pxe: default e1000, iPXE got 10.0.2.15 by DHCP and returned")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def check_none(emulator, accel, tmp, extra, name):
     proc, log, _, _ = boot(emulator, accel, tmp, extra)
     try:
@@ -244,9 +278,11 @@ def main():
     cases = [("std", lambda t: check_std(args.emulator, args.accel, t)),
              ("boot-sector", lambda t: check_boot_sector(args.emulator, args.accel, t)),
              ("-vga none", lambda t: check_none(args.emulator, args.accel, t,
-                                                ["-vga", "none"], "-vga none")),
+                                                ["-vga", "none", "-net", "none"],
+                                                "-vga none")),
              ("-nodefaults", lambda t: check_none(args.emulator, args.accel, t,
-                                                  ["-nodefaults"], "-nodefaults"))]
+                                                  ["-nodefaults"], "-nodefaults")),
+             ("pxe", lambda t: check_pxe(args.emulator, args.accel, t))]
     for name, fn in cases:
         with tempfile.TemporaryDirectory() as tmp:
             try:

@@ -123,8 +123,11 @@ static void test_vga_rom_bar(void)
     g_assert_cmphex(kqtest_readw(qt, 0xfeb00000), ==, 0xffff);
     kqtest_quit(qt);
 
-    /* -vga none: nothing at 00:02.0, and the legacy VGA window is not RAM either. */
-    qt = kqtest_start("-M pc -m 128 -serial null -vga none");
+    /*
+     * -vga none: nothing at 00:02.0, and the legacy VGA window is not RAM either (-net none:
+     * the default NIC would take the free slot).
+     */
+    qt = kqtest_start("-M pc -m 128 -serial null -vga none -net none");
     g_assert_cmphex(cfg_readl(qt, vga, 0x00), ==, 0xffffffff);
     kqtest_writel(qt, 0xa0000, 0x12345678);
     kqtest_writel(qt, 0xbfffc, 0x12345678);
