@@ -18,6 +18,11 @@
  *           cannot execute INT n;
  *   boot 5: clears the byte and passes.
  *
+ * Every boot also checks the x87 state the kernel finds at entry: QEMU resets the FPU to
+ * FNINIT's state (FCW 037Fh, FSW 0) under both accelerators, where the SDM (vol. 3A,
+ * table 9-1) gives FCW 0040H at power-up and RESET; guests see QEMU's.  Each boot loads
+ * another control word before resetting, so a reset that kept it would show.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "kernel.h"
@@ -70,12 +75,35 @@ static void reset_triple_fault(void)
     wait_for_reset("a triple fault");
 }
 
+static void check_entry_fpu(void)
+{
+    static uint8_t fx[512] __attribute__((aligned(16)));
+
+    CHECK_EQ(entry_fcw, 0x037f, "x87 FCW at entry (FNINIT state, as QEMU resets it)");
+    CHECK_EQ(entry_fsw, 0, "x87 FSW at entry");
+    if (test_failures()) {
+        test_fail("x87 state at entry");     /* before a reset would lose the count */
+    }
+    /*
+     * Another control word (53-bit precision, #P and #D masked) for the reset to undo.
+     * Through FXRSTOR: kvm_pvm's ring-0 emulator has no FLDCW.
+     */
+    asm volatile("fxsave %0" : "=m"(fx));
+    fx[0] = 0x62;                       /* bit 6 reads as 1 on hardware */
+    fx[1] = 0x02;
+    asm volatile("fxrstor %0" : : "m"(fx));
+    uint16_t cw;
+    asm volatile("fnstcw %0" : "=m"(cw));
+    CHECK_EQ(cw, 0x0262, "x87 FCW loaded before the reset");
+}
+
 void test_main(void)
 {
     uint8_t v = cmos_read(CMOS_BOOT_STAGE);
     unsigned stage = (v & 0xf0) == STAGE_MAGIC ? v & 0x0f : 0;
 
     printf("reset: boot %u (CMOS 0x%x = 0x%02x)\n", stage + 1, CMOS_BOOT_STAGE, v);
+    check_entry_fpu();
     switch (stage) {
     case 0:
         set_stage(1);

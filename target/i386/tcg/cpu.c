@@ -301,7 +301,13 @@ void x86_cpu_reset(X86CPU *cpu)
     memset(env->mtrr_var, 0, sizeof(env->mtrr_var));
     env->tpr = 0;
     memset(env->fpregs, 0, sizeof(env->fpregs));
-    env->fpuc = 0x40;
+    /*
+     * FNINIT's control word (all exceptions masked, 64-bit precision, round to nearest), not
+     * the 0040H of the SDM's power-up column (vol. 3A, table 9-1): QEMU resets to 037Fh
+     * under every accelerator, and guests that skip FNINIT (multiboot kernels) see it.
+     * The KVM glue writes this state to the vCPU (KVM_SET_XSAVE/KVM_SET_FPU) at reset.
+     */
+    env->fpuc = 0x37f;
     env->fpus = 0;
     env->fpstt = 0;
     env->fptag_valid = 0;

@@ -25,6 +25,10 @@
 _start:
     cli
     cld
+    /* The x87 control and status words as the loader left them (reset.c checks them);
+     * in .data, which the zeroing below does not touch. */
+    fnstcw entry_fcw
+    fnstsw entry_fsw
     /* Zero .bss first: the loader is not required to (3.1.3 covers only the
      * a.out kludge), and our stack, GDT copy and page tables live there. */
     mov %eax, %esi
@@ -74,6 +78,9 @@ ap_entry32:
     jmp 3b
 
     .section .data
+    .globl entry_fcw, entry_fsw
+entry_fcw: .word 0xdead
+entry_fsw: .word 0xdead
     .balign 8
     /* Flat descriptors (SDM vol. 3A 3.4.5): base 0, limit 4 GiB, G=1, D=1. */
     .globl gdt

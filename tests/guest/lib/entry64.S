@@ -32,6 +32,8 @@
 _start:
     cli
     cld
+    fnstcw entry_fcw                /* the x87 state the loader left, see entry32.S */
+    fnstsw entry_fsw
     mov %eax, %esi                  /* multiboot magic */
     mov %ebx, %ebp                  /* multiboot info */
     mov $__bss_start, %edi          /* zero .bss, see entry32.S */
@@ -140,6 +142,9 @@ ap_entry32:
     jmp 7b
 
     .section .data
+    .globl entry_fcw, entry_fsw
+entry_fcw: .word 0xdead
+entry_fsw: .word 0xdead
     .balign 16
     .globl gdt
 gdt:

@@ -75,6 +75,8 @@ uint64_t udiv64(uint64_t n, uint32_t d, uint32_t *rem);
 
 /* ---- multiboot command line: "key=value key2=value2" ---- */
 const char *cmdline(void);
+/* x87 control and status words at _start, before the kernel ran any x87 instruction. */
+extern uint16_t entry_fcw, entry_fsw;
 /* The first multiboot module (-initrd), physical [start, end); 0, 0 if none. */
 extern uint32_t multiboot_mod_start, multiboot_mod_end;
 bool cmdline_get(const char *key, char *buf, size_t size);
