@@ -130,6 +130,23 @@ def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
                 r = qmp.cmd("netdev_del", id="n1")
                 if r != {"return": {}}:
                     raise GuestError(f"netdev_del: {r}")
+                # guestfwd over QMP: its chardev exists while the netdev does.
+                r = qmp.cmd("netdev_add", type="user", id="n2",
+                            guestfwd=[{"str": "tcp:10.0.2.100:80-cmd:cat"},
+                                      {"str": "tcp:10.0.2.100:81-null"}])
+                if r != {"return": {}}:
+                    raise GuestError(f"netdev_add with guestfwd: {r}")
+                labels = [c["label"] for c in qmp.cmd("query-chardev").get("return", [])]
+                if "guestfwd.tcp.81" not in labels:
+                    raise GuestError(f"no guestfwd chardev in query-chardev: {labels}")
+                qmp.cmd("netdev_del", id="n2")
+                labels = [c["label"] for c in qmp.cmd("query-chardev").get("return", [])]
+                if "guestfwd.tcp.81" in labels:
+                    raise GuestError("the guestfwd chardev outlived its netdev")
+                r = qmp.cmd("netdev_add", type="user", id="n3",
+                            guestfwd=[{"str": "tcp:10.0.2.100-cmd:cat"}])
+                if "Invalid guest forwarding rule" not in r.get("error", {}).get("desc", ""):
+                    raise GuestError(f"netdev_add with a bad guestfwd: {r}")
             finally:
                 qmp.close()
             # busybox udhcpc without a script only prints the lease; apply it by hand.
