@@ -111,18 +111,22 @@ static void lba_to_msf(uint8_t *p, uint32_t lba)
 
 /* ---- completion ------------------------------------------------------------------ */
 
-static void atapi_cmd_ok(IDEChannel *ch, IDEState *s)
+/* The packet command ends (status phase, SFF-8020i 5.x: I/O and C/D set). */
+static void atapi_cmd_end(IDEChannel *ch, IDEState *s, uint8_t status)
 {
-    s->status = ST_DRDY | ST_DSC;
-    s->error = 0;
     s->nsector = IR_IO | IR_COD;
-    s->xfer = XFER_NONE;
     s->remaining = 0;
     s->atapi_buf_len = 0;
-    s->data_pos = s->data_end = 0;
+    ide_stop_xfer(s, status);
+    ide_raise_irq(ch);
+}
+
+static void atapi_cmd_ok(IDEChannel *ch, IDEState *s)
+{
+    s->error = 0;
     s->sense_key = SK_NO_SENSE;
     s->asc = s->ascq = 0;
-    ide_raise_irq(ch);
+    atapi_cmd_end(ch, s, ST_DRDY | ST_DSC);
 }
 
 static void atapi_cmd_error(IDEChannel *ch, IDEState *s, uint8_t key, uint8_t asc,
@@ -133,13 +137,7 @@ static void atapi_cmd_error(IDEChannel *ch, IDEState *s, uint8_t key, uint8_t as
     s->ascq = ascq;
     /* ATA-6 8.23.6: Error bits 7:4 = sense key; ABRT when the command was refused. */
     s->error = key << 4 | (key == SK_ILLEGAL_REQ || key == SK_ABORTED ? ER_ABRT : 0);
-    s->status = ST_DRDY | ST_ERR;
-    s->nsector = IR_IO | IR_COD;
-    s->xfer = XFER_NONE;
-    s->remaining = 0;
-    s->atapi_buf_len = 0;
-    s->data_pos = s->data_end = 0;
-    ide_raise_irq(ch);
+    atapi_cmd_end(ch, s, ST_DRDY | ST_ERR);
 }
 
 static void atapi_not_ready(IDEChannel *ch, IDEState *s)
@@ -151,9 +149,7 @@ static void atapi_not_ready(IDEChannel *ch, IDEState *s)
 static void atapi_start_data(IDEChannel *ch, IDEState *s)
 {
     if (s->atapi_dma) {
-        s->xfer = XFER_DMA_IN;
-        s->status = ST_DRDY | ST_DSC | ST_DRQ | ST_BSY;
-        ide_dma_run(ch);                           /* runs now if the bus master is started */
+        ide_start_dma(ch, s, XFER_DMA_IN);
     } else {
         s->data_pos = s->data_end = 0;
         atapi_pio_next(ch, s);
@@ -179,15 +175,11 @@ static void atapi_pio_block(IDEChannel *ch, IDEState *s, uint32_t pos)
 {
     uint32_t len = MIN(s->atapi_buf_len - pos, s->byte_limit);
 
-    s->data_pos = pos;
-    s->data_end = pos + len;
     /* ATA-6 9.9: the byte count of this DRQ block goes to the cylinder registers. */
     s->lcyl = len;
     s->hcyl = len >> 8;
     s->nsector = IR_IO;
-    s->xfer = XFER_PIO_IN;
-    s->status = ST_DRDY | ST_DSC | ST_DRQ;
-    ide_raise_irq(ch);
+    ide_set_drq(ch, s, XFER_PIO_IN, pos, pos + len, true);
 }
 
 void atapi_pio_next(IDEChannel *ch, IDEState *s)
@@ -283,12 +275,9 @@ void atapi_packet_start(IDEChannel *ch, IDEState *s)
     }
     s->remaining = 0;
     s->atapi_buf_len = 0;
-    s->data_pos = 0;
-    s->data_end = ATAPI_PACKET_SIZE;
-    s->xfer = XFER_PACKET;
     s->nsector = IR_COD;
     /* Word 0 bits 6:5 = 10b (DRQ within 50 us): no interrupt before the packet. */
-    s->status = ST_DRDY | ST_DSC | ST_DRQ;
+    ide_set_drq(ch, s, XFER_PACKET, 0, ATAPI_PACKET_SIZE, false);
 }
 
 static void cmd_inquiry(IDEChannel *ch, IDEState *s, const uint8_t *p)
@@ -635,9 +624,7 @@ void atapi_packet_received(IDEChannel *ch, IDEState *s)
     const uint8_t *p = s->packet;
 
     memcpy(s->packet, s->io_buffer, ATAPI_PACKET_SIZE);
-    s->xfer = XFER_NONE;
-    s->data_pos = s->data_end = 0;
-    s->status = ST_DRDY | ST_DSC | ST_BSY;
+    ide_stop_xfer(s, ST_DRDY | ST_DSC | ST_BSY);
     if (s->unit_attention && !ua_exempt(p[0])) {
         s->unit_attention = false;
         /* NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED */

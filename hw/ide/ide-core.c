@@ -108,24 +108,52 @@ void ide_attach(IDEState *s, IDEDriveKind kind, BlockBackend *blk, const char *s
     ide_set_signature(s);
 }
 
-/* ---- completion helpers ---------------------------------------------------------- */
+/* ---- data phases and completion ---------------------------------------------------- */
+
+void ide_set_drq(IDEChannel *ch, IDEState *s, IDEXfer xfer, uint32_t pos, uint32_t end,
+                 bool irq)
+{
+    s->data_pos = pos;
+    s->data_end = end;
+    s->xfer = xfer;
+    s->status = ST_DRDY | ST_DSC | ST_DRQ;
+    if (irq) {
+        ide_raise_irq(ch);
+    }
+}
+
+void ide_stop_xfer(IDEState *s, uint8_t status)
+{
+    s->status = status;
+    s->xfer = XFER_NONE;
+    s->data_pos = s->data_end = 0;
+}
+
+void ide_start_dma(IDEChannel *ch, IDEState *s, IDEXfer xfer)
+{
+    s->xfer = xfer;
+    s->status = ST_DRDY | ST_DSC | ST_DRQ | ST_BSY;
+    ide_dma_run(ch);                               /* now if the bus master is started */
+}
 
 static void ide_cmd_done(IDEChannel *ch, IDEState *s)
 {
-    s->status = ST_DRDY | ST_DSC;
-    s->xfer = XFER_NONE;
-    s->data_pos = s->data_end = 0;
+    ide_stop_xfer(s, ST_DRDY | ST_DSC);
     ide_raise_irq(ch);
 }
 
 static void ide_abort(IDEChannel *ch, IDEState *s, uint8_t err)
 {
     s->error = err;
-    s->status = ST_DRDY | ST_ERR;
-    s->xfer = XFER_NONE;
     s->remaining = 0;
-    s->data_pos = s->data_end = 0;
+    ide_stop_xfer(s, ST_DRDY | ST_ERR);
     ide_raise_irq(ch);
+}
+
+/* Writes and flushes are not reads (rerror vs werror, UNC in the error register). */
+static bool ide_op_is_read(IDEIoOp op)
+{
+    return op != IO_PIO_OUT && op != IO_DMA_WRITE && op != IO_FLUSH;
 }
 
 /* ---- addressing ------------------------------------------------------------------ */
@@ -282,9 +310,7 @@ static void ide_submit_buf(IDEChannel *ch, IDEState *s, IDEIoOp op, int64_t off,
     s->io_len = len;
     s->io_dma_buf = dma_buf;
     if (op != IO_DMA_READ && op != IO_DMA_WRITE) {
-        s->xfer = XFER_NONE;
-        s->data_pos = s->data_end = 0;
-        s->status = ST_DRDY | ST_DSC | ST_BSY;
+        ide_stop_xfer(s, ST_DRDY | ST_DSC | ST_BSY);
     }
     ide_resubmit(s);
 }
@@ -306,35 +332,36 @@ static void ide_pio_in_next(IDEChannel *ch, IDEState *s)
     n = s->remaining < s->block ? s->remaining : s->block;
 
     if (n == 0) {
-        s->status = ST_DRDY | ST_DSC;
-        s->xfer = XFER_NONE;
+        ide_stop_xfer(s, ST_DRDY | ST_DSC);         /* the last block was the interrupt */
         return;
     }
     ide_submit(ch, s, IO_PIO_IN, (int64_t)s->cur_lba * IDE_SECTOR, (int64_t)n * IDE_SECTOR);
 }
 
-static void ide_pio_in_done(IDEChannel *ch, IDEState *s)
+/* The request of n sectors a PIO block moved is done: the taskfile shows the last one. */
+static uint32_t ide_pio_advance(IDEState *s)
 {
     uint32_t n = s->io_len / IDE_SECTOR;
 
     ide_set_lba(s, s->cur_lba + n - 1, s->lba48);
     s->cur_lba += n;
     s->remaining -= n;
-    s->data_pos = 0;
-    s->data_end = n * IDE_SECTOR;
-    s->xfer = XFER_PIO_IN;
-    s->status = ST_DRDY | ST_DSC | ST_DRQ;
-    ide_raise_irq(ch);
+    return n;
 }
 
-static void ide_pio_out_setup(IDEState *s)
+static void ide_pio_in_done(IDEChannel *ch, IDEState *s)
+{
+    uint32_t n = ide_pio_advance(s);
+
+    ide_set_drq(ch, s, XFER_PIO_IN, 0, n * IDE_SECTOR, true);
+}
+
+/* The next DRQ block of a write; its interrupt is the caller's (none for the first). */
+static void ide_pio_out_setup(IDEChannel *ch, IDEState *s, bool irq)
 {
     uint32_t n = s->remaining < s->block ? s->remaining : s->block;
 
-    s->data_pos = 0;
-    s->data_end = n * IDE_SECTOR;
-    s->xfer = XFER_PIO_OUT;
-    s->status = ST_DRDY | ST_DSC | ST_DRQ;
+    ide_set_drq(ch, s, XFER_PIO_OUT, 0, n * IDE_SECTOR, irq);
 }
 
 static void ide_pio_out_block_done(IDEChannel *ch, IDEState *s)
@@ -347,14 +374,9 @@ static void ide_pio_out_block_done(IDEChannel *ch, IDEState *s)
 
 static void ide_pio_out_done(IDEChannel *ch, IDEState *s)
 {
-    uint32_t n = s->io_len / IDE_SECTOR;
-
-    ide_set_lba(s, s->cur_lba + n - 1, s->lba48);
-    s->cur_lba += n;
-    s->remaining -= n;
+    ide_pio_advance(s);
     if (s->remaining) {
-        ide_pio_out_setup(s);
-        ide_raise_irq(ch);
+        ide_pio_out_setup(ch, s, true);
     } else {
         ide_cmd_done(ch, s);
     }
@@ -481,7 +503,7 @@ void ide_dma_run(IDEChannel *ch)
 /* A request failed and the policy says the guest hears about it. */
 static void ide_io_failed(IDEChannel *ch, IDEState *s, IDEIoOp op)
 {
-    bool is_read = op != IO_PIO_OUT && op != IO_DMA_WRITE && op != IO_FLUSH;
+    bool is_read = ide_op_is_read(op);
 
     if (op == IO_DMA_READ || op == IO_DMA_WRITE) {
         ch->bm_status &= ~BM_ST_ACTIVE;
@@ -507,7 +529,7 @@ static void ide_aio_cb(void *opaque, int ret)
         return;
     }
     if (ret < 0) {
-        bool is_read = op != IO_PIO_OUT && op != IO_DMA_WRITE && op != IO_FLUSH;
+        bool is_read = ide_op_is_read(op);
         BlockErrorAction action = blk_get_error_action(s->blk, is_read, ret);
         blk_error_action(s->blk, action, is_read, -ret);
         if (action == BLOCK_ERROR_ACTION_STOP) {
@@ -587,11 +609,7 @@ static void ide_exec_packet_dev_cmd(IDEChannel *ch, IDEState *s, uint8_t cmd)
         atapi_identify(s, s->io_buffer);
         s->remaining = 0;
         s->atapi_buf_len = 0;
-        s->data_pos = 0;
-        s->data_end = IDE_SECTOR;
-        s->xfer = XFER_PIO_IN;
-        s->status = ST_DRDY | ST_DSC | ST_DRQ;
-        ide_raise_irq(ch);
+        ide_set_drq(ch, s, XFER_PIO_IN, 0, IDE_SECTOR, true);
         break;
     case 0x08:                                     /* DEVICE RESET (ATA-6 8.10) */
         ide_reset_dev(s);
@@ -651,11 +669,7 @@ static void ide_exec_cmd(IDEChannel *ch, uint8_t cmd)
         ide_identify(s, s->io_buffer);
         s->remaining = 0;
         s->block = 1;
-        s->data_pos = 0;
-        s->data_end = IDE_SECTOR;
-        s->xfer = XFER_PIO_IN;
-        s->status = ST_DRDY | ST_DSC | ST_DRQ;
-        ide_raise_irq(ch);
+        ide_set_drq(ch, s, XFER_PIO_IN, 0, IDE_SECTOR, true);
         break;
     case 0x24: case 0x29:                          /* READ SECTORS/MULTIPLE EXT */
         lba48 = true;
@@ -680,7 +694,7 @@ static void ide_exec_cmd(IDEChannel *ch, uint8_t cmd)
         }
         if (ide_rw_setup(ch, s, lba48)) {
             s->block = (cmd == 0xc5 || cmd == 0x39) ? s->mult_sectors : 1;
-            ide_pio_out_setup(s);
+            ide_pio_out_setup(ch, s, false);
         }
         break;
     case 0x25: case 0x35:                          /* READ/WRITE DMA EXT */
@@ -688,9 +702,7 @@ static void ide_exec_cmd(IDEChannel *ch, uint8_t cmd)
         /* fall through */
     case 0xc8: case 0xca:                          /* READ/WRITE DMA */
         if (ide_rw_setup(ch, s, lba48)) {
-            s->xfer = (cmd == 0xc8 || cmd == 0x25) ? XFER_DMA_IN : XFER_DMA_OUT;
-            s->status = ST_DRDY | ST_DSC | ST_DRQ | ST_BSY;
-            ide_dma_run(ch);
+            ide_start_dma(ch, s, (cmd == 0xc8 || cmd == 0x25) ? XFER_DMA_IN : XFER_DMA_OUT);
         }
         break;
     case 0x42:                                     /* READ VERIFY SECTORS EXT */

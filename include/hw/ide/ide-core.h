@@ -167,6 +167,16 @@ void ide_raise_irq(IDEChannel *ch);
 void ide_set_signature(IDEState *s);
 void ide_put_str(uint16_t *w, int nwords, const char *str);
 void ide_dma_run(IDEChannel *ch);
+/*
+ * The state changes every ATA and ATAPI command path shares (ATA-6 9.x protocols):
+ * ide_set_drq() opens a PIO data phase (DRQ, io_buffer[pos, end) to be read or written;
+ * the interrupt now when irq); ide_stop_xfer() ends any data phase with the given
+ * status; ide_start_dma() opens a DMA data phase and runs it if the bus master is ready.
+ */
+void ide_set_drq(IDEChannel *ch, IDEState *s, IDEXfer xfer, uint32_t pos, uint32_t end,
+                 bool irq);
+void ide_stop_xfer(IDEState *s, uint8_t status);
+void ide_start_dma(IDEChannel *ch, IDEState *s, IDEXfer xfer);
 /* PACKET (A0h) accepted: wait for the command packet. */
 void atapi_packet_start(IDEChannel *ch, IDEState *s);
 /* The 12 packet bytes are in io_buffer: run the command. */
