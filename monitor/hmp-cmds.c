@@ -14,6 +14,7 @@
 #include "gdbstub/gdbstub.h"
 #include "hw/pci/pci.h"
 #include "kite/opts.h"
+#include "net/net.h"
 #include "system/qdev-monitor.h"
 #include "kite/memory.h"
 #include "kite/timer.h"
@@ -892,6 +893,52 @@ static void hmp_info_chardev(HmpMonitor *mon, HmpArg *a)
     chardev_foreach(print_chardev, mon);
 }
 
+static const char *net_type_name(const NetClientState *nc)
+{
+    switch (nc->info->type) {
+    case NET_CLIENT_NIC:
+        return "nic";
+    case NET_CLIENT_USER:
+        return "user";
+    case NET_CLIENT_SOCKET:
+        return "socket";
+    case NET_CLIENT_TAP:
+        return "tap";
+    default:
+        return "other";
+    }
+}
+
+static void print_net_client(HmpMonitor *mon, const NetClientState *nc)
+{
+    /* QEMU's line: every client has queue index 0 here (no multiqueue backend). */
+    hmp_printf(mon, "%s: index=0,type=%s,%s\n", nc->name, net_type_name(nc), nc->info_str);
+}
+
+/*
+ * As QEMU's "info network": a NIC with its backend indented under it; a backend with no peer,
+ * or a NIC without one, on its own line.
+ */
+static int print_network(NetClientState *nc, void *opaque)
+{
+    HmpMonitor *mon = opaque;
+
+    if (nc->peer && nc->info->type != NET_CLIENT_NIC) {
+        return 0;               /* printed under its NIC */
+    }
+    print_net_client(mon, nc);
+    if (nc->peer) {
+        hmp_puts(mon, " \\ ");
+        print_net_client(mon, nc->peer);
+    }
+    return 0;
+}
+
+static void hmp_info_network(HmpMonitor *mon, HmpArg *a)
+{
+    net_client_foreach(print_network, mon);
+}
+
 static void hmp_info_version(HmpMonitor *mon, HmpArg *a)
 {
     hmp_printf(mon, "%s\n", KITE_VERSION);
@@ -938,6 +985,7 @@ const HmpCommand hmp_info_commands[] = {
     { "mtree", "flatview:-f?", "[-f]",
       "show memory tree (-f: dump flat view for address spaces)", hmp_info_mtree },
     { "name", "", "", "show the current VM name", hmp_info_name },
+    { "network", "", "", "show the network state", hmp_info_network },
     { "pci", "", "", "show PCI info", hmp_info_pci },
     { "qom-tree", "path:s?", "[path]", "show QOM composition tree", hmp_info_qom_tree },
     { "qtree", "", "", "show device tree", hmp_info_qtree },

@@ -783,11 +783,11 @@ static NetClientState *net_slirp_init(KiteOpts *opts, const char *id, Error **er
 
     nc = net_client_new(&slirp_info, NULL, "user", id, s);
     {
-        char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
+        char a[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &net, a, sizeof(a));
-        inet_ntop(AF_INET, &mask, m, sizeof(m));
-        snprintf(nc->info_str, sizeof(nc->info_str), "net=%s,netmask=%s%s", a, m,
-                 restricted ? ",restrict=on" : "");
+        /* As QEMU's "info network". */
+        snprintf(nc->info_str, sizeof(nc->info_str), "net=%s,restrict=%s", a,
+                 restricted ? "on" : "off");
     }
     s->nc = nc;
     return nc;

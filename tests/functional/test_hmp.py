@@ -470,6 +470,44 @@ def test_paging(kite, kernel, tmp):
         proc.wait()
 
 
+def test_info_network(kite, tmp):
+    """info network as QEMU prints it: each NIC, its backend indented under it.  Without
+    network options the pc board has QEMU's default NIC (-nic user,model=e1000)."""
+    cases = [
+        ("default", [],
+         "e1000.0: index=0,type=nic,model=e1000,macaddr=52:54:00:12:34:56\r\n"
+         " \\ __org.qemu.nic0: index=0,type=user,net=10.0.2.0,restrict=off\r\n"),
+        ("explicit", ["-netdev", "user,id=u0,restrict=on,net=10.1.0.0/16",
+                      "-device", "e1000,netdev=u0,id=nic0,mac=52:54:00:00:00:07",
+                      "-netdev", "user,id=alone", "-device", "e1000,id=nic1"],
+         # QEMU's order: clients as created (netdevs before devices), peers under NICs.
+         "alone: index=0,type=user,net=10.0.2.0,restrict=off\r\n"
+         "nic0: index=0,type=nic,model=e1000,macaddr=52:54:00:00:00:07\r\n"
+         " \\ u0: index=0,type=user,net=10.1.0.0,restrict=on\r\n"
+         "nic1: index=0,type=nic,model=e1000,macaddr=52:54:00:12:34:56\r\n"),
+        ("none", ["-net", "none"], ""),
+    ]
+    for name, extra, want in cases:
+        mon_path = os.path.join(tmp, "hmp-net-%s.sock" % name)
+        proc = subprocess.Popen([kite, "-M", "pc", "-m", "32", "-accel", "tcg", "-S",
+                                 "-display", "none", "-serial", "null",
+                                 "-monitor", "unix:%s,server=on,wait=off" % mon_path] + extra,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        mon = None
+        try:
+            wait_for_path(mon_path, proc)
+            mon = SocatMonitor(mon_path)
+            mon.banner()
+            out = mon.cmd("info network")
+            check("info network (%s)" % name, out == want, repr(out))
+        finally:
+            if mon:
+                mon.close()
+            proc.kill()
+            proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emulator", required=True)
@@ -484,6 +522,7 @@ def main():
         test_socket_monitor(a.emulator, kernel, tmp)
         test_mux_stdio(a.emulator, kernel)
         test_paging(a.emulator, os.path.join(a.guest_dir, "long64.elf"), tmp)
+        test_info_network(a.emulator, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
