@@ -109,6 +109,20 @@ static JsonNode *call_qmp(HmpMonitor *mon, const char *name, JsonObject *args)
     return ret;
 }
 
+/* QMP arguments from NULL-terminated key, string value pairs. */
+G_GNUC_NULL_TERMINATED static JsonObject *string_args(const char *key, ...)
+{
+    JsonObject *args = json_object_new();
+    va_list ap;
+
+    va_start(ap, key);
+    for (; key; key = va_arg(ap, const char *)) {
+        json_object_set_string_member(args, key, va_arg(ap, const char *));
+    }
+    va_end(ap);
+    return args;
+}
+
 static void call_qmp_void(HmpMonitor *mon, const char *name, JsonObject *args)
 {
     JsonNode *ret = call_qmp(mon, name, args);
@@ -175,21 +189,17 @@ static void hmp_device_add(HmpMonitor *mon, HmpArg *a)
 
 static void hmp_device_del(HmpMonitor *mon, HmpArg *a)
 {
-    JsonObject *args = json_object_new();
-
-    json_object_set_string_member(args, "id", a[0].str);
-    call_qmp_void(mon, "device_del", args);
+    call_qmp_void(mon, "device_del", string_args("id", a[0].str, NULL));
 }
 
 /* QMP's qom-list for path: an array of {name, type}, or NULL (error printed when mon). */
 static JsonArray *qom_list(HmpMonitor *mon, const char *path)
 {
-    JsonObject *args = json_object_new();
+    JsonObject *args = string_args("path", path, NULL);
     JsonNode *ret;
     JsonArray *arr = NULL;
     Error *err = NULL;
 
-    json_object_set_string_member(args, "path", path);
     ret = qmp_execute("qom-list", args, &err);
     json_object_unref(args);
     if (ret && JSON_NODE_HOLDS_ARRAY(ret)) {
@@ -293,12 +303,9 @@ static void hmp_qom_list(HmpMonitor *mon, HmpArg *a)
 
 static void hmp_qom_get(HmpMonitor *mon, HmpArg *a)
 {
-    JsonObject *args = json_object_new();
-    JsonNode *ret;
+    JsonNode *ret = call_qmp(mon, "qom-get",
+                             string_args("path", a[0].str, "property", a[1].str, NULL));
 
-    json_object_set_string_member(args, "path", a[0].str);
-    json_object_set_string_member(args, "property", a[1].str);
-    ret = call_qmp(mon, "qom-get", args);
     if (ret) {
         g_autofree char *text = json_to_string(ret, TRUE);
         hmp_printf(mon, "%s\n", text);
@@ -401,44 +408,58 @@ static void print_char(HmpMonitor *mon, uint8_t c)
     }
 }
 
-/* Resolve the /fmt of x, xp and print against the monitor's last one; false on 'i'. */
-static bool resolve_format(HmpMonitor *mon, const HmpArg *fmt, char *format, int *size)
+/* The /fmt letter of x, xp and print, or the monitor's last one; false (said) for 'i'. */
+static bool resolve_letter(HmpMonitor *mon, const HmpArg *fmt, char *format)
 {
     *format = fmt->format ? fmt->format : mon->last_format;
     if (*format == 'i') {
         hmp_printf(mon, "format 'i' (disassembly) is not supported\n");
         return false;
     }
+    mon->last_format = *format;
+    return true;
+}
+
+/* Resolve the /fmt of x and xp against the monitor's last one; false on 'i'. */
+static bool resolve_format(HmpMonitor *mon, const HmpArg *fmt, char *format, int *size)
+{
+    if (!resolve_letter(mon, fmt, format)) {
+        return false;
+    }
     *size = fmt->size ? fmt->size : *format == 'c' ? 1 : mon->last_size;
     if (*format == 'c') {
         *size = 1;
     }
-    mon->last_format = *format;
     mon->last_size = *size;
     return true;
 }
 
-static void print_value(HmpMonitor *mon, char format, int size, uint64_t v)
+/* One value of size bytes in format; pad: in columns as x/xp print them (print does not). */
+static void print_value(HmpMonitor *mon, char format, int size, uint64_t v, bool pad)
 {
     int bits = size * 8;
 
     switch (format) {
     case 'o':
-        hmp_printf(mon, "%#*" PRIo64, (bits + 2) / 3, v);
+        hmp_printf(mon, "%#*" PRIo64, pad ? (bits + 2) / 3 : 0, v);
         break;
     case 'u':
-        hmp_printf(mon, "%*" PRIu64, (bits * 10 + 32) / 33, v);
+        hmp_printf(mon, "%*" PRIu64, pad ? (bits * 10 + 32) / 33 : 0, v);
         break;
     case 'd': {
         int64_t s = bits == 64 ? (int64_t)v : (int64_t)(v << (64 - bits)) >> (64 - bits);
-        hmp_printf(mon, "%*" PRId64, (bits * 10 + 32) / 33, s);
+        hmp_printf(mon, "%*" PRId64, pad ? (bits * 10 + 32) / 33 : 0, s);
         break;
     }
     case 'c':
         print_char(mon, v);
         break;
     default:
-        hmp_printf(mon, "0x%0*" PRIx64, bits / 4, v);
+        if (pad) {
+            hmp_printf(mon, "0x%0*" PRIx64, bits / 4, v);
+        } else {
+            hmp_printf(mon, "%#" PRIx64, v);
+        }
         break;
     }
 }
@@ -483,7 +504,7 @@ static void memory_dump(HmpMonitor *mon, const HmpArg *fmt, uint64_t addr, bool 
                 v = (v << 8) | buf[i + k];        /* guest memory is little-endian */
             }
             hmp_puts(mon, " ");
-            print_value(mon, format, size, v);
+            print_value(mon, format, size, v, true);
         }
         hmp_puts(mon, "\n");
         addr += l;
@@ -503,31 +524,12 @@ static void hmp_xp(HmpMonitor *mon, HmpArg *a)
 
 static void hmp_print(HmpMonitor *mon, HmpArg *a)
 {
-    char format = a[0].format ? a[0].format : mon->last_format;
-    uint64_t v = a[1].num;
+    char format;
 
-    if (format == 'i') {
-        hmp_printf(mon, "format 'i' (disassembly) is not supported\n");
+    if (!resolve_letter(mon, &a[0], &format)) {
         return;
     }
-    mon->last_format = format;
-    switch (format) {
-    case 'o':
-        hmp_printf(mon, "%#" PRIo64, v);
-        break;
-    case 'u':
-        hmp_printf(mon, "%" PRIu64, v);
-        break;
-    case 'd':
-        hmp_printf(mon, "%" PRId64, (int64_t)v);
-        break;
-    case 'c':
-        print_char(mon, v);
-        break;
-    default:
-        hmp_printf(mon, "%#" PRIx64, v);
-        break;
-    }
+    print_value(mon, format, 8, a[1].num, false);
     hmp_puts(mon, "\n");
 }
 
