@@ -351,9 +351,22 @@ static void virtio_net_tx_bh(void *opaque)
     virtio_net_flush_tx(opaque);
 }
 
+/*
+ * A kick does not transmit in the kicking thread (a vCPU): it switches further kicks off and
+ * leaves the work to a bottom half in the main loop, as QEMU's tx=bh does.  The vCPU goes
+ * back to the guest at once, the backend's host I/O (slirp's TCP, tap writes) overlaps with
+ * it, and the guest queues more frames without kicking until the flush has drained the ring
+ * and switched notifications back on (virtio_net_flush_tx).
+ */
 static void virtio_net_handle_tx(VirtIODevice *vdev, VirtQueue *vq)
 {
-    virtio_net_flush_tx(vdev_net(vdev));
+    VirtIONet *n = vdev_net(vdev);
+
+    if (!driver_ok(n) || n->tx_elem) {
+        return;                     /* nothing to do, or waiting for the backend's callback */
+    }
+    virtio_queue_set_notification(vq, false);
+    kite_bh_schedule(n->tx_bh);
 }
 
 /* ------------------------------------------------------------------ control queue */
