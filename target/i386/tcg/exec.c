@@ -536,6 +536,7 @@ static X86ExitReason exec_loop(X86CPU *cpu)
         cpu->cur_ops = x86_trace_ops(h);
         cpu->cur_n = h->n_insns;
         cpu->stats.traces_run++;
+        cpu->loops_left = X86_LOOPS_MAX;
         prev = h;
         cpu->cur_ops->exec(cpu, cpu->cur_ops);
     }

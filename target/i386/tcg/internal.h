@@ -160,6 +160,7 @@ struct X86CPU {
     int64_t icount_left;          /* instructions left in this x86_cpu_exec() */
     const KiteOp *cur_ops;        /* ops of the running trace */
     int cur_n;                    /* its instruction count */
+    int loops_left;               /* times it may still loop to itself (X86_TRACE_LOOP) */
 
     X86TLBEntry tlb[2][X86_TLB_SIZE];
     void *tlb_log[2][X86_TLB_SIZE];  /* ram_page_logged's cookie for NOTDIRTY writes, or NULL */
@@ -255,6 +256,29 @@ static inline void x86_trace_exit_to(X86CPU *cpu, const KiteOp *op, uint64_t rip
     cpu->icount_left += cpu->cur_n - (op - cpu->cur_ops) - 1;
     cpu->env.rip = rip;
 }
+/*
+ * A taken branch to the start of its own trace (rel, the target relative to the trace
+ * start, is 0: a loop of one trace) runs the trace again at once when nothing needs
+ * the main loop: no event or SMC stop pending, budget left.  Nothing else can have
+ * changed under the trace: it is 64-bit code (no segment limits) and a store into its
+ * own code would have stopped it (NEXT_W).  loops_left (set by the main loop) bounds
+ * the run, so that the host stack stays bounded even where the compiler does not turn
+ * the handlers' calls into jumps.  Call after x86_trace_exit_to(); a tail call.
+ */
+#define X86_LOOPS_MAX 64
+#define X86_TRACE_LOOP(cpu, rel) do { \
+        if ((rel) == 0 && (cpu)->loops_left > 0 && !(cpu)->smc_hit && \
+            (cpu)->icount_left >= (cpu)->cur_n && \
+            !(atomic_load_explicit(&(cpu)->interrupt_request, memory_order_relaxed) | \
+              (cpu)->pending_local)) { \
+            (cpu)->loops_left--; \
+            (cpu)->icount_left -= (cpu)->cur_n; \
+            (cpu)->stats.traces_run++; \
+            (cpu)->cur_ops->exec((cpu), (cpu)->cur_ops); \
+        } \
+        return; \
+    } while (0)
+
 /* End the trace before op (op not executed: it runs again next time). */
 static inline void x86_trace_exit_before(X86CPU *cpu, const KiteOp *op)
 {

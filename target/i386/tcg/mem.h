@@ -94,9 +94,11 @@ static inline uint8_t *x86_tlb_w(X86CPU *cpu, uint64_t la, unsigned size)
  * NULL otherwise.  Hot handlers test this first and otherwise tail-call their full
  * form (see X86_FAST_OP in ops-int-tmpl.h): with no call left on the fast path, it
  * needs no stack frame, where the full form saves and restores registers around its
- * slow-path calls on every run.
+ * slow-path calls on every run.  (Always inlined: GCC otherwise kept ~280 out-of-line
+ * calls to them in the handlers, which brought the frames back.)
  */
-static inline uint8_t *x86_op_host_r(X86CPU *cpu, const KiteOp *op, unsigned size)
+static inline __attribute__((always_inline))
+uint8_t *x86_op_host_r(X86CPU *cpu, const KiteOp *op, unsigned size)
 {
     if (unlikely(cpu->seg_checks)) {
         return NULL;
@@ -104,7 +106,8 @@ static inline uint8_t *x86_op_host_r(X86CPU *cpu, const KiteOp *op, unsigned siz
     return x86_tlb_r(cpu, cpu->seg_base[op->seg] + x86_ea(cpu, op), size);
 }
 
-static inline uint8_t *x86_op_host_w(X86CPU *cpu, const KiteOp *op, unsigned size)
+static inline __attribute__((always_inline))
+uint8_t *x86_op_host_w(X86CPU *cpu, const KiteOp *op, unsigned size)
 {
     if (unlikely(cpu->seg_checks)) {
         return NULL;

@@ -239,13 +239,37 @@ static inline void NAME(flags_##name)(X86CPU *cpu, const KiteOp *op) \
 }
 FLAGS_FN(cmp_rr, 7, GETR(op->dst), GETR(op->src))
 FLAGS_FN(cmp_ri, 7, GETR(op->dst), (T)op->imm)
-FLAGS_FN(cmp_rm, 7, GETR(op->dst), LD(cpu, op, x86_op_la(cpu, op, NB, false)))
-FLAGS_FN(cmp_mr, 7, LD(cpu, op, x86_op_la(cpu, op, NB, false)), GETR(op->src))
-FLAGS_FN(cmp_mi, 7, LD(cpu, op, x86_op_la(cpu, op, NB, false)), (T)op->imm)
 FLAGS_FN(test_rr, 8, GETR(op->dst), GETR(op->src))
 FLAGS_FN(test_ri, 8, GETR(op->dst), (T)op->imm)
-FLAGS_FN(test_mi, 8, LD(cpu, op, x86_op_la(cpu, op, NB, false)), (T)op->imm)
 #undef FLAGS_FN
+
+/*
+ * Memory forms: on anything but a TLB hit in 64-bit mode (x86_op_host_r), the plain
+ * CMP/TEST handler runs instead, as a tail call, and continues into the Jcc op; so the
+ * fused handler makes no call and needs no stack frame.  m is the memory operand.
+ */
+#define FLAGS_FN_M(name, plain, k, A, B) \
+static inline bool NAME(flags_##name)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    CPUX86State *env = &cpu->env; \
+    const uint8_t *p = x86_op_host_r(cpu, op, NB); \
+    T m; \
+    if (unlikely(!p)) { \
+        return false; \
+    } \
+    memcpy(&m, p, NB); \
+    NAME(alu)(env, k, A, B); \
+    return true; \
+} \
+static void NAME(unfused_##name)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    NAME(plain)(cpu, op); \
+}
+FLAGS_FN_M(cmp_rm, op_cmp_rm, 7, GETR(op->dst), m)
+FLAGS_FN_M(cmp_mr, op_cmp_mr, 7, m, GETR(op->src))
+FLAGS_FN_M(cmp_mi, op_cmp_mi, 7, m, (T)op->imm)
+FLAGS_FN_M(test_mi, op_test_mi, 8, m, (T)op->imm)
+#undef FLAGS_FN_M
 
 #define DEF_FUSED1(name, cc) \
 static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
@@ -253,7 +277,7 @@ static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
     NAME(flags_##name)(cpu, op); \
     if (cc_test(&cpu->env, cc)) { \
         x86_trace_exit_to(cpu, op + 1, cpu->env.rip + op[1].imm); \
-        return; \
+        X86_TRACE_LOOP(cpu, op[1].imm); \
     } \
     NEXT(cpu, op + 1); \
 }
@@ -273,11 +297,26 @@ static KiteOpFn *const NAME(name##_jcc)[16] = { \
 };
 DEF_FUSED(cmp_rr)
 DEF_FUSED(cmp_ri)
+DEF_FUSED(test_rr)
+DEF_FUSED(test_ri)
+#undef DEF_FUSED1
+
+#define DEF_FUSED1(name, cc) \
+static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    if (unlikely(!NAME(flags_##name)(cpu, op))) { \
+        NAME(unfused_##name)(cpu, op); \
+        return; \
+    } \
+    if (cc_test(&cpu->env, cc)) { \
+        x86_trace_exit_to(cpu, op + 1, cpu->env.rip + op[1].imm); \
+        X86_TRACE_LOOP(cpu, op[1].imm); \
+    } \
+    NEXT(cpu, op + 1); \
+}
 DEF_FUSED(cmp_rm)
 DEF_FUSED(cmp_mr)
 DEF_FUSED(cmp_mi)
-DEF_FUSED(test_rr)
-DEF_FUSED(test_ri)
 DEF_FUSED(test_mi)
 #undef DEF_FUSED
 #undef DEF_FUSED1
