@@ -106,6 +106,28 @@ static void test_smc(void)
     x86t_free(m);
 }
 
+/*
+ * A one-trace loop re-runs without the main loop (X86_TRACE_LOOP); the instruction
+ * budget must still stop it at the exact instruction.
+ */
+static void test_loop_budget(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+    uint64_t start = x86t_sym(m, "loop_budget");
+
+    x86t_setup_long64(m);
+    /* Two XORs, five iterations of four, then ADD and INC of the sixth. */
+    g_assert_cmpint(x86t_run(m, start, 2 + 5 * 4 + 2), ==, X86_EXIT_BUDGET);
+    g_assert_cmphex(env->rip, ==, start + 9);
+    g_assert_cmphex(env->regs[R_EAX], ==, 18);
+    g_assert_cmphex(env->regs[R_ECX], ==, 6);
+    run_to_hlt(m, env->rip);
+    g_assert_cmphex(env->regs[R_EAX], ==, 3000);
+    g_assert_cmphex(env->regs[R_ECX], ==, 1000);
+    x86t_free(m);
+}
+
 static void test_smc_dma(void)
 {
     X86T *m = x86t_new();
@@ -308,6 +330,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/basic/prot32", test_prot32);
     g_test_add_func("/x86/basic/bcd", test_bcd);
     g_test_add_func("/x86/basic/smc", test_smc);
+    g_test_add_func("/x86/basic/loop-budget", test_loop_budget);
     g_test_add_func("/x86/basic/smc-dma", test_smc_dma);
     g_test_add_func("/x86/basic/page-cross", test_page_cross);
     g_test_add_func("/x86/basic/mmio-pio", test_mmio_pio);

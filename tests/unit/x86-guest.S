@@ -565,6 +565,17 @@ SNIP smc_loop
     hlt
     .size smc_loop, . - smc_loop
 
+/* A loop of one trace (the fused CMP+Jcc goes back to the trace's start). */
+SNIP loop_budget
+    xor %eax, %eax
+    xor %ecx, %ecx
+1:  add $3, %eax                    /* +4 */
+    inc %ecx                        /* +7 */
+    cmp $1000, %ecx                 /* +9 */
+    jne 1b
+    hlt
+    .size loop_budget, . - loop_budget
+
 /* Divide error: handler at vector 0 records it. */
 SNIP div_zero
     xor %ebx, %ebx
