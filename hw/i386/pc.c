@@ -313,7 +313,13 @@ static void pc_fw_cfg_init(PCMachineState *pcms, MachineState *ms)
 
     fw_cfg_add_i64(pcms->fw_cfg, FW_CFG_RAM_SIZE, ms->ram_size);
     fw_cfg_add_i16(pcms->fw_cfg, FW_CFG_NB_CPUS, ms->smp.cpus);
-    fw_cfg_add_i16(pcms->fw_cfg, FW_CFG_MAX_CPUS, ms->smp.max_cpus);
+    /*
+     * Not the CPU count but one past the highest possible APIC ID, as QEMU sets it: with
+     * a topology field that is not a power of two (-smp 6,sockets=2,cores=3) the IDs have
+     * gaps, and SeaBIOS scans APIC IDs below this value for its MP and ACPI tables.
+     */
+    fw_cfg_add_i16(pcms->fw_cfg, FW_CFG_MAX_CPUS,
+                   x86_apic_id_from_index(ms, ms->smp.max_cpus - 1) + 1);
     fw_cfg_modify_i16(pcms->fw_cfg, FW_CFG_NOGRAPHIC, system_config()->nographic);
     fw_cfg_add_file(pcms->fw_cfg, "etc/e820", e820, e820_len);
 }

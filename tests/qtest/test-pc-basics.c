@@ -66,6 +66,24 @@ static void test_fw_cfg(void)
     kqtest_quit(qt);
 }
 
+/*
+ * FW_CFG_MAX_CPUS is one past the highest APIC ID, as QEMU's: two sockets of three cores
+ * use APIC IDs 0-2 and 4-6 (core field 2 bits wide), so 7 for 6 CPUs.
+ */
+static void test_fw_cfg_max_cpus(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 128 -nodefaults -smp 6,sockets=2,cores=3");
+    uint16_t v;
+
+    fw_cfg_select(qt, 0x05);
+    fw_cfg_read(qt, &v, 2);
+    g_assert_cmpuint(GUINT16_FROM_LE(v), ==, 6);
+    fw_cfg_select(qt, 0x0f);
+    fw_cfg_read(qt, &v, 2);
+    g_assert_cmpuint(GUINT16_FROM_LE(v), ==, 7);
+    kqtest_quit(qt);
+}
+
 /* Nothing at a port or address: reads all ones at every width, writes vanish. */
 static void test_unassigned(void)
 {
@@ -152,6 +170,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/pc/cmos-memory", test_cmos_memory);
     g_test_add_func("/pc/fw-cfg", test_fw_cfg);
+    g_test_add_func("/pc/fw-cfg-max-cpus", test_fw_cfg_max_cpus);
     g_test_add_func("/pc/unassigned", test_unassigned);
     g_test_add_func("/pc/pit-irq", test_pit_irq);
     g_test_add_func("/pc/rtc-periodic-irq", test_rtc_periodic_irq);
