@@ -711,8 +711,16 @@ static uint64_t i8042_data_read(void *opaque, hwaddr addr, unsigned size)
     I8042State *s = opaque;
     uint8_t v = s->obuf;
 
-    /* Reading the output buffer empties it; the next queued byte then moves in. */
+    /*
+     * Reading the output buffer empties it, which drops IRQ 1/12 (they are OBF gated by the
+     * command byte); the next queued byte then moves in and raises its line again.  The drop
+     * must reach the interrupt controller: the 8259 latches IRQ 1/12 on the rising edge, so
+     * a line left high across the read would never signal the second byte (a keyboard's
+     * F2h reply FAh ABh 83h would stop at FAh and Linux's atkbd would time out).
+     */
     s->status &= ~(STAT_OBF | STAT_AUX_OBF);
+    irq_lower(s->kbd_irq);
+    irq_lower(s->aux_irq);
     i8042_update(s);
     kite_trace("i8042_read_data", "0x%02x", v);
     return v;

@@ -135,6 +135,24 @@ static void test_irqs(void)
     /* (the 60h command's data went in while OBF was full: the byte is still 33h) */
     g_assert_cmpint(irq_level[1], ==, 1);
     g_assert_cmpuint(inb(0x60), ==, 0x33);
+
+    /*
+     * A multi-byte reply (F2h identify: FAh ABh 83h) raises IRQ 1 once per byte: the line
+     * drops on each read and rises for the next byte, so the 8259's edge latch sees each.
+     */
+    outb(0x64, 0x60);
+    outb(0x60, 0x01);
+    harness_irq_edges[1] = 0;
+    outb(0x60, 0xf2);
+    g_assert_cmpuint(harness_irq_edges[1], ==, 1);
+    g_assert_cmpuint(inb(0x60), ==, 0xfa);
+    g_assert_cmpuint(harness_irq_edges[1], ==, 2);
+    g_assert_cmpint(irq_level[1], ==, 1);
+    g_assert_cmpuint(inb(0x60), ==, 0xab);
+    g_assert_cmpuint(harness_irq_edges[1], ==, 3);
+    g_assert_cmpuint(inb(0x60), ==, 0x83);
+    g_assert_cmpint(irq_level[1], ==, 0);
+    g_assert_cmpuint(harness_irq_edges[1], ==, 3);
     object_unparent(OBJECT(dev));
 }
 
