@@ -767,20 +767,26 @@ static const struct {
     { 0x0c05, "SMBus" },
 };
 
+/* QEMU's name for a PCI class (base class and subclass), or NULL (info pci, query-pci). */
+const char *pci_class_description(uint16_t class)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(pci_class_names); i++) {
+        if (pci_class_names[i].class == class) {
+            return pci_class_names[i].desc;
+        }
+    }
+    return NULL;
+}
+
 static void print_pci_device(PCIBus *bus, PCIDevice *dev, void *opaque)
 {
     HmpMonitor *mon = opaque;
     const uint8_t *c = dev->config;
     uint16_t class = pci_get_word(c + PCI_CLASS_DEVICE);
-    const char *desc = NULL;
+    const char *desc = pci_class_description(class);
 
     hmp_printf(mon, "  Bus %2d, device %3d, function %d:\n", 0, PCI_SLOT(dev->devfn),
                PCI_FUNC(dev->devfn));
-    for (size_t i = 0; i < G_N_ELEMENTS(pci_class_names); i++) {
-        if (pci_class_names[i].class == class) {
-            desc = pci_class_names[i].desc;
-        }
-    }
     if (desc) {
         hmp_printf(mon, "    %s", desc);
     } else {

@@ -88,4 +88,7 @@ void hmp_complete(const char *cmdline, GPtrArray *out);
 /* -monitor / -mon mode=readline / "mon:" chardevs: a human monitor on chr. */
 bool hmp_monitor_new(Chardev *chr, Error **errp);
 
+/* QEMU's name for a PCI class (base class << 8 | subclass), or NULL: info pci, query-pci. */
+const char *pci_class_description(uint16_t class);
+
 #endif

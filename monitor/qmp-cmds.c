@@ -15,6 +15,8 @@
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
 #include "hw/qdev.h"
+#include "hw/pci/pci.h"
+#include "monitor/hmp.h"
 #include "block/qmp-block.h"
 #include "system/qdev-monitor.h"
 
@@ -582,7 +584,99 @@ static JsonNode *qmp_device_del(JsonObject *args, Error **errp)
     return qmp_empty_object();
 }
 
+static void add_int(JsonBuilder *b, const char *name, int64_t v)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, v);
+}
+
+/* One PciDeviceInfo (QEMU's qapi/pci.json), from the device's config space and BARs. */
+static void query_pci_device(PCIBus *bus, PCIDevice *dev, void *opaque)
+{
+    JsonBuilder *b = opaque;
+    const uint8_t *c = dev->config;
+    uint16_t class = pci_get_word(c + PCI_CLASS_DEVICE);
+    const char *desc = pci_class_description(class);
+
+    json_builder_begin_object(b);
+    add_int(b, "bus", 0);
+    add_int(b, "slot", PCI_SLOT(dev->devfn));
+    add_int(b, "function", PCI_FUNC(dev->devfn));
+    json_builder_set_member_name(b, "class_info");
+    json_builder_begin_object(b);
+    if (desc) {
+        json_builder_set_member_name(b, "desc");
+        json_builder_add_string_value(b, desc);
+    }
+    add_int(b, "class", class);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_begin_object(b);
+    add_int(b, "vendor", pci_get_word(c + PCI_VENDOR_ID));
+    add_int(b, "device", pci_get_word(c + PCI_DEVICE_ID));
+    if ((c[PCI_HEADER_TYPE] & 0x7f) == 0) {
+        add_int(b, "subsystem-vendor", pci_get_word(c + PCI_SUBSYSTEM_VENDOR_ID));
+        add_int(b, "subsystem", pci_get_word(c + PCI_SUBSYSTEM_ID));
+    }
+    json_builder_end_object(b);
+    if (c[PCI_INTERRUPT_PIN]) {
+        add_int(b, "irq", c[PCI_INTERRUPT_LINE]);
+    }
+    add_int(b, "irq_pin", c[PCI_INTERRUPT_PIN]);
+    json_builder_set_member_name(b, "qdev_id");
+    json_builder_add_string_value(b, DEVICE(dev)->id ? DEVICE(dev)->id : "");
+    json_builder_set_member_name(b, "regions");
+    json_builder_begin_array(b);
+    for (int i = 0; i < PCI_NUM_REGIONS; i++) {
+        const PCIIORegion *r = &dev->io_regions[i];
+        bool io = r->type & PCI_BASE_ADDRESS_SPACE_IO;
+
+        if (!r->size) {
+            continue;
+        }
+        json_builder_begin_object(b);
+        add_int(b, "bar", i);
+        json_builder_set_member_name(b, "type");
+        json_builder_add_string_value(b, io ? "io" : "memory");
+        add_int(b, "address", (int64_t)r->addr);     /* unmapped: all-ones, -1 as in QEMU */
+        add_int(b, "size", (int64_t)r->size);
+        if (!io) {
+            json_builder_set_member_name(b, "prefetch");
+            json_builder_add_boolean_value(b, r->type & PCI_BASE_ADDRESS_MEM_PREFETCH);
+            json_builder_set_member_name(b, "mem_type_64");
+            json_builder_add_boolean_value(b, r->type & PCI_BASE_ADDRESS_MEM_TYPE_64);
+        }
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+/* query-pci: the root bus and its devices, as QEMU's (no PCI-PCI bridges on pc). */
+static JsonNode *qmp_query_pci(JsonObject *args, Error **errp)
+{
+    PCIBus *bus = pci_get_root_bus();
+    JsonBuilder *b = json_builder_new();
+    JsonNode *n;
+
+    json_builder_begin_array(b);
+    if (bus) {
+        json_builder_begin_object(b);
+        add_int(b, "bus", 0);
+        json_builder_set_member_name(b, "devices");
+        json_builder_begin_array(b);
+        pci_for_each_device(bus, query_pci_device, b);
+        json_builder_end_array(b);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    n = json_builder_get_root(b);
+    g_object_unref(b);
+    return n;
+}
+
 const QmpCommand qmp_system_commands[] = {
+    { "query-pci", qmp_query_pci },
     { "query-cpus-fast", qmp_query_cpus_fast },
     { "query-hotpluggable-cpus", qmp_query_hotpluggable_cpus },
     { "query-machines", qmp_query_machines, { { "compat-props", "bool", true } } },

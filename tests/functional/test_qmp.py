@@ -377,6 +377,57 @@ def check_no_reboot(emulator, tmp):
                 proc.wait()
 
 
+def check_query_pci(emulator, tmp):
+    """query-pci as QEMU's: the default config's devices, the default NIC's entry in full
+    (its BARs unassigned before the firmware runs: address -1)."""
+    path = os.path.join(tmp, "pci")
+    proc = subprocess.Popen([emulator, "-M", "pc", "-m", "32", "-display", "none", "-S",
+                             "-serial", "null", "-qmp", f"unix:{path},server=on,wait=off",
+                             "-device", "virtio-net-pci,id=vn,netdev=u1",
+                             "-netdev", "user,id=u1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        q = QMP(path, timeout=10, connect_timeout=10)
+        r = q.cmd("query-pci")["return"]
+        devs = r[0]["devices"] if len(r) == 1 and r[0]["bus"] == 0 else []
+        check("query-pci devices", [(d["slot"], d["function"], d["class_info"].get("desc"))
+                                    for d in devs] ==
+              [(0, 0, "Host bridge"), (1, 0, "ISA bridge"), (1, 1, "IDE controller"),
+               (2, 0, "VGA controller"), (3, 0, "Ethernet controller")], r)
+        nic = [d for d in devs if d["qdev_id"] == "vn"]
+        # -netdev given: no default NIC; the virtio NIC takes 00:03.0.
+        check("query-pci virtio-net-pci", len(nic) == 1 and nic[0]["slot"] == 3 and
+              nic[0]["id"]["vendor"] == 0x1af4 and nic[0]["irq_pin"] == 1 and
+              {(g["bar"], g["type"], g["address"]) for g in nic[0]["regions"]} >=
+              {(1, "memory", -1), (4, "memory", -1)}, nic)
+        q.close()
+    finally:
+        proc.kill()
+        proc.wait()
+    proc = subprocess.Popen([emulator, "-M", "pc", "-m", "32", "-display", "none", "-S",
+                             "-serial", "null", "-qmp", f"unix:{path}2,server=on,wait=off"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        q = QMP(path + "2", timeout=10, connect_timeout=10)
+        r = q.cmd("query-pci")["return"]
+        e1000 = [d for d in r[0]["devices"] if d["slot"] == 3]
+        check("query-pci default e1000", e1000 == [{
+            "bus": 0, "slot": 3, "function": 0,
+            "class_info": {"desc": "Ethernet controller", "class": 512},
+            "id": {"vendor": 0x8086, "device": 0x100e, "subsystem-vendor": 0x1af4,
+                   "subsystem": 0x1100},
+            "irq": 0, "irq_pin": 1, "qdev_id": "",
+            "regions": [{"bar": 0, "type": "memory", "address": -1, "size": 0x20000,
+                         "prefetch": False, "mem_type_64": False},
+                        {"bar": 1, "type": "io", "address": -1, "size": 64},
+                        {"bar": 6, "type": "memory", "address": -1, "size": 0x40000,
+                         "prefetch": False, "mem_type_64": False}]}], e1000)
+        q.close()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def check_socat(emulator, tmp):
     """The issue's client: socat - UNIX-CONNECT:path, commands on its stdin."""
     if not shutil.which("socat"):
@@ -556,6 +607,10 @@ def main():
         out = proc.stdout.read().decode(errors="replace")
         if results["fail"]:
             print(out[-2000:])
+    try:
+        check_query_pci(a.emulator, tmp)
+    except Exception as ex:  # noqa: BLE001
+        check("query-pci exception", False, repr(ex))
     try:
         check_socat(a.emulator, tmp)
     except Exception as ex:  # noqa: BLE001
