@@ -367,6 +367,16 @@ static void vnc_handle_msg(VncClient *c, const VncClientMsg *m)
         break;
     case VNC_MSG_FRAMEBUFFER_UPDATE_REQUEST:
         c->update_requested = true;
+        if (!m->fur.incremental) {
+            /*
+             * Answered now, so render the guest's screen first: between refresh ticks
+             * (up to GUI_REFRESH_INTERVAL_IDLE apart on a quiet screen) the surface can
+             * lag VRAM, and a one-shot client (vncsnapshot) would keep the stale picture.
+             * Rendering may switch the surface (a mode change): take it afresh.
+             */
+            graphic_hw_update(NULL);
+            s = vnc->surface;
+        }
         if (!m->fur.incremental && s) {
             /* Clip the request to the screen, then merge it into the dirty area. */
             int x0 = MIN(m->fur.x, s->width), y0 = MIN(m->fur.y, s->height);
