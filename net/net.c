@@ -577,48 +577,12 @@ bool net_backend_context(KiteOpts *opts, KiteContext **ctx, Object **iothread, E
     return true;
 }
 
-typedef struct CtxRendezvous {
-    GMutex lock;
-    GCond cond;
-    bool done;
-} CtxRendezvous;
-
-static void ctx_rendezvous_bh(void *opaque)
-{
-    CtxRendezvous *rv = opaque;
-
-    g_mutex_lock(&rv->lock);
-    rv->done = true;
-    g_cond_signal(&rv->cond);
-    g_mutex_unlock(&rv->lock);
-}
-
 void net_backend_context_release(KiteContext *ctx, Object *iothread)
 {
-    CtxRendezvous rv = { .done = false };
-    bool locked;
-
     if (!iothread) {
         return;
     }
-    /* A BH queued now runs after the handler the thread may be in (or waiting to lock in). */
-    locked = bql_locked();
-    g_mutex_init(&rv.lock);
-    g_cond_init(&rv.cond);
-    kite_bh_oneshot(ctx, ctx_rendezvous_bh, &rv);
-    if (locked) {
-        bql_unlock();
-    }
-    g_mutex_lock(&rv.lock);
-    while (!rv.done) {
-        g_cond_wait(&rv.cond, &rv.lock);
-    }
-    g_mutex_unlock(&rv.lock);
-    if (locked) {
-        bql_lock();
-    }
-    g_mutex_clear(&rv.lock);
-    g_cond_clear(&rv.cond);
+    kite_context_sync(ctx);
     object_unref(iothread);
 }
 

@@ -571,3 +571,42 @@ void kite_bh_oneshot(KiteContext *ctx, KiteBHFunc *cb, void *opaque)
     bh->oneshot = true;
     kite_bh_schedule(bh);
 }
+
+typedef struct ContextSync {
+    GMutex lock;
+    GCond cond;
+    bool done;
+} ContextSync;
+
+static void context_sync_bh(void *opaque)
+{
+    ContextSync *cs = opaque;
+
+    g_mutex_lock(&cs->lock);
+    cs->done = true;
+    g_cond_signal(&cs->cond);
+    g_mutex_unlock(&cs->lock);
+}
+
+void kite_context_sync(KiteContext *ctx)
+{
+    ContextSync cs = { .done = false };
+    bool locked = bql_locked();
+
+    g_mutex_init(&cs.lock);
+    g_cond_init(&cs.cond);
+    kite_bh_oneshot(ctx, context_sync_bh, &cs);
+    if (locked) {
+        bql_unlock();
+    }
+    g_mutex_lock(&cs.lock);
+    while (!cs.done) {
+        g_cond_wait(&cs.cond, &cs.lock);
+    }
+    g_mutex_unlock(&cs.lock);
+    if (locked) {
+        bql_lock();
+    }
+    g_mutex_clear(&cs.lock);
+    g_cond_clear(&cs.cond);
+}

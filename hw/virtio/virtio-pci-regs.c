@@ -392,49 +392,6 @@ static void regs_ioeventfd_read(void *opaque)
     }
 }
 
-typedef struct CtxRendezvous {
-    GMutex lock;
-    GCond cond;
-    bool done;
-} CtxRendezvous;
-
-static void rendezvous_bh(void *opaque)
-{
-    CtxRendezvous *rv = opaque;
-
-    g_mutex_lock(&rv->lock);
-    rv->done = true;
-    g_cond_signal(&rv->cond);
-    g_mutex_unlock(&rv->lock);
-}
-
-/*
- * Wait until ctx's thread has finished whatever handler it was in (one may be waiting for
- * the BQL with a notifier we are about to close): a BH queued now runs after it.
- */
-static void regs_sync_ctx(KiteContext *ctx)
-{
-    CtxRendezvous rv = { .done = false };
-    bool locked = bql_locked();
-
-    g_mutex_init(&rv.lock);
-    g_cond_init(&rv.cond);
-    kite_bh_oneshot(ctx, rendezvous_bh, &rv);
-    if (locked) {
-        bql_unlock();
-    }
-    g_mutex_lock(&rv.lock);
-    while (!rv.done) {
-        g_cond_wait(&rv.cond, &rv.lock);
-    }
-    g_mutex_unlock(&rv.lock);
-    if (locked) {
-        bql_lock();
-    }
-    g_mutex_clear(&rv.lock);
-    g_cond_clear(&rv.cond);
-}
-
 static void regs_ioeventfd_start(VirtIOPCIRegs *r)
 {
     for (unsigned i = 0; i < VIRTIO_QUEUE_MAX; i++) {
@@ -480,7 +437,7 @@ static void regs_ioeventfd_stop(VirtIOPCIRegs *r)
         any = true;
     }
     if (any && r->notify_ctx) {
-        regs_sync_ctx(r->notify_ctx);
+        kite_context_sync(r->notify_ctx);
     }
     for (unsigned i = 0; i < VIRTIO_QUEUE_MAX; i++) {
         VirtIOPCINotifier *n = &r->notifiers[i];

@@ -60,6 +60,13 @@ void kite_bh_cancel(KiteBH *bh);
 void kite_bh_delete(KiteBH *bh);
 /* Run cb(opaque) once in ctx's thread and free the BH afterwards. */
 void kite_bh_oneshot(KiteContext *ctx, KiteBHFunc *cb, void *opaque);
+/*
+ * Wait until ctx's thread has finished the handler it may be in (or be waiting to lock the
+ * BQL in): a BH queued now runs after it.  Callers remove their handlers first, then call
+ * this before freeing what the handlers use.  Drops the BQL while waiting if it is held.
+ * Must not be called from ctx's own thread.
+ */
+void kite_context_sync(KiteContext *ctx);
 
 /* --- event notifiers (eventfd) --- */
 typedef struct EventNotifier {

@@ -345,6 +345,41 @@ static void test_iothread_many(void)
     }
 }
 
+/* An iothread handler that needs the BQL, as net backends' handlers do. */
+static void handler_taking_bql(void *opaque)
+{
+    int *state = opaque;
+
+    g_atomic_int_set(state, 1);
+    bql_lock();
+    g_usleep(20 * 1000);
+    g_atomic_int_set(state, 2);
+    bql_unlock();
+}
+
+static void test_context_sync(void)
+{
+    KiteIOThread *io = kite_iothread_new("sync", &error_abort);
+    KiteContext *ctx = kite_iothread_get_context(io);
+    int state = 0;
+
+    bql_lock();
+    kite_bh_oneshot(ctx, handler_taking_bql, &state);
+    for (int i = 0; i < 500 && g_atomic_int_get(&state) == 0; i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(g_atomic_int_get(&state), ==, 1);     /* now waiting for our BQL */
+    /* Returns only after the handler finished: it drops the BQL so the handler can. */
+    kite_context_sync(ctx);
+    g_assert_cmpint(g_atomic_int_get(&state), ==, 2);
+    g_assert_true(bql_locked());
+    bql_unlock();
+    /* Without the BQL held, and with nothing running: returns at once. */
+    kite_context_sync(ctx);
+    g_assert_false(bql_locked());
+    kite_iothread_destroy(io);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -358,5 +393,6 @@ int main(int argc, char **argv)
     g_test_add_func("/main-loop/bql-released-in-poll", test_bql_released_in_poll);
     g_test_add_func("/main-loop/iothread/bh-and-timer", test_iothread);
     g_test_add_func("/main-loop/iothread/create-destroy", test_iothread_many);
+    g_test_add_func("/main-loop/iothread/context-sync", test_context_sync);
     return g_test_run();
 }
