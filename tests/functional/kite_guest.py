@@ -15,6 +15,7 @@
 #
 # SPDX-License-Identifier: GPL-2.0-or-later
 
+import argparse
 import os
 import re
 import select
@@ -25,6 +26,19 @@ import tempfile
 import time
 
 READY_RE = r"KITE-GUEST-READY uptime=([0-9.]+)\n"
+
+
+def guest_arg_parser(description):
+    """The options every Linux-guest test takes (callers add their own): the emulator, its
+    accelerator and where the guest kernel and initrd are."""
+    srcdir = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
+                                                         os.path.join(srcdir, "build", "kite")))
+    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
+    p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
+                                                         os.path.join(srcdir, "build", "guest")))
+    return p
 
 
 class GuestError(Exception):

@@ -3,7 +3,6 @@
 boot of the test guest, a host HTTP server with a random file, guest-command checks, and a
 python Ethernet peer on -netdev socket's framing that answers ARP and ping."""
 
-import argparse
 import functools
 import hashlib
 import http.server
@@ -12,19 +11,13 @@ import socket
 import struct
 import threading
 
-from kite_guest import READY_RE, Guest, GuestError
+from kite_guest import READY_RE, Guest, GuestError, guest_arg_parser
 
-SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def arg_parser(description, boot_timeout):
     """The options every network test takes (the caller may add its own)."""
-    p = argparse.ArgumentParser(description=description)
-    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
-                                                         os.path.join(SRCDIR, "build", "kite")))
-    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
-    p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
-                                                         os.path.join(SRCDIR, "build", "guest")))
+    p = guest_arg_parser(description)
     p.add_argument("--boot-timeout", type=float, default=boot_timeout)
     p.add_argument("--cmd-timeout", type=float, default=120)
     return p

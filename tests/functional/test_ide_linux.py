@@ -16,7 +16,6 @@
 #   tests/functional/test_ide_linux.py [--emulator PATH] [--accel tcg] [--guest-dir DIR]
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-import argparse
 import hashlib
 import os
 import shutil
@@ -25,8 +24,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
-from test_linux_boot import SRCDIR, prepare_guest  # noqa: E402
+from kite_guest import READY_RE, Guest, GuestError, guest_arg_parser, find_emulator  # noqa: E402
+from test_linux_boot import prepare_guest  # noqa: E402
 from qmp import QMP  # noqa: E402
 
 DISK_SECTORS = 16384            # 8 MiB
@@ -37,11 +36,7 @@ QCOW_OFF = 1234000              # dd bs=1000 seek=1234
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
-                                                         os.path.join(SRCDIR, "build", "kite")))
-    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
-    p.add_argument("--guest-dir", default=os.path.join(SRCDIR, "build", "guest"))
+    p = guest_arg_parser(__doc__)
     p.add_argument("--timeout", type=float, default=300)
     return p.parse_args()
 

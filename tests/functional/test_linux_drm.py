@@ -17,7 +17,6 @@ the interpreter with direct kernel boot:
     test_linux_drm.py [--emulator build/kite|qemu-system-x86_64] [--guest-dir build/guest]
 """
 # SPDX-License-Identifier: GPL-2.0-or-later
-import argparse
 import os
 import re
 import sys
@@ -25,8 +24,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_guest import READY_RE, Guest, GuestError  # noqa: E402
-from test_linux_boot import SRCDIR, prepare_guest  # noqa: E402
+from kite_guest import READY_RE, Guest, GuestError, guest_arg_parser  # noqa: E402
+from test_linux_boot import prepare_guest  # noqa: E402
 from qmp import QMP  # noqa: E402
 
 WIDTH, HEIGHT = 800, 600
@@ -36,11 +35,7 @@ COLOURS = [(0xff, 0x00, 0x00), (0x00, 0xff, 0x00), (0x00, 0x00, 0xff), (0x12, 0x
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
-                                                         os.path.join(SRCDIR, "build", "kite")))
-    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
-    p.add_argument("--guest-dir", default=os.path.join(SRCDIR, "build", "guest"))
+    p = guest_arg_parser(__doc__)
     p.add_argument("--timeout", type=float, default=300)
     return p.parse_args()
 

@@ -10,26 +10,19 @@
 #   tests/functional/test_virtio.py [--emulator PATH] [--guest-dir DIR]
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-import argparse
 import os
 import sys
 import subprocess
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
+from kite_guest import READY_RE, Guest, GuestError, guest_arg_parser, find_emulator  # noqa: E402
 from test_linux_boot import prepare_guest  # noqa: E402
 
-SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--emulator", default=os.environ.get("KITE_BIN",
-                                                         os.path.join(SRCDIR, "build", "kite")))
-    p.add_argument("--accel", default=os.environ.get("KITE_ACCEL", "tcg"))
-    p.add_argument("--guest-dir", default=os.environ.get("KITE_GUEST_DIR",
-                                                         os.path.join(SRCDIR, "build", "guest")))
+    p = guest_arg_parser(__doc__)
     p.add_argument("--boot-timeout", type=float, default=300)
     p.add_argument("--cmd-timeout", type=float, default=120)
     p.add_argument("--kite-img", default=os.environ.get("KITE_IMG", os.path.join(
