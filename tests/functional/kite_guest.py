@@ -21,11 +21,19 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
 
 READY_RE = r"KITE-GUEST-READY uptime=([0-9.]+)\n"
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def guest_arg_parser(description):

@@ -11,7 +11,7 @@ import socket
 import struct
 import threading
 
-from kite_guest import READY_RE, Guest, GuestError, guest_arg_parser
+from kite_guest import READY_RE, Guest, GuestError, free_port, guest_arg_parser
 
 
 
@@ -21,12 +21,6 @@ def arg_parser(description, boot_timeout):
     p.add_argument("--boot-timeout", type=float, default=boot_timeout)
     p.add_argument("--cmd-timeout", type=float, default=120)
     return p
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def guest_argv(args, emulator, vmlinuz, initrd, extra=()):

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from kite_guest import free_port  # noqa: E402
 
 results = {"pass": 0, "fail": 0, "skip": 0}
 
@@ -29,14 +30,6 @@ def report(name, ok, detail=""):
 def skip(name, why):
     results["skip"] += 1
     print(f"SKIP {name}: {why}", flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def kvm_usable(kite):

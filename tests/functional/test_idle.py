@@ -14,21 +14,13 @@ Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on any failure
 """
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
+from kite_guest import free_port  # noqa: E402
 
 SECONDS = 3.0
 MAX_SHARE = 0.05        # of one CPU, over SECONDS
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def cpu_seconds(pid):
