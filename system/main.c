@@ -902,6 +902,28 @@ static void create_drive_devices(void)
 }
 
 /*
+ * QEMU's default CD-ROM: unless -nodefaults, a board that asks for it gets an empty IDE CD-ROM
+ * drive at index 2 (secondary master, "ide1-cd0") so that a medium can be inserted later
+ * (HMP change, QMP blockdev-change-medium).  A drive already at that index (-cdrom, -hdc,
+ * -drive index=2 or bus=1,unit=0) takes its place, as in QEMU's default_drive().
+ */
+static void add_default_cdrom(void)
+{
+    KiteOpts *mo = kite_config.machine_opts;
+    MachineClass *mc = machine_find_class(mo ? kite_opts_get(mo, "type") : NULL);
+    Error *err = NULL;
+
+    if (kite_config.nodefaults || !mc || !mc->default_cdrom ||
+        drive_get_by_index(IF_IDE, 2)) {
+        return;
+    }
+    if (!drive_new("if=ide,index=2,media=cdrom", &err)) {
+        error_report_err(err);
+        exit(1);
+    }
+}
+
+/*
  * -vga: std unless -vga none, -nodefaults, or a graphics card among the -device options
  * (QEMU's rule: an explicit card replaces the default one).
  */
@@ -1048,6 +1070,7 @@ int main(int argc, char **argv)
         error_report_err(err);
         return 1;
     }
+    add_default_cdrom();
     create_drive_devices();
     create_debugcon();
     ms = create_machine();

@@ -547,6 +547,7 @@ static void pc_machine_class_init(ObjectClass *oc, const void *data)
     mc->max_cpus = 255;
     mc->default_ram_size = 128 * MiB;
     mc->default_nic = "e1000";          /* QEMU's pc: -nic user,model=e1000 by default */
+    mc->default_cdrom = true;           /* QEMU's pc: empty ide1-cd0 for eject/change */
     mc->is_default = true;
     mc->alias = "pc-i440fx";
     mc->default_cpu_type = X86_VCPU_TYPE_NAME(X86_VCPU_DEFAULT_MODEL);   /* query-machines */

@@ -32,6 +32,7 @@ typedef struct MachineClass {
     uint64_t default_ram_size;
     const char *default_cpu_type;
     const char *default_nic;      /* NIC model of the default -nic user, or NULL */
+    bool default_cdrom;           /* an empty IDE CD-ROM at index 2 (ide1-cd0) by default */
     bool is_default;
 } MachineClass;
 

@@ -461,6 +461,77 @@ def check_socat(emulator, tmp):
             proc.wait()
 
 
+def check_default_cdrom(emulator, tmp):
+    """QEMU's pc has an empty IDE CD-ROM at ide1-cd0 unless -nodefaults or a drive already
+    sits at index 2 (-cdrom, -hdc); a disc goes into the empty drive with
+    blockdev-change-medium."""
+    def block_devices(args, name):
+        path = os.path.join(tmp, name)
+        proc = subprocess.Popen([emulator, "-M", "pc", "-m", "32", "-display", "none", "-S",
+                                 "-serial", "null", "-net", "none",
+                                 "-qmp", f"unix:{path},server=on,wait=off"] + args,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return proc, QMP(path, timeout=10, connect_timeout=10)
+
+    iso = os.path.join(tmp, "cd.iso")
+    src = os.path.join(tmp, "cdsrc")
+    os.makedirs(src, exist_ok=True)
+    with open(os.path.join(src, "hello.txt"), "w") as f:
+        f.write("hello from the default CD-ROM\n")
+    tool = shutil.which("genisoimage") or shutil.which("mkisofs")
+    if tool:
+        subprocess.run([tool, "-quiet", "-V", "KITECD", "-o", iso, src], check=True)
+    else:
+        with open(iso, "wb") as f:
+            f.write(bytes(2048 * 32))
+    disk = os.path.join(tmp, "hdc.img")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+
+    proc, q = block_devices([], "cd-default")
+    try:
+        r = q.cmd("query-block")["return"]
+        cd = [d for d in r if d["device"] == "ide1-cd0"]
+        check("default CD-ROM: ide1-cd0 empty and removable", len(cd) == 1 and
+              cd[0]["removable"] is True and cd[0]["locked"] is False and
+              cd[0]["tray_open"] is False and "inserted" not in cd[0], r)
+        check("default CD-ROM: the only IDE drive",
+              [d["device"] for d in r if d["device"].startswith("ide")] == ["ide1-cd0"], r)
+        r = q.cmd("blockdev-change-medium", {"device": "ide1-cd0", "filename": iso,
+                                             "format": "raw"})
+        check("default CD-ROM: blockdev-change-medium", r == {"return": {}}, r)
+        cd = [d for d in q.cmd("query-block")["return"] if d["device"] == "ide1-cd0"]
+        check("default CD-ROM: medium inserted", len(cd) == 1 and
+              cd[0].get("inserted", {}).get("file") == iso and
+              cd[0]["inserted"]["ro"] is True and cd[0]["tray_open"] is False and
+              cd[0]["inserted"]["image"]["virtual-size"] == os.path.getsize(iso), cd)
+        r = q.cmd("eject", {"device": "ide1-cd0"})
+        cd = [d for d in q.cmd("query-block")["return"] if d["device"] == "ide1-cd0"]
+        check("default CD-ROM: eject", r == {"return": {}} and len(cd) == 1 and
+              "inserted" not in cd[0] and cd[0]["tray_open"] is True, (r, cd))
+        q.close()
+    finally:
+        proc.kill()
+        proc.wait()
+    for name, args, want in [
+            ("-nodefaults", ["-nodefaults"], []),
+            ("-cdrom", ["-cdrom", iso], [("ide1-cd0", iso)]),
+            ("-hdc", ["-hdc", disk], [("ide1-hd0", disk)]),
+            ("-drive index=2", ["-drive", f"file={disk},format=raw,if=ide,index=2"],
+             [("ide1-hd0", disk)]),
+            ("-hda", ["-hda", disk], [("ide0-hd0", disk), ("ide1-cd0", None)])]:
+        proc, q = block_devices(args, "cd-" + name.strip("-").split()[0])
+        try:
+            r = q.cmd("query-block")["return"]
+            got = [(d["device"], d.get("inserted", {}).get("file")) for d in r
+                   if d["device"].startswith("ide")]
+            check(f"default CD-ROM with {name}", got == want, r)
+            q.close()
+        finally:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emulator", required=True)
@@ -611,6 +682,10 @@ def main():
         check_query_pci(a.emulator, tmp)
     except Exception as ex:  # noqa: BLE001
         check("query-pci exception", False, repr(ex))
+    try:
+        check_default_cdrom(a.emulator, tmp)
+    except Exception as ex:  # noqa: BLE001
+        check("default CD-ROM exception", False, repr(ex))
     try:
         check_socat(a.emulator, tmp)
     except Exception as ex:  # noqa: BLE001
