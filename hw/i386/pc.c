@@ -287,6 +287,7 @@ static void pc_platform_devices(PCMachineState *pcms, MachineState *ms)
     pc_serial_init(pcms);
 
     dev = isa_new_realized(pcms, TYPE_I8042);
+    pcms->i8042 = dev;
     qdev_connect_gpio_out_named(dev, I8042_A20_LINE, 0, a20);
     dev = isa_new_realized(pcms, TYPE_PORT92);
     qdev_connect_gpio_out_named(dev, PORT92_A20_LINE, 0, a20);
@@ -529,6 +530,13 @@ static void pc_reset(MachineState *ms)
     if (ms->kernel_filename) {
         /* No BIOS will set PCI up: do its part (IRQ routing, BARs). */
         pc_pci_firmware_init(PC_MACHINE(ms));
+        /*
+         * The keyboard controller as SeaBIOS leaves it for the OS (src/hw/ps2port.c,
+         * ps2_keyboard_setup): keyboard interrupt on, scancode translation on, the aux port
+         * disabled; Linux then finds an "AT Translated Set 2 keyboard" as under QEMU, which
+         * runs SeaBIOS even with -kernel.  The i8042's own reset keeps the power-on value.
+         */
+        i8042_set_command_byte(PC_MACHINE(ms)->i8042, 0x61);
     }
     CPU_FOREACH(cs) {
         cpu_reset(cs);

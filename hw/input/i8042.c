@@ -253,6 +253,11 @@ static void i8042_set_mode(I8042State *s, uint8_t mode)
     i8042_update(s);
 }
 
+void i8042_set_command_byte(DeviceState *dev, uint8_t mode)
+{
+    i8042_set_mode(I8042(dev), mode);
+}
+
 /* ------------------------------------------------------------ keyboard */
 
 static void kbd_reset_defaults(I8042State *s)

@@ -117,6 +117,11 @@ def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
         expect_output("cat /sys/bus/acpi/devices/QEMU0001:00/hid "
                       "/sys/bus/acpi/devices/QEMU0001:00/status", "QEMU0001\n15",
                       lambda out, want: out.split() == want.split())
+        # The i8042 as SeaBIOS leaves it (translation on, hw/i386/pc.c pc_reset): Linux's
+        # atkbd names the keyboard as under QEMU.
+        expect_output("grep -h '^N: Name=' /proc/bus/input/devices",
+                      'N: Name="AT Translated Set 2 keyboard"',
+                      lambda out, want: want in out.splitlines())
         rc, _ = g.run("false")
         if rc != 1:
             raise GuestError(f"'false' reported exit status {rc}, expected 1")

@@ -32,6 +32,7 @@ typedef struct PCMachineState {
     DeviceState *ioapic;
     DeviceState *rtc;
     IRQState *a20_line;
+    DeviceState *i8042;
     FWCfgState *fw_cfg;
     E820Table e820;
     X86BootRegs boot_regs;

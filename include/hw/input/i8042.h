@@ -28,6 +28,11 @@ typedef struct I8042State I8042State;
  */
 void i8042_kbd_put_scancode(I8042State *s, uint8_t byte);
 bool i8042_kbd_translating(I8042State *s);
+/*
+ * Write the command byte as a host would with controller command 60h (boards use it to leave
+ * the controller as firmware does when no firmware runs, e.g. direct kernel boot).
+ */
+void i8042_set_command_byte(DeviceState *dev, uint8_t mode);
 int i8042_kbd_scancode_set(I8042State *s);          /* 1, 2 or 3 (F0h) */
 /* Queue a mouse movement packet's bytes; dropped unless data reporting is enabled (F4h). */
 void i8042_aux_put_bytes(I8042State *s, const uint8_t *bytes, int n);
