@@ -656,6 +656,43 @@ static void hmp_screendump(HmpMonitor *mon, HmpArg *a)
     }
 }
 
+/* QEMU's "eject [-f] device": open the tray and take the medium out (QMP eject). */
+static void hmp_eject(HmpMonitor *mon, HmpArg *a)
+{
+    BlockBackend *blk = blk_by_name(a[1].str);
+    Error *err = NULL;
+
+    if (!blk) {
+        hmp_printf(mon, "Device '%s' not found\n", a[1].str);
+        return;
+    }
+    if (!blk_eject(blk, a[1].str, a[0].present, &err)) {
+        hmp_report_err(mon, err);
+    }
+}
+
+/*
+ * QEMU's "change device filename [format [read-only-mode]]" for a block device: QMP's
+ * blockdev-change-medium (the medium goes in and the tray closes).
+ */
+static void hmp_change(HmpMonitor *mon, HmpArg *a)
+{
+    BlockBackend *blk = blk_by_name(a[0].str);
+    Error *err = NULL;
+
+    if (a[3].present && strcmp(a[3].str, "retain") && strcmp(a[3].str, "read-only")) {
+        hmp_printf(mon, "invalid read-only-mode '%s' (retain or read-only)\n", a[3].str);
+        return;
+    }
+    if (!blk) {
+        hmp_printf(mon, "Device '%s' not found\n", a[0].str);
+        return;
+    }
+    if (!blk_change_medium(blk, a[0].str, a[1].str, a[2].present ? a[2].str : NULL, &err)) {
+        hmp_report_err(mon, err);
+    }
+}
+
 /* --- info --- */
 
 static void hmp_info_status(HmpMonitor *mon, HmpArg *a)
@@ -1015,6 +1052,10 @@ const HmpCommand hmp_commands[] = {
     { "device_add", "device:S", "driver[,prop=value][,...]",
       "add device, like -device on the command line", hmp_device_add },
     { "device_del", "id:s", "device", "remove device", hmp_device_del },
+    { "eject", "force:-f?,device:s", "[-f] device", "eject a removable medium (use -f to force "
+      "it)", hmp_eject },
+    { "change", "device:s,target:F,arg:s?,read-only-mode:s?",
+      "device filename [format [read-only-mode]]", "change a removable medium", hmp_change },
     { "gdbserver", "device:s?", "[device]",
       "start gdbserver on given device (default 'tcp::1234')", hmp_gdbserver },
     { "info", "", "[subcommand]", "show various information about the system state",

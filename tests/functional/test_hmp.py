@@ -508,6 +508,55 @@ def test_info_network(kite, tmp):
             proc.wait()
 
 
+def test_change_eject(kite, tmp):
+    """change and eject on the pc board's default empty CD-ROM (ide1-cd0), as with QEMU."""
+    src = os.path.join(tmp, "isosrc")
+    os.makedirs(src, exist_ok=True)
+    with open(os.path.join(src, "a.txt"), "w") as f:
+        f.write("cd\n")
+    iso = os.path.join(tmp, "cd.iso")
+    tool = shutil.which("genisoimage") or shutil.which("mkisofs")
+    if tool:
+        subprocess.run([tool, "-quiet", "-o", iso, src], check=True)
+    else:
+        with open(iso, "wb") as f:
+            f.write(bytes(2048 * 16))
+    mon_path = os.path.join(tmp, "hmp-cd.sock")
+    proc = subprocess.Popen([kite, "-M", "pc", "-m", "32", "-accel", "tcg", "-S",
+                             "-display", "none", "-serial", "null", "-net", "none",
+                             "-monitor", "unix:%s,server=on,wait=off" % mon_path],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    mon = None
+    try:
+        wait_for_path(mon_path, proc)
+        mon = SocatMonitor(mon_path)
+        mon.banner()
+        out = mon.cmd("info block ide1-cd0")
+        check("default CD-ROM empty", out.startswith("ide1-cd0: [not inserted]\r\n") and
+              "tray closed" in out, repr(out))
+        out = mon.cmd("change ide1-cd0 %s raw" % iso)
+        check("change: no error", out == "", repr(out))
+        out = mon.cmd("info block ide1-cd0")
+        check("change: medium inserted", ": %s (raw, read-only)\r\n" % iso in out and
+              "tray closed" in out, repr(out))
+        out = mon.cmd("eject ide1-cd0")
+        check("eject: no error", out == "", repr(out))
+        out = mon.cmd("info block ide1-cd0")
+        check("eject: tray open, no medium", out.startswith("ide1-cd0: [not inserted]\r\n")
+              and "tray open" in out, repr(out))
+        out = mon.cmd("eject nope")
+        check("eject unknown device", out == "Device 'nope' not found\r\n", repr(out))
+        out = mon.cmd("change ide1-cd0 %s" % os.path.join(tmp, "nosuch.iso"))
+        check("change to a missing file", "nosuch.iso" in out and
+              "No such file or directory" in out, repr(out))
+    finally:
+        if mon:
+            mon.close()
+        proc.kill()
+        proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emulator", required=True)
@@ -523,6 +572,7 @@ def main():
         test_mux_stdio(a.emulator, kernel)
         test_paging(a.emulator, os.path.join(a.guest_dir, "long64.elf"), tmp)
         test_info_network(a.emulator, tmp)
+        test_change_eject(a.emulator, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
