@@ -905,10 +905,12 @@ static void create_drive_devices(void)
  * QEMU's default CD-ROM: unless -nodefaults, a board that asks for it gets an empty IDE CD-ROM
  * drive at index 2 (secondary master, "ide1-cd0") so that a medium can be inserted later
  * (HMP change, QMP blockdev-change-medium).  A drive already at that index (-cdrom, -hdc,
- * -drive index=2 or bus=1,unit=0) takes its place, as in QEMU's default_drive().
+ * -drive index=2 or bus=1,unit=0) takes its place, as in QEMU's default_drive(); any
+ * -device ide-cd, ide-hd, scsi-cd or scsi-hd also suppresses it (QEMU's default_list).
  */
 static void add_default_cdrom(void)
 {
+    static const char *const disks[] = { "ide-cd", "ide-hd", "scsi-cd", "scsi-hd", NULL };
     KiteOpts *mo = kite_config.machine_opts;
     MachineClass *mc = machine_find_class(mo ? kite_opts_get(mo, "type") : NULL);
     Error *err = NULL;
@@ -916,6 +918,12 @@ static void add_default_cdrom(void)
     if (kite_config.nodefaults || !mc || !mc->default_cdrom ||
         drive_get_by_index(IF_IDE, 2)) {
         return;
+    }
+    for (guint i = 0; kite_config.device_opts && i < kite_config.device_opts->len; i++) {
+        const char *driver = kite_opts_get(kite_config.device_opts->pdata[i], "driver");
+        if (driver && g_strv_contains(disks, driver)) {
+            return;
+        }
     }
     if (!drive_new("if=ide,index=2,media=cdrom", &err)) {
         error_report_err(err);

@@ -519,12 +519,18 @@ def check_default_cdrom(emulator, tmp):
             ("-hdc", ["-hdc", disk], [("ide1-hd0", disk)]),
             ("-drive index=2", ["-drive", f"file={disk},format=raw,if=ide,index=2"],
              [("ide1-hd0", disk)]),
-            ("-hda", ["-hda", disk], [("ide0-hd0", disk), ("ide1-cd0", None)])]:
+            ("-hda", ["-hda", disk], [("ide0-hd0", disk), ("ide1-cd0", None)]),
+            # As QEMU's: any -device ide-cd/ide-hd suppresses the default drive.
+            ("-device ide-cd", ["-drive", "if=none,id=cdx,media=cdrom",
+                                "-device", "ide-cd,drive=cdx,bus=ide.1,unit=0"],
+             [("cdx", None)]),
+            ("-device ide-hd", ["-drive", f"if=none,id=hdx,file={disk},format=raw",
+                                "-device", "ide-hd,drive=hdx,bus=ide.0"],
+             [("hdx", disk)])]:
         proc, q = block_devices(args, "cd-" + name.strip("-").split()[0])
         try:
             r = q.cmd("query-block")["return"]
-            got = [(d["device"], d.get("inserted", {}).get("file")) for d in r
-                   if d["device"].startswith("ide")]
+            got = [(d["device"], d.get("inserted", {}).get("file")) for d in r]
             check(f"default CD-ROM with {name}", got == want, r)
             q.close()
         finally:
