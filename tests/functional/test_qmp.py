@@ -34,7 +34,7 @@ def check(name, ok, detail=""):
 
 def raw_qmp(path):
     """A connection for the protocol checks: greeting and negotiation are the caller's."""
-    return QMP(path, timeout=10, connect_timeout=10, negotiate=False)
+    return QMP(path, timeout=30, connect_timeout=10, negotiate=False)
 
 
 def check_machine_commands(q):
@@ -333,7 +333,7 @@ def check_slow_reader(emulator, tmp):
         def reader():
             buf = b""
             a.sock.setblocking(True)
-            a.sock.settimeout(30)
+            a.sock.settimeout(120)
             while len(replies) < 20000:
                 chunk = a.sock.recv(1 << 20)
                 if not chunk:
@@ -350,7 +350,8 @@ def check_slow_reader(emulator, tmp):
         t.start()
         time.sleep(0.1)
         a.sock.sendall(data[sent:])
-        t.join(60)
+        # 20000 replies (14 MB) parsed one by one: generous on a loaded 2-core machine.
+        t.join(300)
         check("slow reader: all 20000 replies whole", len(replies) == 20000 and not bad and
               all(len(x["return"]) > 10 for x in replies), (len(replies), bad[:3]))
         b.cmd("quit")
@@ -387,7 +388,7 @@ def check_query_pci(emulator, tmp):
                              "-netdev", "user,id=u1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        q = QMP(path, timeout=10, connect_timeout=10)
+        q = QMP(path, timeout=30, connect_timeout=10)
         r = q.cmd("query-pci")["return"]
         devs = r[0]["devices"] if len(r) == 1 and r[0]["bus"] == 0 else []
         check("query-pci devices", [(d["slot"], d["function"], d["class_info"].get("desc"))
@@ -408,7 +409,7 @@ def check_query_pci(emulator, tmp):
                              "-serial", "null", "-qmp", f"unix:{path}2,server=on,wait=off"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        q = QMP(path + "2", timeout=10, connect_timeout=10)
+        q = QMP(path + "2", timeout=30, connect_timeout=10)
         r = q.cmd("query-pci")["return"]
         e1000 = [d for d in r[0]["devices"] if d["slot"] == 3]
         check("query-pci default e1000", e1000 == [{
@@ -471,7 +472,7 @@ def check_default_cdrom(emulator, tmp):
                                  "-serial", "null", "-net", "none",
                                  "-qmp", f"unix:{path},server=on,wait=off"] + args,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return proc, QMP(path, timeout=10, connect_timeout=10)
+        return proc, QMP(path, timeout=30, connect_timeout=10)
 
     iso = os.path.join(tmp, "cd.iso")
     src = os.path.join(tmp, "cdsrc")
