@@ -15,6 +15,7 @@ Usage: test_hmp.py --emulator build/kite --guest-dir build/tests/guest
 Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on failure.
 """
 import argparse
+import contextlib
 import os
 import re
 import select
@@ -470,6 +471,28 @@ def test_paging(kite, kernel, tmp):
         proc.wait()
 
 
+@contextlib.contextmanager
+def paused_vm_monitor(kite, mon_path, extra=()):
+    """A paused pc VM (-S) with the human monitor on a unix socket: yields the connected
+    monitor past its banner, and kills the VM afterwards."""
+    proc = subprocess.Popen([kite, "-M", "pc", "-m", "32", "-accel", "tcg", "-S",
+                             "-display", "none", "-serial", "null",
+                             "-monitor", "unix:%s,server=on,wait=off" % mon_path] + list(extra),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    mon = None
+    try:
+        wait_for_path(mon_path, proc)
+        mon = SocatMonitor(mon_path)
+        mon.banner()
+        yield mon
+    finally:
+        if mon:
+            mon.close()
+        proc.kill()
+        proc.wait()
+
+
 def test_info_network(kite, tmp):
     """info network as QEMU prints it: each NIC, its backend indented under it.  Without
     network options the pc board has QEMU's default NIC (-nic user,model=e1000)."""
@@ -488,24 +511,9 @@ def test_info_network(kite, tmp):
         ("none", ["-net", "none"], ""),
     ]
     for name, extra, want in cases:
-        mon_path = os.path.join(tmp, "hmp-net-%s.sock" % name)
-        proc = subprocess.Popen([kite, "-M", "pc", "-m", "32", "-accel", "tcg", "-S",
-                                 "-display", "none", "-serial", "null",
-                                 "-monitor", "unix:%s,server=on,wait=off" % mon_path] + extra,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
-        mon = None
-        try:
-            wait_for_path(mon_path, proc)
-            mon = SocatMonitor(mon_path)
-            mon.banner()
+        with paused_vm_monitor(kite, os.path.join(tmp, "hmp-net-%s.sock" % name), extra) as mon:
             out = mon.cmd("info network")
             check("info network (%s)" % name, out == want, repr(out))
-        finally:
-            if mon:
-                mon.close()
-            proc.kill()
-            proc.wait()
 
 
 def test_change_eject(kite, tmp):
@@ -521,17 +529,7 @@ def test_change_eject(kite, tmp):
     else:
         with open(iso, "wb") as f:
             f.write(bytes(2048 * 16))
-    mon_path = os.path.join(tmp, "hmp-cd.sock")
-    proc = subprocess.Popen([kite, "-M", "pc", "-m", "32", "-accel", "tcg", "-S",
-                             "-display", "none", "-serial", "null", "-net", "none",
-                             "-monitor", "unix:%s,server=on,wait=off" % mon_path],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    mon = None
-    try:
-        wait_for_path(mon_path, proc)
-        mon = SocatMonitor(mon_path)
-        mon.banner()
+    with paused_vm_monitor(kite, os.path.join(tmp, "hmp-cd.sock"), ["-net", "none"]) as mon:
         out = mon.cmd("info block ide1-cd0")
         check("default CD-ROM empty", out.startswith("ide1-cd0: [not inserted]\r\n") and
               "tray closed" in out, repr(out))
@@ -550,11 +548,6 @@ def test_change_eject(kite, tmp):
         out = mon.cmd("change ide1-cd0 %s" % os.path.join(tmp, "nosuch.iso"))
         check("change to a missing file", "nosuch.iso" in out and
               "No such file or directory" in out, repr(out))
-    finally:
-        if mon:
-            mon.close()
-        proc.kill()
-        proc.wait()
 
 
 def main():

@@ -685,26 +685,13 @@ def main():
         out = proc.stdout.read().decode(errors="replace")
         if results["fail"]:
             print(out[-2000:])
-    try:
-        check_query_pci(a.emulator, tmp)
-    except Exception as ex:  # noqa: BLE001
-        check("query-pci exception", False, repr(ex))
-    try:
-        check_default_cdrom(a.emulator, tmp)
-    except Exception as ex:  # noqa: BLE001
-        check("default CD-ROM exception", False, repr(ex))
-    try:
-        check_socat(a.emulator, tmp)
-    except Exception as ex:  # noqa: BLE001
-        check("socat exception", False, repr(ex))
-    try:
-        check_no_reboot(a.emulator, tmp)
-    except Exception as ex:  # noqa: BLE001
-        check("no-reboot exception", False, repr(ex))
-    try:
-        check_slow_reader(a.emulator, tmp)
-    except Exception as ex:  # noqa: BLE001
-        check("slow reader exception", False, repr(ex))
+    for what, fn in (("query-pci", check_query_pci), ("default CD-ROM", check_default_cdrom),
+                     ("socat", check_socat), ("no-reboot", check_no_reboot),
+                     ("slow reader", check_slow_reader)):
+        try:
+            fn(a.emulator, tmp)
+        except Exception as ex:  # noqa: BLE001
+            check(what + " exception", False, repr(ex))
     if a.guest_dir:
         accels = ["tcg"]
         try:
