@@ -48,23 +48,18 @@ trap 'rm -rf "$tmp"' EXIT
 
 # measure LABEL BINARY: sets M_WALL and M_CPU (medians), or M_WHY and returns 1.
 measure() {
-    local label=$1 bin=$2 i walls=() cpus=() t0 t1 cpu rc
+    local label=$1 bin=$2 i walls=() cpus=()
     M_WALL= M_CPU= M_WHY=
     for i in $(seq 1 "$runs"); do
-        t0=$EPOCHREALTIME
-        /usr/bin/time -f '%U %S' -o "$tmp/time" timeout --kill-after=5 "$limit" "$bin" \
-            -nodefaults -device isa-debug-exit,iobase=0xf4,iosize=0x4 -display none \
-            -serial stdio -machine accel="$accel" -kernel "$kernel" -m 64 \
-            -append "rounds=$rounds" </dev/null >"$tmp/console" 2>"$tmp/err"
-        rc=$?
-        t1=$EPOCHREALTIME
-        if [ $rc != 33 ] || ! grep -q "cpubench: $rounds rounds" "$tmp/console"; then
-            M_WHY="run $i: exit status $rc, expected 33: $(bench_tail "$tmp/console")"
+        bench_run "$tmp/run" "$limit" "$bin" -nodefaults \
+            -device isa-debug-exit,iobase=0xf4,iosize=0x4 -display none -serial stdio \
+            -machine accel="$accel" -kernel "$kernel" -m 64 -append "rounds=$rounds"
+        if [ "$BENCH_RC" != 33 ] || ! grep -q "cpubench: $rounds rounds" "$tmp/run.console"; then
+            M_WHY="run $i: exit status $BENCH_RC, expected 33: $(bench_tail "$tmp/run.console")"
             return 1
         fi
-        cpu=$(tail -1 "$tmp/time" | awk '{ printf "%.3f", $1 + $2 }')
-        walls+=("$(bench_sub "$t1" "$t0")") cpus+=("$cpu")
-        printf '%-5s run %d: wall %7.2f s, cpu %7.2f s\n' "$label" "$i" "${walls[-1]}" "$cpu"
+        walls+=("$BENCH_WALL") cpus+=("$BENCH_CPU")
+        printf '%-5s run %d: wall %7.2f s, cpu %7.2f s\n' "$label" "$i" "$BENCH_WALL" "$BENCH_CPU"
     done
     M_WALL=$(bench_median "${walls[@]}")
     M_CPU=$(bench_median "${cpus[@]}")

@@ -18,7 +18,7 @@ bench_need_time() {
 #   PREFIX.console  its stdout,  PREFIX.err  its stderr,
 # and sets BENCH_WALL (s, wall time of the whole run), BENCH_MARKER (s from start to the
 # first stdout line containing KITE-GUEST-READY, or empty), BENCH_RSS (peak RSS, KiB),
-# BENCH_RC (exit status; 124 = timed out).
+# BENCH_CPU (s, user + system CPU time), BENCH_RC (exit status; 124 = timed out).
 bench_run() {
     local prefix=$1 limit=$2
     shift 2
@@ -26,7 +26,7 @@ bench_run() {
     rm -f "$prefix.marker" "$prefix.rc"
     t0=$EPOCHREALTIME
     {
-        /usr/bin/time -f '%M' -o "$prefix.time" timeout --kill-after=5 "$limit" "$@" \
+        /usr/bin/time -f '%M %U %S' -o "$prefix.time" timeout --kill-after=5 "$limit" "$@" \
             </dev/null 2>"$prefix.err"
         echo $? >"$prefix.rc"
     } | while IFS= read -r line || [ -n "$line" ]; do
@@ -39,8 +39,11 @@ bench_run() {
     BENCH_WALL=$(bench_sub "$t1" "$t0")
     BENCH_MARKER=
     [ -e "$prefix.marker" ] && BENCH_MARKER=$(bench_sub "$(cat "$prefix.marker")" "$t0")
-    BENCH_RSS=$(tail -1 "$prefix.time" 2>/dev/null)
-    case $BENCH_RSS in ''|*[!0-9]*) BENCH_RSS=0 ;; esac
+    local rss user sys
+    read -r rss user sys < <(tail -1 "$prefix.time" 2>/dev/null)
+    case $rss in ''|*[!0-9]*) rss=0 ;; esac
+    BENCH_RSS=$rss
+    BENCH_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }')
     BENCH_RC=$(cat "$prefix.rc" 2>/dev/null || echo 255)
 }
 
