@@ -477,8 +477,22 @@ void kite_context_set_fd_handler(KiteContext *ctx, int fd, IOHandler *fd_read,
             break;
         }
     }
+    gushort events = (fd_read ? G_IO_IN | G_IO_HUP | G_IO_ERR : 0) |
+                     (fd_write ? G_IO_OUT | G_IO_ERR : 0);
+    if (h && events && h->pfd.events == events) {
+        /*
+         * Same events: only the callbacks change. Leaving the poll record alone keeps
+         * glib from re-polling and the owner thread from being woken for nothing
+         * (chardevs toggle their handlers on every read).
+         */
+        h->fd_read = fd_read;
+        h->fd_write = fd_write;
+        h->opaque = opaque;
+        g_mutex_unlock(&ctx->lock);
+        return;
+    }
     if (h) {
-        /* glib reads events only at query time; re-adding the poll record keeps it simple. */
+        /* glib reads events only at query time, so a change means a new poll record. */
         g_source_remove_poll(&ctx->source, &h->pfd);
         if (!fd_read && !fd_write) {
             h->deleted = true;
@@ -500,8 +514,7 @@ void kite_context_set_fd_handler(KiteContext *ctx, int fd, IOHandler *fd_read,
         h->fd_read = fd_read;
         h->fd_write = fd_write;
         h->opaque = opaque;
-        h->pfd.events = (fd_read ? G_IO_IN | G_IO_HUP | G_IO_ERR : 0) |
-                        (fd_write ? G_IO_OUT | G_IO_ERR : 0);
+        h->pfd.events = events;
         h->pfd.revents = 0;
         g_source_add_poll(&ctx->source, &h->pfd);
     }

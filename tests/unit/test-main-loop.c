@@ -177,6 +177,18 @@ static void test_fd_handlers(void)
     main_loop_wait(true);
     g_assert_cmpint(s.writes, ==, 1);
 
+    /*
+     * Re-registering with the same events keeps the poll record but must switch to the
+     * new callback and opaque; a pending readiness goes to the new one.
+     */
+    FdState t = { .fds = { s.fds[0], s.fds[1] } };
+    g_assert_cmpint(write(s.fds[1], "c", 1), ==, 1);
+    kite_set_fd_handler(s.fds[0], fd_read_cb, NULL, &t);
+    main_loop_wait(true);
+    g_assert_cmpint(s.reads, ==, 1);
+    g_assert_cmpint(t.reads, ==, 1);
+    g_assert_cmpint(t.last, ==, 'c');
+
     /* Removed handlers are not called even though the fd is readable. */
     kite_set_fd_handler(s.fds[0], NULL, NULL, NULL);
     g_assert_cmpint(write(s.fds[1], "b", 1), ==, 1);
