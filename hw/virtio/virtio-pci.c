@@ -192,9 +192,12 @@ static void virtio_pci_realize(PCIDevice *pd, Error **errp)
         p->nvectors = MIN(nq + 1, PCI_MSIX_MAX_ENTRIES);
     }
     if (p->nvectors > PCI_MSIX_MAX_ENTRIES) {
-        error_setg(errp, "virtio-pci: at most %u vectors", PCI_MSIX_MAX_ENTRIES);
-        vc->unrealize_vdev(p);
-        return;
+        /*
+         * More than PCI 3.0's 2048 MSI-X table entries: like QEMU, warn and go on without
+         * MSI-X (the device then interrupts through INTx).
+         */
+        warn_report("unable to init msix vectors to %" PRIu32, p->nvectors);
+        p->nvectors = 0;
     }
     if (p->nvectors && !msix_init_exclusive_bar(pd, p->nvectors, VIRTIO_PCI_MSIX_BAR, errp)) {
         vc->unrealize_vdev(p);

@@ -149,10 +149,54 @@ static void test_legacy_only(void)
     kqtest_quit(qt);
 }
 
+/* The standard capability (not vendor) with this ID, or -1. */
+static int find_cap(KQTest *qt, int id)
+{
+    int guard = 0;
+
+    for (int pos = cfg_read(qt, 0x34, 1) & ~3; pos; pos = cfg_read(qt, pos + 1, 1) & ~3) {
+        g_assert_cmpint(++guard, <, 48);
+        if (cfg_read(qt, pos, 1) == id) {
+            return pos;
+        }
+    }
+    return -1;
+}
+
+/*
+ * vectors= and the MSI-X table size (PCI 3.0 6.8.2.3: at most 2048 entries).  As in QEMU,
+ * 2048 is honoured, more is a warning and a device without MSI-X (INTx only), 0 means none.
+ */
+static void test_vectors(void)
+{
+    static const struct { uint32_t vectors; int table_size; } cases[] = {
+        { 2048, 2048 }, { 2049, 0 }, { 100000, 0 }, { 0, 0 }, { 3, 3 },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *cmd = g_strdup_printf("-M pc -m 64 -nodefaults "
+                                               "-device virtio-rng-pci,addr=3,vectors=%u",
+                                               cases[i].vectors);
+        KQTest *qt = kqtest_start(cmd);
+        int msix = find_cap(qt, 0x11);
+
+        g_assert_cmphex(cfg_read(qt, 0, 4), ==, 0x10051af4);
+        if (cases[i].table_size) {
+            g_assert_cmpint(msix, >, 0x3f);
+            g_assert_cmpint((cfg_read(qt, msix + 2, 2) & 0x7ff) + 1, ==, cases[i].table_size);
+        } else {
+            g_assert_cmpint(msix, ==, -1);
+            g_assert_cmpint(cfg_read(qt, 0x3d, 1), ==, 1);       /* INTA# */
+        }
+        kqtest_quit(qt);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-pci/caps", test_caps);
     g_test_add_func("/virtio-pci/legacy-only", test_legacy_only);
+    g_test_add_func("/virtio-pci/vectors", test_vectors);
     return g_test_run();
 }
