@@ -11,7 +11,7 @@
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: kite-img create [-f fmt] [-o opts] [-b backing -F fmt] file [size]\n"
+            "usage: kite-img create [-q] [-f fmt] [-o opts] [-b backing -F fmt] file [size]\n"
             "       kite-img info [-f fmt] [--output=human|json] file\n"
             "       kite-img check [-f fmt] [-r leaks|all] file\n"
             "       kite-img convert [-f fmt] [-O fmt] [-c] [-p] [-o opts] src dst\n"
@@ -23,16 +23,110 @@ static void usage(void)
     exit(1);
 }
 
+/* The last value given for key, without marking it used (bdrv_create reads them). */
+static const char *opt_peek(KiteOpts *o, const char *key)
+{
+    const char *v = NULL;
+
+    for (guint i = 0; i < o->items->len; i++) {
+        KiteOpt *it = g_ptr_array_index(o->items, i);
+        if (!strcmp(it->key, key)) {
+            v = it->value;
+        }
+    }
+    return v;
+}
+
+/* A creation option as qemu-img's "Formatting" line shows it. */
+typedef struct CreateOptDesc {
+    const char *key, *def;
+    char kind;                          /* 's': a size/number, 'b': on/off, 0: a string */
+} CreateOptDesc;
+
+static const CreateOptDesc qcow2_create_opts[] = {
+    { "cluster_size", "65536", 's' }, { "extended_l2", "off", 'b' },
+    { "preallocation", NULL, 0 }, { "compression_type", "zlib", 0 },
+    { "size", NULL, 's' }, { "backing_file", NULL, 0 }, { "backing_fmt", NULL, 0 },
+    { "compat", NULL, 0 }, { "lazy_refcounts", "off", 'b' },
+    { "refcount_bits", "16", 's' },
+}, raw_create_opts[] = {
+    { "size", NULL, 's' }, { "preallocation", NULL, 0 },
+};
+
+/* The creation options of fmt in QEMU's order, or NULL for a format Kite cannot create. */
+static const CreateOptDesc *create_opts_of(const char *fmt, size_t *n)
+{
+    if (!strcmp(fmt, "qcow2")) {
+        *n = G_N_ELEMENTS(qcow2_create_opts);
+        return qcow2_create_opts;
+    } else if (!strcmp(fmt, "raw")) {
+        *n = G_N_ELEMENTS(raw_create_opts);
+        return raw_create_opts;
+    }
+    *n = 0;
+    return NULL;
+}
+
+/*
+ * The options part of qemu-img create's "Formatting" line: the format's creation options in
+ * QEMU's order, those with a default always (sizes and widths as numbers, booleans as
+ * on/off), the others only when given.  Options of other formats follow as given.
+ */
+static char *create_desc(const char *fmt, KiteOpts *o)
+{
+    size_t n;
+    const CreateOptDesc *opts = create_opts_of(fmt, &n);
+    GString *d = g_string_new(NULL);
+
+    for (size_t i = 0; i < n; i++) {
+        const char *key = opts[i].key, *def = opts[i].def;
+        char kind = opts[i].kind;
+        const char *v = opt_peek(o, key);
+        uint64_t num;
+
+        if (!v) {
+            v = def;
+        }
+        if (!v) {
+            continue;
+        }
+        if (kind == 's' && parse_size(v, 1, &num)) {
+            g_string_append_printf(d, " %s=%" PRIu64, key, num);
+        } else if (kind == 'b' && (!strcmp(v, "on") || !strcmp(v, "yes") ||
+                                   !strcmp(v, "true"))) {
+            g_string_append_printf(d, " %s=on", key);
+        } else if (kind == 'b' && (!strcmp(v, "off") || !strcmp(v, "no") ||
+                                   !strcmp(v, "false"))) {
+            g_string_append_printf(d, " %s=off", key);
+        } else {
+            g_string_append_printf(d, " %s=%s", key, v);
+        }
+    }
+    for (guint i = 0; i < o->items->len; i++) {
+        KiteOpt *it = g_ptr_array_index(o->items, i);
+        bool known = false;
+        for (size_t j = 0; j < n; j++) {
+            known |= !strcmp(it->key, opts[j].key);
+        }
+        if (!known) {
+            g_string_append_printf(d, " %s=%s", it->key, it->value);
+        }
+    }
+    return g_string_free(d, false);
+}
+
 static int cmd_create(int argc, char **argv)
 {
     const char *fmt = "raw", *b = NULL, *F = NULL;
     g_autoptr(KiteOpts) o = kite_opts_new();
     Error *err = NULL;
+    bool quiet = false;
     int c;
 
-    while ((c = getopt(argc, argv, "f:o:b:F:")) != -1) {
+    while ((c = getopt(argc, argv, "f:o:b:F:q")) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
+        case 'q': quiet = true; break;
         case 'b': b = optarg; break;
         case 'F': F = optarg; break;
         case 'o': {
@@ -59,8 +153,33 @@ static int cmd_create(int argc, char **argv)
     if (F) {
         kite_opts_set(o, "backing_fmt", F);
     }
+    {
+        size_t n;
+        const CreateOptDesc *known = create_opts_of(fmt, &n);
+        for (guint i = 0; known && i < o->items->len; i++) {
+            KiteOpt *it = g_ptr_array_index(o->items, i);
+            bool ok = false;
+            for (size_t j = 0; j < n; j++) {
+                ok |= !strcmp(it->key, known[j].key);
+            }
+            if (!ok) {
+                error_report("%s: Invalid parameter '%s'", argv[optind], it->key);
+                return 1;
+            }
+        }
+    }
     if (kite_opts_has(o, "backing_file") && !kite_opts_has(o, "backing_fmt")) {
+        /* qemu-img names the probed format too, as a hint (no newline after it). */
+        BlockDriverState tmp = { .filename = argv[optind] };
+        g_autofree char *path = bdrv_get_full_backing_filename(&tmp,
+                                                               opt_peek(o, "backing_file"));
+        BlockDriverState *bb = bdrv_open(path, NULL, NULL, BDRV_O_NO_IO, NULL);
+
         error_report("%s: Backing file specified without backing format", argv[optind]);
+        if (bb) {
+            fprintf(stderr, "Detected format of %s.", bdrv_get_format_name(bb));
+            bdrv_unref(bb);
+        }
         return 1;
     }
     if (optind + 1 < argc) {
@@ -73,8 +192,39 @@ static int cmd_create(int argc, char **argv)
         g_autofree char *s = g_strdup_printf("%" PRIu64, size);
         kite_opts_set(o, "size", s);
     }
-    g_autofree char *desc = kite_opts_to_string(o);
-    printf("Formatting '%s', fmt=%s %s\n", argv[optind], fmt, desc);
+    /*
+     * As qemu-img: the backing image must open (its length is the default size), and an
+     * image needs a size from somewhere; both checked before the "Formatting" line.
+     */
+    if (kite_opts_has(o, "backing_file")) {
+        BlockDriverState tmp = { .filename = argv[optind] };
+        g_autofree char *path = bdrv_get_full_backing_filename(&tmp,
+                                                               opt_peek(o, "backing_file"));
+        BlockDriverState *bb = bdrv_open(path, opt_peek(o, "backing_fmt"), NULL,
+                                         BDRV_O_NO_IO, &err);
+        int64_t len;
+
+        if (!bb) {
+            error_report("%s: %s\nCould not open backing image.", argv[optind],
+                         error_get_pretty(err));
+            error_free(err);
+            return 1;
+        }
+        len = bdrv_getlength(bb);
+        bdrv_unref(bb);
+        if (!kite_opts_has(o, "size") && len >= 0) {
+            g_autofree char *s = g_strdup_printf("%" PRId64, len);
+            kite_opts_set(o, "size", s);
+        }
+    }
+    if (!kite_opts_has(o, "size")) {
+        error_report("%s: Image creation needs a size parameter", argv[optind]);
+        return 1;
+    }
+    g_autofree char *desc = create_desc(fmt, o);
+    if (!quiet) {
+        printf("Formatting '%s', fmt=%s%s\n", argv[optind], fmt, desc);
+    }
     if (bdrv_create(fmt, argv[optind], o, &err) < 0) {
         error_report("%s: %s", argv[optind], error_get_pretty(err));
         error_free(err);
@@ -891,6 +1041,7 @@ static int cmd_snapshot(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    error_set_progname("kite-img");       /* messages start "kite-img: " as qemu-img's do */
     if (argc < 2) {
         usage();
     }

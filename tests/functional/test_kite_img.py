@@ -94,6 +94,42 @@ def map_compare_snapshot(K, d, check):
         os.chdir(cwd)
 
 
+def create_output(K, d, check):
+    """kite-img create prints qemu-img's "Formatting" line (every option with a default, in
+    QEMU's order) and its errors, with the same exit status."""
+    cwd = os.getcwd()
+    os.chdir(d)
+    run("qemu-img", "create", "-q", "-f", "qcow2", "cbase.qcow2", "3M")
+    cases = [["-f", "qcow2", "c.qcow2", "10M"],
+             ["-f", "qcow2", "-o", "cluster_size=4k,lazy_refcounts=on,refcount_bits=8,"
+              "compat=1.1,preallocation=off", "c.qcow2", "1G"],
+             ["-f", "qcow2", "-o", "compat=0.10", "c.qcow2", "1.5G"],
+             ["-f", "qcow2", "-b", "cbase.qcow2", "-F", "qcow2", "c.qcow2"],
+             ["-f", "qcow2", "-o", "backing_file=cbase.qcow2,backing_fmt=qcow2", "c.qcow2",
+              "5M"],
+             ["-f", "qcow2", "-b", "cbase.qcow2", "c.qcow2"],
+             ["-f", "qcow2", "-b", "nonexistent", "-F", "qcow2", "c.qcow2", "1M"],
+             ["-f", "raw", "c.raw", "1M"],
+             ["-f", "raw", "-o", "preallocation=off", "c.raw", "64k"],
+             ["-f", "raw", "c.raw"],
+             ["-f", "qcow2", "-o", "colour=red", "c.qcow2", "1M"],
+             ["-q", "-f", "qcow2", "c.qcow2", "1M"]]
+    try:
+        for argv in cases:
+            out = []
+            for tool in ("qemu-img", K):
+                for f in ("c.qcow2", "c.raw"):
+                    if os.path.exists(f):
+                        os.unlink(f)
+                p = run(tool, "create", *argv)
+                out.append((p.returncode, p.stdout,
+                            p.stderr.replace(os.path.basename(tool) + ":", "PROG:")))
+            check("create " + " ".join(argv), out[0] == out[1],
+                  "qemu-img %r\nkite-img %r" % (out[0], out[1]))
+    finally:
+        os.chdir(cwd)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kite-img", required=True)
@@ -143,6 +179,7 @@ def main():
     check("resize", p.returncode == 0 and '"virtual-size": %d' % (len(data) + (1 << 20)) in i,
           p.stderr + i)
     map_compare_snapshot(K, d, check)
+    create_output(K, d, check)
     # Malformed: each must fail with exit 1 and an error line, never a crash.
     good = open(os.path.join(d, "k.qcow2"), "rb").read()
 
