@@ -6,6 +6,8 @@
  */
 #include "block/qcow2.h"
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 static char *tmpdir;
 
@@ -345,6 +347,272 @@ static void test_corrupt_l2_entry(void)
     bdrv_unref(bs);
 }
 
+/* An image with the corrupt bit: read/write open refused, read-only open works (and reads
+ * guest data when read_ok). */
+static void expect_corrupt_bit(const char *path, bool read_ok)
+{
+    Error *err = NULL;
+    BlockDriverState *bs = bdrv_open(path, "qcow2", NULL, BDRV_O_RDWR, &err);
+    uint8_t buf[512];
+
+    g_assert_null(bs);
+    g_assert_nonnull(strstr(error_get_pretty(err), "Image is corrupt; cannot be opened "
+                                                   "read/write"));
+    error_free(err);
+    bs = bdrv_open(path, "qcow2", NULL, 0, &error_abort);
+    if (read_ok) {
+        uint8_t want[512];
+        fill(want, sizeof(want), 3);
+        g_assert_cmpint(bdrv_pread(bs, 0, 512, buf), ==, 0);
+        g_assert_cmpmem(buf, 512, want, 512);
+    }
+    bdrv_unref(bs);
+}
+/* ------------------------------------------------------------ malformed image files */
+
+static void file_put64(const char *path, off_t off, uint64_t v)
+{
+    int fd = open(path, O_RDWR);
+    uint64_t be = GUINT64_TO_BE(v);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, &be, 8, off), ==, 8);
+    close(fd);
+}
+
+static uint64_t file_get64(const char *path, off_t off)
+{
+    int fd = open(path, O_RDONLY);
+    uint64_t be = 0;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pread(fd, &be, 8, off), ==, 8);
+    close(fd);
+    return GUINT64_FROM_BE(be);
+}
+
+/* Opening path (read-only and read/write) fails with an error containing want. */
+static void expect_open_fails(const char *path, const char *want)
+{
+    for (int rw = 0; rw < 2; rw++) {
+        Error *err = NULL;
+        BlockDriverState *bs = bdrv_open(path, "qcow2", NULL, rw ? BDRV_O_RDWR : 0, &err);
+
+        g_assert_null(bs);
+        g_assert_nonnull(err);
+        if (!strstr(error_get_pretty(err), want)) {
+            g_error("%s: '%s' lacks '%s'", path, error_get_pretty(err), want);
+        }
+        error_free(err);
+    }
+}
+
+/* A small image with data in its first cluster; returns the L2 table's offset. */
+static uint64_t make_image(const char *path, const char *opts)
+{
+    BlockDriverState *bs = create_open(path, opts);
+    BDRVQcow2State *s = bs->opaque;
+    uint8_t buf[4096];
+    uint64_t l2off;
+
+    fill(buf, sizeof(buf), 3);
+    g_assert_cmpint(bdrv_pwrite(bs, 0, sizeof(buf), buf), ==, 0);
+    l2off = s->l1_table[0] & L1E_OFFSET_MASK;
+    bdrv_unref(bs);
+    return l2off;
+}
+
+/* Truncated files: inside the header, and after the header but before its tables. */
+static void test_bad_truncated(void)
+{
+    g_autofree char *path = tpath("trunc.qcow2");
+
+    make_image(path, "size=1M");
+    g_assert_cmpint(truncate(path, 50), ==, 0);
+    expect_open_fails(path, "truncated");
+    g_assert_cmpint(truncate(path, 0), ==, 0);
+    expect_open_fails(path, "truncated");
+    make_image(path, "size=1M");
+    g_assert_cmpint(truncate(path, 65536), ==, 0);           /* header cluster only */
+    expect_open_fails(path, "beyond the end of the image file");
+}
+
+/* The L1 table's offset (header byte 40) past the end of the file, and wrapping around. */
+static void test_bad_l1_beyond_eof(void)
+{
+    g_autofree char *path = tpath("l1eof.qcow2");
+
+    make_image(path, "size=1M");
+    file_put64(path, 40, 0x7fff0000);
+    expect_open_fails(path, "beyond the end of the image file");
+    file_put64(path, 40, 0xffffffffffff0000ULL);
+    expect_open_fails(path, "L1 table");
+}
+
+/*
+ * Refcount overflow.  The refcount table's end wrapping past 2^64 is refused at open.  With
+ * 1-bit refcounts (refcount_bits=1, maximum 1) compressed clusters must not share host
+ * clusters, whose count would overflow: the data reads back and both checkers find no error.
+ * A cluster referenced by two L2 entries in such an image is reported as corrupt, and the
+ * repair, which would need a refcount of 2, fails cleanly instead of wrapping the count.
+ */
+static void test_bad_refcount_overflow(void)
+{
+    g_autofree char *path = tpath("rcovf.qcow2");
+    g_autofree uint8_t *data = g_malloc0(8 * 65536), *chk = g_malloc(8 * 65536);
+    g_autofree char *cmd = NULL;
+    BlockDriverState *bs;
+    BdrvCheckResult res;
+    uint64_t l2off;
+
+    make_image(path, "size=1M");
+    file_put64(path, 48, 0xfffffffffff00000ULL);
+    expect_open_fails(path, "Reference count table");
+
+    bs = create_open(path, "size=1M,refcount_bits=1");
+    for (int i = 0; i < 8; i++) {
+        memset(data + i * 65536, 'a' + i, 100 * (i + 1));     /* compresses to a few bytes */
+        g_assert_cmpint(qcow2_pwrite_compressed(bs, i * 65536, data + i * 65536, 65536), ==,
+                        0);
+    }
+    g_assert_cmpint(bdrv_pread(bs, 0, 8 * 65536, chk), ==, 0);
+    g_assert_cmpmem(chk, 8 * 65536, data, 8 * 65536);
+    g_assert_cmpint(bdrv_check(bs, &res, 0), ==, 0);
+    g_assert_cmpint(res.corruptions + res.leaks + res.check_errors, ==, 0);
+    bdrv_unref(bs);
+    if (have_qemu_img()) {
+        cmd = g_strdup_printf("qemu-img check -f qcow2 %s", path);
+        g_assert_cmpint(run(cmd), ==, 0);
+    }
+
+    /* Guest cluster 1 pointing at guest cluster 0's host cluster: two references. */
+    l2off = make_image(path, "size=1M,refcount_bits=1");
+    file_put64(path, l2off + 8, file_get64(path, l2off));
+    bs = bdrv_open(path, "qcow2", NULL, BDRV_O_RDWR, &error_abort);
+    ((BDRVQcow2State *)bs->opaque)->check_quiet = true;
+    memset(&res, 0, sizeof(res));
+    g_assert_cmpint(bdrv_check(bs, &res, 0), ==, 0);
+    g_assert_cmpint(res.corruptions, ==, 1);
+    memset(&res, 0, sizeof(res));
+    bdrv_check(bs, &res, BDRV_FIX_ERRORS | BDRV_FIX_LEAKS);
+    g_assert_cmpint(res.corruptions_fixed, ==, 0);
+    g_assert_cmpint(res.check_errors, ==, 1);
+    bdrv_unref(bs);
+    if (have_qemu_img()) {
+        g_free(cmd);
+        cmd = g_strdup_printf("qemu-img check -f qcow2 %s", path);
+        g_assert_cmpint(run(cmd), ==, 2);                     /* corruptions found */
+    }
+}
+
+/*
+ * Cluster offsets in the header area (host cluster 0; offset 0 itself means "unallocated"):
+ * an L1 entry whose L2 table would be inside the header, and a compressed cluster whose data
+ * would be read from the header.  Each read is an I/O error that also sets the corrupt bit
+ * (incompatible feature bit 1) in the file, after which the image opens read-only only.
+ * (/qcow2/corrupt-l2-entry covers a plain data cluster there.)
+ */
+static void test_bad_cluster_in_header(void)
+{
+    g_autofree char *path = tpath("inhdr.qcow2");
+    BlockDriverState *bs;
+    uint8_t buf[512];
+    uint64_t l2off, e;
+
+    for (int i = 0; i < 2; i++) {
+        l2off = make_image(path, "size=1M");
+        if (i == 0) {
+            file_put64(path, file_get64(path, 40), QCOW_OFLAG_COPIED | 0x200);
+        } else {
+            g_assert_true(qcow2_compressed_encode(0x100, 1000, 16, &e));
+            file_put64(path, l2off, e);
+        }
+        g_assert_cmpint(file_get64(path, 72) & QCOW2_INCOMPAT_CORRUPT, ==, 0);
+        bs = bdrv_open(path, "qcow2", NULL, BDRV_O_RDWR, &error_abort);
+        g_assert_cmpint(bdrv_pread(bs, 0, 512, buf), ==, -EIO);
+        g_assert_cmpint(bdrv_pwrite(bs, 0, 512, buf), ==, -EIO);
+        bdrv_unref(bs);
+        g_assert_cmpint(file_get64(path, 72) & QCOW2_INCOMPAT_CORRUPT, !=, 0);
+        expect_corrupt_bit(path, false);
+    }
+}
+
+/* The corrupt bit set by hand: read/write refused with QEMU's message, read-only works. */
+static void test_corrupt_bit(void)
+{
+    g_autofree char *path = tpath("cbit.qcow2");
+
+    make_image(path, "size=1M");
+    file_put64(path, 72, QCOW2_INCOMPAT_CORRUPT);
+    expect_corrupt_bit(path, true);
+}
+
+/* Lazy refcounts are off unless asked for; with them on, the dirty bit is set on disk while
+ * refcounts may be stale and cleared by a clean close. */
+static void test_lazy_refcounts(void)
+{
+    g_autofree char *path = tpath("lazy.qcow2");
+    uint8_t buf[4096] = { 7 };
+    BlockDriverState *bs;
+
+    make_image(path, "size=1M");
+    g_assert_cmpint(file_get64(path, 80) & QCOW2_COMPAT_LAZY_REFCOUNTS, ==, 0);
+    g_assert_cmpint(file_get64(path, 72) & QCOW2_INCOMPAT_DIRTY, ==, 0);
+
+    bs = create_open(path, "size=1M,lazy_refcounts=on");
+    g_assert_cmpint(file_get64(path, 80) & QCOW2_COMPAT_LAZY_REFCOUNTS, !=, 0);
+    g_assert_cmpint(file_get64(path, 72) & QCOW2_INCOMPAT_DIRTY, ==, 0);
+    g_assert_cmpint(bdrv_pwrite(bs, 65536, sizeof(buf), buf), ==, 0);
+    g_assert_cmpint(file_get64(path, 72) & QCOW2_INCOMPAT_DIRTY, !=, 0);
+    bdrv_unref(bs);
+    g_assert_cmpint(file_get64(path, 72) & QCOW2_INCOMPAT_DIRTY, ==, 0);
+}
+
+/*
+ * The dirty bit honoured: an image left dirty with a stale refcount (a data cluster counted
+ * 0, as after a crash with lazy refcounts) is repaired when opened read/write, the bit is
+ * cleared, and the data survives; opened read-only it is left alone.
+ */
+static void test_dirty_bit(void)
+{
+    g_autofree char *path = tpath("dirty.qcow2");
+    uint8_t buf[4096], want[4096];
+    BlockDriverState *bs;
+    BdrvCheckResult res;
+    uint64_t l2off, data_off, rt, rb;
+
+    l2off = make_image(path, "size=1M,lazy_refcounts=on");
+    fill(want, sizeof(want), 3);
+    data_off = file_get64(path, l2off) & L2E_OFFSET_MASK;
+    rt = file_get64(path, 48);
+    rb = file_get64(path, rt);
+    /* 16-bit refcounts: zero the data cluster's entry in the first refcount block. */
+    {
+        int fd = open(path, O_RDWR);
+        uint16_t zero = 0;
+        g_assert_cmpint(pwrite(fd, &zero, 2, rb + 2 * (data_off >> 16)), ==, 2);
+        close(fd);
+    }
+    file_put64(path, 72, QCOW2_INCOMPAT_DIRTY);
+
+    bs = bdrv_open(path, "qcow2", NULL, 0, &error_abort);
+    ((BDRVQcow2State *)bs->opaque)->check_quiet = true;
+    memset(&res, 0, sizeof(res));
+    g_assert_cmpint(bdrv_check(bs, &res, 0), ==, 0);
+    g_assert_cmpint(res.corruptions, ==, 1);
+    bdrv_unref(bs);
+    g_assert_cmpint(file_get64(path, 72) & QCOW2_INCOMPAT_DIRTY, !=, 0);
+
+    bs = bdrv_open(path, "qcow2", NULL, BDRV_O_RDWR, &error_abort);
+    g_assert_cmpint(file_get64(path, 72) & QCOW2_INCOMPAT_DIRTY, ==, 0);
+    memset(&res, 0, sizeof(res));
+    g_assert_cmpint(bdrv_check(bs, &res, 0), ==, 0);
+    g_assert_cmpint(res.corruptions + res.leaks, ==, 0);
+    g_assert_cmpint(bdrv_pread(bs, 0, sizeof(buf), buf), ==, 0);
+    g_assert_cmpmem(buf, sizeof(buf), want, sizeof(want));
+    bdrv_unref(bs);
+}
+
 /*
  * Guest data moves without the driver lock: threads writing (allocating, then in place),
  * discarding (frees, applied by a flushing thread) and reading back their own regions of
@@ -462,6 +730,13 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/qemu-images", test_qemu_images);
     g_test_add_func("/qcow2/leak", test_leak_found);
     g_test_add_func("/qcow2/corrupt-l2-entry", test_corrupt_l2_entry);
+    g_test_add_func("/qcow2/malformed/truncated-file", test_bad_truncated);
+    g_test_add_func("/qcow2/malformed/l1-beyond-eof", test_bad_l1_beyond_eof);
+    g_test_add_func("/qcow2/malformed/refcount-overflow", test_bad_refcount_overflow);
+    g_test_add_func("/qcow2/malformed/cluster-in-header", test_bad_cluster_in_header);
+    g_test_add_func("/qcow2/corrupt-bit", test_corrupt_bit);
+    g_test_add_func("/qcow2/lazy-refcounts", test_lazy_refcounts);
+    g_test_add_func("/qcow2/dirty-bit", test_dirty_bit);
     g_test_add_func("/qcow2/concurrent-io", test_concurrent_io);
     ret = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf %s", tmpdir);
