@@ -9,6 +9,7 @@ Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on any failure
 import argparse
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -138,6 +139,45 @@ def cases(img, img2):
     ]
 
 
+def qcow2_image(path, mutate=None):
+    """A valid empty qcow2 v3 image (64 KiB clusters, 1 MiB, header + refcount table +
+    refcount block + L1 table), written after mutate(bytearray) changed it."""
+    b = bytearray(0x40000)
+    struct.pack_into(">IIQIIQIIQQIIQQQQII", b, 0, 0x514649fb, 3, 0, 0, 16, 1 << 20, 0, 1,
+                     0x30000, 0x10000, 1, 0, 0, 0, 0, 0, 4, 104)
+    struct.pack_into(">Q", b, 0x10000, 0x20000)               # refcount table -> block
+    for i in range(4):                                         # clusters 0-3 in use
+        struct.pack_into(">H", b, 0x20000 + 2 * i, 1)
+    if mutate:
+        b = mutate(b)
+    with open(path, "wb") as f:
+        f.write(b)
+    return path
+
+
+def malformed_cases(d):
+    """Malformed qcow2 images on -drive: Kite exits 1 with a clear error (never a crash)."""
+    def put(off, v):
+        return lambda b: b[:off] + struct.pack(">Q", v) + b[off + 8:]
+    imgs = [("qcow2-good", None, 0, "dev:"),
+            ("qcow2-truncated", lambda b: b[:50], 1, "truncated"),
+            ("qcow2-header-only", lambda b: b[:0x10000], 1, "beyond the end of the image file"),
+            ("qcow2-l1-beyond-eof", put(40, 0x7fff0000), 1, "beyond the end of the image file"),
+            ("qcow2-refcount-table-wraps", put(48, 0xfffffffffff00000), 1,
+             "Reference count table"),
+            ("qcow2-l1-in-header", put(40, 0), 1, "overlaps the image header"),
+            ("qcow2-corrupt-bit", put(72, 2), 1, "Image is corrupt; cannot be opened "
+             "read/write"),
+            ("qcow2-corrupt-bit-readonly", put(72, 2), 0, "dev:")]
+    out = []
+    for name, mutate, status, text in imgs:
+        path = qcow2_image(os.path.join(d, name + ".qcow2"), mutate)
+        ro = ",readonly=on" if name.endswith("readonly") else ""
+        out.append((name, DUMP + ["-drive", f"file={path},format=qcow2,if=none,id=q{ro}"],
+                    status, text))
+    return out
+
+
 def run_case(emulator, name, argv, status, text):
     try:
         p = subprocess.run([emulator] + argv, capture_output=True, text=True, timeout=30)
@@ -205,7 +245,7 @@ def main():
                 f.truncate(1 << 20)
         tests = [(n, lambda a=a, s=s, t=t: run_case(args.emulator, n, a, s, t))
                  for n, a, s, t in cases(img, img2) +
-                 if_cases(args.emulator, img, img2, devs)]
+                 if_cases(args.emulator, img, img2, devs) + malformed_cases(d)]
         tests.append(("two-processes", lambda: two_processes(args.emulator, img)))
         for name, fn in tests:
             why, out = fn()
