@@ -11,6 +11,8 @@
 # Removable media over QMP: eject is refused while Linux has the disc mounted (tray locked),
 # works after umount (sr0 reports no medium), blockdev-change-medium inserts another image
 # that the guest then reads (unit attention -> revalidation).
+# Then mkfs.ext2 + a file + its checksum on the raw and the qcow2 disk, and a guest reboot
+# (reboot -f: a system reset in the same process) after which both files read back.
 # Prints PASS/FAIL/SKIP like test_linux_boot.py.
 #
 #   tests/functional/test_ide_linux.py [--emulator PATH] [--accel tcg] [--guest-dir DIR]
@@ -132,7 +134,7 @@ def run_case(args, emulator, vmlinuz, initrd, img, cd, qcow, log_path):
     argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
             "-kernel", vmlinuz, "-initrd", initrd,
             "-append", "console=ttyS0 panic=-1 quiet",
-            "-nographic", "-no-reboot", "-net", "none",
+            "-nographic", "-net", "none",
             "-drive", f"file={img},if=ide,format=raw", "-cdrom", cd[0],
             "-drive", f"file={qcow},if=ide,index=1,format=qcow2",
             "-qmp", f"unix:{qmp_path},server=on,wait=off"]
@@ -194,6 +196,35 @@ def run_case(args, emulator, vmlinuz, initrd, img, cd, qcow, log_path):
                       args.timeout)
         if rc == 0:
             raise GuestError("a write to /dev/sr0 succeeded")
+        # ext2 on the raw and the qcow2 disk (their first MiB, below the patterns above), a
+        # file and its checksum on each; then a guest reboot (a system reset: the disks,
+        # the controller and bus-master DMA start over) must find both files again.
+        sums = {}
+        for dev in (hd, qd):
+            g.check(f"busybox mke2fs /dev/{dev} 1024 >/dev/null 2>&1", args.timeout)
+            g.check(f"mkdir -p /mnt/{dev} && mount -t ext2 /dev/{dev} /mnt/{dev}",
+                    args.timeout)
+            g.check(f"dd if=/dev/urandom of=/mnt/{dev}/data bs=1k count=300 2>/dev/null",
+                    args.timeout)
+            sums[dev] = g.check(f"md5sum /mnt/{dev}/data | cut -d' ' -f1", args.timeout)
+            g.check(f"umount /mnt/{dev} && echo 3 > /proc/sys/vm/drop_caches", args.timeout)
+            g.check(f"mount -t ext2 /dev/{dev} /mnt/{dev}", args.timeout)
+            expect(f"md5sum /mnt/{dev}/data | cut -d' ' -f1", sums[dev])
+            g.check(f"umount /mnt/{dev} && sync", args.timeout)
+        g.sendline("reboot -f")
+        g.expect(r"reboot: Restarting system", args.timeout)
+        g.expect(READY_RE, args.timeout)
+        g.shell_sync(timeout=args.timeout)
+        if "Kernel panic" in g.transcript:
+            raise GuestError(g.describe_failure("the guest kernel panicked"))
+        # The two disks may swap names again after the reboot: find each by its size.
+        hd2 = "sda" if g.check("cat /sys/block/sda/size", args.timeout).strip() == \
+            str(DISK_SECTORS) else "sdb"
+        for dev, dev2 in ((hd, hd2), (qd, "sdb" if hd2 == "sda" else "sda")):
+            g.check(f"mkdir -p /mnt/{dev2} && mount -t ext2 -o ro /dev/{dev2} /mnt/{dev2}",
+                    args.timeout)
+            expect(f"md5sum /mnt/{dev2}/data | cut -d' ' -f1", sums[dev])
+            g.check(f"umount /mnt/{dev2}", args.timeout)
         status = g.poweroff(timeout=args.timeout)
         if status != 0:
             raise GuestError(f"emulator exit status {status}, expected 0")
