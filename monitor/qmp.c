@@ -341,17 +341,171 @@ JsonNode *qmp_execute(const char *name, JsonObject *args, Error **errp)
 
 /* --- output --- */
 
+static void json_put_indent(GString *out, int level)
+{
+    g_string_append(out, "\r\n");
+    for (int i = 0; i < level; i++) {
+        g_string_append(out, "    ");
+    }
+}
+
+/*
+ * A string as QEMU writes it (qobject/qjson.c): the JSON short escapes for quote, backslash
+ * and \b\f\n\r\t, and every other code point outside printable ASCII as \uXXXX with
+ * upper-case digits (a surrogate pair beyond the BMP, U+FFFD for bytes that are not UTF-8).
+ */
+static void json_put_string(GString *out, const char *str)
+{
+    const char *p = str;
+
+    g_string_append_c(out, '"');
+    while (*p) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+
+        if (c == (gunichar)-1 || c == (gunichar)-2) {
+            c = 0xfffd;
+            p++;
+        } else {
+            p = g_utf8_next_char(p);
+        }
+        switch (c) {
+        case '"':
+            g_string_append(out, "\\\"");
+            break;
+        case '\\':
+            g_string_append(out, "\\\\");
+            break;
+        case '\b':
+            g_string_append(out, "\\b");
+            break;
+        case '\f':
+            g_string_append(out, "\\f");
+            break;
+        case '\n':
+            g_string_append(out, "\\n");
+            break;
+        case '\r':
+            g_string_append(out, "\\r");
+            break;
+        case '\t':
+            g_string_append(out, "\\t");
+            break;
+        default:
+            if (c > 0xffff) {
+                c -= 0x10000;
+                g_string_append_printf(out, "\\u%04X\\u%04X", 0xd800 + (c >> 10),
+                                       0xdc00 + (c & 0x3ff));
+            } else if (c < 0x20 || c >= 0x7f) {
+                g_string_append_printf(out, "\\u%04X", c);
+            } else {
+                g_string_append_c(out, (char)c);
+            }
+        }
+    }
+    g_string_append_c(out, '"');
+}
+
+/*
+ * JSON text as QEMU's monitor sends it: "key": value pairs separated by ", " on one line,
+ * or with pretty=on one member a line indented by four spaces, an empty object or array
+ * still opened and closed on two lines.  json-glib's generator is correct JSON but spaced
+ * differently, and clients that compare bytes (or log diffs) see the difference.
+ */
+static void json_put_node(GString *out, JsonNode *n, bool pretty, int level)
+{
+    switch (json_node_get_node_type(n)) {
+    case JSON_NODE_OBJECT: {
+        JsonObject *o = json_node_get_object(n);
+        /* Insertion order (json-glib keeps it), which is the order the commands build. */
+        GList *members = json_object_get_members(o);
+        bool first = true;
+
+        g_string_append_c(out, '{');
+        for (GList *m = members; m; m = m->next) {
+            const char *key = m->data;
+            JsonNode *v = json_object_get_member(o, key);
+
+            if (!first) {
+                g_string_append_c(out, ',');
+            }
+            if (pretty) {
+                json_put_indent(out, level + 1);
+            } else if (!first) {
+                g_string_append_c(out, ' ');
+            }
+            json_put_string(out, key);
+            g_string_append(out, ": ");
+            json_put_node(out, v, pretty, level + 1);
+            first = false;
+        }
+        g_list_free(members);
+        if (pretty) {
+            json_put_indent(out, level);
+        }
+        g_string_append_c(out, '}');
+        break;
+    }
+    case JSON_NODE_ARRAY: {
+        JsonArray *a = json_node_get_array(n);
+        guint len = json_array_get_length(a);
+
+        g_string_append_c(out, '[');
+        for (guint i = 0; i < len; i++) {
+            if (i) {
+                g_string_append_c(out, ',');
+            }
+            if (pretty) {
+                json_put_indent(out, level + 1);
+            } else if (i) {
+                g_string_append_c(out, ' ');
+            }
+            json_put_node(out, json_array_get_element(a, i), pretty, level + 1);
+        }
+        if (pretty) {
+            json_put_indent(out, level);
+        }
+        g_string_append_c(out, ']');
+        break;
+    }
+    case JSON_NODE_NULL:
+        g_string_append(out, "null");
+        break;
+    case JSON_NODE_VALUE:
+        switch (json_node_get_value_type(n)) {
+        case G_TYPE_BOOLEAN:
+            g_string_append(out, json_node_get_boolean(n) ? "true" : "false");
+            break;
+        case G_TYPE_DOUBLE: {
+            /* QEMU: %.17g, enough digits to read back the same double. */
+            double d = json_node_get_double(n);
+            char buf[G_ASCII_DTOSTR_BUF_SIZE];
+            g_string_append(out, g_ascii_formatd(buf, sizeof(buf), "%.17g", d));
+            break;
+        }
+        case G_TYPE_STRING:
+            json_put_string(out, json_node_get_string(n));
+            break;
+        default:
+            g_string_append_printf(out, "%" PRId64, (int64_t)json_node_get_int(n));
+            break;
+        }
+        break;
+    }
+}
+
+char *qmp_json_format(JsonNode *n, bool pretty)
+{
+    GString *out = g_string_new(NULL);
+
+    json_put_node(out, n, pretty, 0);
+    return g_string_free(out, FALSE);
+}
+
 static void qmp_send(QmpSession *s, JsonNode *root)
 {
-    JsonGenerator *gen = json_generator_new();
-    gsize len;
-    char *text;
+    char *text = qmp_json_format(root, s->pretty);
 
-    json_generator_set_pretty(gen, s->pretty);
-    json_generator_set_root(gen, root);
-    text = json_generator_to_data(gen, &len);
-    g_object_unref(gen);
-    s->output(s->opaque, text, len);
+    s->output(s->opaque, text, strlen(text));
     s->output(s->opaque, "\r\n", 2);
     g_free(text);
 }
@@ -609,11 +763,14 @@ void qmp_event_send(const char *name, JsonNode *data)
     JsonObject *o = json_object_new(), *ts = json_object_new();
     JsonNode *root = json_node_new(JSON_NODE_OBJECT);
 
-    json_object_set_string_member(o, "event", name);
-    json_object_set_member(o, "data", data ? data : qmp_empty_object());
+    /* QEMU's order, and no "data" member for an event that has none (STOP, RESUME...). */
     json_object_set_int_member(ts, "seconds", now / G_USEC_PER_SEC);
     json_object_set_int_member(ts, "microseconds", now % G_USEC_PER_SEC);
     json_object_set_object_member(o, "timestamp", ts);
+    json_object_set_string_member(o, "event", name);
+    if (data) {
+        json_object_set_member(o, "data", data);
+    }
     json_node_take_object(root, o);
     for (guint i = 0; qmp_sessions && i < qmp_sessions->len; i++) {
         QmpSession *s = g_ptr_array_index(qmp_sessions, i);

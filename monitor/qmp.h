@@ -37,10 +37,12 @@ void qmp_session_destroy(QmpSession *s);
 void qmp_session_start(QmpSession *s);
 void qmp_session_input(QmpSession *s, const uint8_t *buf, size_t len);
 
-/* Broadcast an event to every negotiated session (data may be NULL: "data": {}). */
+/* Broadcast an event to every negotiated session (data NULL: no "data" member, as QEMU). */
 #ifdef CONFIG_JSON
 #include <json-glib/json-glib.h>
 void qmp_event_send(const char *name, JsonNode *data);
+/* JSON text exactly as QEMU's monitor writes it (spacing, escapes; pretty=on layout). */
+char *qmp_json_format(JsonNode *n, bool pretty);
 /*
  * Run a QMP command from inside Kite (the human monitor's stop, cont, ... are these, as in
  * QEMU): args may be NULL for none.  The result (NULL on error) is the caller's.

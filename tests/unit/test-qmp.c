@@ -114,18 +114,18 @@ static void test_qmp_session(void)
 
     qmp_session_init(&s, false, out_cb, NULL, out);
     qmp_session_start(&s);
-    g_assert_true(g_str_has_prefix(out->str, "{\"QMP\":{\"version\":{\"qemu\":{\"micro\":"));
-    g_assert_nonnull(strstr(out->str, "\"capabilities\":[\"oob\"]}}\r\n"));
+    g_assert_true(g_str_has_prefix(out->str, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": "));
+    g_assert_nonnull(strstr(out->str, "\"capabilities\": [\"oob\"]}}\r\n"));
 
     r = qmp_run(&s, out, "{\"execute\":\"query-status\"}");
-    g_assert_cmpstr(r, ==, "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Expecting "
+    g_assert_cmpstr(r, ==, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting "
                     "capabilities negotiation with 'qmp_capabilities'\"}}\r\n");
     g_free(r);
     r = qmp_run(&s, out, "{\"execute\":\"qmp_capabilities\",\"id\":7}");
-    g_assert_cmpstr(r, ==, "{\"return\":{},\"id\":7}\r\n");
+    g_assert_cmpstr(r, ==, "{\"return\": {}, \"id\": 7}\r\n");
     g_free(r);
     r = qmp_run(&s, out, "{\"execute\":\"nope\"}");
-    g_assert_cmpstr(r, ==, "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"The command "
+    g_assert_cmpstr(r, ==, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
                     "nope has not been found\"}}\r\n");
     g_free(r);
     r = qmp_run(&s, out, "[1]");
@@ -141,13 +141,50 @@ static void test_qmp_session(void)
     g_assert_nonnull(strstr(r, "Parameter 'x' is unexpected"));
     g_free(r);
     r = qmp_run(&s, out, "{\"execute\": 'query-name' x}");
-    g_assert_nonnull(strstr(r, "\"GenericError\",\"desc\":\"JSON parse error"));
+    g_assert_nonnull(strstr(r, "\"GenericError\", \"desc\": \"JSON parse error"));
     g_free(r);
     r = qmp_run(&s, out, "{\"execute\":\"query-commands\"}");
-    g_assert_nonnull(strstr(r, "{\"name\":\"query-status\"}"));
+    g_assert_nonnull(strstr(r, "{\"name\": \"query-status\"}"));
     g_free(r);
+    /* Events: timestamp first; no "data" member when the event carries none. */
+    g_string_truncate(out, 0);
+    qmp_event_send("STOP", NULL);
+    g_assert_true(g_str_has_prefix(out->str, "{\"timestamp\": {\"seconds\": "));
+    g_assert_true(g_str_has_suffix(out->str, "}, \"event\": \"STOP\"}\r\n"));
     qmp_session_destroy(&s);
     g_string_free(out, TRUE);
+}
+
+static char *fmt(const char *json, bool pretty)
+{
+    JsonParser *p = json_parser_new();
+    char *r;
+
+    g_assert_true(json_parser_load_from_data(p, json, -1, NULL));
+    r = qmp_json_format(json_parser_get_root(p), pretty);
+    g_object_unref(p);
+    return r;
+}
+
+/* The bytes QEMU's monitor writes (qobject/qjson.c): spacing, escapes, pretty layout. */
+static void test_qmp_format(void)
+{
+    static const struct { const char *in, *compact; } cases[] = {
+        { "{}", "{}" }, { "[]", "[]" }, { "[1,2, 3]", "[1, 2, 3]" },
+        { "{\"b\":1,\"a\":[true,false,null]}", "{\"b\": 1, \"a\": [true, false, null]}" },
+        { "\"q\\\"b\\\\/\\b\\f\\n\\r\\t\\u0001\\u007f\"",
+          "\"q\\\"b\\\\/\\b\\f\\n\\r\\t\\u0001\\u007F\"" },
+        { "\"\\u00e9\\ud83d\\ude00\"", "\"\\u00E9\\uD83D\\uDE00\"" },
+        { "-9223372036854775807", "-9223372036854775807" }, { "0.5", "0.5" },
+        { "1e300", "1.0000000000000001e+300" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *r = fmt(cases[i].in, false);
+        g_assert_cmpstr(r, ==, cases[i].compact);
+    }
+    g_autofree char *p = fmt("{\"return\":{},\"l\":[1,{\"a\":[]}]}", true);
+    g_assert_cmpstr(p, ==, "{\r\n    \"return\": {\r\n    },\r\n    \"l\": [\r\n        1,\r\n"
+                    "        {\r\n            \"a\": [\r\n            ]\r\n        }\r\n    ]\r\n}");
 }
 #endif
 
@@ -158,6 +195,7 @@ int main(int argc, char **argv)
     g_test_add_func("/json-splitter/limits", test_split_limits);
 #ifdef CONFIG_JSON
     g_test_add_func("/qmp/session", test_qmp_session);
+    g_test_add_func("/qmp/format", test_qmp_format);
 #endif
     return g_test_run();
 }
