@@ -103,17 +103,17 @@ static void test_hotplug(void)
 
     g_assert_cmpuint(inb(0x2a0), ==, 0xff);
     ASSERT_HAS(run(&s, out, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"test-hp\","
-                   "\"id\":\"hp1\",\"iobase\":672,\"val\":\"0x33\"}}"), "{\"return\":{}}");
+                   "\"id\":\"hp1\",\"iobase\":672,\"val\":\"0x33\"}}"), "{\"return\": {}}");
     g_assert_cmpuint(realized, ==, 1);
     g_assert_cmpuint(inb(0x2a0), ==, 0x33);
     ASSERT_HAS(run(&s, out, "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"hp1\","
-                   "\"property\":\"val\"}}"), "{\"return\":51}");
+                   "\"property\":\"val\"}}"), "{\"return\": 51}");
     ASSERT_HAS(run(&s, out, "{\"execute\":\"qom-list\",\"arguments\":{\"path\":"
                    "\"/machine/peripheral/hp1\"}}"),
-               "{\"name\":\"val\",\"type\":\"uint8\"}");
+               "{\"name\": \"val\", \"type\": \"uint8\"}");
     /* An anonymous one, and the errors. */
     ASSERT_HAS(run(&s, out, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"test-hp\","
-                   "\"bus\":\"isa.0\",\"iobase\":\"0x2b0\"}}"), "{\"return\":{}}");
+                   "\"bus\":\"isa.0\",\"iobase\":\"0x2b0\"}}"), "{\"return\": {}}");
     g_assert_cmpuint(inb(0x2b0), ==, 0x5a);
     ASSERT_HAS(run(&s, out, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"test-hp\","
                    "\"id\":\"hp1\"}}"), "Duplicate device ID 'hp1'");
@@ -127,24 +127,24 @@ static void test_hotplug(void)
     /* Unplug: the device's resources go, both monitors hear of it. */
     g_string_truncate(out2, 0);
     ASSERT_HAS(run(&s, out, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"hp1\"}}"),
-               "{\"return\":{}}");
+               "{\"return\": {}}");
     g_assert_cmpuint(unrealized, ==, 1);
     g_assert_cmpuint(inb(0x2a0), ==, 0xff);
-    g_assert_nonnull(strstr(out->str, "\"event\":\"DEVICE_DELETED\",\"data\":{\"device\":"
-                            "\"hp1\",\"path\":\"/machine/peripheral/hp1\"}"));
-    g_assert_nonnull(strstr(out2->str, "\"event\":\"DEVICE_DELETED\",\"data\":{\"device\":"
-                            "\"hp1\",\"path\":\"/machine/peripheral/hp1\"}"));
+    g_assert_nonnull(strstr(out->str, "\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": "
+                            "\"hp1\", \"path\": \"/machine/peripheral/hp1\"}"));
+    g_assert_nonnull(strstr(out2->str, "\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": "
+                            "\"hp1\", \"path\": \"/machine/peripheral/hp1\"}"));
     ASSERT_HAS(run(&s, out, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"hp1\"}}"),
-               "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"Device 'hp1' not found\"}}");
+               "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'hp1' not found\"}}");
     /* The anonymous one by its QOM path: no "device" member in the event. */
     ASSERT_HAS(run(&s, out, "{\"execute\":\"device_del\",\"arguments\":{\"id\":"
                    "\"/machine/peripheral-anon/device[0]\"}}"),
-               "\"data\":{\"path\":\"/machine/peripheral-anon/device[0]\"}");
+               "\"data\": {\"path\": \"/machine/peripheral-anon/device[0]\"}");
     g_assert_cmpuint(inb(0x2b0), ==, 0xff);
     g_assert_cmpuint(unrealized, ==, 2);
     /* The same id can be used again. */
     ASSERT_HAS(run(&s, out, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"test-hp\","
-                   "\"id\":\"hp1\"}}"), "{\"return\":{}}");
+                   "\"id\":\"hp1\"}}"), "{\"return\": {}}");
     g_assert_cmpuint(inb(0x280), ==, 0x5a);
 
     /* Without the controller: QEMU's refusal, nothing changes. */
