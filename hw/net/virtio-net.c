@@ -633,8 +633,9 @@ static void virtio_net_get_config(VirtIODevice *vdev, uint8_t *config)
     VirtIONet *n = vdev_net(vdev);
 
     memcpy(config, n->mac, 6);
-    stw_le_p(config + 6, n->status);
-    stw_le_p(config + 8, 1);            /* max_virtqueue_pairs */
+    if (vdev->config_len >= VIRTIO_NET_CONFIG_SIZE) {
+        stw_le_p(config + 6, n->status);
+    }
 }
 
 static void virtio_net_set_config(VirtIODevice *vdev, const uint8_t *config)
@@ -743,7 +744,14 @@ void virtio_net_realize(VirtIONet *n, const char *id, Error **errp)
     if (n->has_vnet_hdr) {
         net_peer_using_vnet_hdr(n->nc, true);
     }
-    virtio_init(&n->vdev, "virtio-net", VIRTIO_ID_NET, &virtio_net_ops, VIRTIO_NET_CONFIG_SIZE);
+    /*
+     * The configuration space ends with the last field an offered feature gives meaning
+     * (virtio 1.2 5.1.4): mac always, status with VIRTIO_NET_F_STATUS.  No MQ, MTU or
+     * SPEED_DUPLEX is offered, so as in QEMU the legacy I/O BAR (24-byte header with
+     * MSI-X + 8) is 32 bytes.
+     */
+    virtio_init(&n->vdev, "virtio-net", VIRTIO_ID_NET, &virtio_net_ops,
+                n->prop_status ? VIRTIO_NET_CONFIG_SIZE : 6);
     n->rx_vq = virtio_add_queue(&n->vdev, n->rx_queue_size, virtio_net_handle_rx);
     n->tx_vq = virtio_add_queue(&n->vdev, n->tx_queue_size, virtio_net_handle_tx);
     if (n->prop_ctrl_vq) {

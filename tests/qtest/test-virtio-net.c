@@ -266,6 +266,35 @@ static void test_config_and_features(void)
     env_stop(e);
 }
 
+/*
+ * QEMU 7.2's virtio-net-pci: the configuration space is mac + status (8 bytes, no MQ
+ * offered), so the legacy I/O BAR with MSI-X (24-byte header) is 32 bytes; a BAR sizing
+ * write of all ones reads back the size mask (PCI 3.0 6.2.5.1).
+ */
+static void test_legacy_bar_size(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 64 -nodefaults -netdev user,id=n0 "
+                              "-device virtio-net-pci,netdev=n0,addr=3");
+
+    cfg_write(qt, 0x10, 0xffffffff, 4);
+    g_assert_cmphex(cfg_read(qt, 0x10), ==, 0xffffffe1);
+    /* MSI-X not enabled yet: the config space starts at 20 (virtio 1.2 4.1.4.10). */
+    cfg_write(qt, 0x10, IOBASE | 1, 4);
+    cfg_write(qt, 0x04, 0x1, 2);
+    g_assert_cmphex(kqtest_inb(qt, IOBASE + CFG), ==, 0x52);
+    g_assert_cmphex(kqtest_inw(qt, IOBASE + CFG + 6), ==, 1);     /* LINK_UP */
+    kqtest_quit(qt);
+
+    /* status=off: mac only (6 bytes), the status word is outside the config space. */
+    qt = kqtest_start("-M pc -m 64 -nodefaults -netdev user,id=n0 "
+                      "-device virtio-net-pci,netdev=n0,addr=3,status=off,vectors=0");
+    cfg_write(qt, 0x10, IOBASE | 1, 4);
+    cfg_write(qt, 0x04, 0x1, 2);
+    g_assert_cmphex(kqtest_inb(qt, IOBASE + CFG + 5), ==, 0x56);
+    g_assert_cmphex(kqtest_inw(qt, IOBASE + CFG + 6), ==, 0xffff);
+    kqtest_quit(qt);
+}
+
 static void test_tx_rx(void)
 {
     Env *e = env_start("");
@@ -524,6 +553,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-net/config-features", test_config_and_features);
+    g_test_add_func("/virtio-net/legacy-bar-size", test_legacy_bar_size);
     g_test_add_func("/virtio-net/tx-rx", test_tx_rx);
     g_test_add_func("/virtio-net/mergeable", test_mergeable);
     g_test_add_func("/virtio-net/backpressure", test_backpressure);

@@ -49,7 +49,7 @@
 
 #define VIRTIO_NET_MAC_TABLE_ENTRIES 64
 #define VIRTIO_NET_MAX_VLAN         4096
-#define VIRTIO_NET_CONFIG_SIZE      10     /* mac, status, max_virtqueue_pairs */
+#define VIRTIO_NET_CONFIG_SIZE      8      /* mac, status (no MQ offered) */
 
 typedef struct KiteBH KiteBH;
 
