@@ -1,7 +1,11 @@
 /*
  * ACPI fixed-hardware power management registers for the PC, PIIX4-like: the PM1a event
  * block (PM1_STS, PM1_EN), the PM1a control block (PM1_CNT) and the 24-bit PM timer, at
- * iobase + 0, + 4 and + 8 (0x600 by default), raising the SCI on ISA IRQ 9.
+ * + 0, + 4 and + 8 of a 64-byte I/O block, raising the SCI.
+ *
+ * The registers are a core (AcpiPmRegs) that a chipset function embeds: the pc board's
+ * PIIX4 PM function (hw/acpi/piix4.c) maps the block where PMBA points, and the ISA
+ * device here ("isa-acpi-pm") at a fixed iobase, raising ISA IRQ sci-irq.
  *
  * References: ACPI Specification 6.4 §4.8.3 "PM1 Event Grouping", §4.8.3.2 "PM1 Control
  * Registers", §4.8.3.3 "Power Management Timer", §4.8.2.2.1 "Power Button"; the PIIX4
@@ -34,15 +38,7 @@ typedef struct AcpiPmState {
     IsaDevice parent_obj;
     uint32_t iobase;
     uint8_t sci_irq_num;
-
-    MemoryRegion evt_io, cnt_io, tmr_io;
-    IRQState *sci;
-    KiteTimer *tmr_timer;       /* fires at the next PM timer bit-23 toggle, if TMR_EN */
-
-    uint16_t pm1_sts;
-    uint16_t pm1_en;
-    uint16_t pm1_cnt;
-    int64_t tmr_toggle_ns;      /* virtual time of the next TMR_STS event */
+    AcpiPmRegs regs;
 } AcpiPmState;
 
 static AcpiPmState *ACPI_PM(const void *obj)
@@ -50,7 +46,7 @@ static AcpiPmState *ACPI_PM(const void *obj)
     return OBJECT_CHECK(AcpiPmState, obj, TYPE_ACPI_PM);
 }
 
-static GSList *pm_devices;      /* realized devices, for the powerdown handler */
+static GSList *pm_devices;      /* live register blocks, for the powerdown handler */
 static bool powerdown_registered;
 
 static uint64_t pm_ticks(int64_t ns)
@@ -72,7 +68,7 @@ static int64_t pm_next_toggle_ns(int64_t now)
  * §4.8.3.3: "TMR_STS is set whenever bit 23 of the timer changes" - computed lazily from
  * the virtual clock, and with a timer only while TMR_EN asks for an interrupt.
  */
-static void pm_update(AcpiPmState *s)
+static void pm_update(AcpiPmRegs *s)
 {
     int64_t now = clock_get_ns(KITE_CLOCK_VIRTUAL);
     bool level;
@@ -100,7 +96,7 @@ static void pm_tmr_cb(void *opaque)
 
 static uint64_t pm_evt_read(void *opaque, hwaddr addr, unsigned size)
 {
-    AcpiPmState *s = opaque;
+    AcpiPmRegs *s = opaque;
     uint16_t reg;
 
     pm_update(s);
@@ -110,7 +106,7 @@ static uint64_t pm_evt_read(void *opaque, hwaddr addr, unsigned size)
 
 static void pm_evt_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
 {
-    AcpiPmState *s = opaque;
+    AcpiPmRegs *s = opaque;
     unsigned shift = (addr & 1) * 8;
     uint16_t bits = (uint16_t)(val << shift);
 
@@ -125,7 +121,7 @@ static void pm_evt_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
 
 /* --- PM1a control block (§4.8.3.2.1) --- */
 
-static void pm_sleep(AcpiPmState *s, unsigned slp_typ)
+static void pm_sleep(AcpiPmRegs *s, unsigned slp_typ)
 {
     switch (slp_typ) {
     case ACPI_SLP_TYP_S5:
@@ -140,14 +136,14 @@ static void pm_sleep(AcpiPmState *s, unsigned slp_typ)
 
 static uint64_t pm_cnt_read(void *opaque, hwaddr addr, unsigned size)
 {
-    AcpiPmState *s = opaque;
+    AcpiPmRegs *s = opaque;
 
     return (s->pm1_cnt >> ((addr & 1) * 8)) & 0xff;
 }
 
 static void pm_cnt_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
 {
-    AcpiPmState *s = opaque;
+    AcpiPmRegs *s = opaque;
     unsigned shift = (addr & 1) * 8;
     uint16_t bits = (uint16_t)(val << shift);
 
@@ -193,45 +189,23 @@ static const MemoryRegionOps pm_tmr_ops = {
 static void pm_powerdown(void *opaque)
 {
     for (GSList *l = pm_devices; l; l = l->next) {
-        AcpiPmState *s = l->data;
+        AcpiPmRegs *s = l->data;
         s->pm1_sts |= ACPI_BITMASK_POWER_BUTTON_STATUS;
         pm_update(s);
     }
 }
 
-/* --- lifecycle --- */
+/* --- the register core --- */
 
-static void pm_reset(DeviceState *dev)
+void acpi_pm_regs_init(AcpiPmRegs *s, Object *owner)
 {
-    AcpiPmState *s = ACPI_PM(dev);
-
-    s->pm1_sts = 0;
-    s->pm1_en = 0;
-    s->pm1_cnt = ACPI_BITMASK_SCI_ENABLE;
-    s->tmr_toggle_ns = pm_next_toggle_ns(clock_get_ns(KITE_CLOCK_VIRTUAL));
-    pm_update(s);
-}
-
-static void pm_realize(DeviceState *dev, Error **errp)
-{
-    AcpiPmState *s = ACPI_PM(dev);
-    IsaDevice *isa = ISA_DEVICE(dev);
-
-    if (s->sci_irq_num >= ISA_NUM_IRQS || s->iobase + ACPI_PM_IO_LEN > 0x10000) {
-        error_setg(errp, "isa-acpi-pm: iobase 0x%x or sci-irq %u out of range", s->iobase,
-                   s->sci_irq_num);
-        return;
-    }
-    memory_region_init_io(&s->evt_io, OBJECT(dev), &pm_evt_ops, s, "acpi-evt",
-                          ACPI_PM1_EVT_LEN);
-    memory_region_init_io(&s->cnt_io, OBJECT(dev), &pm_cnt_ops, s, "acpi-cnt",
-                          ACPI_PM1_CNT_LEN);
-    memory_region_init_io(&s->tmr_io, OBJECT(dev), &pm_tmr_ops, s, "acpi-tmr",
-                          ACPI_PM_TMR_LEN);
-    isa_register_ioport(isa, &s->evt_io, s->iobase + ACPI_PM1_EVT_OFF);
-    isa_register_ioport(isa, &s->cnt_io, s->iobase + ACPI_PM1_CNT_OFF);
-    isa_register_ioport(isa, &s->tmr_io, s->iobase + ACPI_PM_TMR_OFF);
-    s->sci = isa_get_irq(isa, s->sci_irq_num);
+    memory_region_init(&s->io, owner, "acpi-pm", ACPI_PM_BLOCK_LEN);
+    memory_region_init_io(&s->evt_io, owner, &pm_evt_ops, s, "acpi-evt", ACPI_PM1_EVT_LEN);
+    memory_region_init_io(&s->cnt_io, owner, &pm_cnt_ops, s, "acpi-cnt", ACPI_PM1_CNT_LEN);
+    memory_region_init_io(&s->tmr_io, owner, &pm_tmr_ops, s, "acpi-tmr", ACPI_PM_TMR_LEN);
+    memory_region_add_subregion(&s->io, ACPI_PM1_EVT_OFF, &s->evt_io);
+    memory_region_add_subregion(&s->io, ACPI_PM1_CNT_OFF, &s->cnt_io);
+    memory_region_add_subregion(&s->io, ACPI_PM_TMR_OFF, &s->tmr_io);
     s->tmr_timer = timer_new_ns(KITE_CLOCK_VIRTUAL, pm_tmr_cb, s);
     /* The core keeps no way to unregister a powerdown handler: register one, once. */
     if (!powerdown_registered) {
@@ -241,23 +215,34 @@ static void pm_realize(DeviceState *dev, Error **errp)
     pm_devices = g_slist_prepend(pm_devices, s);
 }
 
-static void pm_unrealize(DeviceState *dev)
+/* The block must be out of any address space (the owner unmapped s->io). */
+void acpi_pm_regs_destroy(AcpiPmRegs *s)
 {
-    AcpiPmState *s = ACPI_PM(dev);
-
     pm_devices = g_slist_remove(pm_devices, s);
     timer_free(s->tmr_timer);
     s->tmr_timer = NULL;
-    isa_unregister_ioports(ISA_DEVICE(dev));
+    memory_region_del_subregion(&s->io, &s->evt_io);
+    memory_region_del_subregion(&s->io, &s->cnt_io);
+    memory_region_del_subregion(&s->io, &s->tmr_io);
     memory_region_destroy(&s->evt_io);
     memory_region_destroy(&s->cnt_io);
     memory_region_destroy(&s->tmr_io);
+    memory_region_destroy(&s->io);
     s->sci = NULL;
 }
 
-static int pm_post_load(void *opaque, int version_id)
+void acpi_pm_regs_reset(AcpiPmRegs *s)
 {
-    AcpiPmState *s = opaque;
+    s->pm1_sts = 0;
+    s->pm1_en = 0;
+    s->pm1_cnt = ACPI_BITMASK_SCI_ENABLE;
+    s->tmr_toggle_ns = pm_next_toggle_ns(clock_get_ns(KITE_CLOCK_VIRTUAL));
+    pm_update(s);
+}
+
+static int pm_regs_post_load(void *opaque, int version_id)
+{
+    AcpiPmRegs *s = opaque;
 
     s->pm1_sts &= PM1_STS_MASK;
     s->pm1_en &= PM1_EN_MASK;
@@ -266,20 +251,58 @@ static int pm_post_load(void *opaque, int version_id)
     return 0;
 }
 
-static const VMStateDescription vmstate_acpi_pm = {
-    .name = "isa-acpi-pm", .version_id = 1, .minimum_version_id = 1,
-    .post_load = pm_post_load,
+const VMStateDescription vmstate_acpi_pm_regs = {
+    .name = "acpi-pm-regs", .version_id = 1, .minimum_version_id = 1,
+    .post_load = pm_regs_post_load,
     .fields = (const VMStateField[]) {
-        VMSTATE_UINT16(pm1_sts, AcpiPmState),
-        VMSTATE_UINT16(pm1_en, AcpiPmState),
-        VMSTATE_UINT16(pm1_cnt, AcpiPmState),
-        VMSTATE_INT64(tmr_toggle_ns, AcpiPmState),
+        VMSTATE_UINT16(pm1_sts, AcpiPmRegs),
+        VMSTATE_UINT16(pm1_en, AcpiPmRegs),
+        VMSTATE_UINT16(pm1_cnt, AcpiPmRegs),
+        VMSTATE_INT64(tmr_toggle_ns, AcpiPmRegs),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* --- the ISA device --- */
+
+static void pm_reset(DeviceState *dev)
+{
+    acpi_pm_regs_reset(&ACPI_PM(dev)->regs);
+}
+
+static void pm_realize(DeviceState *dev, Error **errp)
+{
+    AcpiPmState *s = ACPI_PM(dev);
+    IsaDevice *isa = ISA_DEVICE(dev);
+
+    if (s->sci_irq_num >= ISA_NUM_IRQS || s->iobase + ACPI_PM_BLOCK_LEN > 0x10000) {
+        error_setg(errp, "isa-acpi-pm: iobase 0x%x or sci-irq %u out of range", s->iobase,
+                   s->sci_irq_num);
+        return;
+    }
+    acpi_pm_regs_init(&s->regs, OBJECT(dev));
+    isa_register_ioport(isa, &s->regs.io, s->iobase);
+    s->regs.sci = isa_get_irq(isa, s->sci_irq_num);
+}
+
+static void pm_unrealize(DeviceState *dev)
+{
+    AcpiPmState *s = ACPI_PM(dev);
+
+    isa_unregister_ioports(ISA_DEVICE(dev));
+    acpi_pm_regs_destroy(&s->regs);
+}
+
+static const VMStateDescription vmstate_acpi_pm = {
+    .name = "isa-acpi-pm", .version_id = 2, .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT(regs, AcpiPmState, vmstate_acpi_pm_regs, AcpiPmRegs),
         VMSTATE_END_OF_LIST()
     },
 };
 
 static const Property pm_props[] = {
-    DEFINE_PROP_UINT32_RANGE("iobase", AcpiPmState, iobase, ACPI_PM_IO_BASE, 0, 0xfff0),
+    DEFINE_PROP_UINT32_RANGE("iobase", AcpiPmState, iobase, ACPI_PM_IO_BASE, 0, 0xffc0),
     DEFINE_PROP_UINT8("sci-irq", AcpiPmState, sci_irq_num, ACPI_SCI_IRQ),
     DEFINE_PROP_END_OF_LIST(),
 };
@@ -287,7 +310,7 @@ static const Property pm_props[] = {
 static const TypeInfo acpi_pm_type = {
     .name = TYPE_ACPI_PM,
     .parent = TYPE_ISA_DEVICE,
-    .desc = "ACPI PM1a event/control blocks and PM timer (0x600), SCI on IRQ 9",
+    .desc = "ACPI PM1a event/control blocks and PM timer at a fixed port (0x600), SCI on IRQ 9",
     .instance_size = sizeof(AcpiPmState),
     .realize = pm_realize,
     .unrealize = pm_unrealize,

@@ -1,9 +1,11 @@
 /*
  * The pc machine's PCI: the i440FX host bridge with its root bus "pci.0", PIIX3 at
- * 00:01.0 steering INTx onto ISA IRQs, and, for direct kernel boot where no BIOS runs,
- * the PCI set-up firmware would leave (what SeaBIOS's pciinit does): PIRQA-D routed to
- * IRQs 10, 10, 11, 11, BARs assigned in the host bridge's windows, decoding and bus
- * mastering enabled, Interrupt Line filled in.
+ * 00:01.0 steering INTx onto ISA IRQs, its IDE at 00:01.1 and, as on QEMU's pc, the PIIX4
+ * power management function at 00:01.3 (ACPI PM block, SCI on ISA IRQ 9).  For direct
+ * kernel boot where no BIOS runs, the PCI set-up firmware would leave (what SeaBIOS's
+ * pciinit does): PIRQA-D routed to IRQs 10, 10, 11, 11, BARs assigned in the host
+ * bridge's windows, decoding and bus mastering enabled, Interrupt Line filled in, the PM
+ * block at 0x600.
  *
  * INTx swizzle (as QEMU's pc, which SeaBIOS and the DSDT's _PRT assume): pin P (0 = A)
  * of slot S drives PIRQ (P + S - 1) mod 4.
@@ -14,6 +16,8 @@
 #include "hw/pci-host/i440fx.h"
 #include "hw/isa/piix3.h"
 #include "hw/ide/piix-ide.h"
+#include "hw/acpi/acpi.h"
+#include "hw/acpi/piix4.h"
 #include "hw/sysbus.h"
 #include "hw/pci/msix.h"
 #include "hw/intc/apic.h"
@@ -120,6 +124,8 @@ void pc_pci_init(PCMachineState *pcms)
     pci_msi_route_send = pc_msi_route_send;
     pci_msi_route_release = pc_msi_route_release;
     piix3_ide_create(pcms->pci_bus, pcms->gsi);
+    pcms->pm = pci_new_at(OBJECT(pcms), "pm", pcms->pci_bus, TYPE_PIIX4_PM, "01.3", false);
+    qdev_connect_gpio_out(pcms->pm, 0, pcms->gsi[ACPI_SCI_IRQ]);
 }
 
 /* ---- direct boot: the firmware's part ---------------------------------------------- */
@@ -139,7 +145,8 @@ static void assign_device(PCIBus *bus, PCIDevice *dev, void *opaque)
     uint16_t cmd = PCI_COMMAND_MASTER;
     int pin = dev->config[PCI_INTERRUPT_PIN];
 
-    if (PCI_SLOT(dev->devfn) == 0 || object_dynamic_cast(OBJECT(dev), TYPE_PIIX3)) {
+    if (PCI_SLOT(dev->devfn) == 0 || object_dynamic_cast(OBJECT(dev), TYPE_PIIX3) ||
+        object_dynamic_cast(OBJECT(dev), TYPE_PIIX4_PM)) {
         return;                                     /* the chipset's own functions */
     }
     for (int n = 0; n < PCI_NUM_REGIONS; n++) {
@@ -189,5 +196,20 @@ void pc_pci_firmware_init(PCMachineState *pcms)
     /* As SeaBIOS: enable the IDE channels' decode (PIIX3 IDETIM bit 15, Linux checks it). */
     if ((ide = pci_find_device(pcms->pci_bus, PCI_DEVFN(1, 1))) != NULL) {
         pci_config_write(ide, 0x40, 0x80008000, 4);
+    }
+    /*
+     * SeaBIOS's piix4_pm_setup: SCI on IRQ 9 in Interrupt Line, the PM block at 0x600
+     * (what the FADT says) and decoding, SMBus at 0x700 and enabled with IRQ 9 selected;
+     * pci_bios_init_device turns on I/O, memory and SERR as for every function.
+     */
+    if (pcms->pm) {
+        PCIDevice *pm = PCI_DEVICE(pcms->pm);
+        pci_config_write(pm, PCI_INTERRUPT_LINE, ACPI_SCI_IRQ, 1);
+        pci_config_write(pm, PIIX4_PM_PMBA, ACPI_PM_IO_BASE | 1, 4);
+        pci_config_write(pm, PIIX4_PM_PMREGMISC, 0x01, 1);
+        pci_config_write(pm, PIIX4_PM_SMBBA, (ACPI_PM_IO_BASE + 0x100) | 1, 4);
+        pci_config_write(pm, PIIX4_PM_SMBHSTCFG, 0x09, 1);
+        pci_config_write(pm, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
+                         PCI_COMMAND_SERR, 2);
     }
 }

@@ -16,7 +16,8 @@
  *   0x70-0x71                          MC146818 RTC/CMOS
  *   0x3f8, 0x2f8, 0x3e8, 0x2e8         16550A UARTs (COM1-COM4)
  *   0x510-0x511, 0x514                 fw_cfg (+ DMA)
- *   0x600-0x60b                        ACPI PM1a event/control, PM timer (SCI = IRQ 9)
+ *   0x600-0x63f                        ACPI PM1a event/control, PM timer (SCI = IRQ 9):
+ *                                      PIIX4 PM at 00:01.3, where firmware puts PMBA
  *   0xcf9                              reset control
  * Interrupts: 24 GSIs; GSI 0-15 reach both the PIC and the IOAPIC, ISA IRQ 0 (PIT) being
  * IOAPIC pin 2 (the MADT carries that override), as on QEMU's pc.  With KVM's in-kernel
@@ -293,7 +294,6 @@ static void pc_platform_devices(PCMachineState *pcms, MachineState *ms)
     qdev_connect_gpio_out_named(dev, PORT92_A20_LINE, 0, a20);
     pcms->a20_line = a20;
     isa_new_realized(pcms, TYPE_RESET_CONTROL);
-    isa_new_realized(pcms, TYPE_ACPI_PM);
 
     pcms->fw_cfg = fw_cfg_init_io_dma(get_system_io(), FW_CFG_IO_BASE, FW_CFG_IO_BASE + 4,
                                       &address_space_memory);

@@ -1,6 +1,6 @@
 /*
  * PCI through the qtest protocol: configuration mechanism #1, the i440FX and PIIX3
- * functions, BAR sizing and mapping, pci-testdev's protocol (memory and I/O BARs, plain
+ * functions, the PIIX4 PM function (00:01.3) and its ACPI block at PMBA, BAR sizing and mapping, pci-testdev's protocol (memory and I/O BARs, plain
  * and ioeventfd-backed tests), PIRQ routing onto IOAPIC pins, and hostile configuration
  * writes.
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -246,6 +246,61 @@ static void test_hostile(void)
     kqtest_quit(qt);
 }
 
+/*
+ * PIIX4 PM at 00:01.3 as on QEMU's pc (82371AB datasheet, function 3): 8086:7113 rev 3,
+ * class 0680h, INTA; the 64-byte PM block decodes at PMBA (40h, bits 15:6) only while
+ * PMREGMISC (80h) bit 0 is set; the SCI (here TMR_STS with TMR_EN) is ISA IRQ 9; a reset
+ * returns PMBA to 1 and unmaps the block.
+ */
+static void test_piix4_pm(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 128 -nodefaults");
+    const int pm = 0x0b;                            /* devfn 1.3 */
+
+    g_assert_cmphex(cfg_readl(qt, pm, 0), ==, 0x71138086);
+    g_assert_cmphex(cfg_readl(qt, pm, 8), ==, 0x06800003);
+    g_assert_cmphex(cfg_readl(qt, pm, 4) >> 16, ==, 0x0280);         /* status */
+    g_assert_cmphex(cfg_readb(qt, pm, 0x0e), ==, 0x00);              /* header type */
+    g_assert_cmphex(cfg_readb(qt, pm, 0x3d), ==, 1);                 /* INTA */
+    g_assert_cmphex(cfg_readl(qt, pm, 0x2c), ==, 0x11001af4);
+    g_assert_cmphex(cfg_readl(qt, pm, 0x40), ==, 1);                 /* PMBA */
+    g_assert_cmphex(cfg_readl(qt, pm, 0x90), ==, 1);                 /* SMBBA */
+    g_assert_cmphex(cfg_readb(qt, pm, 0x5b), ==, 0x02);              /* APMC_EN: no SMM */
+    /* Nothing decodes until firmware places the block. */
+    g_assert_cmphex(kqtest_inw(qt, 0x604), ==, 0xffff);
+    cfg_writel(qt, pm, 0x40, 0x601);
+    g_assert_cmphex(kqtest_inw(qt, 0x604), ==, 0xffff);              /* PMIOSE still 0 */
+    cfg_writeb(qt, pm, 0x80, 1);
+    g_assert_cmphex(kqtest_inw(qt, 0x604), ==, 1);                   /* PM1_CNT: SCI_EN */
+
+    /* Moving PMBA moves the block; the low bits are fixed (15:6 writable, bit 0 = 1). */
+    cfg_writel(qt, pm, 0x40, 0xb0ff);
+    g_assert_cmphex(cfg_readl(qt, pm, 0x40), ==, 0xb0c1);
+    g_assert_cmphex(kqtest_inw(qt, 0x604), ==, 0xffff);
+    g_assert_cmphex(kqtest_inw(qt, 0xb0c4), ==, 1);
+    cfg_writel(qt, pm, 0x90, 0xffffffff);
+    g_assert_cmphex(cfg_readl(qt, pm, 0x90), ==, 0xfff1);
+
+    /* SCI: TMR_EN, then bit 23 of the 3.579545 MHz timer toggles within 2.35 s. */
+    kqtest_irq_intercept_in(qt, "ioapic");
+    kqtest_outw(qt, 0xb0c2, 0x0001);
+    g_assert_false(kqtest_get_irq(qt, 9));
+    kqtest_clock_step(qt, 2400 * 1000 * 1000LL);
+    g_assert_true(kqtest_get_irq(qt, 9));
+    kqtest_outw(qt, 0xb0c0, 0x0001);                                 /* clear TMR_STS */
+    g_assert_false(kqtest_get_irq(qt, 9));
+
+    /* Disabling PMIOSE unmaps it; a system reset (0xcf9) restores the power-on PMBA. */
+    cfg_writeb(qt, pm, 0x80, 0);
+    g_assert_cmphex(kqtest_inw(qt, 0xb0c4), ==, 0xffff);
+    cfg_writeb(qt, pm, 0x80, 1);
+    kqtest_outb(qt, 0xcf9, 0x06);
+    g_assert_cmphex(cfg_readl(qt, pm, 0x40), ==, 1);
+    g_assert_cmphex(cfg_readb(qt, pm, 0x80), ==, 0);
+    g_assert_cmphex(kqtest_inw(qt, 0xb0c4), ==, 0xffff);
+    kqtest_quit(qt);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -254,5 +309,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pci/hostile-config", test_hostile);
     g_test_add_func("/pci/pirq-routing", test_pirq_routing);
     g_test_add_func("/pci/bar64", test_bar64);
+    g_test_add_func("/pci/piix4-pm", test_piix4_pm);
     return g_test_run();
 }

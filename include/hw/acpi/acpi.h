@@ -16,7 +16,8 @@
 #define ACPI_PM1_CNT_LEN    2
 #define ACPI_PM_TMR_OFF     0x08
 #define ACPI_PM_TMR_LEN     4
-#define ACPI_PM_IO_LEN      0x0c
+#define ACPI_PM_IO_LEN      0x0c        /* the registers in use */
+#define ACPI_PM_BLOCK_LEN   0x40        /* the PIIX4's PM I/O block (PMBA bits 15:6) */
 #define ACPI_SCI_IRQ        9
 
 /* PM1 status/enable bits (§4.8.3.1, tables 4.16/4.17). */
@@ -44,5 +45,31 @@
 #define ACPI_SLP_TYP_S3     1
 
 #define ACPI_PM_TIMER_FREQUENCY 3579545     /* Hz (§4.8.3.3) */
+
+#include "kite/memory.h"
+#include "kite/timer.h"
+#include "kite/vmstate.h"
+#include "hw/irq.h"
+
+/*
+ * The PM1a event/control blocks and PM timer (hw/acpi/pm.c) as a core a chipset function
+ * embeds: `io` is the ACPI_PM_BLOCK_LEN-byte block the owner maps, `sci` the line it
+ * drives (set by the owner before reset).
+ */
+typedef struct AcpiPmRegs {
+    MemoryRegion io, evt_io, cnt_io, tmr_io;
+    IRQState *sci;
+    KiteTimer *tmr_timer;       /* fires at the next PM timer bit-23 toggle, if TMR_EN */
+    uint16_t pm1_sts;
+    uint16_t pm1_en;
+    uint16_t pm1_cnt;
+    int64_t tmr_toggle_ns;      /* virtual time of the next TMR_STS event */
+} AcpiPmRegs;
+
+void acpi_pm_regs_init(AcpiPmRegs *s, Object *owner);
+void acpi_pm_regs_reset(AcpiPmRegs *s);
+/* After the owner took s->io out of its address space. */
+void acpi_pm_regs_destroy(AcpiPmRegs *s);
+extern const VMStateDescription vmstate_acpi_pm_regs;
 
 #endif

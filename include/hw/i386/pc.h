@@ -41,6 +41,7 @@ typedef struct PCMachineState {
     bool kernel_unpack;           /* property "kernel-unpack" */
     struct PCIBus *pci_bus;       /* "pci.0" (hw/i386/pc-pci.c) */
     DeviceState *piix3;
+    DeviceState *pm;              /* PIIX4 PM function 00:01.3 (ACPI PM block) */
 } PCMachineState;
 
 PCMachineState *PC_MACHINE(const void *obj);
