@@ -290,6 +290,8 @@ X86CodeCache *x86_cpu_code_cache(X86CPU *cpu);
 void x86_cpu_set_apic_id(X86CPU *cpu, uint32_t apic_id);
 /* Logical processors a package (cores x threads, >= 1), for CPUID leaves 1 and 80000008h. */
 void x86_cpu_set_package_cpus(X86CPU *cpu, uint32_t n);
+/* -smp topology a package: cores x threads (CPUID leaves 1, 0Bh, 80000008h). */
+void x86_cpu_set_topology(X86CPU *cpu, uint32_t cores, uint32_t threads);
 /* Power-on / RESET state (SDM vol. 3A, 9.1.1); bsp false: wait for SIPI after INIT. */
 void x86_cpu_reset(X86CPU *cpu);
 

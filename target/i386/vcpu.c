@@ -59,7 +59,7 @@ static void x86_vcpu_realize(DeviceState *dev, Error **errp)
     cpu->interp = x86_cpu_new(&x86_glue_machine_ops, cpu, shared_code_cache());
     cpu->env = x86_cpu_env(cpu->interp);
     x86_cpu_set_apic_id(cpu->interp, cpu->apic_id);
-    x86_cpu_set_package_cpus(cpu->interp, MAX(cpu->nr_cores, 1u) * MAX(cpu->nr_threads, 1u));
+    x86_cpu_set_topology(cpu->interp, cpu->nr_cores, cpu->nr_threads);
     cpu->cpuid = g_array_new(false, false, sizeof(X86CpuidEntry));
     if (x86_vcpu_create_apic) {
         cpu->apic = x86_vcpu_create_apic(cpu, errp);

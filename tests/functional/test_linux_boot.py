@@ -112,6 +112,24 @@ def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
         expect_output("head -1 /sys/bus/pci/devices/0000:00:03.0/resource", "BAR0 assigned",
                       lambda out, want: int(out.split()[0], 16) >= 0xc0000000 and
                       int(out.split()[1], 16) - int(out.split()[0], 16) == 0xfff)
+        # QEMU's pc hardware as the guest sees it: the PIIX4 PM function at 00:01.3 with the
+        # SCI in Interrupt Line, its PM block at PMBA 0x600 (Linux's PIIX4 quirk claims the
+        # 64 bytes, the FADT's blocks sit inside), and qemu64's CPUID as QEMU's TCG has it
+        # (model name, maximum leaf 0Dh, hypervisor bit; cmp_legacy with 2 CPUs a package).
+        expect_output("cd /sys/bus/pci/devices/0000:00:01.3; cat vendor device class irq; cd /",
+                      "0x8086 0x7113 0x068000 9",
+                      lambda out, want: out.split() == want.split())
+        expect_output("grep -E '0600-063f : 0000:00:01.3|0600-0603 : ACPI PM1a_EVT_BLK|"
+                      "0608-060b : ACPI PM_TMR' /proc/ioports | wc -l", "3",
+                      lambda out, want: out.strip() == want)
+        expect_output("grep -m1 -E '^model name' /proc/cpuinfo; "
+                      "grep -m1 -E '^cpuid level' /proc/cpuinfo",
+                      "model name\t: QEMU Virtual CPU version 2.5+\ncpuid level\t: 13")
+        want_flags = ["cx16", "hypervisor", "lahf_lm", "nx", "lm", "mce"] + \
+            (["ht", "cmp_legacy"] if smp > 1 else [])
+        expect_output("grep -m1 '^flags' /proc/cpuinfo", want_flags,
+                      lambda out, want: all(f in out.split() for f in want) and
+                      "popcnt" not in out.split() and "rdtscp" not in out.split())
         # pvpanic's ACPI device (QEMU0001, its port in _CRS) as Linux's pvpanic driver finds
         # it; the driver itself is not in the initramfs.
         expect_output("cat /sys/bus/acpi/devices/QEMU0001:00/hid "

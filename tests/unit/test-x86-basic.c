@@ -322,6 +322,80 @@ static void test_divide_error(void)
     x86t_free(m);
 }
 
+typedef struct CpuidExpect {
+    uint32_t leaf, sub, a, b, c, d;
+} CpuidExpect;
+
+static void check_cpuid(X86CPU *cpu, const CpuidExpect *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t r[4];
+        x86_cpu_cpuid(cpu, e[i].leaf, e[i].sub, &r[0], &r[1], &r[2], &r[3]);
+        if (r[0] != e[i].a || r[1] != e[i].b || r[2] != e[i].c || r[3] != e[i].d) {
+            g_error("CPUID %08x.%u: %08x %08x %08x %08x, want %08x %08x %08x %08x",
+                    e[i].leaf, e[i].sub, r[0], r[1], r[2], r[3],
+                    e[i].a, e[i].b, e[i].c, e[i].d);
+        }
+    }
+}
+
+/*
+ * The leaves qemu64 reports under QEMU 7.2's TCG (dumped from qemu-system-x86_64 -smp 1
+ * and -smp 4,cores=2,threads=2), except what the interpreter lacks: SSE3 (1.ECX bit 0),
+ * MCA and PSE-36 (1.EDX bits 14, 17), SVM (80000001h.ECX bit 2, leaf 8000000Ah); and with
+ * the invariant TSC (80000007h.EDX bit 8) kept.
+ */
+static void test_cpuid_leaves(void)
+{
+    static const CpuidExpect common[] = {
+        { 0x0, 0, 0x0000000d, 0x68747541, 0x444d4163, 0x69746e65 },
+        { 0x2, 0, 0, 0, 0, 0 },
+        { 0x4, 0, 0, 0, 0, 0 },
+        { 0x5, 0, 0, 0, 3, 0 },
+        { 0x6, 0, 0, 0, 0, 0 },
+        { 0x7, 0, 0, 0, 0, 0 },
+        { 0xd, 0, 0, 0, 0, 0 },
+        { 0xd, 1, 0, 0, 0, 0 },
+        { 0x40000000, 0, 0x40000001, 0x54474354, 0x43544743, 0x47435447 },
+        { 0x40000001, 0, 0, 0, 0, 0 },
+        { 0x80000000, 0, 0x8000000a, 0x68747541, 0x444d4163, 0x69746e65 },
+        { 0x80000002, 0, 0x554d4551, 0x72695620, 0x6c617574, 0x55504320 },
+        { 0x80000003, 0, 0x72657620, 0x6e6f6973, 0x352e3220, 0x0000002b },
+        { 0x80000004, 0, 0, 0, 0, 0 },
+        { 0x80000005, 0, 0x01ff01ff, 0x01ff01ff, 0x40020140, 0x40020140 },
+        { 0x80000006, 0, 0x00000000, 0x42004200, 0x02008140, 0x00808140 },
+        { 0x80000007, 0, 0, 0, 0, 0x100 },
+        { 0x8000000a, 0, 0, 0, 0, 0 },
+    };
+    static const CpuidExpect one[] = {
+        { 0x1, 0, 0x00060fb1, 0x00000800, 0x80002000, 0x0789bbfd },
+        { 0xb, 0, 0, 1, 0x100, 0 },
+        { 0xb, 1, 0, 1, 0x201, 0 },
+        { 0xb, 2, 0, 0, 2, 0 },
+        { 0x80000001, 0, 0x00060fb1, 0, 0x00000001, 0x2191bbfd },
+        { 0x80000008, 0, 0x00003028, 0, 0, 0 },
+    };
+    /* -smp 4,cores=2,threads=2, the CPU with APIC ID 3 (core 1, thread 1). */
+    static const CpuidExpect topo[] = {
+        { 0x1, 0, 0x00060fb1, 0x03040800, 0x80002000, 0x1789bbfd },
+        { 0xb, 0, 1, 2, 0x100, 3 },
+        { 0xb, 1, 2, 4, 0x201, 3 },
+        { 0xb, 2, 0, 0, 2, 3 },
+        { 0xb, 5, 0, 0, 5, 3 },
+        { 0x80000001, 0, 0x00060fb1, 0, 0x00000003, 0x2191bbfd },
+        { 0x80000008, 0, 0x00003028, 0, 0x00002003, 0 },
+    };
+    X86T *m = x86t_new();
+
+    check_cpuid(m->cpu, common, G_N_ELEMENTS(common));
+    check_cpuid(m->cpu, one, G_N_ELEMENTS(one));
+    x86_cpu_set_topology(m->cpu, 2, 2);
+    x86_cpu_set_apic_id(m->cpu, 3);
+    check_cpuid(m->cpu, common, G_N_ELEMENTS(common));
+    check_cpuid(m->cpu, topo, G_N_ELEMENTS(topo));
+    x86t_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -338,6 +412,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/basic/budget", test_budget);
     g_test_add_func("/x86/basic/rep-logged", test_rep_logged);
     g_test_add_func("/x86/basic/cpuid", test_cpuid);
+    g_test_add_func("/x86/basic/cpuid-leaves", test_cpuid_leaves);
     g_test_add_func("/x86/basic/divide-error", test_divide_error);
     return g_test_run();
 }

@@ -186,7 +186,14 @@ void x86_cpu_set_apic_id(X86CPU *cpu, uint32_t apic_id)
 
 void x86_cpu_set_package_cpus(X86CPU *cpu, uint32_t n)
 {
-    cpu->package_cpus = n;
+    x86_cpu_set_topology(cpu, n, 1);
+}
+
+void x86_cpu_set_topology(X86CPU *cpu, uint32_t cores, uint32_t threads)
+{
+    cpu->pkg_cores = MAX(cores, 1u);
+    cpu->core_threads = MAX(threads, 1u);
+    cpu->package_cpus = cpu->pkg_cores * cpu->core_threads;
 }
 
 void x86_cpu_set_stop_rip(X86CPU *cpu, uint64_t rip)
@@ -343,6 +350,7 @@ X86CPU *x86_cpu_new(const X86MachineOps *ops, void *opaque, X86CodeCache *cache)
     }
     g_ptr_array_add(cpu->cache->cpus, cpu);
     cpu->stop_rip = ~0ULL;
+    x86_cpu_set_topology(cpu, 1, 1);
     cpu->delivering = -1;
     cpu->mmu_idx = 0;
     x86_tlb_flush(cpu, true);

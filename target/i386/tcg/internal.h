@@ -177,6 +177,7 @@ struct X86CPU {
     _Atomic uint32_t interrupt_request;
     uint32_t apic_id;
     uint32_t package_cpus;        /* logical processors a package (CPUID) */
+    uint32_t pkg_cores, core_threads;   /* -smp cores= and threads= (CPUID 0Bh), >= 1 */
     uint64_t stop_rip;
     /* Debugger (x86_cpu_set_debug). */
     bool dbg_noirq, dbg_swbp, dbg_exit;

@@ -695,23 +695,36 @@ void x86_op_rdwrmsr(X86CPU *cpu, const KiteOp *op)
 
 /* ---- CPUID ------------------------------------------------------------------------- */
 
+/*
+ * What QEMU 7.2's default CPU model, qemu64, reports under TCG (checked against Debian's
+ * qemu-system-x86_64 with a CPUID-dumping test kernel), less the features this
+ * interpreter does not implement: SSE3 (leaf 1 ECX bit 0), MCA (leaf 1 EDX bit 14, its
+ * MSRs), PSE-36 (EDX bit 17, 4 MiB pages above 4 GiB) and SVM (80000001h ECX bit 2, leaf
+ * 8000000Ah).  Deliberately kept: invariant TSC (80000007h EDX bit 8), since the TSC runs
+ * from the virtual clock and is the same on every vCPU; QEMU's TCG leaves it clear.
+ */
 #define CPUID_VENDOR_EBX 0x68747541    /* "Auth" */
 #define CPUID_VENDOR_EDX 0x69746e65    /* "enti" */
 #define CPUID_VENDOR_ECX 0x444d4163    /* "cAMD" */
 #define CPUID_SIGNATURE  0x00060fb1    /* family 15, model 107, stepping 1 */
+#define CPUID_MAX_BASIC  0x0d
+#define CPUID_MAX_EXT    0x8000000a
 
-/* CPUID.1:EDX: FPU DE PSE TSC MSR PAE CX8 APIC SEP MTRR PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 */
+/* CPUID.1:EDX: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE CMOV PAT CLFSH MMX FXSR SSE
+ * SSE2.  MCE: CR4.MCE is accepted; no machine check is ever raised. */
 #define CPUID_1_EDX  ((1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | \
-                      (1u << 6) | (1u << 8) | (1u << 9) | (1u << 11) | (1u << 12) | \
-                      (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 23) | \
-                      (1u << 24) | (1u << 25) | (1u << 26))
-/* CPUID.1:ECX: CX16, MOVBE-less; POPCNT (bit 23). */
-#define CPUID_1_ECX  ((1u << 13) | (1u << 23))
-/* 0x80000001:EDX: SYSCALL NX PDPE1GB RDTSCP LM, plus the shared low bits. */
-#define CPUID_81_EDX ((CPUID_1_EDX & 0x0183f3ff) | (1u << 11) | (1u << 20) | (1u << 26) | \
-                      (1u << 27) | (1u << 29))
-/* 0x80000001:ECX: LAHF/SAHF in 64-bit mode. */
-#define CPUID_81_ECX (1u << 0)
+                      (1u << 6) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 11) | \
+                      (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | \
+                      (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26))
+#define CPUID_1_EDX_HTT (1u << 28)
+/* CPUID.1:ECX: CX16; bit 31, "running under a hypervisor", as QEMU sets for every model. */
+#define CPUID_1_ECX  ((1u << 13) | (1u << 31))
+/* 0x80000001:EDX: SYSCALL NX LM, plus leaf 1's bits AMD repeats here (AMD APM vol. 3,
+ * CPUID Fn8000_0001_EDX: bits 0-9, 12-17, 23, 24). */
+#define CPUID_81_EDX ((CPUID_1_EDX & 0x0183f3ff) | (1u << 11) | (1u << 20) | (1u << 29))
+/* 0x80000001:ECX: LAHF/SAHF in 64-bit mode; CmpLegacy with several CPUs a package. */
+#define CPUID_81_ECX       (1u << 0)
+#define CPUID_81_ECX_CMP   (1u << 1)
 
 static void cpuid_str(const char *s, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
@@ -724,15 +737,30 @@ static void cpuid_str(const char *s, uint32_t *a, uint32_t *b, uint32_t *c, uint
     *d = w[3];
 }
 
+/* Bits of an APIC ID field that numbers n units: ceil(log2(n)) (SDM vol. 3A 8.9.1). */
+static unsigned cpuid_field_bits(uint32_t n)
+{
+    unsigned b = 0;
+
+    while (b < 31 && (1u << b) < n) {
+        b++;
+    }
+    return b;
+}
+
 void x86_cpu_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
                    uint32_t *c, uint32_t *d)
 {
-    static const char brand[49] = "Kite x86-64 interpreter                         ";
+    /* qemu64's model name (QEMU_HW_VERSION "2.5+"), NUL-padded as QEMU pads it. */
+    static const char brand[48] = "QEMU Virtual CPU version 2.5+";
+    static const char hv_sig[] = "TCGTCGTCGTCG";
+    unsigned smt_bits = cpuid_field_bits(cpu->core_threads);
+    unsigned core_bits = cpuid_field_bits(cpu->pkg_cores);
 
     *a = *b = *c = *d = 0;
     switch (leaf) {
     case 0:
-        *a = 7;
+        *a = CPUID_MAX_BASIC;
         *b = CPUID_VENDOR_EBX;
         *d = CPUID_VENDOR_EDX;
         *c = CPUID_VENDOR_ECX;
@@ -748,47 +776,92 @@ void x86_cpu_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t sub, uint32_t *a, uint32
          */
         if (cpu->package_cpus > 1) {
             *b |= MIN(cpu->package_cpus, 255u) << 16;
-            *d |= 1u << 28;
+            *d |= CPUID_1_EDX_HTT;
         }
         break;
-    case 7:
-        break;          /* no structured extended features */
+    case 5:
+        /* No MONITOR/MWAIT; QEMU still fills ECX: EMX and IBE (SDM vol. 2A leaf 05h). */
+        *c = 3;
+        break;
+    case 0xb:
+        /*
+         * x2APIC topology (SDM vol. 2A leaf 0Bh): level 0 SMT, level 1 core, then invalid
+         * levels that echo the subleaf in ECX[7:0]; EAX the APIC ID shift to the next
+         * level, EBX the logical processors at this level, EDX the x2APIC ID.  The board
+         * numbers APIC IDs package | core | thread with these field widths.
+         */
+        if (sub == 0) {
+            *a = smt_bits;
+            *b = cpu->core_threads;
+            *c = (1 << 8) | sub;
+        } else if (sub == 1) {
+            *a = smt_bits + core_bits;
+            *b = cpu->package_cpus;
+            *c = (2 << 8) | sub;
+        } else {
+            *c = sub & 0xff;
+        }
+        *d = cpu->apic_id;
+        break;
+    case 0x40000000:
+        /* QEMU's TCG hypervisor leaf: highest leaf 40000001h, "TCGTCGTCGTCG". */
+        *a = 0x40000001;
+        memcpy(b, hv_sig, 4);
+        memcpy(c, hv_sig + 4, 4);
+        memcpy(d, hv_sig + 8, 4);
+        break;
     case 0x80000000:
-        *a = 0x80000008;
+        *a = CPUID_MAX_EXT;
         *b = CPUID_VENDOR_EBX;
         *d = CPUID_VENDOR_EDX;
         *c = CPUID_VENDOR_ECX;
         break;
     case 0x80000001:
         *a = CPUID_SIGNATURE;
-        *c = CPUID_81_ECX;
+        *c = CPUID_81_ECX | (cpu->package_cpus > 1 ? CPUID_81_ECX_CMP : 0);
         *d = CPUID_81_EDX;
         break;
     case 0x80000002: case 0x80000003: case 0x80000004:
         cpuid_str(brand + 16 * (leaf - 0x80000002), a, b, c, d);
         break;
     case 0x80000005:
-        /* L1 caches: 64 KiB 2-way, 64-byte lines (AMD CPUID spec, fn 8000_0005). */
+        /*
+         * AMD CPUID spec, Fn8000_0005: L1 TLBs (2M/4M and 4K pages: fully associative,
+         * 255 entries, data and instruction), L1 caches 64 KiB 2-way, 1 line a tag,
+         * 64-byte lines.
+         */
+        *a = 0x01ff01ff;
+        *b = 0x01ff01ff;
         *c = (64 << 24) | (2 << 16) | (1 << 8) | 64;
         *d = (64 << 24) | (2 << 16) | (1 << 8) | 64;
         break;
     case 0x80000006:
-        *c = (512 << 16) | (4 << 12) | (1 << 8) | 64;       /* 512 KiB L2 */
+        /*
+         * Fn8000_0006: L2 TLB for 4K pages 4-way, 512 entries (data and instruction), none
+         * for large pages; L2 512 KiB and L3 16 MiB (in 512 KiB units), both 16-way
+         * (encoding 8), 1 line a tag, 64-byte lines.
+         */
+        *b = (4u << 28) | (512 << 16) | (4 << 12) | 512;
+        *c = (512 << 16) | (8 << 12) | (1 << 8) | 64;
+        *d = (32 << 18) | (8 << 12) | (1 << 8) | 64;
         break;
     case 0x80000007:
         *d = 1 << 8;    /* invariant TSC: it runs from the virtual clock */
         break;
     case 0x80000008:
         *a = (48 << 8) | 40;   /* virtual / physical address bits */
-        /* NC: logical processors a package - 1 (AMD APM vol. 3, E.4.7). */
+        /*
+         * NC: logical processors a package - 1, and ApicIdCoreIdSize: the APIC ID bits
+         * below the package (AMD APM vol. 3, E.4.7).
+         */
         if (cpu->package_cpus > 1) {
-            *c = MIN(cpu->package_cpus - 1, 255u);
+            *c = MIN(cpu->package_cpus - 1, 255u) | ((smt_bits + core_bits) << 12);
         }
         break;
     default:
+        /* 2-4, 6-0Ah, 0Ch, 0Dh (no XSAVE), 40000001h, 80000009h, 8000000Ah (no SVM). */
         break;
     }
-    (void)sub;
 }
 
 void x86_op_cpuid(X86CPU *cpu, const KiteOp *op)
