@@ -394,7 +394,7 @@ def check_query_pci(emulator, tmp):
         check("query-pci devices", [(d["slot"], d["function"], d["class_info"].get("desc"))
                                     for d in devs] ==
               [(0, 0, "Host bridge"), (1, 0, "ISA bridge"), (1, 1, "IDE controller"),
-               (2, 0, "VGA controller"), (3, 0, "Ethernet controller")], r)
+               (1, 3, "Bridge"), (2, 0, "VGA controller"), (3, 0, "Ethernet controller")], r)
         nic = [d for d in devs if d["qdev_id"] == "vn"]
         # -netdev given: no default NIC; the virtio NIC takes 00:03.0.
         check("query-pci virtio-net-pci", len(nic) == 1 and nic[0]["slot"] == 3 and
