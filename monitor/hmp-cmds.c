@@ -408,29 +408,33 @@ static void print_char(HmpMonitor *mon, uint8_t c)
     }
 }
 
-/* The /fmt letter of x, xp and print, or the monitor's last one; false (said) for 'i'. */
+/*
+ * The last format and size of x, xp and print.  QEMU keeps them process-wide, not per
+ * monitor: an "xp/2xb" through human-monitor-command makes the next bare "x" print bytes.
+ */
+static char hmp_last_format = 'x';
+static int hmp_last_size = 4;
+
+/* The /fmt letter of x, xp and print, or the last one; false (said) for 'i'. */
 static bool resolve_letter(HmpMonitor *mon, const HmpArg *fmt, char *format)
 {
-    *format = fmt->format ? fmt->format : mon->last_format;
+    *format = fmt->format ? fmt->format : hmp_last_format;
     if (*format == 'i') {
         hmp_printf(mon, "format 'i' (disassembly) is not supported\n");
         return false;
     }
-    mon->last_format = *format;
+    hmp_last_format = *format;
     return true;
 }
 
-/* Resolve the /fmt of x and xp against the monitor's last one; false on 'i'. */
+/* Resolve the /fmt of x and xp against the last one; false on 'i'. */
 static bool resolve_format(HmpMonitor *mon, const HmpArg *fmt, char *format, int *size)
 {
     if (!resolve_letter(mon, fmt, format)) {
         return false;
     }
-    *size = fmt->size ? fmt->size : *format == 'c' ? 1 : mon->last_size;
-    if (*format == 'c') {
-        *size = 1;
-    }
-    mon->last_size = *size;
+    *size = fmt->size ? fmt->size : hmp_last_size;
+    hmp_last_size = *size;
     return true;
 }
 
@@ -481,8 +485,15 @@ static void memory_dump(HmpMonitor *mon, const HmpArg *fmt, uint64_t addr, bool 
             return;
         }
     }
+    /*
+     * As QEMU: count units of the size make the length and the line; /c then prints each
+     * byte of them as a character (x/3c after x/xg shows 24 characters).
+     */
     left = (uint64_t)fmt->count * size;
     line_size = size == 1 ? 8 : 16;
+    if (format == 'c') {
+        size = 1;
+    }
     while (left > 0) {
         uint8_t buf[16];
         int l = MIN(left, (uint64_t)line_size);
@@ -736,7 +747,7 @@ static void hmp_info_registers(HmpMonitor *mon, HmpArg *a)
                    a[1].num);
         return;
     }
-    dump_cpu(mon, cpu, a[1].present);
+    dump_cpu(mon, cpu, true);           /* QEMU 7.2 heads even one CPU's dump */
 }
 
 /* QEMU's format: "* CPU #0: thread_id=1234", the star on the monitor's current CPU. */

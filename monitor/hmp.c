@@ -96,18 +96,19 @@ static int64_t expr_register(ExprState *e)
 {
     const char *start = e->p;
     CPUState *cpu = cpu_by_index(hmp_expr_cpu);
+    CPUClass *cc = cpu ? CPU_GET_CLASS(cpu) : NULL;
     g_autofree char *name = NULL;
+    uint64_t v;
 
-    while (g_ascii_isalnum(*e->p) || *e->p == '_') {
+    /* A name, and QEMU's ".base"/".limit" of a segment register. */
+    while (g_ascii_isalnum(*e->p) || *e->p == '_' || *e->p == '.') {
         e->p++;
     }
     name = g_ascii_strdown(start, e->p - start);
-    if (!strcmp(name, "pc") || !strcmp(name, "rip") || !strcmp(name, "eip")) {
-        CPUClass *cc = cpu ? CPU_GET_CLASS(cpu) : NULL;
-        if (!cc || !cc->get_pc) {
-            expr_error(e, "no CPU defined");
-            return 0;
-        }
+    if (cc && cc->monitor_get_register && cc->monitor_get_register(cpu, name, &v)) {
+        return v;
+    }
+    if (cc && !strcmp(name, "pc") && cc->get_pc) {
         return cc->get_pc(cpu);
     }
     expr_error(e, "unknown register");
@@ -187,7 +188,11 @@ static int64_t expr_primary_nested(ExprState *e)
             }
             return v;
         }
-        expr_error(e, "invalid char in expression");
+        {
+            /* QEMU names the character. */
+            g_autofree char *msg = g_strdup_printf("invalid char '%c' in expression", *e->p);
+            expr_error(e, msg);
+        }
         return 0;
     }
 }
@@ -620,8 +625,6 @@ static void hmp_rl_complete(void *opaque, const char *cmdline, GPtrArray *out)
 static void hmp_monitor_init_common(HmpMonitor *mon)
 {
     mon->out = g_string_new(NULL);
-    mon->last_format = 'x';
-    mon->last_size = 4;
 }
 
 void hmp_monitor_init_capture(HmpMonitor *mon)

@@ -53,8 +53,6 @@ struct HmpMonitor {
     bool startup_hold;      /* mux: hold output until start-up is over (hmp_startup_done) */
     KiteBH *startup_bh;
     int cpu_index;          /* the "current CPU" of x, info registers */
-    char last_format;       /* x/xp/p remember the last format and size, as QEMU does */
-    int last_size;
     bool quit;              /* quit ran: no prompt after it, the process is going away */
 };
 

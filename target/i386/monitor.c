@@ -195,3 +195,58 @@ void x86_dump_mmu_env(const CPUX86State *env, GString *out, bool tlb)
         g_string_append(out, "(walk stopped: too many page-table entries)\n");
     }
 }
+
+bool x86_monitor_get_register_env(const CPUX86State *env, const char *name, uint64_t *val)
+{
+    /* QEMU's order of the general registers, which is the encoding's (R_EAX...). */
+    static const char *const gpr[] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+                                       "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
+    static const char *const seg[] = { "es", "cs", "ss", "ds", "fs", "gs" };
+    const char *dot = strchr(name, '.');
+    size_t len = dot ? (size_t)(dot - name) : strlen(name);
+
+    for (int i = 0; i < 16 && !dot; i++) {
+        if (!strcmp(name, gpr[i])) {
+            *val = env->regs[i];
+            return true;
+        }
+    }
+    for (int i = 0; i < 6; i++) {
+        if (len == 2 && !strncmp(name, seg[i], 2)) {
+            if (!dot) {
+                *val = env->segs[i].selector;
+            } else if (!strcmp(dot, ".base")) {
+                *val = env->segs[i].base;
+            } else if (!strcmp(dot, ".limit")) {
+                *val = env->segs[i].limit;
+            } else {
+                return false;
+            }
+            return true;
+        }
+    }
+    if (!strcmp(name, "eflags")) {
+        *val = x86_cpu_get_eflags(env);
+    } else if (!strcmp(name, "eip")) {
+        *val = env->rip;
+    } else if (!strcmp(name, "pc")) {
+        *val = env->segs[R_CS].base + env->rip;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool x86_monitor_get_register(CPUState *cs, const char *name, uint64_t *val)
+{
+    CPUX86State *env = X86_VCPU(cs)->env;
+    AccelState *accel = current_accel();
+
+    if (!env) {
+        return false;
+    }
+    if (accel && ACCEL_GET_CLASS(accel)->synchronize_state) {
+        ACCEL_GET_CLASS(accel)->synchronize_state(cs);
+    }
+    return x86_monitor_get_register_env(env, name, val);
+}

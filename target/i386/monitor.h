@@ -13,4 +13,12 @@ void x86_dump_mmu(CPUState *cs, GString *out, bool tlb);
 /* The same from a register state (CR0, CR3, CR4, EFER) and address_space_memory (tests). */
 void x86_dump_mmu_env(const CPUX86State *env, GString *out, bool tlb);
 
+/*
+ * $name in the monitor's expressions, QEMU's x86 table: eax..edi (and r8..r15) at the
+ * register's full width, eflags, eip, the selectors es..gs and their .base/.limit, and pc
+ * (CS base + EIP).
+ */
+bool x86_monitor_get_register(CPUState *cs, const char *name, uint64_t *val);
+bool x86_monitor_get_register_env(const CPUX86State *env, const char *name, uint64_t *val);
+
 #endif

@@ -307,6 +307,7 @@ static void x86_vcpu_class_init(ObjectClass *oc, const void *data)
     cc->get_pc = x86_vcpu_get_pc;
     cc->dump_state = x86_vcpu_dump_state;
     cc->dump_mmu = x86_dump_mmu;
+    cc->monitor_get_register = x86_monitor_get_register;
     cc->tcg_ops = &x86_tcg_ops;
     x86_gdb_class_init(cc);
 }

@@ -169,7 +169,9 @@ def test_socket_monitor(kite, kernel, tmp):
 
         out = mon.cmd("info registers")
         # kbd.elf starts in 32-bit protected mode: QEMU's 32-bit layout.
-        check("info registers (32-bit)", re.search(r"^EAX=[0-9a-f]{8} EBX=", out) is not None
+        # QEMU 7.2 heads the dump with the CPU's number even without -a.
+        check("info registers (32-bit)", re.match(r"\r\nCPU#0\r\nEAX=[0-9a-f]{8} EBX=", out)
+              is not None
               and re.search(r"\nEIP=[0-9a-f]{8} EFL=[0-9a-f]{8} \[[-DOSZAPC]{7}\] CPL=0 ", out)
               is not None and re.search(r"\nCS =[0-9a-f]{4} [0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{8}"
                                         r" DPL=0 CS32 \[", out) is not None, out)
@@ -201,6 +203,30 @@ def test_socket_monitor(kite, kernel, tmp):
         check("info mem without paging", out == "PG disabled\r\n", out)
         out = mon.cmd("print 0x10 + 2*3")
         check("print", out == "0x16\r\n", out)
+        # QEMU's x86 register names; $pc is CS base + EIP, $eip EIP alone.
+        regs = mon.cmd("info registers")
+        eip = int(re.search(r"EIP=([0-9a-f]{8})", regs).group(1), 16)
+        esp = int(re.search(r"ESP=([0-9a-f]{8})", regs).group(1), 16)
+        cs = int(re.search(r"\nCS =([0-9a-f]{4})", regs).group(1), 16)
+        out = [mon.cmd("print " + e) for e in ("$eip", "$pc", "$esp", "$cs", "$cs.base",
+                                                "$ss.limit", "$eflags & 2")]
+        check("print $registers", out == [("%#x\r\n" % v if v else "0\r\n") for v in
+                                          (eip, eip, esp, cs, 0, 0xffffffff, 2)], (out, regs))
+        out = mon.cmd("print $rax")
+        check("unknown register", out.startswith("unknown register\r\n"), out)
+        out = mon.cmd("print 1 + x")
+        check("invalid char named", out.startswith("invalid char 'x' in expression\r\n"), out)
+        # The last format and size stick, as in QEMU: a bare xp after /2xh shows halfwords,
+        # and /c prints every byte of count units of the last size.
+        mon.cmd("xp /2xh 0x%x" % addr)
+        out = mon.cmd("xp 0x%x" % addr)
+        check("xp remembers format and size", out == "%016x: 0x%04x\r\n" % (
+            addr, struct.unpack("<H", expect[:2])[0]), out)
+        mon.cmd("xp /1xg 0x%x" % addr)
+        out = mon.cmd("xp /2c 0x%x" % addr)
+        check("xp /c after /g: 16 characters", out.startswith("%016x: '\\x02' '\\xb0'" % addr)
+              and out.count("'") == 32 and out.count("\r\n") == 1, out)
+        mon.cmd("xp /1xw 0x%x" % addr)
 
         out = mon.cmd("info qtree")
         check("info qtree lists devices", "dev: i8042" in out and "dev: isa-serial" in out
@@ -422,7 +448,7 @@ def test_paging(kite, kernel, tmp):
         mon.banner()
         out = mon.cmd("info registers")
         check("info registers shows RIP (64-bit layout)",
-              re.search(r"^RAX=[0-9a-f]{16} RBX=", out) is not None
+              re.match(r"\r\nCPU#0\r\nRAX=[0-9a-f]{16} RBX=", out) is not None
               and re.search(r"\nRIP=[0-9a-f]{16} RFL=", out) is not None
               and re.search(r"\nCS =0008 [0-9a-f]{16} [0-9a-f]{8} 00a09b00 DPL=0 CS64", out)
               is not None and "XMM15=" in out, out)

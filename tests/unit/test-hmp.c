@@ -61,7 +61,7 @@ static void test_expr(void)
     g_autofree char *e6 = eval_error("$nosuchreg");
     g_assert_cmpstr(e6, ==, "unknown register");
     g_autofree char *e7 = eval_error("#");
-    g_assert_cmpstr(e7, ==, "invalid char in expression");
+    g_assert_cmpstr(e7, ==, "invalid char '#' in expression");
     /* Nesting is bounded: human-monitor-command lines can be megabytes long. */
     {
         g_autofree char *open = g_strnfill(200, '(');

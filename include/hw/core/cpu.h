@@ -60,6 +60,8 @@ typedef struct CPUClass {
     void (*dump_mmu)(CPUState *cpu, GString *out, bool tlb);
     int64_t (*get_arch_id)(CPUState *cpu);        /* x86: APIC ID */
     uint64_t (*get_pc)(CPUState *cpu);
+    /* The monitor's $name in expressions (QEMU's per-target register table); false: none. */
+    bool (*monitor_get_register)(CPUState *cpu, const char *name, uint64_t *val);
     const TCGCPUOps *tcg_ops;
 
     /*
