@@ -10,6 +10,8 @@
  - -serial mon:stdio: Ctrl-A c switches between the serial console and the monitor.
  - x through long64.elf's page tables (identity map below 4 GiB, nothing above), with the
    monitor given as -chardev socket + -mon chardev=ID,mode=readline.
+ - -monitor stdio on a pty: raw mode, line editing keys, Tab, history, the terminal restored
+   on quit (the same keys and expectations pass against Debian's QEMU).
 
 Usage: test_hmp.py --emulator build/kite --guest-dir build/tests/guest
 Prints PASS/FAIL per case and "N passed, N failed"; exit status 1 on failure.
@@ -576,6 +578,92 @@ def test_change_eject(kite, tmp):
               "No such file or directory" in out, repr(out))
 
 
+def test_pty_readline(kite):
+    """-monitor stdio on a real terminal (a pty): Kite puts it in raw mode, so the line editor
+    sees every key: cursor keys, backspace, Home/End (Ctrl-A/E and the VT sequences), Delete,
+    Ctrl-W, Tab completion, history with Up/Down; quit restores the terminal's modes."""
+    import pty
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(kite, [kite, "-M", "pc", "-m", "32", "-nodefaults", "-display", "none",
+                        "-S", "-monitor", "stdio"])
+    before = termios.tcgetattr(fd)
+    buf = b""
+
+    def read_until(pattern, timeout=30):
+        nonlocal buf
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(pattern, buf, re.S)
+            if m:
+                buf = buf[m.end():]
+                return m
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    d = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not d:
+                    break
+                buf += d
+        return None
+
+    def run(keys):
+        """Type keys (ending in Enter); the command's output up to the next prompt."""
+        os.write(fd, keys)
+        m = read_until(rb"\r\n(.*?)\(qemu\) $")
+        # The terminal's own output processing (ONLCR, left on as by QEMU) adds a CR.
+        return m.group(1).decode(errors="replace").replace("\r\r\n", "\r\n") if m else None
+
+    try:
+        check("pty: banner and prompt", read_until(rb"monitor - type 'help'.*\(qemu\) $")
+              is not None, buf)
+        lflag = termios.tcgetattr(fd)[3]
+        check("pty: raw mode (no ICANON, no ECHO)",
+              not lflag & termios.ICANON and not lflag & termios.ECHO, lflag)
+        status = "VM status: paused (prelaunch)\r\n"
+        # Left, Backspace (deletes 'a'), Right, then "us": "info status".
+        out = run(b"info stat\x1b[D\x7f\x1b[Cus\r")
+        check("pty: Left, Backspace, Right", out == "unknown command: 'info sttus'\r\n", out)
+        out = run(b"xinfo status\x01\x1b[3~\r")
+        check("pty: Ctrl-A then Delete", out == status, out)
+        out = run(b"nfo status\x1b[Hi\x1b[F\r")
+        check("pty: Home/End sequences", out == status, out)
+        out = run(b"info sta\x01\x05tus\r")
+        check("pty: Ctrl-E", out == status, out)
+        out = run(b"info status\x17\x17name\r")
+        check("pty: Ctrl-W deletes words", out == "unknown command: 'name'\r\n", out)
+        out = run(b"info vers\t\r")
+        check("pty: Tab completes", out is not None and re.fullmatch(r"\d+\.\d+\.\d+.*\r\n", out)
+              is not None, out)
+        # History: Up three times is "info status"; Up/Down walk back and forth.
+        out = run(b"\x1b[A\x1b[A\x1b[A\r")
+        check("pty: history Up", out == status, out)
+        # Now [..., name, version, status]: Up x3 is "name", Down once "info version".
+        out = run(b"\x1b[A\x1b[A\x1b[A\x1b[B\r")
+        check("pty: history Down", out is not None and out.endswith("\r\n") and
+              re.fullmatch(r"\d+\.\d+\.\d+.*\r\n", out) is not None, out)
+        out = run(b"info history\r")
+        hist = re.findall(r"\d+: '([^']*)'", out or "")
+        check("pty: info history, repeats moved to the end",
+              hist[-4:] == ["name", "info status", "info version ", "info history"] and
+              hist.count("info status") == 1, out)
+        os.write(fd, b"quit\r")
+        _, st = os.waitpid(pid, 0)
+        pid = None
+        after = termios.tcgetattr(fd)
+        check("pty: quit exits 0 and restores the terminal",
+              os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0 and after[3] == before[3],
+              (st, before[3], after[3]))
+    finally:
+        if pid:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        os.close(fd)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emulator", required=True)
@@ -592,6 +680,7 @@ def main():
         test_paging(a.emulator, os.path.join(a.guest_dir, "long64.elf"), tmp)
         test_info_network(a.emulator, tmp)
         test_change_eject(a.emulator, tmp)
+        test_pty_readline(a.emulator)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
