@@ -269,6 +269,19 @@ static void test_alu_jcc(void)
     run_cases(cases, ARRAY_SIZE(cases), ITERS);
 }
 
+/*
+ * Instructions whose flags are overwritten before being read run without computing
+ * them: their results must not change.  Each snippet mixes dead and live flags.
+ */
+static void test_alu_deadflags(void)
+{
+    static const AluCase cases[] = {
+        { "alu_dead64", F_NOAF }, { "alu_dead32", F_NOAF }, { "alu_dead16", F_NOAF },
+        { "alu_dead8", F_NOAF }, { "alu_deadmov", F_ALL },
+    };
+    run_cases(cases, ARRAY_SIZE(cases), ITERS);
+}
+
 static void test_alu_shift(void)
 {
     static const char *const ops[] = { "rol", "ror", "rcl", "rcr", "shl", "shr", "sar" };
@@ -383,6 +396,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/alu/binary", test_alu_binary);
     g_test_add_func("/x86/alu/unary", test_alu_unary);
     g_test_add_func("/x86/alu/jcc", test_alu_jcc);
+    g_test_add_func("/x86/alu/deadflags", test_alu_deadflags);
     g_test_add_func("/x86/alu/shift", test_alu_shift);
     g_test_add_func("/x86/alu/muldiv", test_alu_muldiv);
     g_test_add_func("/x86/alu/bits", test_alu_bits);

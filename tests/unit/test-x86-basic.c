@@ -396,6 +396,25 @@ static void test_cpuid_leaves(void)
     x86t_free(m);
 }
 
+/* A fault after a flag-setting instruction: the frame holds that instruction's flags. */
+static void test_flags_fault(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+    uint64_t h = x86t_sym(m, "excp_handler_hlt");
+    uint64_t rflags;
+
+    x86t_setup_long64(m);
+    x86t_set_gate64(m, 0, h, 0, 0, false);
+    run_to_hlt(m, x86t_sym(m, "flags_fault"));
+    g_assert_cmphex(env->rip, ==, h + 1);
+    rflags = x86t_rd(m, env->regs[R_ESP] + 16, 8);
+    /* -1 + 1: CF, PF, AF, ZF set; SF, OF clear (SDM vol. 2A, ADD). */
+    g_assert_cmphex(rflags & 0x8d5, ==, 0x55);
+    g_assert_cmphex(env->regs[R_ECX], ==, 0);               /* the XOR did not run */
+    x86t_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -414,5 +433,6 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/basic/cpuid", test_cpuid);
     g_test_add_func("/x86/basic/cpuid-leaves", test_cpuid_leaves);
     g_test_add_func("/x86/basic/divide-error", test_divide_error);
+    g_test_add_func("/x86/basic/flags-fault", test_flags_fault);
     return g_test_run();
 }

@@ -542,6 +542,80 @@ SNIP alu_jcc
 16:
 END alu_jcc
 
+/*
+ * Dead flags: most of these instructions' flags are overwritten before anything reads
+ * them, so the interpreter runs flag-less variants of them (decode.c's flag liveness);
+ * the registers must come out the same.  A few are followed by readers (ADC, loads).
+ */
+.macro DEADSEQ s, A, B, C, D, DI, R8, R9, R10, R11, R12, R13, R14, R15, BIG
+    lea 1f(%rip), %rsi
+    mov %rbx, (%rsi)
+    add\s %\B, %\A
+    or\s $0x35, %\D
+    xor\s %\C, %\D
+    and\s %\DI, %\R8
+    sub\s $-7, %\R9
+    shl\s $3, %\R10
+    shr\s $5, %\R11
+    sar\s $7, %\R12
+    inc\s %\R14
+    neg\s %\R13
+    shl\s $2, %\R13
+    dec\s %\R15
+    xor\s %\B, %\R15
+    shl\s $\BIG, %\R14
+    shr\s $\BIG, %\R11
+    sar\s $\BIG, %\R10
+    add\s (%rsi), %\A
+    xor\s %\B, %\D
+    or\s (%rsi), %\C
+    add\s $5, %\DI
+    and\s (%rsi), %\R8
+    sub\s %\B, %\R9
+    sub\s (%rsi), %\R10
+    or\s %\B, %\R11
+    xor\s (%rsi), %\R12
+    and\s %\B, %\R13
+    neg\s %\R14
+    dec\s %\R15
+    inc\s %\R9
+    sub\s %\B, %\C
+    adc\s %\D, %\A
+    sar\s $1, %\B
+    mov $0, %esi
+    ret
+1:  .quad 0
+.endm
+SNIP alu_dead64
+    DEADSEQ q, rax, rbx, rcx, rdx, rdi, r8, r9, r10, r11, r12, r13, r14, r15, 63
+    .size alu_dead64, . - alu_dead64
+SNIP alu_dead32
+    DEADSEQ l, eax, ebx, ecx, edx, edi, r8d, r9d, r10d, r11d, r12d, r13d, r14d, r15d, 31
+    .size alu_dead32, . - alu_dead32
+SNIP alu_dead16
+    DEADSEQ w, ax, bx, cx, dx, di, r8w, r9w, r10w, r11w, r12w, r13w, r14w, r15w, 20
+    .size alu_dead16, . - alu_dead16
+SNIP alu_dead8
+    DEADSEQ b, al, bl, cl, dl, dil, r8b, r9b, r10b, r11b, r12b, r13b, r14b, r15b, 12
+    .size alu_dead8, . - alu_dead8
+/* Register moves between dead-flag instructions: looked through, not readers. */
+SNIP alu_deadmov
+    add %rbx, %rax
+    mov %rax, %rcx
+    lea 7(%rax,%rbx,4), %rdx
+    movzbl %al, %edi
+    movzwl %bx, %r8d
+    movsbq %cl, %r9
+    movslq %edx, %r10
+    mov $0x1234, %r11d
+    not %r12
+    xchg %r13, %r14
+    nop
+    sub $3, %rax
+    mov %rax, %r15
+    xor %rbx, %rax
+END alu_deadmov
+
 /* ---- non-differential snippets (end in HLT) -------------------------------------- */
 
 /* Self-modifying code: patch the immediate of the next instruction. */
@@ -575,6 +649,23 @@ SNIP loop_budget
     jne 1b
     hlt
     .size loop_budget, . - loop_budget
+
+/*
+ * A fault right after a flag-setting instruction: the exception frame's RFLAGS must
+ * hold its flags, though the XOR after the fault would overwrite them.
+ */
+SNIP flags_fault
+    mov $100, %eax
+    xor %ebx, %ebx
+    mov $-1, %rcx
+    xor %edx, %edx
+    add $1, %rcx                    /* CF PF AF ZF */
+    lea 1(%rcx), %rsi
+    mov %rcx, %rdi
+    div %ebx
+    xor %ecx, %ecx
+    hlt
+    .size flags_fault, . - flags_fault
 
 /* Divide error: handler at vector 0 records it. */
 SNIP div_zero

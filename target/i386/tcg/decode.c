@@ -1149,6 +1149,33 @@ static void fuse_cmp_jcc(KiteOp *prev, const KiteOp *jcc)
     }
 }
 
+/*
+ * Flag liveness: walking the trace backwards, an instruction whose OSZAPC result no
+ * later one can observe before another overwrites all of them gets its flag-less
+ * variant.  Observers are instructions that read flags, and any that can fault or
+ * leave the trace: an exception frame's RFLAGS and the state at a trace exit must be
+ * exact.  Only handlers x86_flag_info knows to do none of that are looked through, and
+ * the trace's end observes everything.
+ */
+static void flag_liveness(KiteOp *ops, int n)
+{
+    bool live = true;
+
+    for (int i = n - 1; i >= 0; i--) {
+        KiteOpFn *nf;
+        int cls = x86_flag_info(&ops[i], &nf);
+
+        if (!live && nf) {
+            ops[i].exec = nf;
+        }
+        if (cls == X86_FL_KILL) {
+            live = false;
+        } else if (cls == X86_FL_READ) {
+            live = true;
+        }
+    }
+}
+
 int x86_decode_trace(X86CPU *cpu, const uint8_t *code, unsigned avail, KiteOp *ops,
                      int max, int *nops, unsigned *bytes)
 {
@@ -1218,6 +1245,7 @@ int x86_decode_trace(X86CPU *cpu, const uint8_t *code, unsigned avail, KiteOp *o
     if (n == 0) {
         return 0;
     }
+    flag_liveness(ops, n);
     *bytes = d.pos;
     if (!ended) {
         KiteOp *op = &ops[n];

@@ -609,6 +609,108 @@ DEF_SHIFT_CL(shr, 5)
 DEF_SHIFT_CL(sar, 7)
 #undef DEF_SHIFT_CL
 
+/*
+ * ---- flag-less variants ----------------------------------------------------------
+ *
+ * The same operations without the OSZAPC update, for instructions whose flags nothing
+ * can observe: decode.c's flag liveness picks them (x86_flag_info in ops-int.c says
+ * which handler has which).  Their results must equal the flag-setting handlers'.
+ */
+static inline T NAME(alu_nf)(int k, T a, T b)
+{
+    switch (k) {
+    case 0:
+        return a + b;
+    case 1:
+        return a | b;
+    case 4:
+        return a & b;
+    case 5:
+        return a - b;
+    default:
+        return a ^ b;
+    }
+}
+
+#define DEF_ALU_NF(k, name) \
+static void NAME(op_##name##_rr_nf)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    CPUX86State *env = &cpu->env; \
+    SETR(op->dst, NAME(alu_nf)(k, GETR(op->dst), GETR(op->src))); \
+    NEXT(cpu, op); \
+} \
+static void NAME(op_##name##_ri_nf)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    CPUX86State *env = &cpu->env; \
+    SETR(op->dst, NAME(alu_nf)(k, GETR(op->dst), (T)op->imm)); \
+    NEXT(cpu, op); \
+} \
+static void NAME(op_##name##_rm_nf)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    CPUX86State *env = &cpu->env; \
+    const uint8_t *p = x86_op_host_r(cpu, op, NB); \
+    T b; \
+    if (unlikely(!p)) { \
+        NAME(op_##name##_rm_full)(cpu, op);     /* sets flags too: harmless */ \
+        return; \
+    } \
+    memcpy(&b, p, NB); \
+    SETR(op->dst, NAME(alu_nf)(k, GETR(op->dst), b)); \
+    NEXT(cpu, op); \
+}
+DEF_ALU_NF(0, add)
+DEF_ALU_NF(1, or)
+DEF_ALU_NF(4, and)
+DEF_ALU_NF(5, sub)
+DEF_ALU_NF(6, xor)
+#undef DEF_ALU_NF
+
+/* b1: the count, masked and non-zero (as for op_shl_ri and co). */
+static void NAME(op_shl_ri_nf)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    unsigned c = op->b1;
+    SETR(op->dst, c < SZ ? (T)((uint64_t)GETR(op->dst) << c) : 0);
+    NEXT(cpu, op);
+}
+
+static void NAME(op_shr_ri_nf)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    unsigned c = op->b1;
+    SETR(op->dst, c < SZ ? (T)(GETR(op->dst) >> c) : 0);
+    NEXT(cpu, op);
+}
+
+static void NAME(op_sar_ri_nf)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    unsigned c = op->b1;
+    SETR(op->dst, (T)((int64_t)(ST)GETR(op->dst) >> (c < SZ ? c : SZ - 1)));
+    NEXT(cpu, op);
+}
+
+static void NAME(op_inc_r_nf)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    SETR(op->dst, (T)(GETR(op->dst) + 1));
+    NEXT(cpu, op);
+}
+
+static void NAME(op_dec_r_nf)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    SETR(op->dst, (T)(GETR(op->dst) - 1));
+    NEXT(cpu, op);
+}
+
+static void NAME(op_neg_r_nf)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    SETR(op->dst, (T)((T)0 - GETR(op->dst)));
+    NEXT(cpu, op);
+}
+
 /* ---- TEST/XCHG/XADD/CMPXCHG --------------------------------------------------- */
 
 static void NAME(op_xchg_rr)(X86CPU *cpu, const KiteOp *op)

@@ -54,6 +54,117 @@ const X86IntOps x86_int_ops[4] = {
     { COMMON_OPS(64), WIDE_OPS(64) },
 };
 
+/*
+ * ---- flag effects, for decode.c's flag liveness ----------------------------------
+ *
+ * A table by handler: X86_FL_KILL for handlers that write all of OSZAPC without reading
+ * any and can neither fault nor leave the trace; X86_FL_NEUTRAL for those that touch no
+ * flag and can neither fault nor leave the trace; and the flag-less variant where one
+ * exists.  Handlers not in it are X86_FL_READ (the safe answer).
+ */
+typedef struct FlagInfo {
+    KiteOpFn *fn, *nf;
+    uint8_t cls;
+} FlagInfo;
+
+#define FLAG_INFO_BITS 11
+static FlagInfo flag_info[1u << FLAG_INFO_BITS];
+
+static unsigned flag_info_hash(KiteOpFn *fn)
+{
+    return (uint32_t)(((uintptr_t)fn * 0x9e3779b97f4a7c15ULL) >> 40) &
+           ((1u << FLAG_INFO_BITS) - 1);
+}
+
+static void flag_info_add(KiteOpFn *fn, KiteOpFn *nf, int cls)
+{
+    unsigned h = flag_info_hash(fn);
+
+    while (flag_info[h].fn && flag_info[h].fn != fn) {
+        h = (h + 1) & ((1u << FLAG_INFO_BITS) - 1);
+    }
+    flag_info[h] = (FlagInfo){ fn, nf, cls };
+}
+
+#define FLAG_INFO_SIZE(sz) do { \
+        KiteOpFn *const *jt[] = { cmp_rr_jcc##sz, cmp_ri_jcc##sz, test_rr_jcc##sz, \
+                                  test_ri_jcc##sz }; \
+        flag_info_add(op_add_rr##sz, op_add_rr_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_or_rr##sz, op_or_rr_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_and_rr##sz, op_and_rr_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_sub_rr##sz, op_sub_rr_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_xor_rr##sz, op_xor_rr_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_cmp_rr##sz, NULL, X86_FL_KILL); \
+        flag_info_add(op_test_rr##sz, NULL, X86_FL_KILL); \
+        flag_info_add(op_add_ri##sz, op_add_ri_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_or_ri##sz, op_or_ri_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_and_ri##sz, op_and_ri_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_sub_ri##sz, op_sub_ri_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_xor_ri##sz, op_xor_ri_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_cmp_ri##sz, NULL, X86_FL_KILL); \
+        flag_info_add(op_test_ri##sz, NULL, X86_FL_KILL); \
+        /* Loads can fault: they stay observers, but their own flags can go. */ \
+        flag_info_add(op_add_rm##sz, op_add_rm_nf##sz, X86_FL_READ); \
+        flag_info_add(op_or_rm##sz, op_or_rm_nf##sz, X86_FL_READ); \
+        flag_info_add(op_and_rm##sz, op_and_rm_nf##sz, X86_FL_READ); \
+        flag_info_add(op_sub_rm##sz, op_sub_rm_nf##sz, X86_FL_READ); \
+        flag_info_add(op_xor_rm##sz, op_xor_rm_nf##sz, X86_FL_READ); \
+        /* Counts are non-zero here (a zero count decodes to x86_op_nop). */ \
+        flag_info_add(op_shl_ri##sz, op_shl_ri_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_shr_ri##sz, op_shr_ri_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_sar_ri##sz, op_sar_ri_nf##sz, X86_FL_KILL); \
+        flag_info_add(op_neg_r##sz, op_neg_r_nf##sz, X86_FL_KILL); \
+        /* INC/DEC keep CF: they read it. */ \
+        flag_info_add(op_inc_r##sz, op_inc_r_nf##sz, X86_FL_READ); \
+        flag_info_add(op_dec_r##sz, op_dec_r_nf##sz, X86_FL_READ); \
+        flag_info_add(op_not_r##sz, NULL, X86_FL_NEUTRAL); \
+        flag_info_add(op_mov_rr##sz, NULL, X86_FL_NEUTRAL); \
+        flag_info_add(op_mov_ri##sz, NULL, X86_FL_NEUTRAL); \
+        flag_info_add(op_xchg_rr##sz, NULL, X86_FL_NEUTRAL); \
+        /* CMP/TEST + Jcc: the Jcc op behind reads what the pair computed. */ \
+        for (unsigned j = 0; j < ARRAY_SIZE(jt); j++) { \
+            for (int cc = 0; cc < 16; cc++) { \
+                flag_info_add(jt[j][cc], NULL, X86_FL_KILL); \
+            } \
+        } \
+    } while (0)
+
+static gpointer flag_info_init(gpointer unused)
+{
+    FLAG_INFO_SIZE(8);
+    FLAG_INFO_SIZE(16);
+    FLAG_INFO_SIZE(32);
+    FLAG_INFO_SIZE(64);
+    for (int s = 1; s < 4; s++) {
+        flag_info_add(x86_int_ops[s].movzx8_rr, NULL, X86_FL_NEUTRAL);
+        flag_info_add(x86_int_ops[s].lea, NULL, X86_FL_NEUTRAL);
+    }
+    flag_info_add(x86_op_nop, NULL, X86_FL_NEUTRAL);
+    return NULL;
+}
+
+int x86_flag_info(const KiteOp *op, KiteOpFn **nf)
+{
+    static GOnce once = G_ONCE_INIT;
+    unsigned h;
+
+    g_once(&once, flag_info_init, NULL);
+    *nf = NULL;
+    /* Register forms of MOVZX/MOVSX/MOVSXD (b2 & 2: memory operand, may fault). */
+    if (op->exec == x86_op_movsxd || op->exec == x86_int_ops[1].movx ||
+        op->exec == x86_int_ops[2].movx || op->exec == x86_int_ops[3].movx) {
+        return (op->b2 & 2) ? X86_FL_READ : X86_FL_NEUTRAL;
+    }
+    for (h = flag_info_hash(op->exec); flag_info[h].fn;
+         h = (h + 1) & ((1u << FLAG_INFO_BITS) - 1)) {
+        if (flag_info[h].fn == op->exec) {
+            *nf = flag_info[h].nf;
+            return flag_info[h].cls;
+        }
+    }
+    return X86_FL_READ;
+}
+
 void x86_op_nop(X86CPU *cpu, const KiteOp *op)
 {
     NEXT(cpu, op);

@@ -41,6 +41,15 @@ KiteOpFn x86_op_nop, x86_op_bcd, x86_op_aam, x86_op_aad, x86_op_salc, x86_op_cbw
          x86_op_cmpxchg16b, x86_op_bswap, x86_op_movsxd, x86_op_xlat,
          x86_op_mov_moffs_load, x86_op_mov_moffs_store;
 
+/*
+ * How op's handler treats OSZAPC, for the decoder's flag liveness (ops-int.c):
+ * READ: may read them, fault or leave the trace (they must be exact before it);
+ * NEUTRAL: none of that, and writes none; KILL: none of that, and writes all of them.
+ * *nf gets a variant that skips the flag update (NULL if none).
+ */
+enum { X86_FL_READ, X86_FL_NEUTRAL, X86_FL_KILL };
+int x86_flag_info(const KiteOp *op, KiteOpFn **nf);
+
 /* ops-ctrl.c */
 extern KiteOpFn *const x86_op_jcc64[16];
 KiteOpFn x86_op_jmp64, x86_op_jmp_legacy, x86_op_jcc_legacy, x86_op_call64,
