@@ -15,6 +15,7 @@
  */
 #include "hw/pci/pci.h"
 #include "hw/pci/msix.h"
+#include "hw/boards.h"
 #include "hw/virtio/virtio-pci.h"
 #include "hw/virtio/virtio-rng.h"
 #include "hw/virtio/virtio-serial.h"
@@ -28,6 +29,8 @@
 #define VIRTIO_PCI_LEGACY_BAR   0
 #define VIRTIO_PCI_MSIX_BAR     1
 #define VIRTIO_PCI_MODERN_BAR   4
+/* num-queues default of virtio-blk-pci: one per vCPU, decided at realize (QEMU's value). */
+#define VIRTIO_BLK_AUTO_NUM_QUEUES UINT16_MAX
 
 typedef struct VirtIOPCIProxy {
     PCIDevice parent_obj;
@@ -375,6 +378,15 @@ static VirtIODevice *blk_pci_realize(VirtIOPCIProxy *p, Error **errp)
         }
         ctx = iothread_get_context(t);
     }
+    if (b->blk.num_queues == VIRTIO_BLK_AUTO_NUM_QUEUES) {
+        /*
+         * QEMU's default: a request queue per vCPU (completions on the submitting CPU),
+         * bounded so that every queue and the config change get an MSI-X vector.
+         */
+        MachineState *ms = current_machine();
+        unsigned cpus = ms && ms->smp.cpus ? ms->smp.cpus : 1;
+        b->blk.num_queues = MIN(cpus, MIN(PCI_MSIX_MAX_ENTRIES - 1, VIRTIO_QUEUE_MAX));
+    }
     b->blk.io = &virtio_blk_io_backend;
     b->blk.io_opaque = b->drive;
     virtio_blk_realize(&b->blk, &err);
@@ -403,7 +415,8 @@ static void blk_pci_unrealize(VirtIOPCIProxy *p)
 static const Property blk_pci_props[] = {
     DEFINE_PROP_DRIVE("drive", VirtIOBlockPCI, drive),
     DEFINE_PROP_STRING("serial", VirtIOBlockPCI, blk.serial),
-    DEFINE_PROP_UINT32("num-queues", VirtIOBlockPCI, blk.num_queues, 1),
+    DEFINE_PROP_UINT32("num-queues", VirtIOBlockPCI, blk.num_queues,
+                       VIRTIO_BLK_AUTO_NUM_QUEUES),
     DEFINE_PROP_UINT32("queue-size", VirtIOBlockPCI, blk.queue_size, 256),
     DEFINE_PROP_UINT32("logical_block_size", VirtIOBlockPCI, blk.logical_block_size, 512),
     DEFINE_PROP_UINT32("physical_block_size", VirtIOBlockPCI, blk.physical_block_size, 512),

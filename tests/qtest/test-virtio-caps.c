@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "libkqtest.h"
+#include <unistd.h>
 
 #define CONF(devfn, reg) (0x80000000u | (devfn) << 8 | (reg))
 #define DEVFN 0x18                      /* addr=3 */
@@ -192,11 +193,50 @@ static void test_vectors(void)
     }
 }
 
+/*
+ * virtio-blk-pci's request queues (virtio 1.2, 5.2.3 VIRTIO_BLK_F_MQ): one per vCPU unless
+ * num-queues= says otherwise, as in QEMU, each with an MSI-X vector plus one for config.
+ */
+static void test_blk_num_queues(void)
+{
+    static const struct { const char *smp, *prop; int queues; } cases[] = {
+        { "1", "", 1 }, { "2", "", 2 }, { "4", "", 4 }, { "1", ",num-queues=3", 3 },
+        { "4", ",num-queues=1", 1 },
+    };
+    g_autofree char *img = g_build_filename(g_get_tmp_dir(), "kqtest-numq-XXXXXX", NULL);
+    int fd = g_mkstemp(img);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 1 << 20), ==, 0);
+    close(fd);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *cmd = g_strdup_printf(
+            "-M pc -m 64 -nodefaults -smp %s -drive file=%s,format=raw,if=none,id=d0 "
+            "-device virtio-blk-pci,drive=d0,addr=3%s", cases[i].smp, img, cases[i].prop);
+        KQTest *qt = kqtest_start(cmd);
+        int msix = find_cap(qt, 0x11);
+
+        g_assert_cmphex(cfg_read(qt, 0, 4), ==, 0x10011af4);  /* transitional blk */
+        cfg_write(qt, 0x20, BAR4, 4);
+        cfg_write(qt, 0x24, 0, 4);
+        cfg_write(qt, 0x04, cfg_read(qt, 0x04, 2) | 0x2, 2);
+        g_assert_cmpint(kqtest_readw(qt, BAR4 + NUMQ), ==, cases[i].queues);
+        kqtest_writel(qt, BAR4 + DFSELECT, 0);
+        /* Feature bit 12, VIRTIO_BLK_F_MQ, exactly when there is more than one queue. */
+        g_assert_cmpint(!!(kqtest_readl(qt, BAR4 + DF) & (1u << 12)), ==,
+                        cases[i].queues > 1);
+        g_assert_cmpint((cfg_read(qt, msix + 2, 2) & 0x7ff) + 1, ==, cases[i].queues + 1);
+        kqtest_quit(qt);
+    }
+    unlink(img);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-pci/caps", test_caps);
     g_test_add_func("/virtio-pci/legacy-only", test_legacy_only);
     g_test_add_func("/virtio-pci/vectors", test_vectors);
+    g_test_add_func("/virtio-pci/blk-num-queues", test_blk_num_queues);
     return g_test_run();
 }
