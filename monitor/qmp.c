@@ -14,6 +14,8 @@
 #include "system/runstate.h"
 #include "system/system.h"
 #include "accel/kvm.h"
+#include "block/block.h"
+#include "kite/main-loop.h"
 
 QmpQueryHook *qmp_query_block_hook;
 QmpScreendumpHook *qmp_screendump_hook;
@@ -810,6 +812,40 @@ static void qmp_guest_panic_event(const char *event, const char *action)
     qmp_event_send(event, data);
 }
 
+static void qmp_block_io_error_send(void *opaque)
+{
+    qmp_event_send("BLOCK_IO_ERROR", opaque);
+}
+
+/*
+ * block_io_error_hook: BLOCK_IO_ERROR with QEMU's members; "nospace" only where the error
+ * policy distinguishes ENOSPC (QEMU's iostatus: werror=enospc|stop or rerror=stop).  The
+ * hook runs in whichever thread completed the request, so the event is sent from the main
+ * loop.
+ */
+static void qmp_block_io_error(BlockBackend *blk, bool is_read, BlockErrorAction action,
+                               int error)
+{
+    BlockDriverState *bs = blk_bs(blk);
+    JsonObject *o = json_object_new();
+    JsonNode *data = json_node_new(JSON_NODE_OBJECT);
+
+    json_object_set_string_member(o, "device", blk_name(blk));
+    if (bs && bdrv_get_node_name(bs)) {
+        json_object_set_string_member(o, "node-name", bdrv_get_node_name(bs));
+    }
+    json_object_set_string_member(o, "operation", is_read ? "read" : "write");
+    json_object_set_string_member(o, "action", action == BLOCK_ERROR_ACTION_STOP ? "stop" :
+                                  action == BLOCK_ERROR_ACTION_IGNORE ? "ignore" : "report");
+    if (blk_get_error_action(blk, false, ENOSPC) == BLOCK_ERROR_ACTION_STOP ||
+        blk_get_error_action(blk, true, EIO) == BLOCK_ERROR_ACTION_STOP) {
+        json_object_set_boolean_member(o, "nospace", error == ENOSPC);
+    }
+    json_object_set_string_member(o, "reason", g_strerror(error));
+    json_node_take_object(data, o);
+    kite_bh_oneshot(kite_main_context(), qmp_block_io_error_send, data);
+}
+
 /* --- the chardev glue --- */
 
 /*
@@ -933,6 +969,7 @@ bool qmp_monitor_new(Chardev *chr, bool pretty, Error **errp)
     qmp_session_init(&m->session, pretty, qmp_mon_output, qmp_mon_close, m);
     runstate_event_hook = qmp_runstate_event;
     guest_panic_event_hook = qmp_guest_panic_event;
+    block_io_error_hook = qmp_block_io_error;
     chr_fe_set_handlers(&m->fe, qmp_mon_can_receive, qmp_mon_receive, qmp_mon_event, m);
     return true;
 }

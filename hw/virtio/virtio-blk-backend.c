@@ -102,12 +102,16 @@ static bool bb_is_read_only(void *io)
 
 static VirtIOBlkErrorAction bb_error_action(void *io, bool is_read, int error)
 {
-    switch (blk_get_error_action(io, is_read, error)) {
+    BlockErrorAction action = blk_get_error_action(io, is_read, error);
+
+    switch (action) {
     case BLOCK_ERROR_ACTION_IGNORE:
+        blk_error_action(io, action, is_read, error);   /* QMP's BLOCK_IO_ERROR */
         return VIRTIO_BLK_ERR_IGNORE;
     case BLOCK_ERROR_ACTION_STOP:
-        return VIRTIO_BLK_ERR_STOP;
+        return VIRTIO_BLK_ERR_STOP;                     /* reported by bb_error_stop */
     default:
+        blk_error_action(io, action, is_read, error);
         return VIRTIO_BLK_ERR_REPORT;
     }
 }
