@@ -3,8 +3,10 @@
 # through /dev/hvc0 and a named /dev/vport port into file chardevs, and a virtio-blk disk
 # (raw image) and one on a qcow2 image that each get an ext2 filesystem, a file and its
 # checksum, found again by a second boot (and the qcow2 passes kite-img check).  Interrupts are MSI-X.  The second boot drives the disk (MSI-X) and the rng (INTx,
-# vectors=0) through the legacy (transitional) interface with disable-modern=on, its disk
-# served by an iothread (iothread=) through aio=io_uring.  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
+# vectors=0, fed by -object rng-random from a file) through the legacy (transitional)
+# interface with disable-modern=on, its disk served by an iothread (iothread=) through
+# aio=io_uring with num-queues=1, and -smp 2 giving the qcow2 disk a request queue per vCPU
+# by default (two blk-mq hardware queues).  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
 # per case and exits 1 on a failure, 77 if all were skipped.
 #
 #   tests/functional/test_virtio.py [--emulator PATH] [--guest-dir DIR]
@@ -135,16 +137,30 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
 
 
 def case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, qcow, q1, log_dir):
-    extra = ["-device", "virtio-rng-pci,disable-modern=on,vectors=0",
+    # The rng reads a file of 0x5a bytes through -object rng-random: what the guest gets
+    # proves the backend is used.
+    entropy = os.path.join(os.path.dirname(disk), "entropy.bin")
+    with open(entropy, "wb") as f:
+        f.write(b"\x5a" * (4 << 20))
+    extra = ["-smp", "2", "-object", f"rng-random,id=rng0,filename={entropy}",
+             "-device", "virtio-rng-pci,rng=rng0,disable-modern=on,vectors=0",
              "-object", "iothread,id=io0",
              "-drive", f"file={disk},format=raw,if=none,id=d0,aio={args.second_aio}",
-             "-device", "virtio-blk-pci,drive=d0,disable-modern=on,iothread=io0",
+             "-device",
+             "virtio-blk-pci,drive=d0,disable-modern=on,iothread=io0,num-queues=1",
              "-drive", f"file={qcow},format=qcow2,if=none,id=d1",
              "-device", "virtio-blk-pci,drive=d1"]
     with boot(args, emulator, vmlinuz, initrd, extra,
               os.path.join(log_dir, "virtio-boot2.log")) as g:
-        expect(g, args, "dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | wc -w",
-               lambda o: o == "16", "16 random bytes (legacy interface)")
+        expect(g, args, "dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | "
+               "tr ' ' '\\n' | grep -c 5a", lambda o: o == "16",
+               "16 bytes of the rng-random file (legacy interface)")
+        # Two vCPUs: by default (as in QEMU) a request queue each, and Linux's virtio_blk
+        # a blk-mq hardware queue per virtqueue; num-queues=1 keeps one.
+        expect(g, args, "ls /sys/block/vdb/mq | wc -l", lambda o: o == "2",
+               "two hardware queues on the default disk with -smp 2")
+        expect(g, args, "ls /sys/block/vda/mq | wc -l", lambda o: o == "1",
+               "one hardware queue with num-queues=1")
         g.check("mkdir -p /mnt && mount -t ext2 /dev/vda /mnt", args.cmd_timeout)
         before = iothread_wakeups(g.proc.pid, "io0")
         expect(g, args, "md5sum /mnt/data | cut -d' ' -f1", lambda o: o == s1,
