@@ -12,7 +12,7 @@ typedef struct CheckState {
     uint64_t *refs;
     uint64_t nrefs;
     int64_t file_len;
-    uint64_t last_data;             /* previous data cluster, for fragmentation */
+    uint64_t last_data;             /* previous data cluster in this L2 table */
     BdrvCheckResult *res;
     bool quiet;
 } CheckState;
@@ -66,6 +66,7 @@ static int check_l2(BlockDriverState *bs, CheckState *c, uint64_t l2off, bool ac
         c->res->check_errors++;
         return ret;
     }
+    c->last_data = 0;
     for (uint64_t i = 0; i < s->l2_size; i++) {
         uint64_t e = qcow2_ld64(t + i * 8), off = e & L2E_OFFSET_MASK, coff, clen;
 
@@ -80,8 +81,11 @@ static int check_l2(BlockDriverState *bs, CheckState *c, uint64_t l2off, bool ac
             }
             inc_refs(bs, c, coff, clen);
             if (active) {
+                /* As qemu-img counts them: every compressed cluster is fragmented (its
+                 * sectors are shared with neighbours and read again for each). */
                 c->res->bfi.allocated_clusters++;
                 c->res->bfi.compressed_clusters++;
+                c->res->bfi.fragmented_clusters++;
             }
             break;
         case QCOW2_CLUSTER_ZERO_PLAIN:
@@ -100,7 +104,9 @@ static int check_l2(BlockDriverState *bs, CheckState *c, uint64_t l2off, bool ac
                 break;
             }
             inc_refs(bs, c, off, s->cluster_size);
-            if (active && qcow2_l2_entry_type(e) == QCOW2_CLUSTER_NORMAL) {
+            if (active) {
+                /* Preallocated zero clusters are allocated too; contiguity counts within
+                 * one L2 table (qemu-img's figures). */
                 c->res->bfi.allocated_clusters++;
                 if (c->last_data && off != c->last_data + s->cluster_size) {
                     c->res->bfi.fragmented_clusters++;
@@ -165,6 +171,86 @@ static int check_snapshots(BlockDriverState *bs, CheckState *c)
     return 0;
 }
 
+/*
+ * QCOW_OFLAG_COPIED must be set exactly when the cluster's refcount is 1 (spec "Cluster
+ * mapping": writes go in place only then).  A mismatch either way is a corruption: set where
+ * the cluster is shared, a write would change a snapshot's data too.  With BDRV_FIX_ERRORS
+ * the flag is made to agree with the (already repaired) refcount.  Active tables only, as in
+ * qemu-img; messages in its words.
+ */
+static void check_oflag_copied(BlockDriverState *bs, CheckState *c, int fix)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint8_t *t = g_malloc(s->cluster_size);
+    bool repair = fix & BDRV_FIX_ERRORS;
+
+    for (uint32_t i = 0; i < s->l1_size; i++) {
+        uint64_t l1e = s->l1_table[i], l2off = l1e & L1E_OFFSET_MASK, rc;
+        bool dirty = false;
+
+        if (!l2off || (l2off & (s->cluster_size - 1)) || l2off < s->cluster_size ||
+            l2off + s->cluster_size > (uint64_t)c->file_len) {
+            continue;                               /* reported by check_l1 */
+        }
+        if (qcow2_get_refcount(bs, l2off >> s->cluster_bits, &rc) < 0) {
+            c->res->check_errors++;
+            continue;
+        }
+        if ((rc == 1) != !!(l1e & QCOW_OFLAG_COPIED)) {
+            CHECK_MSG(c, "%s OFLAG_COPIED L2 cluster: l1_index=%" PRIu32 " l1_entry=%" PRIx64
+                      " refcount=%" PRIu64 "\n", repair ? "Repairing" : "ERROR", i, l1e, rc);
+            if (repair) {
+                uint8_t be[8];
+                s->l1_table[i] = rc == 1 ? l1e | QCOW_OFLAG_COPIED : l1e & ~QCOW_OFLAG_COPIED;
+                qcow2_st64(be, s->l1_table[i]);
+                if (bdrv_pwrite(bs->file, s->l1_table_offset + 8 * i, 8, be) < 0) {
+                    c->res->check_errors++;
+                } else {
+                    c->res->corruptions_fixed++;
+                }
+            } else {
+                c->res->corruptions++;
+            }
+        }
+        if (bdrv_pread(bs->file, l2off, s->cluster_size, t) < 0) {
+            c->res->check_errors++;
+            continue;
+        }
+        for (uint64_t j = 0; j < s->l2_size; j++) {
+            uint64_t e = qcow2_ld64(t + j * 8), off = e & L2E_OFFSET_MASK;
+            int type = qcow2_l2_entry_type(e);
+
+            if ((type != QCOW2_CLUSTER_NORMAL && type != QCOW2_CLUSTER_ZERO_ALLOC) ||
+                (off & (s->cluster_size - 1)) || off < s->cluster_size) {
+                continue;
+            }
+            if (qcow2_get_refcount(bs, off >> s->cluster_bits, &rc) < 0) {
+                c->res->check_errors++;
+                continue;
+            }
+            if ((rc == 1) == !!(e & QCOW_OFLAG_COPIED)) {
+                continue;
+            }
+            CHECK_MSG(c, "%s OFLAG_COPIED data cluster: l2_entry=%" PRIx64 " refcount=%"
+                      PRIu64 "\n", repair ? "Repairing" : "ERROR", e, rc);
+            if (repair) {
+                qcow2_st64(t + j * 8, rc == 1 ? e | QCOW_OFLAG_COPIED : e & ~QCOW_OFLAG_COPIED);
+                dirty = true;
+                c->res->corruptions_fixed++;
+            } else {
+                c->res->corruptions++;
+            }
+        }
+        if (dirty) {
+            /* The cached copy (if any) goes; the next access reads the repaired table. */
+            qcow2_cache_discard(&s->l2_cache, l2off);
+            if (bdrv_pwrite(bs->file, l2off, s->cluster_size, t) < 0) {
+                c->res->check_errors++;
+            }
+        }
+    }
+}
+
 int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -214,6 +300,9 @@ int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix)
             res->check_errors++;
             continue;
         }
+        if (disk) {
+            end = ci + 1;               /* leaked clusters count, as in qemu-img */
+        }
         if (disk == c.refs[ci]) {
             continue;
         }
@@ -242,6 +331,12 @@ int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix)
         }
     }
     s->free_cluster_index = 0;
+    if (ret == 0 && (!(fix & BDRV_FIX_ERRORS) || !bs->read_only)) {
+        if (fix & BDRV_FIX_ERRORS) {
+            qcow2_flush_metadata(bs);   /* refcount repairs reach the blocks read below */
+        }
+        check_oflag_copied(bs, &c, fix);
+    }
     res->image_end_offset = end << s->cluster_bits;
     g_free(c.refs);
     if (res->leaks_fixed || res->corruptions_fixed) {

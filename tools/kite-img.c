@@ -13,7 +13,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: kite-img create [-q] [-f fmt] [-o opts] [-b backing -F fmt] file [size]\n"
             "       kite-img info [-f fmt] [--output=human|json] file\n"
-            "       kite-img check [-f fmt] [-r leaks|all] file\n"
+            "       kite-img check [-f fmt] [--output=human|json] [-r leaks|all] file\n"
             "       kite-img convert [-f fmt] [-O fmt] [-c] [-p] [-o opts] src dst\n"
             "       kite-img resize [-f fmt] file [+|-]size\n"
             "       kite-img map [-f fmt] [--output=human|json] [--start-offset=N] "
@@ -436,16 +436,74 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+/*
+ * qemu-img check --output=json: QEMU's ImageCheck members, the optional ones only when not
+ * zero, in the order QEMU's QDict hash table yields them.
+ */
+static void print_check_json(const char *file, const char *fmt, const BdrvCheckResult *r,
+                             int leaks_fixed, int corruptions_fixed)
+{
+    g_autofree char *name = json_escape(file);
+    GString *o = g_string_new("{\n");
+
+    if (r->image_end_offset) {
+        g_string_append_printf(o, "    \"image-end-offset\": %" PRId64 ",\n",
+                               r->image_end_offset);
+    }
+    if (r->bfi.compressed_clusters) {
+        g_string_append_printf(o, "    \"compressed-clusters\": %" PRIu64 ",\n",
+                               r->bfi.compressed_clusters);
+    }
+    if (r->bfi.total_clusters) {
+        g_string_append_printf(o, "    \"total-clusters\": %" PRIu64 ",\n",
+                               r->bfi.total_clusters);
+    }
+    if (r->corruptions) {
+        g_string_append_printf(o, "    \"corruptions\": %d,\n", r->corruptions);
+    }
+    if (corruptions_fixed) {
+        g_string_append_printf(o, "    \"corruptions-fixed\": %d,\n", corruptions_fixed);
+    }
+    g_string_append_printf(o, "    \"check-errors\": %d,\n", r->check_errors);
+    if (r->leaks) {
+        g_string_append_printf(o, "    \"leaks\": %d,\n", r->leaks);
+    }
+    if (leaks_fixed) {
+        g_string_append_printf(o, "    \"leaks-fixed\": %d,\n", leaks_fixed);
+    }
+    if (r->bfi.allocated_clusters) {
+        g_string_append_printf(o, "    \"allocated-clusters\": %" PRIu64 ",\n",
+                               r->bfi.allocated_clusters);
+    }
+    g_string_append_printf(o, "    \"filename\": \"%s\",\n    \"format\": \"%s\"", name, fmt);
+    if (r->bfi.fragmented_clusters) {
+        g_string_append_printf(o, ",\n    \"fragmented-clusters\": %" PRIu64,
+                               r->bfi.fragmented_clusters);
+    }
+    g_string_append(o, "\n}\n");
+    fputs(o->str, stdout);
+    g_string_free(o, true);
+}
+
 static int cmd_check(int argc, char **argv)
 {
     const char *fmt = NULL;
-    int fix = 0, c, ret;
+    int fix = 0, c, ret, leaks_fixed = 0, corruptions_fixed = 0;
+    bool json = false;
     BlockDriverState *bs;
     BdrvCheckResult r;
+    static struct option lo[] = { { "output", required_argument, NULL, 'O' }, { 0 } };
 
-    while ((c = getopt(argc, argv, "f:r:")) != -1) {
+    while ((c = getopt_long(argc, argv, "f:r:", lo, NULL)) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
+        case 'O':
+            if (strcmp(optarg, "json") && strcmp(optarg, "human")) {
+                error_report("--output must be used with human or json as argument.");
+                return 1;
+            }
+            json = !strcmp(optarg, "json");
+            break;
         case 'r':
             fix = !strcmp(optarg, "leaks") ? BDRV_FIX_LEAKS
                 : !strcmp(optarg, "all") ? BDRV_FIX_LEAKS | BDRV_FIX_ERRORS : -1;
@@ -473,12 +531,20 @@ static int cmd_check(int argc, char **argv)
         return 63;
     }
     if (r.leaks_fixed || r.corruptions_fixed) {
-        printf("The following inconsistencies were found and repaired:\n\n"
-               "    %d leaked clusters\n    %d corruptions\n\n"
-               "Double checking the fixed image now...\n", r.leaks_fixed, r.corruptions_fixed);
+        leaks_fixed = r.leaks_fixed;
+        corruptions_fixed = r.corruptions_fixed;
+        if (!json) {
+            printf("The following inconsistencies were found and repaired:\n\n"
+                   "    %d leaked clusters\n    %d corruptions\n\n"
+                   "Double checking the fixed image now...\n", leaks_fixed,
+                   corruptions_fixed);
+        }
         ret = bdrv_check(bs, &r, 0);
     }
-    if (!r.corruptions && !r.leaks && !r.check_errors) {
+    if (json) {
+        print_check_json(argv[optind], bdrv_get_format_name(bs), &r, leaks_fixed,
+                         corruptions_fixed);
+    } else if (!r.corruptions && !r.leaks && !r.check_errors) {
         printf("No errors were found on the image.\n");
     } else {
         if (r.corruptions) {
@@ -493,14 +559,14 @@ static int cmd_check(int argc, char **argv)
             printf("\n%d internal errors have occurred during the check.\n", r.check_errors);
         }
     }
-    if (r.bfi.total_clusters && r.bfi.allocated_clusters) {
+    if (!json && r.bfi.total_clusters && r.bfi.allocated_clusters) {
         printf("%" PRIu64 "/%" PRIu64 " = %0.2f%% allocated, %0.2f%% fragmented, %0.2f%% "
                "compressed clusters\n", r.bfi.allocated_clusters, r.bfi.total_clusters,
                r.bfi.allocated_clusters * 100.0 / r.bfi.total_clusters,
                r.bfi.fragmented_clusters * 100.0 / r.bfi.allocated_clusters,
                r.bfi.compressed_clusters * 100.0 / r.bfi.allocated_clusters);
     }
-    if (r.image_end_offset) {
+    if (!json && r.image_end_offset) {
         printf("Image end offset: %" PRId64 "\n", r.image_end_offset);
     }
     bdrv_unref(bs);

@@ -84,7 +84,14 @@ def map_compare_snapshot(K, d, check):
         run("qemu-img", "snapshot", "-c", "first", "base.qcow2")
         io("base.qcow2", "write -P 8 0 4k")
         run("qemu-img", "snapshot", "-c", 'a second, "quoted" name', "base.qcow2")
-        for c in (["snapshot", "-l", "base.qcow2"], ["snapshot", "-l", "top.qcow2"],
+        # check's summary (allocated, fragmented, compressed figures, image end) on images
+        # with compressed, preallocated-zero and scattered clusters, several L2 tables.
+        run("qemu-img", "create", "-f", "qcow2", "-o", "cluster_size=4k", "frag.qcow2", "8M")
+        io("frag.qcow2", "write -P 1 3M 4k", "write -P 2 0 8k", "write -P 3 7M 12k",
+           "write -P 4 5M 4k", "write -z 0 4k", "write -P 5 2M 4k")
+        for c in (["check", "comp.qcow2"], ["check", "zero.qcow2"], ["check", "top.qcow2"],
+                  ["check", "frag.qcow2"], ["check", "--output=json", "frag.qcow2"],
+                  ["snapshot", "-l", "base.qcow2"], ["snapshot", "-l", "top.qcow2"],
                   ["info", "base.qcow2"], ["info", "--output=json", "base.qcow2"]):
             k = run(K, *c)
             q = run("qemu-img", *c)
@@ -92,6 +99,54 @@ def map_compare_snapshot(K, d, check):
                   "kite-img:\n%s%s\nqemu-img:\n%s" % (k.stdout, k.stderr, q.stdout))
     finally:
         os.chdir(cwd)
+
+
+def check_damaged(K, d, check):
+    """check (human and --output=json) on damaged images as qemu-img reports them: a leaked
+    cluster, a data cluster whose refcount is 0 (also a QCOW_OFLAG_COPIED mismatch), one
+    whose refcount is 2 (a leak, and COPIED set on a shared cluster); -r leaks and -r all
+    leave images both checkers find clean."""
+    base = os.path.join(d, "dmg.qcow2")
+    run("qemu-img", "create", "-q", "-f", "qcow2", base, "1M")
+    p = run("qemu-io", "-c", "write -P 1 0 64k", base)
+    if p.returncode != 0:
+        print("SKIP check on damaged images: qemu-io failed")
+        return
+    good = bytearray(open(base, "rb").read())
+    rt = struct.unpack_from(">Q", good, 48)[0]
+    rb = struct.unpack_from(">Q", good, rt)[0]
+    l1 = struct.unpack_from(">Q", good, 40)[0]
+    l2 = struct.unpack_from(">Q", good, l1)[0] & 0x00fffffffffffe00
+    data = (struct.unpack_from(">Q", good, l2)[0] & 0x00fffffffffffe00) >> 16
+
+    def damaged(name, cluster, refcount):
+        b = bytearray(good) + bytes(max(0, 0x80000 - len(good)))
+        struct.pack_into(">H", b, rb + 2 * cluster, refcount)
+        f = os.path.join(d, name)
+        open(f, "wb").write(b)
+        return f
+
+    imgs = [damaged("dmg-leak.qcow2", 7, 1), damaged("dmg-rc0.qcow2", data, 0),
+            damaged("dmg-rc2.qcow2", data, 2)]
+    for f in imgs:
+        for out in ("human", "json"):
+            k = run(K, "check", "--output=" + out, f)
+            q = run("qemu-img", "check", "--output=" + out, f)
+            check("check --output=%s %s" % (out, os.path.basename(f)),
+                  (k.returncode, k.stdout, k.stderr.replace("kite-img:", "qemu-img:")) ==
+                  (q.returncode, q.stdout, q.stderr),
+                  "kite-img rc=%d:\n%s%s\nqemu-img rc=%d:\n%s%s" % (
+                      k.returncode, k.stdout, k.stderr, q.returncode, q.stdout, q.stderr))
+        for mode in ("leaks", "all"):
+            c = f + "." + mode
+            shutil.copy(f, c)
+            k = run(K, "check", "-r", mode, c)
+            q = run("qemu-img", "check", c)
+            want = 2 if mode == "leaks" and "rc0" in f else 0
+            check("check -r %s %s" % (mode, os.path.basename(f)),
+                  k.returncode == want and q.returncode == want,
+                  "kite-img rc=%d %s, then qemu-img rc=%d %s" % (
+                      k.returncode, k.stdout + k.stderr, q.returncode, q.stdout + q.stderr))
 
 
 def create_output(K, d, check):
@@ -180,6 +235,7 @@ def main():
           p.stderr + i)
     map_compare_snapshot(K, d, check)
     create_output(K, d, check)
+    check_damaged(K, d, check)
     # Malformed: each must fail with exit 1 and an error line, never a crash.
     good = open(os.path.join(d, "k.qcow2"), "rb").read()
 
