@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The gdb stub (-gdb / -S) with Debian's gdb in batch mode against guest test kernels, under
 the interpreter and under KVM, plus a raw remote-protocol client for what gdb itself never
-sends (Ctrl-C timing, bad checksums, malformed and oversized packets).
+sends (Ctrl-C timing, bad checksums, malformed and oversized packets).  Under each
+accelerator: software/hardware breakpoints, step, SMP threads, a memory write through the
+page tables that changes the kernel's verdict, gdb's own Ctrl-C (SIGINT to gdb); -s.
 
 Usage: test_gdb.py --emulator build/kite --guest-dir build/tests/guest [--accel tcg,kvm]
 Prints PASS/FAIL/SKIP per case and "N passed, N failed, N skipped"; exit status 1 on failure.
@@ -41,12 +43,13 @@ def kvm_usable(kite):
 
 
 class Kite:
-    def __init__(self, kite, kernel, accel, extra=(), exit_dev=True):
-        self.port = free_port()
+    def __init__(self, kite, kernel, accel, extra=(), exit_dev=True, dash_s=False):
+        # -s is QEMU's shorthand for -gdb tcp::1234.
+        self.port = 1234 if dash_s else free_port()
         self.serial = tempfile.NamedTemporaryFile(prefix="kite-gdb-serial-", delete=False)
         args = [kite, "-M", "pc", "-m", "64", "-nodefaults", "-accel", accel,
                 "-serial", "file:" + self.serial.name, "-kernel", kernel, "-S",
-                "-gdb", f"tcp:127.0.0.1:{self.port}", *extra]
+                *(["-s"] if dash_s else ["-gdb", f"tcp:127.0.0.1:{self.port}"]), *extra]
         if exit_dev:
             args += ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -154,6 +157,82 @@ def case_smp_threads(kite, gdir, accel):
         report(name, bool(ok), f"rc={rc}\n{out}")
     finally:
         k.close()
+
+
+def gdb_args(elf, port, commands, pre=()):
+    script = ["set pagination off", "set confirm off", *pre,
+              f"target remote 127.0.0.1:{port}"] + commands
+    args = ["gdb", "-nx", "-batch"]
+    for c in script:
+        args += ["-ex", c]
+    return args + [elf]
+
+
+def case_hbreak_memory_write(kite, gdir, accel):
+    """A hardware breakpoint (under the interpreter too), then a write to a guest variable
+    through the long-mode page tables that changes the kernel's verdict: 3 failed checks
+    where none failed, so the kernel exits FAIL (35) instead of PASS (33)."""
+    name = f"{accel}-hbreak-memory-write"
+    elf64, kernel = os.path.join(gdir, "hello64.elf64"), os.path.join(gdir, "hello64.elf")
+    k = Kite(kite, kernel, accel)
+    try:
+        out = run_gdb(elf64, k.port, [
+            "hbreak test_done", "continue", "p n_failed", "set var n_failed = 3",
+            "p n_failed", "x/1dw &n_failed", "delete", "continue"])
+        rc, kout = k.wait()
+        ok = (re.search(r"Breakpoint 1, (0x[0-9a-f]+ in )?test_done", out) and
+              re.search(r"\$1 = 0\n", out) and re.search(r"\$2 = 3\n", out) and
+              re.search(r"<n_failed>:\s+3\n", out) and rc == 35 and
+              "(3 of " in k.serial_text())
+        report(name, bool(ok), f"rc={rc}\n{out}\n{kout}")
+    finally:
+        k.close()
+
+
+def case_ctrl_c(kite, gdir, accel, dash_s):
+    """gdb's own Ctrl-C (SIGINT to gdb while the guest runs: gdb sends 0x03), under each
+    accelerator, on a kernel that ends in a cli/hlt loop; with -s when port 1234 is free."""
+    name = f"{accel}-gdb-ctrl-c" + (" (-s)" if dash_s else "")
+    elf64, kernel = os.path.join(gdir, "hello64.elf64"), os.path.join(gdir, "hello64.elf")
+    k = Kite(kite, kernel, accel, exit_dev=False, dash_s=dash_s, extra=["-smp", "2"])
+    try:
+        g = subprocess.Popen(gdb_args(elf64, k.port, ["continue", "p/x $pc", "info threads",
+                                                      "kill"]),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # The kernel reaches its halt loop within a few seconds; the stop must come whenever.
+        deadline = time.time() + 60
+        while "did not stop the machine" not in k.serial_text() and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        g.send_signal(2)
+        try:
+            out, _ = g.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            g.kill()
+            out, _ = g.communicate()
+        out = out.decode(errors="replace")
+        rc, kout = k.wait()
+        exit_addr, done_addr = symbol(elf64, "test_exit"), symbol(elf64, "test_done")
+        pcs = [int(x, 16) for x in re.findall(r"\$1 = (0x[0-9a-f]+)", out)]
+        # Thread 1 halts in test_exit; thread 2 (the AP) parks wherever the runtime put it.
+        ok = ("received signal SIGINT" in out and pcs and
+              (exit_addr <= pcs[0] < done_addr or "Thread 2" in out) and
+              re.search(r"\n[ *]+1 +Thread 1", out) and re.search(r"\n[ *]+2 +Thread 2", out) and
+              rc is not None)
+        report(name, bool(ok), f"rc={rc} test_exit={exit_addr:#x} pcs={pcs}\n{out}\n{kout}")
+    finally:
+        k.close()
+
+
+def port_free(port):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
 
 
 class Rsp:
@@ -272,6 +351,8 @@ def main():
             continue
         case_break_step(a.emulator, a.guest_dir, accel)
         case_smp_threads(a.emulator, a.guest_dir, accel)
+        case_hbreak_memory_write(a.emulator, a.guest_dir, accel)
+        case_ctrl_c(a.emulator, a.guest_dir, accel, accel == "tcg" and port_free(1234))
     case_sw_breakpoint_32bit(a.emulator, a.guest_dir)
     case_protocol(a.emulator, a.guest_dir)
     print(f"{results['pass']} passed, {results['fail']} failed, {results['skip']} skipped")
