@@ -71,6 +71,7 @@ static const KiteOption options[] = {
     { "nographic", NO_ARG, OPT_OK, "no display; serial and monitor share stdio (Ctrl-A h)" },
     { "nodefaults", NO_ARG, OPT_OK, "create no default devices" },
     { "no-reboot", NO_ARG, OPT_OK, "exit instead of rebooting" },
+    { "no-hpet", NO_ARG, OPT_OK, "no HPET (the same as -machine hpet=off)" },
     { "no-shutdown", NO_ARG, OPT_OK, "stop (rather than exit) when the guest shuts down" },
     { "action", HAS_ARG, OPT_OK, "reboot=reset|shutdown,shutdown=poweroff|pause,"
       "panic=pause|shutdown|exit-failure|none: what guest events do" },
@@ -299,6 +300,8 @@ void config_apply_option(Config *c, const char *name, const char *optarg)
         c->nographic = true;
     } else if (!strcmp(name, "nodefaults")) {
         c->nodefaults = true;
+    } else if (!strcmp(name, "no-hpet")) {
+        merge_opts(&c->machine_opts, "machine", "hpet=off", "type");
     } else if (!strcmp(name, "no-reboot")) {
         no_reboot = true;
     } else if (!strcmp(name, "no-shutdown")) {

@@ -256,6 +256,20 @@ static void build_pci_aml(Aml *scope)
 }
 
 /* §5.2.11.1 DSDT: a header then one AML DefinitionBlock body. */
+/* IA-PC HPET specification 1.0a, 3.2.5: the timer block as a PNP0103 device with its MMIO. */
+static void build_hpet_aml(Aml *scope, uint32_t addr)
+{
+    Aml *dev = aml_device("HPET");
+    Aml *crs = aml_resource_template();
+
+    aml_append(dev, aml_name_decl("_HID", aml_eisaid("PNP0103")));
+    aml_append(dev, aml_name_decl("_UID", aml_int(0)));
+    aml_append(dev, aml_name_decl("_STA", aml_int(0x0f)));
+    aml_append(crs, aml_memory32_fixed(addr, 0x400, true));
+    aml_append(dev, aml_name_decl("_CRS", crs));
+    aml_append(scope, dev);
+}
+
 static size_t build_dsdt(GByteArray *blob, BIOSLinker *linker, const AcpiBuildParams *p)
 {
     size_t off = acpi_table_begin(blob, "DSDT", 2);   /* revision 2: 64-bit integers */
@@ -273,6 +287,9 @@ static size_t build_dsdt(GByteArray *blob, BIOSLinker *linker, const AcpiBuildPa
     }
     build_isa_devices(sb);
     build_fw_cfg_aml(sb);
+    if (p->hpet_addr) {
+        build_hpet_aml(sb, p->hpet_addr);
+    }
     build_pci_aml(sb);
     aml_append(body, sb);
 
@@ -440,6 +457,23 @@ static size_t build_madt(GByteArray *blob, BIOSLinker *linker, const AcpiBuildPa
     return off;
 }
 
+/*
+ * IA-PC HPET specification 1.0a, 3.2.4 "The ACPI 2.0 HPET Description Table": block ID,
+ * base address, HPET number 0, minimum periodic tick 0x80 (QEMU's value), no page protection.
+ */
+static size_t build_hpet(GByteArray *blob, BIOSLinker *linker, const AcpiBuildParams *p)
+{
+    size_t off = acpi_table_begin(blob, "HPET", 1);
+
+    build_append_int_noprefix(blob, p->hpet_block_id, 4);
+    build_append_gas(blob, AML_AS_SYSTEM_MEMORY, 0, 0, 0, p->hpet_addr);
+    build_append_int_noprefix(blob, 0, 1);              /* HPET Number */
+    build_append_int_noprefix(blob, 0x80, 2);           /* Main Counter Minimum Clock_tick */
+    build_append_int_noprefix(blob, 0, 1);              /* Page Protection and OEM Attribute */
+    table_finish(blob, linker, off);
+    return off;
+}
+
 /* §5.2.7 RSDT (32-bit entries) and §5.2.8 XSDT (64-bit entries). */
 static size_t build_xsdt(GByteArray *blob, BIOSLinker *linker, const size_t *tables, int n,
                          bool x)
@@ -478,7 +512,8 @@ AcpiBuildTables *acpi_build(MachineState *ms, const AcpiBuildParams *p)
 {
     AcpiBuildTables *t = g_new0(AcpiBuildTables, 1);
     BIOSLinker *linker = bios_linker_loader_init();
-    size_t facs, dsdt, fadt, madt, rsdt, xsdt, tables[2];
+    size_t facs, dsdt, fadt, madt, rsdt, xsdt, tables[3];
+    int n = 2;
 
     g_assert(p->nb_cpus >= 1 && p->nb_cpus <= ACPI_MAX_CPUS);
     t->tables = g_byte_array_new();
@@ -495,10 +530,14 @@ AcpiBuildTables *acpi_build(MachineState *ms, const AcpiBuildParams *p)
     madt = build_madt(t->tables, linker, p);
     tables[0] = fadt;
     tables[1] = madt;
+    if (p->hpet_addr) {
+        align_blob(t->tables, 8);
+        tables[n++] = build_hpet(t->tables, linker, p);
+    }
     align_blob(t->tables, 8);
-    rsdt = build_xsdt(t->tables, linker, tables, 2, false);
+    rsdt = build_xsdt(t->tables, linker, tables, n, false);
     align_blob(t->tables, 8);
-    xsdt = build_xsdt(t->tables, linker, tables, 2, true);
+    xsdt = build_xsdt(t->tables, linker, tables, n, true);
     build_rsdp(t->rsdp, linker, rsdt, xsdt);
 
     t->linker = linker->cmd_blob;

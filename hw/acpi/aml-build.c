@@ -431,6 +431,19 @@ Aml *aml_dword_memory(uint32_t min, uint32_t max, bool cacheable)
     return a;
 }
 
+/* §6.4.3.4 32-Bit Fixed Memory Range Descriptor: tag 0x86, length 9, info, base, length. */
+Aml *aml_memory32_fixed(uint32_t base, uint32_t len, bool read_write)
+{
+    Aml *a = aml_alloc(AML_RAW, 0);
+
+    append_byte(a->buf, 0x86);
+    build_append_int_noprefix(a->buf, 9, 2);
+    append_byte(a->buf, read_write ? 1 : 0);
+    build_append_int_noprefix(a->buf, base, 4);
+    build_append_int_noprefix(a->buf, len, 4);
+    return a;
+}
+
 /* §6.4.2.1 IRQ Descriptor, 2-byte form (edge, active high, exclusive): tag 0x22 + mask. */
 Aml *aml_irq_no_flags(uint8_t irq)
 {

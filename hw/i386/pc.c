@@ -7,6 +7,7 @@
  *   0x000c0000-0x000fffff  RAM; with firmware, the top 128 KiB show the BIOS
  *   0x00100000-...         RAM up to min(ram, 3 GiB or 3.5 GiB); the rest above 4 GiB
  *   0xfec00000             IOAPIC
+ *   0xfed00000             HPET (-machine hpet=on, the default), 1 KiB
  *   0xfee00000             local APICs (each CPU sees its own)
  *   0xfffc0000-0xffffffff  BIOS ROM (firmware boot)
  * Port I/O (ISA, legacy fixed addresses):
@@ -33,6 +34,7 @@
 #include "hw/intc/apic.h"
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
+#include "hw/timer/hpet.h"
 #include "hw/timer/i8254.h"
 #include "hw/input/i8042.h"
 #include "hw/misc/pc-misc.h"
@@ -273,12 +275,35 @@ static void pc_serial_init(PCMachineState *pcms)
     }
 }
 
+/*
+ * The HPET (QEMU's pc has one unless hpet=off): its outputs drive the GSIs, and ISA IRQ 0 and
+ * 8 (the PIT and the RTC) pass through it so that LegacyReplacement can cut them off.
+ */
+static void pc_hpet_init(PCMachineState *pcms, MachineState *ms, IRQState **isa_irqs)
+{
+    DeviceState *dev = qdev_new(TYPE_HPET);
+
+    sysbus_realize_and_unref(dev, &error_fatal);
+    memory_region_add_subregion(get_system_memory(), HPET_BASE, hpet_mmio(dev));
+    for (int i = 0; i < PC_NUM_GSI; i++) {
+        qdev_connect_gpio_out(dev, i, pcms->gsi[i]);
+    }
+    isa_irqs[0] = qdev_get_gpio_in(dev, HPET_LEGACY_PIT_INT);
+    isa_irqs[8] = qdev_get_gpio_in(dev, HPET_LEGACY_RTC_INT);
+    pcms->hpet_dev = dev;
+}
+
 static void pc_platform_devices(PCMachineState *pcms, MachineState *ms)
 {
     DeviceState *dev;
     IRQState *a20 = irq_new(pc_a20_handler, pcms, 0);
+    IRQState *isa_irqs[ISA_NUM_IRQS];
 
-    isa_bus_set_irqs(pcms->isa_bus, pcms->gsi);
+    memcpy(isa_irqs, pcms->gsi, sizeof(isa_irqs));
+    if (pcms->hpet) {
+        pc_hpet_init(pcms, ms, isa_irqs);
+    }
+    isa_bus_set_irqs(pcms->isa_bus, isa_irqs);
 
     if (!accel_irqchip_in_kernel()) {
         dev = i8254_create(pcms->isa_bus, 0x40, 0);
@@ -455,6 +480,11 @@ static void pc_machine_done(MachineState *ms, void *opaque)
     acpi_build_params_init_pc(&params, n, apic_ids);
     params.pic_present = true;
     params.irq0_to_gsi2 = true;
+    if (pcms->hpet_dev) {
+        /* The ACPI HPET table's Event Timer Block ID is GCAP_ID's low half. */
+        params.hpet_addr = HPET_BASE;
+        params.hpet_block_id = hpet_reg_read(pcms->hpet_dev, 0, 4);
+    }
     pcms->acpi = acpi_build(ms, &params);
     acpi_setup_fw_cfg(pcms->fw_cfg, pcms->acpi);
     if (ms->kernel_filename) {
@@ -567,6 +597,8 @@ static const Property pc_machine_props[] = {
      * hw/i386/x86-linux-unpack.c); off runs the kernel's own decompressor as QEMU does.
      */
     DEFINE_PROP_BOOL("kernel-unpack", PCMachineState, kernel_unpack, true),
+    /* The HPET at 0xfed00000, on by default as on QEMU's pc (-no-hpet turns it off). */
+    DEFINE_PROP_BOOL("hpet", PCMachineState, hpet, true),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -94,6 +94,13 @@ def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
         # The firmware tables Kite builds for direct boot reached the kernel.
         expect_output("ls /sys/firmware/acpi/tables", ["APIC", "DSDT", "FACP"],
                       lambda out, want: all(d in out.split() for d in want))
+        # The HPET (hw/timer/hpet.c) as under QEMU: the ACPI HPET table, Linux's driver
+        # claiming the block, and the counter registered as a clocksource.
+        expect_output("ls /sys/firmware/acpi/tables", "HPET",
+                      lambda out, want: want in out.split())
+        expect_output("dmesg | grep -c 'hpet0: at MMIO 0xfed00000, IRQs 2, 8, 0'", "1")
+        expect_output("cat /sys/devices/system/clocksource/clocksource0/available_clocksource",
+                      "hpet", lambda out, want: want in out.split())
         # PCI through the DSDT's root bridge: host bridge, ISA bridge, and a pci-testdev
         # whose memory BAR was assigned inside the bridge's window.
         expect_output("ls /sys/bus/pci/devices",

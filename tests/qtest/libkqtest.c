@@ -27,6 +27,7 @@ struct KQTest {
     GString *rx;
     char *sock_path;
     bool irq_level[IRQ_MAX];
+    unsigned irq_raises[IRQ_MAX];
     int status;
     bool exited;
 };
@@ -154,6 +155,7 @@ static char *read_reply(KQTest *qt)
                 int n;
                 if (sscanf(line, "IRQ raise %d", &n) == 1 && n >= 0 && n < IRQ_MAX) {
                     qt->irq_level[n] = true;
+                    qt->irq_raises[n]++;
                 } else if (sscanf(line, "IRQ lower %d", &n) == 1 && n >= 0 && n < IRQ_MAX) {
                     qt->irq_level[n] = false;
                 }
@@ -312,6 +314,13 @@ void kqtest_irq_intercept_in(KQTest *qt, const char *path)
 void kqtest_irq_intercept_out(KQTest *qt, const char *path)
 {
     g_free(kqtest_cmd(qt, "irq_intercept_out %s", path));
+}
+
+unsigned kqtest_irq_raises(KQTest *qt, int n)
+{
+    g_free(kqtest_cmd(qt, "endianness"));
+    g_assert(n >= 0 && n < IRQ_MAX);
+    return qt->irq_raises[n];
 }
 
 bool kqtest_get_irq(KQTest *qt, int n)

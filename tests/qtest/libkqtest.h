@@ -59,5 +59,7 @@ void kqtest_irq_intercept_in(KQTest *qt, const char *path);
 void kqtest_irq_intercept_out(KQTest *qt, const char *path);
 /* The last level seen on intercepted line n. */
 bool kqtest_get_irq(KQTest *qt, int n);
+/* How many "IRQ raise" notifications line n has had (edge interrupts are raise+lower). */
+unsigned kqtest_irq_raises(KQTest *qt, int n);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * The PC's ACPI tables: RSDP (v2), RSDT, XSDT, FADT (revision 3) with FACS, DSDT and MADT.
+ * The PC's ACPI tables: RSDP (v2), RSDT, XSDT, FADT (revision 3) with FACS, DSDT, MADT and,
+ * with an HPET, the HPET table.
  *
  * Board usage:
  *
@@ -43,6 +44,8 @@ typedef struct AcpiBuildParams {
     uint8_t sci_irq;
     uint16_t reset_port;                /* FADT RESET_REG (0: none) */
     uint8_t reset_value;
+    uint32_t hpet_addr;                 /* HPET table and DSDT device HPET (0: no HPET) */
+    uint32_t hpet_block_id;             /* its GCAP_ID bits 31:0 */
 } AcpiBuildParams;
 
 typedef struct AcpiBuildTables {

@@ -39,6 +39,8 @@ typedef struct PCMachineState {
     hwaddr acpi_tables_addr;
     AcpiBuildTables *acpi;
     bool kernel_unpack;           /* property "kernel-unpack" */
+    bool hpet;                    /* property "hpet" */
+    DeviceState *hpet_dev;        /* NULL with hpet=off */
     struct PCIBus *pci_bus;       /* "pci.0" (hw/i386/pc-pci.c) */
     DeviceState *piix3;
     DeviceState *pm;              /* PIIX4 PM function 00:01.3 (ACPI PM block) */
