@@ -15,7 +15,7 @@ static void usage(void)
             "       kite-img info [-f fmt] [--output=human|json] file\n"
             "       kite-img check [-f fmt] [--output=human|json] [-r leaks|all] file\n"
             "       kite-img convert [-f fmt] [-O fmt] [-c] [-p] [-o opts] src dst\n"
-            "       kite-img resize [-f fmt] file [+|-]size\n"
+            "       kite-img resize [-q] [-f fmt] [--shrink] file [+|-]size\n"
             "       kite-img map [-f fmt] [--output=human|json] [--start-offset=N] "
             "[--max-length=N] file\n"
             "       kite-img compare [-f fmt] [-F fmt] [-p] [-q] [-s] file1 file2\n"
@@ -631,6 +631,10 @@ static int cmd_convert(int argc, char **argv)
     }
     chunk = compress ? ((BDRVQcow2State *)dst->opaque)->cluster_size : 2 * MiB;
     buf = g_malloc(chunk);
+    if (progress) {
+        printf("    (0.00/100%%)\r");
+        fflush(stdout);
+    }
     for (int64_t off = 0; off < size && ret == 0; off += chunk) {
         int64_t n = MIN(chunk, size - off), pnum;
         bool zero = true;
@@ -661,7 +665,7 @@ static int cmd_convert(int argc, char **argv)
         }
     }
     if (progress) {
-        printf("    (100.00/100%%)\n");
+        printf("    (100.00/100%%)\r\n");          /* qemu-img's last line */
     }
     if (ret == 0) {
         ret = bdrv_flush(dst);
@@ -676,38 +680,64 @@ static int cmd_resize(int argc, char **argv)
     const char *fmt = NULL, *arg;
     BlockDriverState *bs;
     Error *err = NULL;
+    bool shrink = false, quiet = false;
     uint64_t v;
-    int64_t size;
+    int64_t size, cur;
     int c;
+    static struct option lo[] = { { "shrink", no_argument, NULL, 'S' }, { 0 } };
 
-    while ((c = getopt(argc, argv, "f:")) != -1) {
-        if (c == 'f') {
-            fmt = optarg;
-        } else {
-            usage();
+    /* As qemu-img: the size is the last argument, taken before getopt sees "-1G". */
+    if (argc < 4) {
+        error_report("Not enough arguments\nTry 'kite-img --help' for more information");
+        return 1;
+    }
+    arg = argv[--argc];
+    while ((c = getopt_long(argc, argv, "f:q", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'q': quiet = true; break;
+        case 'S': shrink = true; break;
+        default: usage();
         }
     }
-    if (optind + 2 != argc) {
+    if (optind + 1 != argc) {
         usage();
     }
-    arg = argv[optind + 1];
-    if (!parse_size(arg[0] == '+' || arg[0] == '-' ? arg + 1 : arg, 1, &v)) {
-        error_report("Invalid size specified");
+    if (!parse_size(arg[0] == '+' || arg[0] == '-' ? arg + 1 : arg, 1, &v) ||
+        v > INT64_MAX) {
+        error_report("Parameter 'size' expects a non-negative number below 2^64\n"
+                     "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, "
+                     "peta-\nand exabytes, respectively.");
         return 1;
     }
     bs = open_image(argv[optind], fmt, BDRV_O_RDWR);
     if (!bs) {
         return 1;
     }
-    size = bdrv_getlength(bs);
-    size = arg[0] == '+' ? size + (int64_t)v : arg[0] == '-' ? size - (int64_t)v : (int64_t)v;
+    cur = bdrv_getlength(bs);
+    size = arg[0] == '+' ? cur + (int64_t)v : arg[0] == '-' ? cur - (int64_t)v : (int64_t)v;
+    if (size <= 0) {
+        error_report("New image size must be positive");
+        bdrv_unref(bs);
+        return 1;
+    }
+    if (size < cur && !shrink) {
+        error_report("Use the --shrink option to perform a shrink operation.");
+        warn_report("Shrinking an image will delete all data beyond the shrunken image's "
+                    "end. Before performing such an operation, make sure there is no "
+                    "important data there.");
+        bdrv_unref(bs);
+        return 1;
+    }
     if (bdrv_truncate(bs, size, &err) < 0) {
         error_report_err(err);
         bdrv_unref(bs);
         return 1;
     }
     bdrv_unref(bs);
-    printf("Image resized.\n");
+    if (!quiet) {
+        printf("Image resized.\n");
+    }
     return 0;
 }
 
@@ -971,6 +1001,10 @@ static int cmd_compare(int argc, char **argv)
     }
     buf1 = g_malloc(COMPARE_BUF);
     buf2 = g_malloc(COMPARE_BUF);
+    if (progress) {
+        printf("    (0.00/100%%)\r");
+        fflush(stdout);
+    }
     total = MIN(size1, size2);
     base = MAX(size1, size2);
     if (strict && size1 != size2) {
@@ -1061,14 +1095,14 @@ static int cmd_compare(int argc, char **argv)
             off += chunk;
         }
     }
-    if (progress) {
-        printf("    (100.00/100%%)\n");
-    }
     if (!quiet) {
         printf("Images are identical.\n");
     }
     ret = 0;
 out:
+    if (progress) {
+        printf("\n");                  /* qemu-img ends its progress line last */
+    }
     bdrv_unref(bs2);
     bdrv_unref(bs1);
     return ret;

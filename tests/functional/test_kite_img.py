@@ -149,6 +149,49 @@ def check_damaged(K, d, check):
                       k.returncode, k.stdout + k.stderr, q.returncode, q.stdout + q.stderr))
 
 
+def resize_progress(K, d, check):
+    """resize as qemu-img: negative sizes, --shrink, -q, errors; and the -p progress line's
+    shape for convert and compare (0% first, the last line, the newline at the end)."""
+    cwd = os.getcwd()
+    os.chdir(d)
+    try:
+        cases = [(["r.qcow2", "+1M"], "qcow2"), (["-q", "r.qcow2", "+1M"], "qcow2"),
+                 (["r.qcow2", "-1M"], "qcow2"), (["r.qcow2", "--", "-8M"], "qcow2"),
+                 (["r.qcow2", "abc"], "qcow2"), (["r.qcow2"], "qcow2"),
+                 (["--shrink", "-f", "raw", "r.raw", "-1M"], "raw"),
+                 (["-f", "raw", "r.raw", "3M"], "raw"), (["-f", "raw", "r.raw", "5M"], "raw")]
+        for argv, fmt in cases:
+            out = []
+            for tool in ("qemu-img", K):
+                run("qemu-img", "create", "-q", "-f", fmt, "r." + fmt, "4M")
+                p = run(tool, "resize", *argv)
+                info = run("qemu-img", "info", "--output=json", "-f", fmt, "r." + fmt).stdout
+                size = [ln for ln in info.splitlines() if "virtual-size" in ln]
+                out.append((p.returncode, p.stdout,
+                            p.stderr.replace(os.path.basename(tool), "PROG"), size))
+            check("resize " + " ".join(argv), out[0] == out[1],
+                  "qemu-img %r\nkite-img %r" % (out[0], out[1]))
+        with open("p.raw", "wb") as f:
+            f.write(os.urandom(3 << 20))
+        shutil.copy("p.raw", "p2.raw")
+        with open("p2.raw", "r+b") as f:
+            f.seek(2 << 20)
+            f.write(b"x")
+        for name, argv in (("convert", ["convert", "-p", "-O", "qcow2", "p.raw", "p.qcow2"]),
+                           ("compare same", ["compare", "-p", "p.raw", "p.raw"]),
+                           ("compare differ", ["compare", "-p", "p.raw", "p2.raw"])):
+            res = []
+            for tool in ("qemu-img", K):
+                if os.path.exists("p.qcow2"):
+                    os.unlink("p.qcow2")
+                p = subprocess.run([tool] + argv, capture_output=True, timeout=60)
+                res.append((p.returncode, p.stdout.startswith(b"    (0.00/100%)\r"),
+                            p.stdout.split(b"\r")[-2:]))
+            check("progress " + name, res[0] == res[1], "qemu-img %r\nkite-img %r" % tuple(res))
+    finally:
+        os.chdir(cwd)
+
+
 def create_output(K, d, check):
     """kite-img create prints qemu-img's "Formatting" line (every option with a default, in
     QEMU's order) and its errors, with the same exit status."""
@@ -236,6 +279,7 @@ def main():
     map_compare_snapshot(K, d, check)
     create_output(K, d, check)
     check_damaged(K, d, check)
+    resize_progress(K, d, check)
     # Malformed: each must fail with exit 1 and an error line, never a crash.
     good = open(os.path.join(d, "k.qcow2"), "rb").read()
 
