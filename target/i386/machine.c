@@ -123,6 +123,35 @@ static int x86_vcpu_post_load(void *opaque, int version_id)
     return 0;
 }
 
+/* Machine-check MSRs (tcg-glue.c): sent when they differ from their power-on values. */
+static bool x86_vcpu_mca_needed(void *opaque)
+{
+    X86Vcpu *cpu = opaque;
+
+    if (cpu->mcg_status || cpu->mcg_ctl != ~0ULL) {
+        return true;
+    }
+    for (int i = 0; i < 4 * X86_MCE_BANKS; i++) {
+        if (cpu->mce_banks[i] != (i % 4 ? 0 : ~0ULL)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const VMStateDescription vmstate_x86_vcpu_mca = {
+    .name = "x86-cpu/mca",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = x86_vcpu_mca_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(mcg_status, X86Vcpu),
+        VMSTATE_UINT64(mcg_ctl, X86Vcpu),
+        VMSTATE_UINT64_ARRAY(mce_banks, X86Vcpu, 4 * X86_MCE_BANKS),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 const VMStateDescription vmstate_x86_vcpu = {
     .name = "x86-cpu",
     .version_id = 1,
@@ -134,4 +163,5 @@ const VMStateDescription vmstate_x86_vcpu = {
         VMSTATE_UINT32(saved_eflags, X86Vcpu),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = (const VMStateDescription *const[]) { &vmstate_x86_vcpu_mca, NULL },
 };

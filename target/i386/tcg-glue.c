@@ -194,12 +194,74 @@ static uint64_t glue_clock_ns(void *opaque)
 
 #define MSR_IA32_APICBASE 0x1b
 #define MSR_IA32_TSC_DEADLINE 0x6e0
+#define MSR_K8_INT_PENDING_MSG 0xc0010055
+#define MSR_MCG_CAP     0x179
+#define MSR_MCG_STATUS  0x17a
+#define MSR_MCG_CTL     0x17b
+#define MSR_MC0_CTL     0x400
+#define MCG_CTL_P       (1ULL << 8)
+#define MCG_SER_P       (1ULL << 24)
+
+/*
+ * Machine-check architecture registers as QEMU's TCG has them for qemu64 (SDM vol. 3B
+ * 15.3): MCG_CAP with MCG_CTL and 10 banks, MCG_CTL and each MCi_CTL all ones at power-on
+ * and taking only all zeros or all ones (other values are ignored, as QEMU does; Linux's
+ * K8 quirk writes one), MCi_STATUS/ADDR/MISC plain storage.  No error is ever logged.
+ */
+static bool mca_read(X86Vcpu *cpu, uint32_t msr, uint64_t *val)
+{
+    if (msr == MSR_MCG_CAP) {
+        *val = MCG_CTL_P | MCG_SER_P | X86_MCE_BANKS;
+    } else if (msr == MSR_MCG_STATUS) {
+        *val = cpu->mcg_status;
+    } else if (msr == MSR_MCG_CTL) {
+        *val = cpu->mcg_ctl;
+    } else if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS) {
+        *val = cpu->mce_banks[msr - MSR_MC0_CTL];
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool mca_write(X86Vcpu *cpu, uint32_t msr, uint64_t val)
+{
+    bool ctl_ok = val == 0 || val == ~0ULL;
+
+    if (msr == MSR_MCG_CAP) {
+        return false;                       /* read-only */
+    } else if (msr == MSR_MCG_STATUS) {
+        cpu->mcg_status = val;
+    } else if (msr == MSR_MCG_CTL) {
+        if (ctl_ok) {
+            cpu->mcg_ctl = val;
+        }
+    } else if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS) {
+        if ((msr - MSR_MC0_CTL) % 4 != 0 || ctl_ok) {
+            cpu->mce_banks[msr - MSR_MC0_CTL] = val;
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
 
 static bool glue_msr_read(void *opaque, uint32_t msr, uint64_t *val)
 {
     X86Vcpu *cpu = opaque;
     bool ok = false;
 
+    if (mca_read(cpu, msr, val)) {
+        return true;
+    }
+    if (msr == MSR_K8_INT_PENDING_MSG) {
+        /*
+         * K8 interrupt pending message register (BKDG family 0Fh, MSRC001_0055): Linux
+         * reads it for AMD erratum 400; no C1E here, so zero, as under QEMU's TCG.
+         */
+        *val = 0;
+        return true;
+    }
     if (!cpu->apic) {
         return false;
     }
@@ -220,6 +282,12 @@ static bool glue_msr_write(void *opaque, uint32_t msr, uint64_t val)
     X86Vcpu *cpu = opaque;
     bool ok = false;
 
+    if (mca_write(cpu, msr, val)) {
+        return true;
+    }
+    if (msr == MSR_K8_INT_PENDING_MSG) {
+        return true;                        /* ignored, as QEMU's TCG does */
+    }
     if (!cpu->apic) {
         return false;
     }

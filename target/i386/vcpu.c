@@ -60,6 +60,11 @@ static void x86_vcpu_realize(DeviceState *dev, Error **errp)
     cpu->env = x86_cpu_env(cpu->interp);
     x86_cpu_set_apic_id(cpu->interp, cpu->apic_id);
     x86_cpu_set_topology(cpu->interp, cpu->nr_cores, cpu->nr_threads);
+    /* Machine-check control at power-on: every error source enabled (SDM vol. 3B 15.3). */
+    cpu->mcg_ctl = ~0ULL;
+    for (int b = 0; b < X86_MCE_BANKS; b++) {
+        cpu->mce_banks[4 * b] = ~0ULL;
+    }
     cpu->cpuid = g_array_new(false, false, sizeof(X86CpuidEntry));
     if (x86_vcpu_create_apic) {
         cpu->apic = x86_vcpu_create_apic(cpu, errp);
@@ -111,6 +116,7 @@ static void x86_vcpu_reset(DeviceState *dev)
         return;
     }
     x86_cpu_reset(cpu->interp);
+    cpu->mcg_status = 0;
     cs->halted = cpu->env->halted || cpu->env->wait_sipi;
     cpu_reset_interrupt(cs, ~0u);
     if (cpu->apic) {

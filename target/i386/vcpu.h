@@ -22,6 +22,8 @@ typedef struct X86CpuidEntry {
     uint32_t eax, ebx, ecx, edx;
 } X86CpuidEntry;
 
+#define X86_MCE_BANKS 10
+
 typedef struct X86Vcpu {
     CPUState parent_obj;
     X86CPU *interp;             /* interpreter instance; owns env */
@@ -35,6 +37,9 @@ typedef struct X86Vcpu {
     GArray *cpuid;              /* of X86CpuidEntry */
     uint64_t tsc_khz;
     uint32_t saved_eflags;      /* vmstate: the whole EFLAGS, computed at save time */
+    /* Machine-check MSRs under the interpreter (tcg-glue.c); kept across resets. */
+    uint64_t mcg_status, mcg_ctl;
+    uint64_t mce_banks[4 * X86_MCE_BANKS];      /* MCi_CTL, _STATUS, _ADDR, _MISC */
 } X86Vcpu;
 
 typedef struct X86VcpuClass {

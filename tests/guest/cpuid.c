@@ -8,7 +8,9 @@
  * Features are cross-checked by using them: TSC (RDTSC advances), MSR
  * (IA32_APIC_BASE reads back the APIC base), CX8 (CMPXCHG8B), CMOV, APIC
  * (the local APIC answers), LM (this build runs in long mode), NX
- * (EFER.NXE can be set).
+ * (EFER.NXE can be set), MCA (SDM vol. 3B 15.3: IA32_MCG_CAP names banks; under the
+ * interpreter, QEMU's TCG layout: MCG_CTL present, 10 banks, MCi_CTL all ones at reset and
+ * taking only all zeros/ones, MCi_STATUS read/write).
  *
  * Topology, when the command line says what -smp asked for per package ("cores=C
  * threads=T"): leaf 1 EDX.HTT and EBX[23:16] logical processors per package; leaf 4
@@ -30,6 +32,7 @@
 #define F1_EDX_PAE  (1u << 6)
 #define F1_EDX_CX8  (1u << 8)
 #define F1_EDX_APIC (1u << 9)
+#define F1_EDX_MCA  (1u << 14)
 #define F1_EDX_CMOV (1u << 15)
 #define F1_EDX_FXSR (1u << 24)
 #define F1_EDX_HTT  (1u << 28)
@@ -123,6 +126,28 @@ static void test_features_work(void)
     uint32_t a = 1, b = 2;
     asm volatile("cmp %1, %1; cmove %1, %0" : "+r"(a) : "r"(b) : "cc");
     CHECK_EQ(a, 2, "CMOVE with ZF set");
+
+    if (cpuid(1).d & F1_EDX_MCA) {
+        uint64_t cap = rdmsr(0x179);
+        unsigned banks = cap & 0xff;
+        printf("cpuid: MCA, MCG_CAP 0x%llx\n", (unsigned long long)cap);
+        CHECK(banks >= 1, "MCG_CAP names %u banks", banks);
+        wrmsr(0x401, 0);                                    /* MC0_STATUS */
+        CHECK_EQ(rdmsr(0x401), 0, "MC0_STATUS cleared");
+        char acc[8];
+        if (cmdline_get("accel", acc, sizeof(acc)) && !strcmp(acc, "tcg")) {
+            CHECK_EQ(cap, 0x100010a, "MCG_CAP: MCG_CTL_P, MCG_SER_P, 10 banks (as QEMU)");
+            CHECK_EQ(rdmsr(0x17b), ~0ull, "MCG_CTL all ones at reset");
+            CHECK_EQ(rdmsr(0x400 + 4 * 9), ~0ull, "MC9_CTL all ones at reset");
+            wrmsr(0x400, 0x1234);                           /* ignored: not 0 or ~0 */
+            CHECK_EQ(rdmsr(0x400), ~0ull, "MC0_CTL keeps all ones on a partial write");
+            wrmsr(0x400, 0);
+            CHECK_EQ(rdmsr(0x400), 0, "MC0_CTL takes zero");
+            wrmsr(0x402, 0xfeedf00d);                       /* MC0_ADDR */
+            CHECK_EQ(rdmsr(0x402), 0xfeedf00d, "MC0_ADDR read/write");
+            CHECK_EQ(rdmsr(0x8b), 0x01000065, "AMD patch level (Linux's microcode)");
+        }
+    }
 }
 
 static void test_extended(void)

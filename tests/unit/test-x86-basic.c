@@ -342,7 +342,7 @@ static void check_cpuid(X86CPU *cpu, const CpuidExpect *e, size_t n)
 /*
  * The leaves qemu64 reports under QEMU 7.2's TCG (dumped from qemu-system-x86_64 -smp 1
  * and -smp 4,cores=2,threads=2), except what the interpreter lacks: SSE3 (1.ECX bit 0),
- * MCA and PSE-36 (1.EDX bits 14, 17), SVM (80000001h.ECX bit 2, leaf 8000000Ah); and with
+ * PSE-36 (1.EDX bit 17), SVM (80000001h.ECX bit 2, leaf 8000000Ah); and with
  * the invariant TSC (80000007h.EDX bit 8) kept.
  */
 static void test_cpuid_leaves(void)
@@ -368,21 +368,21 @@ static void test_cpuid_leaves(void)
         { 0x8000000a, 0, 0, 0, 0, 0 },
     };
     static const CpuidExpect one[] = {
-        { 0x1, 0, 0x00060fb1, 0x00000800, 0x80002000, 0x0789bbfd },
+        { 0x1, 0, 0x00060fb1, 0x00000800, 0x80002000, 0x0789fbfd },
         { 0xb, 0, 0, 1, 0x100, 0 },
         { 0xb, 1, 0, 1, 0x201, 0 },
         { 0xb, 2, 0, 0, 2, 0 },
-        { 0x80000001, 0, 0x00060fb1, 0, 0x00000001, 0x2191bbfd },
+        { 0x80000001, 0, 0x00060fb1, 0, 0x00000001, 0x2191fbfd },
         { 0x80000008, 0, 0x00003028, 0, 0, 0 },
     };
     /* -smp 4,cores=2,threads=2, the CPU with APIC ID 3 (core 1, thread 1). */
     static const CpuidExpect topo[] = {
-        { 0x1, 0, 0x00060fb1, 0x03040800, 0x80002000, 0x1789bbfd },
+        { 0x1, 0, 0x00060fb1, 0x03040800, 0x80002000, 0x1789fbfd },
         { 0xb, 0, 1, 2, 0x100, 3 },
         { 0xb, 1, 2, 4, 0x201, 3 },
         { 0xb, 2, 0, 0, 2, 3 },
         { 0xb, 5, 0, 0, 5, 3 },
-        { 0x80000001, 0, 0x00060fb1, 0, 0x00000003, 0x2191bbfd },
+        { 0x80000001, 0, 0x00060fb1, 0, 0x00000003, 0x2191fbfd },
         { 0x80000008, 0, 0x00003028, 0, 0x00002003, 0 },
     };
     X86T *m = x86t_new();

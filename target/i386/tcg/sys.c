@@ -545,7 +545,8 @@ bool x86_msr_read(X86CPU *cpu, uint32_t msr, uint64_t *val)
 
     switch (msr) {
     case MSR_TSC: *val = x86_read_tsc(cpu); return true;
-    case MSR_UCODE_REV: *val = 0; return true;
+    /* AMD's patch level (MSR 8Bh), the value QEMU gives AMD models: Linux's "microcode". */
+    case MSR_UCODE_REV: *val = 0x01000065; return true;
     case MSR_MTRRCAP: *val = 0x500 | X86_MTRR_VCNT; return true;   /* FIX, no WC */
     case MSR_SYSENTER_CS: *val = env->sysenter_cs; return true;
     case MSR_SYSENTER_ESP: *val = env->sysenter_esp; return true;
@@ -698,9 +699,9 @@ void x86_op_rdwrmsr(X86CPU *cpu, const KiteOp *op)
 /*
  * What QEMU 7.2's default CPU model, qemu64, reports under TCG (checked against Debian's
  * qemu-system-x86_64 with a CPUID-dumping test kernel), less the features this
- * interpreter does not implement: SSE3 (leaf 1 ECX bit 0), MCA (leaf 1 EDX bit 14, its
- * MSRs), PSE-36 (EDX bit 17, 4 MiB pages above 4 GiB) and SVM (80000001h ECX bit 2, leaf
- * 8000000Ah).  Deliberately kept: invariant TSC (80000007h EDX bit 8), since the TSC runs
+ * interpreter does not implement: SSE3 (leaf 1 ECX bit 0), PSE-36 (EDX bit 17, 4 MiB
+ * pages above 4 GiB) and SVM (80000001h ECX bit 2, leaf 8000000Ah).  MCA's MSRs are the
+ * machine's (target/i386/tcg-glue.c).  Deliberately kept: invariant TSC (80000007h EDX bit 8), since the TSC runs
  * from the virtual clock and is the same on every vCPU; QEMU's TCG leaves it clear.
  */
 #define CPUID_VENDOR_EBX 0x68747541    /* "Auth" */
@@ -710,12 +711,12 @@ void x86_op_rdwrmsr(X86CPU *cpu, const KiteOp *op)
 #define CPUID_MAX_BASIC  0x0d
 #define CPUID_MAX_EXT    0x8000000a
 
-/* CPUID.1:EDX: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE CMOV PAT CLFSH MMX FXSR SSE
- * SSE2.  MCE: CR4.MCE is accepted; no machine check is ever raised. */
+/* CPUID.1:EDX: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT CLFSH MMX FXSR
+ * SSE SSE2.  MCE: CR4.MCE is accepted; no machine check is ever raised. */
 #define CPUID_1_EDX  ((1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | \
                       (1u << 6) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 11) | \
-                      (1u << 12) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | \
-                      (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26))
+                      (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 16) | \
+                      (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26))
 #define CPUID_1_EDX_HTT (1u << 28)
 /* CPUID.1:ECX: CX16; bit 31, "running under a hypervisor", as QEMU sets for every model. */
 #define CPUID_1_ECX  ((1u << 13) | (1u << 31))
