@@ -45,6 +45,7 @@
 #include "hw/char/serial.h"
 #include "target/i386/x86-glue.h"
 #include "accel/accel.h"
+#include "accel/kvm.h"
 #include "kite/runstate.h"
 #include "kite/log.h"
 #include "system/system.h"
@@ -212,8 +213,13 @@ static void pc_memory_init(PCMachineState *pcms, MachineState *ms)
             e820_add(&pcms->e820, 4 * GiB, pcms->above_4g, E820_RAM);
         }
     }
-    /* KVM on Intel hosts keeps its real-mode TSS and identity map here (as QEMU's pc). */
-    e820_add(&pcms->e820, 0xfeffc000, 0x4000, E820_RESERVED);
+    /*
+     * KVM on Intel hosts keeps its real-mode TSS and identity map here; QEMU's pc reserves
+     * it under KVM only, so the interpreter's guests see QEMU TCG's map.
+     */
+    if (kvm_enabled()) {
+        e820_add(&pcms->e820, 0xfeffc000, 0x4000, E820_RESERVED);
+    }
 }
 
 /* Firmware boot: the BIOS image at the top of 4 GiB, its last 128 KiB also below 1 MiB. */
@@ -514,7 +520,8 @@ static void pc_init(MachineState *ms)
             exit(1);
         }
         pcms->acpi_tables_addr = pcms->below_4g - PC_ACPI_TABLES_SIZE;
-        e820_add(&pcms->e820, pcms->acpi_tables_addr, PC_ACPI_TABLES_SIZE, E820_ACPI);
+        /* "reserved", as SeaBIOS marks the high zone it puts them in under QEMU. */
+        e820_add(&pcms->e820, pcms->acpi_tables_addr, PC_ACPI_TABLES_SIZE, E820_RESERVED);
     } else {
         pc_bios_init(pcms, ms);
     }
