@@ -7,6 +7,11 @@
  * A PIRQ line is the wired-OR of the device pins swizzled onto it (the board's map_irq);
  * an ISA IRQ is driven while any PIRQ routed to it is asserted.  The board passes the 16
  * ISA IRQ lines (which reach the 8259s and the same IOAPIC pins).
+ *
+ * The other function-specific registers (40h-FFh) hold what is written, as in QEMU, with
+ * QEMU's power-on values (IORT 4Ch, XBCS 4Eh, TOM 69h, MBIRQ0 70h, MBDMA 76h-77h, PCSC 78h,
+ * SMICNTL A0h, SMIREQ A8h; datasheet 2.2); Linux's PIIX3 passive-release quirk sets DLC
+ * (82h) bit 1.  They steer nothing here.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/isa/piix3.h"
@@ -82,17 +87,31 @@ static void piix3_pirq_in(void *opaque, int n, int level)
 static void piix3_realize(PCIDevice *dev, Error **errp)
 {
     qdev_init_gpio_in_named(DEVICE(dev), piix3_pirq_in, "pirq", PIIX_NUM_PIRQS);
+    memset(dev->wmask + 0x40, 0xff, PCI_CONFIG_SPACE_SIZE - 0x40);
     memset(dev->wmask + PIIX_PIRQRC, 0x8f, PIIX_NUM_PIRQS);
+    /* Medium DEVSEL timing (datasheet PCISTS). */
+    pci_set_word(dev->config + PCI_STATUS, 0x0200);
 }
+
+/* Power-on values QEMU's PIIX3 has (offset, value); everything else in 40h-FFh is 0. */
+static const uint8_t piix3_reset_values[][2] = {
+    { 0x4c, 0x4d }, { 0x4e, 0x03 }, { 0x69, 0x02 }, { 0x70, 0x80 }, { 0x76, 0x0c },
+    { 0x77, 0x0c }, { 0x78, 0x02 }, { 0xa0, 0x08 }, { 0xa8, 0x0f },
+};
 
 static void piix3_reset(PCIDevice *dev)
 {
     PIIX3State *s = PIIX3(dev);
 
+    memset(dev->config + 0x40, 0, PCI_CONFIG_SPACE_SIZE - 0x40);
     memset(dev->config + PIIX_PIRQRC, PIRQRC_DISABLE, PIIX_NUM_PIRQS);
-    /* PCI command power-on value: I/O, memory and bus master on (datasheet 2.2.2). */
-    pci_set_word(dev->config + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
-                 PCI_COMMAND_MASTER);
+    for (size_t i = 0; i < G_N_ELEMENTS(piix3_reset_values); i++) {
+        dev->config[piix3_reset_values[i][0]] = piix3_reset_values[i][1];
+    }
+    /*
+     * The command register stays as the generic reset leaves it (0), as in QEMU, whose
+     * PCI reset clears the 0007h the datasheet gives; the bits gate nothing here.
+     */
     memset(s->pirq_level, 0, sizeof(s->pirq_level));
     piix3_update_irqs(s);
 }

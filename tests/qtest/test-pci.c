@@ -60,6 +60,21 @@ static void test_host_bridge(void)
     g_assert_cmphex(cfg_readl(qt, 0x08, 0x60), ==, 0x80808080);
     cfg_writeb(qt, 0x08, 0x61, 0xff);
     g_assert_cmphex(cfg_readb(qt, 0x08, 0x61), ==, 0x8f);
+    /* QEMU's PIIX3 power-on values: command 0, status medium DEVSEL, IORT/XBCS, TOM,
+     * MBIRQ0, MBDMA, PCSC, SMICNTL, SMIREQ; other bytes read back what is written. */
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0x04), ==, 0x02000000);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0x4c), ==, 0x0003004d);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0x68), ==, 0x00000200);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0x70), ==, 0x00000080);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0x74), ==, 0x0c0c0000);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0x78), ==, 0x00000002);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0xa0), ==, 0x00000008);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0xa8), ==, 0x0000000f);
+    cfg_writeb(qt, 0x08, 0x82, 0x02);
+    g_assert_cmphex(cfg_readb(qt, 0x08, 0x82), ==, 0x02);
+    kqtest_outb(qt, 0xcf9, 0x06);                                      /* system reset */
+    g_assert_cmphex(cfg_readb(qt, 0x08, 0x82), ==, 0x00);
+    g_assert_cmphex(cfg_readl(qt, 0x08, 0x60), ==, 0x80808080);
     kqtest_quit(qt);
 }
 
