@@ -447,7 +447,7 @@ bool hmp_parse_args(const HmpCommand *cmd, const char *p, HmpArg *args, Error **
                 a->present = true;
                 p += strlen(p);
             } else if (!optional) {
-                error_setg(errp, "%s: missing parameter '%s'", cmd->name, name);
+                error_setg(errp, "%s: string expected", cmd->name);      /* QEMU's words */
                 goto fail;
             }
             break;
@@ -459,7 +459,8 @@ bool hmp_parse_args(const HmpCommand *cmd, const char *p, HmpArg *args, Error **
                 goto fail;
             }
             if (!a->str && !optional) {
-                error_setg(errp, "%s: missing parameter '%s'", cmd->name, name);
+                error_setg(errp, "%s: %s expected", cmd->name,
+                           type[0] == 'F' ? "filename" : "string");
                 goto fail;
             }
             a->present = a->str != NULL;

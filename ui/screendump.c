@@ -109,7 +109,19 @@ bool ui_screendump(const char *filename, const char *format, Error **errp)
 {
     QemuConsole *con = qemu_console_active();
     DisplaySurface *s;
+    bool graphic = false;
 
+    /*
+     * QEMU's error when no display device made a console (-nodefaults, -vga none): the
+     * placeholder text console Kite's front-ends draw is not something to dump.
+     */
+    for (unsigned i = 0; i < qemu_console_count(); i++) {
+        graphic |= qemu_console_is_graphic(qemu_console_lookup_by_index(i));
+    }
+    if (!graphic) {
+        error_setg(errp, "There is no console to take a screendump from");
+        return false;
+    }
     if (!format) {
         format = g_str_has_suffix(filename, ".png") ? "png" : "ppm";
     }

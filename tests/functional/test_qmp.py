@@ -607,6 +607,10 @@ def main():
               "Invalid parameter type for 'filename', expected: string", r)
         r = q.cmd("screendump")
         check("screendump missing arg", r["error"]["desc"] == "Parameter 'filename' is missing", r)
+        r = q.cmd("screendump", {"filename": os.path.join(os.path.dirname(s1), "no.ppm")})
+        check("screendump without a display device", r.get("error") == {
+            "class": "GenericError", "desc": "There is no console to take a screendump from"}
+              and not os.path.exists(os.path.join(os.path.dirname(s1), "no.ppm")), r)
         check_machine_commands(q)
         r = q.cmd("nosuch")
         check("unknown command", r["error"] == {"class": "CommandNotFound",

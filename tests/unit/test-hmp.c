@@ -158,7 +158,7 @@ static void test_parse(void)
     g_assert_cmpstr(error_get_pretty(err), ==, "unterminated string");
     g_clear_pointer(&err, error_free);
     g_assert_false(hmp_parse_args(name, "", a, &err));
-    g_assert_cmpstr(error_get_pretty(err), ==, "name: missing parameter 'word'");
+    g_assert_cmpstr(error_get_pretty(err), ==, "name: string expected");
     g_clear_pointer(&err, error_free);
 
     g_assert_false(hmp_parse_args(hmp_find_command(test_cmds, "file"), "a b", a, &err));
@@ -208,6 +208,9 @@ static void test_commands(void)
     g_assert_cmpstr(o14, ==, "00000000-0000-0000-0000-000000000000\r\n");
     g_autofree char *o15 = run("sendkey ctrl-nosuchkey");
     g_assert_cmpstr(o15, ==, "invalid parameter: nosuchkey\r\n");
+    g_autofree char *o15b = run("sendkey");
+    g_assert_cmpstr(o15b, ==, "sendkey: string expected\r\nTry \"help sendkey\" for more "
+                    "information\r\n");
     g_autofree char *o16 = run("   ");
     g_assert_cmpstr(o16, ==, "");
     g_autofree char *o17 = run("x/2xb");
