@@ -50,6 +50,16 @@ typedef struct FileState {
     bool direct;
     GMutex rmw_lock;            /* serialises O_DIRECT read-modify-write of partial blocks */
     bool use_io_uring;
+    /*
+     * The length of a regular file, or -1 when unknown (atomic).  Every request checks its
+     * range against it (often several times: device, BlockBackend, format), and lseek per
+     * check showed in profiles.  QEMU caches a node's length the same way; only this fd
+     * changes it (a write past EOF, a zero range, truncate), and each such path updates or
+     * drops the cached value.  len_lock orders a refill against a drop so that a length read
+     * before a change is never stored after it.
+     */
+    int64_t len_cache;
+    GMutex len_lock;
 #ifdef CONFIG_LINUX_IO_URING
     /* aio=io_uring: the ring is set up with the first asynchronous request. */
     struct io_uring ring;
@@ -245,6 +255,8 @@ static int file_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **er
     }
     bs->request_alignment = s->direct ? probe_alignment(s) : 1;
     g_mutex_init(&s->rmw_lock);
+    g_mutex_init(&s->len_lock);
+    s->len_cache = -1;
 #ifdef CONFIG_LINUX_IO_URING
     g_mutex_init(&s->ring_lock);
     s->ring_efd = -1;
@@ -262,6 +274,32 @@ static void file_close(BlockDriverState *bs)
     /* Closing the fd drops its OFD locks. */
     close(s->fd);
     g_mutex_clear(&s->rmw_lock);
+    g_mutex_clear(&s->len_lock);
+}
+
+/* The file changed size in a way we cannot tell exactly: read it again next time. */
+static void file_len_drop(FileState *s)
+{
+    g_mutex_lock(&s->len_lock);
+    __atomic_store_n(&s->len_cache, -1, __ATOMIC_RELEASE);
+    g_mutex_unlock(&s->len_lock);
+}
+
+/* Bytes up to end were written: the file is at least that long now. */
+static void file_len_grew(FileState *s, int64_t end)
+{
+    int64_t cur = __atomic_load_n(&s->len_cache, __ATOMIC_ACQUIRE);
+
+    if (cur >= 0 && end <= cur) {
+        return;             /* unchanged: the common case */
+    }
+    /* Unknown: a refill may be reading the old length right now; wait for it, then fix. */
+    g_mutex_lock(&s->len_lock);
+    cur = __atomic_load_n(&s->len_cache, __ATOMIC_ACQUIRE);
+    if (cur >= 0 && end > cur) {
+        __atomic_store_n(&s->len_cache, end, __ATOMIC_RELEASE);
+    }
+    g_mutex_unlock(&s->len_lock);
 }
 
 /* ----------------------------------------------------------------- I/O */
@@ -379,6 +417,9 @@ static int file_rw_bounce(BlockDriverState *bs, bool write, int64_t offset, int6
         ftruncate(s->fd, MAX(old_len, offset + bytes)) < 0) {
         ret = -errno;
     }
+    if (end > old_len) {
+        file_len_drop(s);   /* grown, perhaps padded and cut back */
+    }
     g_mutex_unlock(&s->rmw_lock);
     free(buf);
     return ret;
@@ -404,10 +445,17 @@ static int file_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
 static int file_pwritev(BlockDriverState *bs, int64_t offset, int64_t bytes,
                         struct iovec *iov, int niov, int flags)
 {
+    FileState *s = bs->opaque;
+    int ret;
+
     if (needs_bounce(bs, offset, bytes, iov, niov)) {
         return file_rw_bounce(bs, true, offset, bytes, iov, niov);
     }
-    return file_rw(bs->opaque, true, offset, bytes, iov, niov);
+    ret = file_rw(s, true, offset, bytes, iov, niov);
+    if (ret == 0) {
+        file_len_grew(s, offset + bytes);
+    }
+    return ret;
 }
 
 static int file_pwrite_zeroes(BlockDriverState *bs, int64_t offset, int64_t bytes, int flags)
@@ -427,6 +475,7 @@ static int file_pwrite_zeroes(BlockDriverState *bs, int64_t offset, int64_t byte
         goto extend;
     }
     if (fallocate(s->fd, FALLOC_FL_ZERO_RANGE, offset, bytes) == 0) {
+        file_len_grew(s, offset + bytes);
         return 0;
     }
     return -ENOTSUP;     /* the core writes zero buffers */
@@ -439,6 +488,7 @@ extend:
             return -errno;
         }
     }
+    file_len_grew(s, offset + bytes);
     return 0;
 }
 
@@ -536,7 +586,13 @@ static int file_aio_result(FileAioReq *r, int res)
     if (res < 0) {
         return res;
     }
-    if (r->op == BDRV_AIO_FLUSH || res >= r->bytes) {
+    if (r->op == BDRV_AIO_FLUSH) {
+        return 0;
+    }
+    if (res >= r->bytes) {
+        if (r->op == BDRV_AIO_WRITE) {
+            file_len_grew(r->s, r->offset + r->bytes);
+        }
         return 0;
     }
     if (r->op == BDRV_AIO_READ && res == 0) {
@@ -545,9 +601,11 @@ static int file_aio_result(FileAioReq *r, int res)
     }
     res = file_rw_from(r->s, r->op == BDRV_AIO_WRITE, r->offset, r->bytes, r->iov, r->niov,
                        res);
-    if (res == 0 && r->op == BDRV_AIO_WRITE && (r->flags & BDRV_REQ_FUA) &&
-        fdatasync(r->s->fd) < 0) {
-        res = -errno;
+    if (res == 0 && r->op == BDRV_AIO_WRITE) {
+        file_len_grew(r->s, r->offset + r->bytes);
+        if ((r->flags & BDRV_REQ_FUA) && fdatasync(r->s->fd) < 0) {
+            res = -errno;
+        }
     }
     return res;
 }
@@ -673,9 +731,25 @@ static void file_ring_close(FileState *s)
 static int64_t file_getlength(BlockDriverState *bs)
 {
     FileState *s = bs->opaque;
-    off_t len = lseek(s->fd, 0, SEEK_END);
+    int64_t len = __atomic_load_n(&s->len_cache, __ATOMIC_ACQUIRE);
 
-    return len < 0 ? -errno : len;
+    if (len >= 0) {
+        return len;
+    }
+    /* Host block devices (a CD-ROM's medium) may change under us: always ask. */
+    if (s->is_blockdev) {
+        len = lseek(s->fd, 0, SEEK_END);
+        return len < 0 ? -errno : len;
+    }
+    g_mutex_lock(&s->len_lock);
+    len = lseek(s->fd, 0, SEEK_END);
+    if (len < 0) {
+        len = -errno;
+    } else {
+        __atomic_store_n(&s->len_cache, len, __ATOMIC_RELEASE);
+    }
+    g_mutex_unlock(&s->len_lock);
+    return len;
 }
 
 static int64_t file_get_allocated_file_size(BlockDriverState *bs)
@@ -703,9 +777,11 @@ static int file_truncate(BlockDriverState *bs, int64_t size, Error **errp)
     }
     if (ftruncate(s->fd, size) < 0) {
         int ret = -errno;
+        file_len_drop(s);
         error_setg_errno(errp, -ret, "Failed to resize '%s'", bs->filename);
         return ret;
     }
+    file_len_drop(s);
     return 0;
 }
 

@@ -364,6 +364,54 @@ static void test_create_and_status(void)
     error_free(err);
 }
 
+/*
+ * The file driver caches the file's length: every way this node changes the size must show
+ * in the next bdrv_getlength (a stale length would turn valid guest I/O into EIO, or let
+ * qcow2 allocate clusters over data it just wrote).
+ */
+static void test_length_cache(void)
+{
+    g_autofree char *path = make_image("len.img", 64 * KiB, 0x22);
+    BlockDriverState *bs = bdrv_open(path, "raw", NULL, BDRV_O_RDWR, &error_abort);
+    BlockDriverState *d;
+    Error *err = NULL;
+    uint8_t *buf = g_malloc0(8192 + 1);
+    struct stat st;
+
+    g_assert_cmpint(bdrv_getlength(bs), ==, 64 * KiB);
+    g_assert_cmpint(bdrv_pwrite(bs->file, 64 * KiB + 4096, 4096, buf), ==, 0);
+    g_assert_cmpint(bdrv_getlength(bs), ==, 72 * KiB);
+    g_assert_cmpint(bdrv_pwrite(bs->file, 1024, 4096, buf), ==, 0);   /* inside: no change */
+    g_assert_cmpint(bdrv_getlength(bs), ==, 72 * KiB);
+    g_assert_cmpint(bdrv_pwrite_zeroes(bs->file, 72 * KiB, 8192, 0), ==, 0);
+    g_assert_cmpint(bdrv_getlength(bs), ==, 80 * KiB);
+    g_assert_cmpint(bdrv_pwrite_zeroes(bs->file, 80 * KiB, 4096, BDRV_REQ_MAY_UNMAP), ==, 0);
+    g_assert_cmpint(bdrv_getlength(bs), ==, 84 * KiB);
+    g_assert_cmpint(bdrv_truncate(bs, 16 * KiB, &error_abort), ==, 0);
+    g_assert_cmpint(bdrv_getlength(bs), ==, 16 * KiB);
+    g_assert_cmpint(bdrv_truncate(bs, 128 * KiB, &error_abort), ==, 0);
+    g_assert_cmpint(bdrv_getlength(bs), ==, 128 * KiB);
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 128 * KiB);
+    bdrv_unref(bs);
+
+    /* cache=none: a misaligned tail past the end is padded, then cut back to its end. */
+    d = bdrv_open(path, "raw", NULL, BDRV_O_RDWR | BDRV_O_NOCACHE, &err);
+    if (!d) {
+        g_test_skip(error_get_pretty(err));
+        error_free(err);
+        g_free(buf);
+        return;
+    }
+    g_assert_cmpint(bdrv_getlength(d), ==, 128 * KiB);
+    g_assert_cmpint(bdrv_pwrite(d->file, 128 * KiB, 100, buf + 1), ==, 0);
+    g_assert_cmpint(bdrv_getlength(d), ==, 128 * KiB + 100);
+    g_assert_cmpint(bdrv_pwrite(d->file, 128 * KiB + 100, 8192, buf), ==, 0);
+    g_assert_cmpint(bdrv_getlength(d), ==, 128 * KiB + 100 + 8192);
+    bdrv_unref(d);
+    g_free(buf);
+}
+
 /* snapshot=on: writes go to a temporary qcow2 overlay; the image itself is untouched. */
 static void test_snapshot(void)
 {
@@ -417,6 +465,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/locking-qemu", test_locking_qemu);
     g_test_add_func("/block/create-status", test_create_and_status);
     g_test_add_func("/block/snapshot", test_snapshot);
+    g_test_add_func("/block/length-cache", test_length_cache);
     ret = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf %s", tmpdir);
     if (system(cmd) != 0) {
