@@ -20,6 +20,7 @@ struct BlockBackend {
     BlockdevOnError on_read_error, on_write_error;
     int in_flight;                  /* atomic */
     int open_flags;                 /* how the medium was (or would be) opened */
+    bool bql_completions;           /* blk_set_bql_completions */
     const BlockDevOps *dev_ops;
     void *dev_opaque;
 };
@@ -368,7 +369,16 @@ static void blk_submit(BlockBackend *blk, BlkOp op, int64_t offset, int64_t byte
     if (!blk->pool) {
         blk->pool = thread_pool_get(blk->ctx);
     }
-    thread_pool_submit(blk->pool, blk_pool_func, r, blk_pool_done, r);
+    if (blk->bql_completions && !blk->ctx) {
+        thread_pool_submit_bql(blk->pool, blk_pool_func, r, blk_pool_done, r);
+    } else {
+        thread_pool_submit(blk->pool, blk_pool_func, r, blk_pool_done, r);
+    }
+}
+
+void blk_set_bql_completions(BlockBackend *blk, bool on)
+{
+    blk->bql_completions = on;
 }
 
 void blk_aio_preadv(BlockBackend *blk, int64_t offset, struct iovec *iov, int niov,

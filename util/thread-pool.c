@@ -3,10 +3,13 @@
  *
  * Workers come from a GThreadPool bounded at max_threads (QEMU's pool also stops at 64).
  * A finished request goes on a done list and a bottom half in the requester's context runs
- * the completions, so device callbacks never run on a worker thread.
+ * the completions, so device callbacks never run on a worker thread, unless the requester
+ * allowed it (thread_pool_submit_bql): then a worker that gets the BQL without waiting runs
+ * the callback itself under it, sparing the main loop a wake-up.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "kite/thread-pool.h"
+#include "kite/thread.h"
 
 typedef struct PoolReq {
     ThreadPoolFunc *func;
@@ -14,6 +17,7 @@ typedef struct PoolReq {
     ThreadPoolCompletion *cb;
     void *opaque;
     int ret;
+    bool bql_ok;                /* the callback may run here under the BQL */
 } PoolReq;
 
 struct ThreadPool {
@@ -35,6 +39,17 @@ static void pool_worker(gpointer data, gpointer user_data)
     ThreadPool *pool = user_data;
 
     req->ret = req->func(req->arg);
+    /* Never wait for the BQL: its holder may be draining this pool. */
+    if (req->bql_ok && bql_trylock()) {
+        req->cb(req->opaque, req->ret);
+        bql_unlock();
+        g_mutex_lock(&pool->lock);
+        pool->pending--;
+        g_cond_broadcast(&pool->progress);
+        g_mutex_unlock(&pool->lock);
+        g_free(req);
+        return;
+    }
     g_mutex_lock(&pool->lock);
     g_queue_push_tail(&pool->done, req);
     g_cond_broadcast(&pool->progress);
@@ -102,11 +117,12 @@ ThreadPool *thread_pool_get(KiteContext *ctx)
     return pool;
 }
 
-void thread_pool_submit(ThreadPool *pool, ThreadPoolFunc *func, void *arg,
-                        ThreadPoolCompletion *cb, void *opaque)
+static void pool_submit(ThreadPool *pool, ThreadPoolFunc *func, void *arg,
+                        ThreadPoolCompletion *cb, void *opaque, bool bql_ok)
 {
     PoolReq *req = g_new0(PoolReq, 1);
 
+    req->bql_ok = bql_ok;
     req->func = func;
     req->arg = arg;
     req->cb = cb;
@@ -115,6 +131,18 @@ void thread_pool_submit(ThreadPool *pool, ThreadPoolFunc *func, void *arg,
     pool->pending++;
     g_mutex_unlock(&pool->lock);
     g_thread_pool_push(pool->workers, req, NULL);
+}
+
+void thread_pool_submit(ThreadPool *pool, ThreadPoolFunc *func, void *arg,
+                        ThreadPoolCompletion *cb, void *opaque)
+{
+    pool_submit(pool, func, arg, cb, opaque, false);
+}
+
+void thread_pool_submit_bql(ThreadPool *pool, ThreadPoolFunc *func, void *arg,
+                            ThreadPoolCompletion *cb, void *opaque)
+{
+    pool_submit(pool, func, arg, cb, opaque, true);
 }
 
 bool thread_pool_wait_progress(ThreadPool *pool, int64_t timeout_us)

@@ -27,6 +27,16 @@ void bql_unlock(void)
     g_mutex_unlock(&bql);
 }
 
+bool bql_trylock(void)
+{
+    g_assert(!bql_held);
+    if (!g_mutex_trylock(&bql)) {
+        return false;
+    }
+    bql_held = true;
+    return true;
+}
+
 bool bql_locked(void)
 {
     return bql_held;

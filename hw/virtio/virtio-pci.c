@@ -398,6 +398,8 @@ static VirtIODevice *blk_pci_realize(VirtIOPCIProxy *p, Error **errp)
         blk_set_aio_context(b->drive, ctx);
         p->regs.notify_ctx = ctx;
     }
+    /* Its completions need only the BQL (an iothread runs them under it too). */
+    blk_set_bql_completions(b->drive, true);
     return &b->blk.vdev;
 }
 
@@ -406,6 +408,7 @@ static void blk_pci_unrealize(VirtIOPCIProxy *p)
     VirtIOBlockPCI *b = (VirtIOBlockPCI *)p;
 
     virtio_blk_unrealize(&b->blk);
+    blk_set_bql_completions(b->drive, false);
     if (p->regs.notify_ctx) {
         blk_set_aio_context(b->drive, kite_main_context());
         p->regs.notify_ctx = NULL;

@@ -228,6 +228,12 @@ int blk_in_flight(BlockBackend *blk);
 /* Completions run in ctx (an iothread's); NULL means the main loop.  Drains first. */
 void blk_set_aio_context(BlockBackend *blk, KiteContext *ctx);
 KiteContext *blk_get_aio_context(BlockBackend *blk);
+/*
+ * The device's completion callbacks need only the BQL (as in the main loop): in the main
+ * loop's context they may then run on the pool thread that did the I/O, under the BQL,
+ * instead of waking the main loop for each request.
+ */
+void blk_set_bql_completions(BlockBackend *blk, bool on);
 
 /* werror=/rerror= */
 typedef enum BlockdevOnError {

@@ -15,6 +15,7 @@
 void bql_lock(void);
 void bql_unlock(void);
 bool bql_locked(void);          /* by the calling thread */
+bool bql_trylock(void);         /* true if it took the BQL (not held by the caller) */
 /* Wait on cond with the BQL as its mutex. */
 void bql_cond_wait(GCond *cond);
 bool bql_cond_wait_until(GCond *cond, gint64 end_monotonic_us);

@@ -6,6 +6,7 @@
 #include "block/blockdev.h"
 #include "block/block_int.h"
 #include "kite/thread-pool.h"
+#include "kite/thread.h"
 #include "kite/main-loop.h"
 #include "kite/runstate.h"
 #include "hw/qdev.h"
@@ -71,6 +72,62 @@ static void test_thread_pool(void)
     }
     thread_pool_free(pool);
     g_assert_cmpint(t.done, ==, 110);
+}
+
+typedef struct BqlPoolTest {
+    int done;                   /* atomic */
+    int on_main, unlocked;      /* atomic: callbacks on the test thread / without the BQL */
+    GThread *main_thread;
+} BqlPoolTest;
+
+static void bql_pool_cb(void *opaque, int ret)
+{
+    BqlPoolTest *t = opaque;
+
+    g_assert_cmpint(ret, ==, 9);
+    if (g_thread_self() == t->main_thread) {
+        g_atomic_int_inc(&t->on_main);
+    }
+    if (!bql_locked()) {
+        g_atomic_int_inc(&t->unlocked);
+    }
+    g_atomic_int_inc(&t->done);
+}
+
+/*
+ * thread_pool_submit_bql: with the BQL free, the worker runs the callback itself under the
+ * BQL (nobody runs the main loop here); with the BQL held, as by a drain waiting for the
+ * request, the worker must not wait for it and the holder runs the callback.
+ */
+static void test_thread_pool_bql(void)
+{
+    ThreadPool *pool = thread_pool_new(NULL, 2);
+    BqlPoolTest t = { .main_thread = g_thread_self() };
+
+    for (int i = 0; i < 20; i++) {
+        thread_pool_submit_bql(pool, square, GINT_TO_POINTER(3), bql_pool_cb, &t);
+    }
+    /* Bounded: a pool that left them to the main loop would never finish them here. */
+    for (int i = 0; i < 3000 && thread_pool_pending(pool); i++) {
+        thread_pool_wait_progress(pool, 10000);
+    }
+    g_assert_cmpint(g_atomic_int_get(&t.done), ==, 20);
+    g_assert_cmpint(g_atomic_int_get(&t.on_main), ==, 0);
+    g_assert_cmpint(g_atomic_int_get(&t.unlocked), ==, 0);
+
+    bql_lock();
+    for (int i = 0; i < 20; i++) {
+        thread_pool_submit_bql(pool, square, GINT_TO_POINTER(3), bql_pool_cb, &t);
+    }
+    while (thread_pool_pending(pool)) {
+        thread_pool_run_completions(pool);
+        thread_pool_wait_progress(pool, 10000);
+    }
+    g_assert_cmpint(g_atomic_int_get(&t.done), ==, 40);
+    g_assert_cmpint(g_atomic_int_get(&t.on_main), ==, 20);
+    g_assert_cmpint(g_atomic_int_get(&t.unlocked), ==, 0);
+    bql_unlock();
+    thread_pool_free(pool);
 }
 
 /* ------------------------------------------------------------ BlockBackend */
@@ -622,6 +679,7 @@ int main(int argc, char **argv)
     main_loop_init();
     tmpdir = g_dir_make_tmp("kite-test-blk-XXXXXX", NULL);
     g_test_add_func("/block/thread-pool", test_thread_pool);
+    g_test_add_func("/block/thread-pool-bql", test_thread_pool_bql);
     for (int i = 0; i < 2; i++) {
         const char *aio = i ? "io_uring" : "threads";
         g_autofree char *p1 = g_strdup_printf("/block/backend/%s/aio", aio);
