@@ -462,6 +462,68 @@ def check_socat(emulator, tmp):
             proc.wait()
 
 
+def check_tcp(emulator, tmp):
+    """-qmp tcp:HOST:PORT,server=on,wait=off, and -chardev socket over TCP + -mon
+    mode=control,pretty=on: QEMU's bytes on the wire (", " and ": " on one line; pretty=on
+    one member a line, four-space indents, CR LF, an empty object on two lines)."""
+    import socket
+    from kite_guest import free_port
+    p1, p2 = free_port(), free_port()
+    proc = subprocess.Popen([emulator, "-M", "pc", "-m", "32", "-nodefaults", "-display", "none",
+                             "-S", "-qmp", f"tcp:127.0.0.1:{p1},server=on,wait=off",
+                             "-chardev", f"socket,id=pt,host=127.0.0.1,port={p2},server=on,"
+                             "wait=off", "-mon", "chardev=pt,mode=control,pretty=on"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def connect(port):
+        deadline = time.time() + 10
+        while True:
+            try:
+                return socket.create_connection(("127.0.0.1", port), timeout=30)
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def read_until(sock, end):
+        buf = b""
+        while not buf.endswith(end):
+            d = sock.recv(65536)
+            if not d:
+                break
+            buf += d
+        return buf
+    try:
+        a = connect(p1)
+        g = read_until(a, b"\r\n")
+        check("tcp: greeting bytes", g.startswith(b'{"QMP": {"version": {"qemu": {"micro": ')
+              and g.endswith(b'"capabilities": ["oob"]}}\r\n'), g)
+        a.sendall(b'{"execute": "qmp_capabilities"}')
+        r = read_until(a, b"\r\n")
+        check("tcp: qmp_capabilities", r == b'{"return": {}}\r\n', r)
+        a.sendall(b'{"execute": "query-status", "id": "t\\u00e9"}')
+        r = read_until(a, b"\r\n")
+        check("tcp: query-status bytes", r == b'{"return": {"status": "prelaunch", "singlestep": '
+              b'false, "running": false}, "id": "t\\u00E9"}\r\n', r)
+        b = connect(p2)
+        g = read_until(b, b"\r\n}\r\n")
+        check("pretty: greeting", g.startswith(b'{\r\n    "QMP": {\r\n        "version": {'), g)
+        b.sendall(b'{"execute": "qmp_capabilities"}')
+        r = read_until(b, b"\r\n}\r\n")
+        check("pretty: empty return", r == b'{\r\n    "return": {\r\n    }\r\n}\r\n', r)
+        b.sendall(b'{"execute": "query-status"}')
+        r = read_until(b, b"\r\n}\r\n")
+        check("pretty: query-status", r == b'{\r\n    "return": {\r\n        "status": '
+              b'"prelaunch",\r\n        "singlestep": false,\r\n        "running": false\r\n'
+              b'    }\r\n}\r\n', r)
+        a.sendall(b'{"execute": "quit"}')
+        check("tcp: quit", proc.wait(timeout=20) == 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def check_default_cdrom(emulator, tmp):
     """QEMU's pc has an empty IDE CD-ROM at ide1-cd0 unless -nodefaults or a drive already
     sits at index 2 (-cdrom, -hdc); a disc goes into the empty drive with
@@ -692,7 +754,7 @@ def main():
         if results["fail"]:
             print(out[-2000:])
     for what, fn in (("query-pci", check_query_pci), ("default CD-ROM", check_default_cdrom),
-                     ("socat", check_socat), ("no-reboot", check_no_reboot),
+                     ("socat", check_socat), ("tcp", check_tcp), ("no-reboot", check_no_reboot),
                      ("slow reader", check_slow_reader)):
         try:
             fn(a.emulator, tmp)
