@@ -225,6 +225,14 @@ static int cmd_create(int argc, char **argv)
     if (!quiet) {
         printf("Formatting '%s', fmt=%s%s\n", argv[optind], fmt, desc);
     }
+    {
+        /* The image gets whole 512-byte sectors (the line above shows the size given). */
+        uint64_t sz;
+        if (parse_size(opt_peek(o, "size"), 1, &sz) && sz % 512 && sz < UINT64_MAX - 512) {
+            g_autofree char *r = g_strdup_printf("%" PRIu64, ROUND_UP(sz, 512));
+            kite_opts_set(o, "size", r);
+        }
+    }
     if (bdrv_create(fmt, argv[optind], o, &err) < 0) {
         error_report("%s: %s", argv[optind], error_get_pretty(err));
         error_free(err);
@@ -582,7 +590,7 @@ static int cmd_convert(int argc, char **argv)
     bool compress = false, progress = false;
     BlockDriverState *src, *dst;
     Error *err = NULL;
-    int64_t size, chunk;
+    int64_t size, chunk, gran;
     g_autofree uint8_t *buf = NULL;
     int c, ret = 0;
 
@@ -615,7 +623,8 @@ static int cmd_convert(int argc, char **argv)
         bdrv_unref(src);
         return 1;
     }
-    g_autofree char *s = g_strdup_printf("%" PRId64, size);
+    /* Whole 512-byte sectors, as qemu-img makes them (QEMU reads qcow2 sizes in sectors). */
+    g_autofree char *s = g_strdup_printf("%" PRId64, ROUND_UP(size, 512));
     kite_opts_set(o, "size", s);
     if (bdrv_create(ofmt, argv[optind + 1], o, &err) < 0) {
         error_report("%s: error while converting %s: %s", argv[optind + 1], ofmt,
@@ -630,6 +639,8 @@ static int cmd_convert(int argc, char **argv)
         return 1;
     }
     chunk = compress ? ((BDRVQcow2State *)dst->opaque)->cluster_size : 2 * MiB;
+    gran = !strcmp(bdrv_get_format_name(dst), "qcow2")
+        ? ((BDRVQcow2State *)dst->opaque)->cluster_size : 4096;
     buf = g_malloc(chunk);
     if (progress) {
         printf("    (0.00/100%%)\r");
@@ -648,16 +659,38 @@ static int cmd_convert(int argc, char **argv)
             error_report("error while reading at byte %" PRId64 ": %s", off, strerror(-ret));
             break;
         }
-        for (int64_t i = 0; i < n && zero; i += 8) {
-            zero = i + 8 <= n ? !ldq_le_p(buf + i) : !buf[i];
-        }
-        if (!zero) {
-            ret = compress ? qcow2_pwrite_compressed(dst, off, buf, n)
-                           : bdrv_pwrite(dst, off, n, buf);
-            if (ret < 0) {
-                error_report("error while writing at byte %" PRId64 ": %s", off,
-                             strerror(-ret));
+        if (compress) {
+            for (int64_t i = 0; i < n && zero; i += 8) {
+                zero = i + 8 <= n ? !ldq_le_p(buf + i) : !buf[i];
             }
+            if (!zero) {
+                ret = qcow2_pwrite_compressed(dst, off, buf, n);
+            }
+        } else {
+            /*
+             * Zero blocks are not written (the new image reads them as zeroes anyway), at
+             * the granularity of the target's allocation: its cluster, or qemu-img's
+             * default -S 4k for raw; consecutive data blocks go in one write.
+             */
+            int64_t start = -1;
+            for (int64_t i = 0; ret == 0; i += gran) {
+                bool end = i >= n, z = true;
+                for (int64_t j = i; j < MIN(i + gran, n) && z; j += 8) {
+                    z = j + 8 <= n ? !ldq_le_p(buf + j) : !buf[j];
+                }
+                if (!end && !z && start < 0) {
+                    start = i;
+                } else if ((end || z) && start >= 0) {
+                    ret = bdrv_pwrite(dst, off + start, MIN(i, n) - start, buf + start);
+                    start = -1;
+                }
+                if (end) {
+                    break;
+                }
+            }
+        }
+        if (ret < 0) {
+            error_report("error while writing at byte %" PRId64 ": %s", off, strerror(-ret));
         }
         if (progress) {
             printf("    (%.2f/100%%)\r", (off + n) * 100.0 / size);

@@ -192,6 +192,41 @@ def resize_progress(K, d, check):
         os.chdir(cwd)
 
 
+def sparse_and_odd_sizes(K, d, check):
+    """convert leaves zero blocks unallocated (qcow2: whole clusters, raw: 4k holes) as
+    qemu-img does; sizes that are not whole 512-byte sectors are rounded up on create and
+    convert, so QEMU (which reads qcow2 sizes in sectors) sees every byte."""
+    src = os.path.join(d, "odd.raw")
+    data = bytearray(os.urandom(5000001))
+    data[100000:3000000] = bytes(2900000)                    # zeroes, not a hole
+    open(src, "wb").write(data)
+    for fmt, opts in (("qcow2", []), ("qcow2", ["-o", "cluster_size=4k"]), ("raw", [])):
+        sizes = []
+        for tool in ("qemu-img", K):
+            dst = os.path.join(d, "odd-out." + fmt)
+            if os.path.exists(dst):
+                os.unlink(dst)
+            p = run(tool, "convert", "-f", "raw", "-O", fmt, *opts, src, dst)
+            c = run("qemu-img", "compare", "-f", "raw", "-F", fmt, src, dst)
+            info = run("qemu-img", "info", "--output=json", "-f", fmt, dst).stdout
+            vs = [ln.strip() for ln in info.splitlines() if "virtual-size" in ln]
+            sizes.append((p.returncode, c.returncode, vs, os.stat(dst).st_blocks // 8))
+        # Allocated 4k blocks within 10% of qemu-img's (metadata placement differs).
+        q, k = sizes
+        check("convert zero blocks %s %s" % (fmt, " ".join(opts)),
+              q[:3] == k[:3] and abs(q[3] - k[3]) <= max(16, q[3] // 10),
+              "qemu-img %r, kite-img %r" % (q, k))
+    for fmt in ("qcow2", "raw"):
+        vs = []
+        for tool in ("qemu-img", K):
+            f = os.path.join(d, "odd-new." + fmt)
+            run(tool, "create", "-q", "-f", fmt, f, "100001")
+            vs.append(run("qemu-img", "info", "--output=json", "-f", fmt, f).stdout
+                      .split('"virtual-size": ')[1].split(",")[0])
+            os.unlink(f)
+        check("create odd size " + fmt, vs[0] == vs[1], "qemu-img %s, kite-img %s" % tuple(vs))
+
+
 def create_output(K, d, check):
     """kite-img create prints qemu-img's "Formatting" line (every option with a default, in
     QEMU's order) and its errors, with the same exit status."""
@@ -280,6 +315,7 @@ def main():
     create_output(K, d, check)
     check_damaged(K, d, check)
     resize_progress(K, d, check)
+    sparse_and_odd_sizes(K, d, check)
     # Malformed: each must fail with exit 1 and an error line, never a crash.
     good = open(os.path.join(d, "k.qcow2"), "rb").read()
 
