@@ -6,6 +6,8 @@
 #include "gdbstub/packet.h"
 #include "target/i386/gdbstub.h"
 #include "kite/memory.h"
+#include "target/i386/vcpu.h"
+#include "hw/qdev.h"
 
 static GdbRxEvent feed(GdbRx *rx, const char *s, size_t len)
 {
@@ -149,6 +151,139 @@ static void test_debug_translate(void)
     g_assert_cmphex(pa, ==, 0x12345);
 }
 
+/* ---- target descriptions: x86-64 with long mode, i386 without ---- */
+
+typedef struct XmlRegs {
+    GPtrArray *names;
+    GArray *bits;
+    char *arch;
+    bool in_arch;
+} XmlRegs;
+
+static void xml_start(GMarkupParseContext *ctx, const char *el, const char **names,
+                      const char **values, gpointer opaque, GError **err)
+{
+    XmlRegs *x = opaque;
+    const char *name = NULL, *bits = NULL;
+
+    x->in_arch = !strcmp(el, "architecture");
+    if (strcmp(el, "reg")) {
+        return;
+    }
+    for (int i = 0; names[i]; i++) {
+        if (!strcmp(names[i], "name")) {
+            name = values[i];
+        } else if (!strcmp(names[i], "bitsize")) {
+            bits = values[i];
+        }
+    }
+    g_assert_nonnull(name);
+    g_assert_nonnull(bits);
+    g_ptr_array_add(x->names, g_strdup(name));
+    g_array_append_val(x->bits, (int){ atoi(bits) });
+}
+
+static void xml_text(GMarkupParseContext *ctx, const char *text, gsize len, gpointer opaque,
+                     GError **err)
+{
+    XmlRegs *x = opaque;
+
+    if (x->in_arch) {
+        g_free(x->arch);
+        x->arch = g_strndup(text, len);
+    }
+}
+
+static void xml_end(GMarkupParseContext *ctx, const char *el, gpointer opaque, GError **err)
+{
+    ((XmlRegs *)opaque)->in_arch = false;
+}
+
+/*
+ * The description gdb gets (qXfer:features:read:target.xml) is well-formed, names the
+ * architecture, and lists the registers in exactly the order and sizes the g packet and
+ * p/P use; writes land in the right field at the layout's width.
+ */
+static void check_layout(X86Vcpu *cpu, const char *arch, const char *first, int gpr_bits,
+                         int nregs)
+{
+    static const GMarkupParser parser = { xml_start, xml_end, xml_text, NULL, NULL };
+    CPUState *cs = CPU(cpu);
+    CPUClass *cc = CPU_GET_CLASS(cs);
+    CPUX86State *env = cpu->env;
+    XmlRegs x = { g_ptr_array_new_with_free_func(g_free), g_array_new(false, false, sizeof(int)) };
+    GMarkupParseContext *ctx = g_markup_parse_context_new(&parser, 0, &x, NULL);
+    const char *xml = cc->gdb_target_xml(cs);
+    g_autoptr(GByteArray) buf = g_byte_array_new();
+    uint8_t val[8] = { 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11 };
+    int n;
+
+    /* The DOCTYPE line is not GMarkup's business. */
+    const char *root = strstr(xml, "<target>");
+    g_assert_nonnull(root);
+    g_assert_true(g_markup_parse_context_parse(ctx, root, -1, NULL));
+    g_assert_true(g_markup_parse_context_end_parse(ctx, NULL));
+    g_markup_parse_context_free(ctx);
+    g_assert_cmpstr(x.arch, ==, arch);
+    g_assert_cmpstr(x.names->pdata[0], ==, first);
+    g_assert_cmpint(x.names->len, ==, nregs);
+    for (n = 0; n < (int)x.names->len; n++) {
+        g_byte_array_set_size(buf, 0);
+        g_assert_cmpint(cc->gdb_read_register(cs, buf, n) * 8, ==,
+                        g_array_index(x.bits, int, n));
+    }
+    g_byte_array_set_size(buf, 0);
+    g_assert_cmpint(cc->gdb_read_register(cs, buf, n), ==, 0);
+
+    /* Register 1 is ecx in i386's order, rbx in x86-64's. */
+    env->regs[R_ECX] = env->regs[R_EBX] = 0xaaaaaaaaaaaaaaaaULL;
+    g_assert_cmpint(cc->gdb_write_register(cs, val, 8, 1), ==, gpr_bits / 8);
+    if (gpr_bits == 64) {
+        g_assert_cmphex(env->regs[R_EBX], ==, 0x1122334455667788ULL);
+        g_assert_cmphex(env->regs[R_ECX], ==, 0xaaaaaaaaaaaaaaaaULL);
+    } else {
+        g_assert_cmphex(env->regs[R_ECX], ==, 0xaaaaaaaa55667788ULL);
+        g_assert_cmphex(env->regs[R_EBX], ==, 0xaaaaaaaaaaaaaaaaULL);
+    }
+    /* The PC follows the general registers at the layout's width. */
+    g_assert_cmpstr(x.names->pdata[gpr_bits == 64 ? 16 : 8], ==,
+                    gpr_bits == 64 ? "rip" : "eip");
+    g_byte_array_set_size(buf, 0);
+    env->rip = 0x1234;
+    g_assert_cmpint(cc->gdb_read_register(cs, buf, gpr_bits == 64 ? 16 : 8), ==, gpr_bits / 8);
+    g_assert_cmpint(buf->data[0] | buf->data[1] << 8, ==, 0x1234);
+    g_ptr_array_free(x.names, true);
+    g_array_free(x.bits, true);
+    g_free(x.arch);
+}
+
+static void test_target_xml(void)
+{
+    DeviceState *dev = qdev_new(X86_VCPU_TYPE_NAME("qemu64"));
+    X86Vcpu *cpu = X86_VCPU(dev);
+
+    object_property_set_str(OBJECT(dev), "bsp", "on", &error_abort);
+    g_assert_true(qdev_realize(dev, NULL, &error_abort));
+    /*
+     * The accelerator fills CPUID when the machine starts; here, qemu64's leaf 80000001h
+     * with long mode (EDX bit 29): gdb gets i386:x86-64, 16 GPRs and 16 XMMs (as QEMU's).
+     */
+    if (!cpu->cpuid) {
+        cpu->cpuid = g_array_new(false, true, sizeof(X86CpuidEntry));
+    }
+    g_array_append_val(cpu->cpuid, ((X86CpuidEntry){ .function = 0x80000001,
+                                                      .edx = 1u << 29 }));
+    check_layout(cpu, "i386:x86-64", "rax", 64, 16 + 1 + 1 + 6 + 8 + 8 + 16 + 1 + 2 + 6);
+    /* The same vCPU with CPUID.80000001h:EDX.LM clear: the i386 description. */
+    for (guint i = 0; i < cpu->cpuid->len; i++) {
+        X86CpuidEntry *e = &g_array_index(cpu->cpuid, X86CpuidEntry, i);
+        if (e->function == 0x80000001) {
+            e->edx &= ~(1u << 29);
+        }
+    }
+    check_layout(cpu, "i386", "eax", 32, 8 + 1 + 1 + 6 + 8 + 8 + 8 + 1 + 5);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -156,5 +291,6 @@ int main(int argc, char **argv)
     g_test_add_func("/gdb/frame-roundtrip", test_frame_roundtrip);
     g_test_add_func("/gdb/hex", test_hex);
     g_test_add_func("/gdb/x86-debug-translate", test_debug_translate);
+    g_test_add_func("/gdb/x86-target-xml", test_target_xml);
     return g_test_run();
 }
