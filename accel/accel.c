@@ -43,6 +43,15 @@ void accel_set_current(AccelState *accel)
     the_accel = accel;
 }
 
+void accel_pit_hpet_legacy(bool on)
+{
+    AccelClass *ac = the_accel ? ACCEL_GET_CLASS(the_accel) : NULL;
+
+    if (ac && ac->pit_hpet_legacy) {
+        ac->pit_hpet_legacy(the_accel, on);
+    }
+}
+
 bool accel_irqchip_in_kernel(void)
 {
     AccelClass *ac = the_accel ? ACCEL_GET_CLASS(the_accel) : NULL;

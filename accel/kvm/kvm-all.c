@@ -832,6 +832,15 @@ static bool kvm_accel_irqchip_create(AccelState *accel, int num_gsi, IRQState **
     return true;
 }
 
+static void kvm_accel_pit_hpet_legacy(AccelState *accel, bool on)
+{
+    KVMState *s = KVM_STATE(accel);
+
+    if (s->irqchip_in_kernel) {
+        kvm_arch_pit_hpet_legacy(s, on);
+    }
+}
+
 static void kvm_accel_instance_init(Object *obj)
 {
     KVMState *s = KVM_STATE(obj);
@@ -883,6 +892,7 @@ static void kvm_accel_class_init(ObjectClass *oc, const void *data)
     ac->synchronize_post_init = kvm_synchronize_post_init;
     ac->irqchip_in_kernel = kvm_accel_irqchip_in_kernel;
     ac->irqchip_create = kvm_accel_irqchip_create;
+    ac->pit_hpet_legacy = kvm_accel_pit_hpet_legacy;
     ac->update_guest_debug = kvm_update_guest_debug;
     object_property_set_description(
         object_class_property_add(oc, "kernel-irqchip", "OnOffSplit", kvm_get_kernel_irqchip,

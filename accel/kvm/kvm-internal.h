@@ -138,6 +138,7 @@ IRQState **kvm_irqchip_gsi_lines(KVMState *s, int num_gsi);
 bool kvm_arch_init(KVMState *s, MachineState *ms, Error **errp);   /* after KVM_CREATE_VM */
 bool kvm_arch_irqchip_create(KVMState *s, Error **errp);            /* in-kernel chips */
 bool kvm_arch_irqchip_setup(KVMState *s, int num_gsi, Error **errp);/* board's GSI routing */
+void kvm_arch_pit_hpet_legacy(KVMState *s, bool on);                /* AccelClass hook */
 unsigned long kvm_arch_vcpu_id(CPUState *cpu);
 bool kvm_arch_init_vcpu(CPUState *cpu, Error **errp);              /* after KVM_CREATE_VCPU */
 void kvm_arch_destroy_vcpu(CPUState *cpu);

@@ -285,6 +285,11 @@ static void pc_serial_init(PCMachineState *pcms)
  * The HPET (QEMU's pc has one unless hpet=off): its outputs drive the GSIs, and ISA IRQ 0 and
  * 8 (the PIT and the RTC) pass through it so that LegacyReplacement can cut them off.
  */
+static void pc_hpet_pit_legacy(void *opaque, int n, int level)
+{
+    accel_pit_hpet_legacy(level);
+}
+
 static void pc_hpet_init(PCMachineState *pcms, MachineState *ms, IRQState **isa_irqs)
 {
     DeviceState *dev = qdev_new(TYPE_HPET);
@@ -293,6 +298,11 @@ static void pc_hpet_init(PCMachineState *pcms, MachineState *ms, IRQState **isa_
     memory_region_add_subregion(get_system_memory(), HPET_BASE, hpet_mmio(dev));
     for (int i = 0; i < PC_NUM_GSI; i++) {
         qdev_connect_gpio_out(dev, i, pcms->gsi[i]);
+    }
+    if (accel_irqchip_in_kernel()) {
+        /* The accelerator's 8254 does not pass through us: tell it instead. */
+        qdev_connect_gpio_out_named(dev, HPET_PIT_LEGACY_OUT, 0,
+                                    irq_new(pc_hpet_pit_legacy, pcms, 0));
     }
     isa_irqs[0] = qdev_get_gpio_in(dev, HPET_LEGACY_PIT_INT);
     isa_irqs[8] = qdev_get_gpio_in(dev, HPET_LEGACY_RTC_INT);

@@ -89,6 +89,7 @@ struct HpetState {
     uint8_t legacy_in;          /* levels of the PIT (bit 0) and RTC (bit 1) inputs */
     uint32_t out_level;         /* what each output line was last driven to */
     IRQState *irqs[HPET_NUM_IRQ_ROUTES];
+    IRQState *pit_legacy;       /* HPET_PIT_LEGACY_OUT */
     HpetTimer timers[HPET_MAX_TIMERS];
 };
 
@@ -211,12 +212,20 @@ static uint64_t timer_ticks_to_match(HpetTimer *t, uint64_t cur)
     return (int64_t)(t->cmp - cur) > 0 ? t->cmp - cur : 1;
 }
 
+/*
+ * A periodic timer re-arms at least this far ahead: a guest's period of a few ticks would
+ * otherwise keep the main loop in the callback.  The comparator still advances by whole
+ * periods (catch-up), so only the interrupt rate is capped, at 100 kHz.
+ */
+#define HPET_MIN_REARM_NS 10000
+
 /* Arm the timer for its next event from counter value cur (block running, INT_ENB set). */
-static void timer_arm(HpetTimer *t, uint64_t cur)
+static void timer_arm(HpetTimer *t, uint64_t cur, bool rearm)
 {
     HpetState *s = t->s;
     uint64_t diff = timer_ticks_to_match(t, cur);
     uint64_t clock_ticks;
+    int64_t expire;
 
     t->wrap_pending = false;
     if (timer_32bit(t) && !timer_periodic(t)) {
@@ -233,13 +242,17 @@ static void timer_arm(HpetTimer *t, uint64_t cur)
         timer_del(t->timer);            /* centuries away */
         return;
     }
-    timer_mod_ns(t->timer, (int64_t)(clock_ticks * HPET_NS_PER_TICK));
+    expire = (int64_t)(clock_ticks * HPET_NS_PER_TICK);
+    if (rearm) {
+        expire = MAX(expire, clock_get_ns(KITE_CLOCK_VIRTUAL) + HPET_MIN_REARM_NS);
+    }
+    timer_mod_ns(t->timer, expire);
 }
 
 static void timer_update(HpetTimer *t)
 {
     if (hpet_enabled(t->s) && (t->config & TN_INT_ENB)) {
-        timer_arm(t, hpet_counter(t->s));
+        timer_arm(t, hpet_counter(t->s), false);
     } else {
         timer_del(t->timer);
         t->wrap_pending = false;
@@ -249,20 +262,16 @@ static void timer_update(HpetTimer *t)
 /*
  * Periodic mode (2.3.9.2.2): each match adds the period to the comparator.  If the host fell
  * behind by several periods, catch up at once: one interrupt, the comparator past the counter.
+ * The caller makes sure the period is not 0 (a periodic timer without one fires once, as
+ * QEMU's, instead of matching on every tick).
  */
 static void timer_advance_period(HpetTimer *t, uint64_t cur)
 {
     uint64_t behind, n;
 
-    if (!t->period) {
-        return;
-    }
     if (timer_32bit(t)) {
         uint32_t p = (uint32_t)t->period;
         uint32_t b = (uint32_t)cur - (uint32_t)t->cmp;
-        if (!p) {
-            return;
-        }
         n = (int32_t)b >= 0 ? (uint64_t)b / p + 1 : 1;
         t->cmp = (uint32_t)((uint32_t)t->cmp + (uint32_t)(n * p));
         return;
@@ -278,16 +287,18 @@ static void hpet_timer_cb(void *opaque)
     HpetState *s = t->s;
     uint64_t cur = hpet_counter(s);
 
+    kite_trace("hpet_timer", "timer=%u counter=0x%" PRIx64 " cmp=0x%" PRIx64, t->tn, cur,
+               t->cmp);
     if (!hpet_enabled(s) || !(t->config & TN_INT_ENB)) {
         return;
     }
-    if (timer_periodic(t)) {
+    if (timer_periodic(t) && (timer_32bit(t) ? (uint32_t)t->period : t->period)) {
         timer_advance_period(t, cur);
         hpet_timer_fire(t);
-        timer_arm(t, cur);
+        timer_arm(t, cur, true);
     } else if (t->wrap_pending) {
         hpet_timer_fire(t);
-        timer_arm(t, cur);              /* now for the match itself */
+        timer_arm(t, cur, false);       /* now for the match itself */
     } else {
         hpet_timer_fire(t);             /* one-shot: done */
     }
@@ -353,6 +364,7 @@ static void hpet_write_config(HpetState *s, uint64_t val)
     }
     if ((old ^ s->config) & CONF_LEG_RT) {
         kite_trace("hpet_legacy", "on=%d", !!(s->config & CONF_LEG_RT));
+        irq_set_level(s->pit_legacy, hpet_legacy(s));
     }
     hpet_update_lines(s);
 }
@@ -544,6 +556,7 @@ static void hpet_reset(DeviceState *dev)
     s->counter = 0;
     s->offset = 0;
     hpet_update_lines(s);
+    irq_set_level(s->pit_legacy, 0);
 }
 
 static void hpet_instance_init(Object *obj)
@@ -553,6 +566,7 @@ static void hpet_instance_init(Object *obj)
 
     qdev_init_gpio_out(dev, s->irqs, HPET_NUM_IRQ_ROUTES);
     qdev_init_gpio_in(dev, hpet_legacy_in, 2);
+    qdev_init_gpio_out_named(dev, &s->pit_legacy, HPET_PIT_LEGACY_OUT, 1);
 }
 
 static void hpet_realize(DeviceState *dev, Error **errp)
@@ -603,6 +617,7 @@ static int hpet_post_load(void *opaque, int version_id)
     }
     /* The output lines are recomputed; the board's lines were restored by their owners. */
     s->out_level = hpet_line_levels(s);
+    irq_set_level(s->pit_legacy, hpet_legacy(s));
     return 0;
 }
 

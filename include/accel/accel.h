@@ -47,6 +47,11 @@ typedef struct AccelClass {
      */
     bool (*irqchip_create)(AccelState *accel, int num_gsi, IRQState ***gsi_lines,
                            Error **errp);
+    /*
+     * With irqchip_in_kernel: an HPET's LegacyReplacement mode went on or off, so the
+     * accelerator's own 8254 stops or resumes interrupting (KVM_PIT_FLAGS_HPET_LEGACY).
+     */
+    void (*pit_hpet_legacy)(AccelState *accel, bool on);
     /* Breakpoints or cpu->singlestep_enabled changed (VM stopped, BQL held). */
     void (*update_guest_debug)(CPUState *cpu);
     /* Start/stop vCPU threads running (after vm_start/vm_stop). */
@@ -60,5 +65,7 @@ AccelState *current_accel(void);
 const char *current_accel_name(void);
 void accel_set_current(AccelState *accel);
 bool accel_irqchip_in_kernel(void);
+/* AccelClass.pit_hpet_legacy of the current accelerator, if it has one. */
+void accel_pit_hpet_legacy(bool on);
 
 #endif

@@ -255,6 +255,28 @@ bool kvm_arch_irqchip_setup(KVMState *s, int num_gsi, Error **errp)
 }
 
 /*
+ * An HPET in LegacyReplacement mode owns IRQ 0: the in-kernel 8254 keeps counting but stops
+ * interrupting while KVM_PIT_FLAGS_HPET_LEGACY is set (as QEMU's kvm_pit_irq_control).  The
+ * flag travels with KVM_SET_PIT2, which reloads the channels; only set it on a change.
+ */
+void kvm_arch_pit_hpet_legacy(KVMState *s, bool on)
+{
+    X86KvmState *ks = s->arch;
+    struct kvm_pit_state2 st;
+
+    if (!ks || !ks->has_pit || kvm_vm_ioctl(KVM_GET_PIT2, &st) < 0) {
+        return;
+    }
+    if (!!(st.flags & KVM_PIT_FLAGS_HPET_LEGACY) == on) {
+        return;
+    }
+    st.flags = on ? st.flags | KVM_PIT_FLAGS_HPET_LEGACY : st.flags & ~KVM_PIT_FLAGS_HPET_LEGACY;
+    if (kvm_vm_ioctl(KVM_SET_PIT2, &st) < 0) {
+        error_report("KVM: KVM_SET_PIT2 (HPET legacy %s) failed", on ? "on" : "off");
+    }
+}
+
+/*
  * Port 0x61 for the in-kernel 8254.  Setting the gate goes through KVM_SET_PIT2, which
  * reloads every channel; only do it on a real change.
  */

@@ -24,6 +24,12 @@ CASES = [
     ("log-help", ["-d", "help"], 0, "guest_errors"),
     ("dump-tree", ["-M", "pc,dump-tree", "-nodefaults", "-device", "isa-debug-exit",
                    "-global", "isa-debug-exit.iobase=0x600"], 0, "iobase = 1536"),
+    # The HPET (QEMU's pc default), -machine hpet=off and QEMU's old -no-hpet.
+    ("hpet-default", ["-M", "pc,dump-tree", "-nodefaults"], 0, 'dev: hpet, id ""'),
+    ("hpet-off", ["-M", "pc,hpet=off,dump-tree", "-nodefaults"], 0, "!dev: hpet"),
+    ("no-hpet", ["-no-hpet", "-M", "pc,dump-tree", "-nodefaults"], 0, "!dev: hpet"),
+    ("no-hpet-after", ["-M", "pc,dump-tree", "-nodefaults", "-no-hpet"], 0, "!dev: hpet"),
+    ("hpet-bad", ["-M", "pc,hpet=maybe"], 1, "'hpet' expects 'on' or 'off'"),
     ("dump-tree-cpus", ["-M", "pc,dump-tree", "-nodefaults", "-smp", "2", "-serial", "null"],
      0, "dev: isa-serial"),
     ("bad-option", ["-frobnicate"], 1, "-frobnicate: invalid option"),

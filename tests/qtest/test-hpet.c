@@ -142,23 +142,45 @@ static void test_periodic(void)
 
     pit_silence(qt);
     kqtest_writel(qt, TN_CONF(2), TN_INT_ENB | TN_PERIODIC | TN_VAL_SET | TN_ROUTE(2));
-    kqtest_writeq(qt, TN_CMP(2), 100);          /* the accumulator (VAL_SET) */
+    kqtest_writeq(qt, TN_CMP(2), 1000);         /* the accumulator (VAL_SET) */
     g_assert_cmphex(kqtest_readl(qt, TN_CONF(2)) & TN_VAL_SET, ==, 0);   /* self-clearing */
-    kqtest_writeq(qt, TN_CMP(2), 200);          /* the period */
-    g_assert_cmphex(kqtest_readq(qt, TN_CMP(2)), ==, 100);
+    kqtest_writeq(qt, TN_CMP(2), 2000);         /* the period: 20 us */
+    g_assert_cmphex(kqtest_readq(qt, TN_CMP(2)), ==, 1000);
     kqtest_writel(qt, GEN_CONF, CONF_ENABLE);
-    kqtest_clock_step(qt, 1 * US + 500);        /* counter 150: first match at 100 */
+    kqtest_clock_step(qt, 15 * US);             /* counter 1500: first match at 1000 */
     g_assert_cmpuint(kqtest_irq_raises(qt, 2), ==, 1);
-    g_assert_cmphex(kqtest_readq(qt, TN_CMP(2)), ==, 300);
+    g_assert_cmphex(kqtest_readq(qt, TN_CMP(2)), ==, 3000);
     for (int i = 0; i < 5; i++) {
-        kqtest_clock_step(qt, 2 * US);
+        kqtest_clock_step(qt, 20 * US);
     }
     g_assert_cmpuint(kqtest_irq_raises(qt, 2), ==, 6);
-    g_assert_cmphex(kqtest_readq(qt, TN_CMP(2)), ==, 1300);
+    g_assert_cmphex(kqtest_readq(qt, TN_CMP(2)), ==, 13000);
+    /* The qtest clock visits every deadline on the way: one interrupt per period. */
+    kqtest_clock_step(qt, 1000 * US);
+    g_assert_cmpuint(kqtest_irq_raises(qt, 2), ==, 56);
+    g_assert_cmphex(kqtest_readq(qt, TN_CMP(2)), ==, 113000);
     /* Turning interrupts off stops it. */
     kqtest_writel(qt, TN_CONF(2), TN_PERIODIC | TN_ROUTE(2));
     kqtest_clock_step(qt, 100 * US);
-    g_assert_cmpuint(kqtest_irq_raises(qt, 2), ==, 6);
+    g_assert_cmpuint(kqtest_irq_raises(qt, 2), ==, 56);
+    kqtest_quit(qt);
+}
+
+/* A period of one tick is capped at 100 kHz of interrupts, not one per 10 ns. */
+static void test_tiny_period(void)
+{
+    KQTest *qt = start("");
+
+    pit_silence(qt);
+    kqtest_writel(qt, TN_CONF(2), TN_INT_ENB | TN_PERIODIC | TN_VAL_SET | TN_ROUTE(2));
+    kqtest_writeq(qt, TN_CMP(2), 1);
+    kqtest_writeq(qt, TN_CMP(2), 1);
+    kqtest_writel(qt, GEN_CONF, CONF_ENABLE);
+    for (int i = 0; i < 10; i++) {
+        kqtest_clock_step(qt, 10 * US);
+    }
+    g_assert_cmpuint(kqtest_irq_raises(qt, 2), >=, 9);
+    g_assert_cmpuint(kqtest_irq_raises(qt, 2), <=, 11);
     kqtest_quit(qt);
 }
 
@@ -183,22 +205,22 @@ static void test_32bit(void)
     kqtest_clock_step(qt, 1000 * US);
     g_assert_cmpuint(kqtest_irq_raises(qt, 2), ==, 2);
 
-    /* 32-bit periodic across the wrap: matches at ...ff80, then 0x80, 0x180. */
+    /* 32-bit periodic across the wrap: matches at ...f800, then 0x800, 0x1800. */
     kqtest_writel(qt, GEN_CONF, 0);
-    kqtest_writeq(qt, MAIN_CNT, 0x1ffffff00ULL);
+    kqtest_writeq(qt, MAIN_CNT, 0x1fffff000ULL);
     kqtest_writel(qt, TN_CONF(2), TN_INT_ENB | TN_32MODE | TN_PERIODIC | TN_VAL_SET |
                   TN_ROUTE(2));
-    kqtest_writel(qt, TN_CMP(2), 0xffffff80);
-    kqtest_writel(qt, TN_CMP(2), 0x100);
+    kqtest_writel(qt, TN_CMP(2), 0xfffff800);
+    kqtest_writel(qt, TN_CMP(2), 0x1000);
     kqtest_writel(qt, GEN_CONF, CONF_ENABLE);
-    kqtest_clock_step(qt, 0x81 * 10);
+    kqtest_clock_step(qt, 0x801 * 10);
     g_assert_cmpuint(kqtest_irq_raises(qt, 2), ==, 3);
-    g_assert_cmphex(kqtest_readl(qt, TN_CMP(2)), ==, 0x80);
-    kqtest_clock_step(qt, 0x100 * 10);
+    g_assert_cmphex(kqtest_readl(qt, TN_CMP(2)), ==, 0x800);
+    kqtest_clock_step(qt, 0x1000 * 10);
     g_assert_cmpuint(kqtest_irq_raises(qt, 2), ==, 4);
-    kqtest_clock_step(qt, 0x100 * 10);
+    kqtest_clock_step(qt, 0x1000 * 10);
     g_assert_cmpuint(kqtest_irq_raises(qt, 2), ==, 5);
-    g_assert_cmphex(kqtest_readl(qt, TN_CMP(2)), ==, 0x280);
+    g_assert_cmphex(kqtest_readl(qt, TN_CMP(2)), ==, 0x2800);
     kqtest_quit(qt);
 }
 
@@ -313,6 +335,7 @@ int main(int argc, char **argv)
     g_test_add_func("/hpet/counter", test_counter);
     g_test_add_func("/hpet/oneshot", test_oneshot);
     g_test_add_func("/hpet/periodic", test_periodic);
+    g_test_add_func("/hpet/tiny-period", test_tiny_period);
     g_test_add_func("/hpet/32bit", test_32bit);
     g_test_add_func("/hpet/level", test_level);
     g_test_add_func("/hpet/legacy", test_legacy);

@@ -11,7 +11,8 @@
  *   - the ISA bus takes GPIO inputs HPET_LEGACY_PIT_INT / HPET_LEGACY_RTC_INT in place of
  *     ISA IRQ 0 and 8: the HPET passes them through while LegacyReplacement is off and
  *     blocks them while it is on (spec 2.3.5, LEG_RT_CNF);
- *   - with KVM's in-kernel 8254 the block tells KVM instead (kvm_pit_set_hpet_legacy).
+ *   - with KVM's in-kernel 8254 the board connects HPET_PIT_LEGACY_OUT to the accelerator
+ *     (accel_pit_hpet_legacy), which stops that 8254's interrupts.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef HW_TIMER_HPET_H
@@ -27,6 +28,8 @@
 #define HPET_MAX_TIMERS 32
 #define HPET_LEGACY_PIT_INT 0
 #define HPET_LEGACY_RTC_INT 1
+/* Named GPIO output: 1 while LegacyReplacement is on (for a PIT the HPET cannot gate). */
+#define HPET_PIT_LEGACY_OUT "pit-legacy"
 #define HPET_CLK_PERIOD_FS 10000000 /* 10 ns: 100 MHz, as QEMU's */
 
 MemoryRegion *hpet_mmio(DeviceState *hpet);
