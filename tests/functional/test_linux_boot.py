@@ -16,10 +16,12 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kite_guest import READY_RE, Guest, GuestError, find_emulator  # noqa: E402
+from qmp import QMP  # noqa: E402
 
 SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -64,13 +66,41 @@ def prepare_guest(guest_dir):
     return files[0], files[1], kver
 
 
+def check_hpet_stops_with_vm(qmp_path, timeout):
+    """The HPET's main counter (enabled by Linux) stands still while the VM is stopped and
+    runs again after cont: it follows the virtual clock.  Read through HMP xp."""
+    def counter(q):
+        out = q.command("human-monitor-command", {"command-line": "xp /1gx 0xfed000f0"})
+        return int(out.split()[-1], 16)
+
+    with QMP(qmp_path, timeout=timeout, connect_timeout=10) as q:
+        q.command("stop")
+        try:
+            a = counter(q)
+            time.sleep(0.3)
+            b = counter(q)
+        finally:
+            q.command("cont")
+        c = counter(q)
+    if a != b or c <= b:
+        raise GuestError(f"HPET main counter {a:#x} then {b:#x} while stopped, {c:#x} after "
+                         "cont: expected frozen, then running")
+
+
 def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
     """One boot; returns a list of timing notes, raises GuestError on failure."""
+    with tempfile.TemporaryDirectory(prefix="kite-boot-") as tmp:
+        return boot_case_in(args, emulator, vmlinuz, initrd, kver, smp, log_path,
+                            os.path.join(tmp, "qmp.sock"))
+
+
+def boot_case_in(args, emulator, vmlinuz, initrd, kver, smp, log_path, qmp_path):
     argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256", "-smp", str(smp),
             "-kernel", vmlinuz, "-initrd", initrd,
             "-append", "console=ttyS0 panic=-1 quiet",
             "-nographic", "-no-reboot", "-net", "none",
-            "-device", "pci-testdev,addr=03.0", "-device", "pvpanic"] + args.extra_arg
+            "-device", "pci-testdev,addr=03.0", "-device", "pvpanic",
+            "-qmp", f"unix:{qmp_path},server=on,wait=off"] + args.extra_arg
     with Guest(argv, log_path=log_path) as g:
         g.start()
         m = g.expect(READY_RE, args.boot_timeout)
@@ -101,6 +131,8 @@ def boot_case(args, emulator, vmlinuz, initrd, kver, smp, log_path):
         expect_output("dmesg | grep -c 'hpet0: at MMIO 0xfed00000, IRQs 2, 8, 0'", "1")
         expect_output("cat /sys/devices/system/clocksource/clocksource0/available_clocksource",
                       "hpet", lambda out, want: want in out.split())
+        check_hpet_stops_with_vm(qmp_path, args.cmd_timeout)
+        g.shell_sync(timeout=args.cmd_timeout)
         # PCI through the DSDT's root bridge: host bridge, ISA bridge, and a pci-testdev
         # whose memory BAR was assigned inside the bridge's window.
         expect_output("ls /sys/bus/pci/devices",
