@@ -537,6 +537,33 @@ static void test_bad_cluster_in_header(void)
     }
 }
 
+/*
+ * QEMU's overlap check: an L2 entry (marked COPIED, so written in place) pointing at the
+ * active L1 table or the refcount table must not let a guest write through; the write fails,
+ * the metadata on disk is unchanged and the image is marked corrupt.
+ */
+static void test_bad_write_over_metadata(void)
+{
+    g_autofree char *path = tpath("overlap.qcow2");
+    uint8_t buf[4096];
+
+    memset(buf, 0xee, sizeof(buf));
+    for (int i = 0; i < 2; i++) {
+        uint64_t l2off = make_image(path, "size=1M"), target, before;
+        BlockDriverState *bs;
+
+        target = file_get64(path, i ? 48 : 40);             /* refcount table / L1 table */
+        before = file_get64(path, target);
+        file_put64(path, l2off + 8, QCOW_OFLAG_COPIED | target);
+        bs = bdrv_open(path, "qcow2", NULL, BDRV_O_RDWR, &error_abort);
+        g_assert_cmpint(bdrv_pwrite(bs, 65536, sizeof(buf), buf), ==, -EIO);
+        g_assert_cmpint(bdrv_pwrite(bs, 65536 + 512, 512, buf), ==, -EIO);
+        bdrv_unref(bs);
+        g_assert_cmphex(file_get64(path, target), ==, before);
+        g_assert_cmpint(file_get64(path, 72) & QCOW2_INCOMPAT_CORRUPT, !=, 0);
+    }
+}
+
 /* The corrupt bit set by hand: read/write refused with QEMU's message, read-only works. */
 static void test_corrupt_bit(void)
 {
@@ -735,6 +762,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/malformed/l1-beyond-eof", test_bad_l1_beyond_eof);
     g_test_add_func("/qcow2/malformed/refcount-overflow", test_bad_refcount_overflow);
     g_test_add_func("/qcow2/malformed/cluster-in-header", test_bad_cluster_in_header);
+    g_test_add_func("/qcow2/malformed/write-over-metadata", test_bad_write_over_metadata);
     g_test_add_func("/qcow2/corrupt-bit", test_corrupt_bit);
     g_test_add_func("/qcow2/lazy-refcounts", test_lazy_refcounts);
     g_test_add_func("/qcow2/dirty-bit", test_dirty_bit);
