@@ -3,9 +3,9 @@
  * 00:01.0 steering INTx onto ISA IRQs, its IDE at 00:01.1 and, as on QEMU's pc, the PIIX4
  * power management function at 00:01.3 (ACPI PM block, SCI on ISA IRQ 9).  For direct
  * kernel boot where no BIOS runs, the PCI set-up firmware would leave (what SeaBIOS's
- * pciinit does): PIRQA-D routed to IRQs 10, 10, 11, 11, BARs assigned in the host
- * bridge's windows, decoding and bus mastering enabled, Interrupt Line filled in, the PM
- * block at 0x600.
+ * pciinit does): PIRQA-D routed to IRQs 10, 10, 11, 11, BARs placed where SeaBIOS puts
+ * them, I/O, memory and SERR enabled (bus mastering is the drivers' to turn on, as under
+ * SeaBIOS), Interrupt Line filled in, the PM block at 0x600.
  *
  * INTx swizzle (as QEMU's pc, which SeaBIOS and the DSDT's _PRT assume): pin P (0 = A)
  * of slot S drives PIRQ (P + S - 1) mod 4.
@@ -130,77 +130,167 @@ void pc_pci_init(PCMachineState *pcms)
 
 /* ---- direct boot: the firmware's part ---------------------------------------------- */
 
-typedef struct BarAlloc {
-    uint64_t io_next, mem_next;
-} BarAlloc;
+/*
+ * BAR placement as SeaBIOS's pciinit does it under QEMU, so a guest finds its devices at
+ * the same addresses with or without -kernel: every BAR (expansion ROMs too, left
+ * disabled) goes in one of three regions, I/O, memory and prefetchable memory (64-bit
+ * BARs included: they fit below 4 GiB here); in each region BARs are sorted by size,
+ * largest first (in bus order among equals), and packed upwards from the region's base.
+ * I/O starts at 0xc000.  The memory region with the smaller alignment ends at the top of
+ * the window (0xfec00000), the other one sits right below it, each base aligned down to
+ * its largest BAR.  Memory BARs take at least 4 KiB, I/O BARs 4 bytes.
+ */
+enum { PCI_FW_IO, PCI_FW_MEM, PCI_FW_PREF, PCI_FW_NREGIONS };
+
+typedef struct PciFwBar {
+    PCIDevice *dev;
+    int n;
+    uint64_t size;
+} PciFwBar;
+
+typedef struct PciFwRegion {
+    GArray *bars;               /* of PciFwBar, sorted by size, largest first */
+    uint64_t sum, align, base;
+} PciFwRegion;
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
     return (v + a - 1) & ~(a - 1);
 }
 
-static void assign_device(PCIBus *bus, PCIDevice *dev, void *opaque)
+static void collect_bars(PCIBus *bus, PCIDevice *dev, void *opaque)
 {
-    BarAlloc *a = opaque;
-    uint16_t cmd = PCI_COMMAND_MASTER;
-    int pin = dev->config[PCI_INTERRUPT_PIN];
+    PciFwRegion *regions = opaque;
 
-    if (PCI_SLOT(dev->devfn) == 0 || object_dynamic_cast(OBJECT(dev), TYPE_PIIX3) ||
-        object_dynamic_cast(OBJECT(dev), TYPE_PIIX4_PM)) {
-        return;                                     /* the chipset's own functions */
-    }
     for (int n = 0; n < PCI_NUM_REGIONS; n++) {
         PCIIORegion *r = &dev->io_regions[n];
-        int off = n == PCI_ROM_SLOT ? PCI_ROM_ADDRESS : PCI_BASE_ADDRESS_0 + 4 * n;
-        if (!r->size || n == PCI_ROM_SLOT) {
-            continue;                               /* option ROMs stay off */
+        PciFwBar bar = { .dev = dev, .n = n, .size = r->size };
+        PciFwRegion *reg;
+        guint i;
+
+        if (!r->size) {
+            continue;
         }
-        if (r->type & PCI_BASE_ADDRESS_SPACE_IO) {
-            uint64_t addr = align_up(a->io_next, r->size);
-            if (addr + r->size > PC_PCI_IO_END + 1) {
-                continue;
-            }
-            pci_config_write(dev, off, addr, 4);
-            a->io_next = addr + r->size;
-            cmd |= PCI_COMMAND_IO;
+        if (n != PCI_ROM_SLOT && (r->type & PCI_BASE_ADDRESS_SPACE_IO)) {
+            reg = &regions[PCI_FW_IO];
+            bar.size = MAX(bar.size, 4);
         } else {
-            uint64_t addr = align_up(a->mem_next, r->size);
-            if (addr + r->size > PC_PCI_MEM_END + 1) {
-                continue;
-            }
-            pci_config_write(dev, off, addr, 4);
-            if (r->type & PCI_BASE_ADDRESS_MEM_TYPE_64) {
-                pci_config_write(dev, off + 4, 0, 4);
-            }
-            a->mem_next = addr + r->size;
-            cmd |= PCI_COMMAND_MEMORY;
+            bool pref = n != PCI_ROM_SLOT && (r->type & PCI_BASE_ADDRESS_MEM_PREFETCH);
+            reg = &regions[pref ? PCI_FW_PREF : PCI_FW_MEM];
+            bar.size = MAX(bar.size, 4096);
         }
+        /* After every BAR at least as large: stable, largest first. */
+        for (i = 0; i < reg->bars->len; i++) {
+            if (g_array_index(reg->bars, PciFwBar, i).size < bar.size) {
+                break;
+            }
+        }
+        g_array_insert_val(reg->bars, i, bar);
+        reg->sum += bar.size;
+        reg->align = MAX(reg->align, bar.size);
+    }
+}
+
+static void place_bars(PciFwRegion *reg)
+{
+    uint64_t addr = reg->base;
+
+    for (guint i = 0; i < reg->bars->len; i++) {
+        PciFwBar *b = &g_array_index(reg->bars, PciFwBar, i);
+        PCIIORegion *r = &b->dev->io_regions[b->n];
+        int off = b->n == PCI_ROM_SLOT ? PCI_ROM_ADDRESS : PCI_BASE_ADDRESS_0 + 4 * b->n;
+
+        addr = align_up(addr, b->size);
+        /* An expansion ROM gets its address with the enable bit clear (SeaBIOS's too). */
+        pci_config_write(b->dev, off, addr, 4);
+        if (b->n != PCI_ROM_SLOT && !(r->type & PCI_BASE_ADDRESS_SPACE_IO) &&
+            (r->type & PCI_BASE_ADDRESS_MEM_TYPE_64)) {
+            pci_config_write(b->dev, off + 4, 0, 4);
+        }
+        addr += b->size;
+    }
+}
+
+static bool pc_pci_place_mem(PciFwRegion *regions)
+{
+    PciFwRegion *top = &regions[PCI_FW_PREF], *below = &regions[PCI_FW_MEM];
+    uint64_t end = PC_PCI_MEM_END + 1;
+
+    /* SeaBIOS's pci_bios_init_root_regions_mem: the less-aligned region goes on top. */
+    if (below->align < top->align) {
+        top = &regions[PCI_FW_MEM];
+        below = &regions[PCI_FW_PREF];
+    }
+    if (top->sum > end - PC_PCI_MEM_START) {
+        return false;
+    }
+    top->base = (end - top->sum) & ~(MAX(top->align, 1) - 1);
+    if (below->sum > top->base - PC_PCI_MEM_START) {
+        return false;
+    }
+    below->base = (top->base - below->sum) & ~(MAX(below->align, 1) - 1);
+    return below->base >= PC_PCI_MEM_START;
+}
+
+/* Interrupt Line, and decoding as SeaBIOS's pci_bios_init_device: I/O, memory, SERR. */
+static void init_device(PCIBus *bus, PCIDevice *dev, void *opaque)
+{
+    int pin = dev->config[PCI_INTERRUPT_PIN];
+
+    if (object_dynamic_cast(OBJECT(dev), TYPE_PIIX4_PM)) {
+        pin = 0;                        /* the SCI: Interrupt Line 9, set below */
     }
     if (pin >= 1 && pin <= 4) {
         pci_config_write(dev, PCI_INTERRUPT_LINE, pc_pci_slot_irq(PCI_SLOT(dev->devfn),
                                                                  pin - 1), 1);
     }
-    pci_config_write(dev, PCI_COMMAND, cmd, 2);
+    pci_config_write(dev, PCI_COMMAND, pci_config_read(dev, PCI_COMMAND, 2) |
+                     PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_SERR, 2);
+}
+
+static void pc_pci_assign_bars(PCMachineState *pcms)
+{
+    PciFwRegion regions[PCI_FW_NREGIONS] = { 0 };
+
+    for (int i = 0; i < PCI_FW_NREGIONS; i++) {
+        regions[i].bars = g_array_new(false, false, sizeof(PciFwBar));
+    }
+    pci_for_each_device(pcms->pci_bus, collect_bars, regions);
+    regions[PCI_FW_IO].base = PC_PCI_IO_START;
+    if (regions[PCI_FW_IO].sum <= PC_PCI_IO_END + 1 - PC_PCI_IO_START) {
+        place_bars(&regions[PCI_FW_IO]);
+    } else {
+        warn_report("pc: PCI I/O BARs need 0x%" PRIx64 " bytes, more than the window; "
+                    "left unassigned", regions[PCI_FW_IO].sum);
+    }
+    if (pc_pci_place_mem(regions)) {
+        place_bars(&regions[PCI_FW_MEM]);
+        place_bars(&regions[PCI_FW_PREF]);
+    } else {
+        warn_report("pc: PCI memory BARs do not fit below 4 GiB; left unassigned");
+    }
+    for (int i = 0; i < PCI_FW_NREGIONS; i++) {
+        g_array_free(regions[i].bars, true);
+    }
 }
 
 void pc_pci_firmware_init(PCMachineState *pcms)
 {
     PCIDevice *piix3 = PCI_DEVICE(pcms->piix3);
     PCIDevice *ide;
-    BarAlloc a = { .io_next = PC_PCI_IO_START, .mem_next = PC_PCI_MEM_START };
 
     for (int p = 0; p < 4; p++) {
         pci_config_write(piix3, 0x60 + p, pc_pci_pirq_irqs[p], 1);
     }
-    pci_for_each_device(pcms->pci_bus, assign_device, &a);
+    pc_pci_assign_bars(pcms);
+    pci_for_each_device(pcms->pci_bus, init_device, NULL);
     /* As SeaBIOS: enable the IDE channels' decode (PIIX3 IDETIM bit 15, Linux checks it). */
     if ((ide = pci_find_device(pcms->pci_bus, PCI_DEVFN(1, 1))) != NULL) {
         pci_config_write(ide, 0x40, 0x80008000, 4);
     }
     /*
      * SeaBIOS's piix4_pm_setup: SCI on IRQ 9 in Interrupt Line, the PM block at 0x600
-     * (what the FADT says) and decoding, SMBus at 0x700 and enabled with IRQ 9 selected;
-     * pci_bios_init_device turns on I/O, memory and SERR as for every function.
+     * (what the FADT says) and decoding, SMBus at 0x700 and enabled with IRQ 9 selected.
      */
     if (pcms->pm) {
         PCIDevice *pm = PCI_DEVICE(pcms->pm);
@@ -209,7 +299,5 @@ void pc_pci_firmware_init(PCMachineState *pcms)
         pci_config_write(pm, PIIX4_PM_PMREGMISC, 0x01, 1);
         pci_config_write(pm, PIIX4_PM_SMBBA, (ACPI_PM_IO_BASE + 0x100) | 1, 4);
         pci_config_write(pm, PIIX4_PM_SMBHSTCFG, 0x09, 1);
-        pci_config_write(pm, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
-                         PCI_COMMAND_SERR, 2);
     }
 }
