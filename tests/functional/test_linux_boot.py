@@ -148,6 +148,12 @@ def boot_case_in(args, emulator, vmlinuz, initrd, kver, smp, log_path, qmp_path)
                       "0000:00:03.0/subsystem_vendor 0000:00:03.0/subsystem_device; cd /",
                       "0x00ff00 0x1af4 0x1100 0x1af4 0x1100",
                       lambda out, want: out.split() == want.split())
+        # BARs where SeaBIOS puts them under QEMU (hw/i386/pc-pci.c): the VGA framebuffer
+        # first in the prefetchable region at 0xfd000000, pci-testdev's I/O BAR at 0xc000.
+        expect_output("head -1 /sys/bus/pci/devices/0000:00:02.0/resource; "
+                      "sed -n 2p /sys/bus/pci/devices/0000:00:03.0/resource",
+                      "0x00000000fd000000 0x00000000fdffffff 0x0000000000042208\n"
+                      "0x000000000000c000 0x000000000000c0ff 0x0000000000040101")
         expect_output("head -1 /sys/bus/pci/devices/0000:00:03.0/resource", "BAR0 assigned",
                       lambda out, want: int(out.split()[0], 16) >= 0xc0000000 and
                       int(out.split()[1], 16) - int(out.split()[0], 16) == 0xfff)
