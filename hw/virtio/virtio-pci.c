@@ -16,6 +16,7 @@
 #include "hw/pci/pci.h"
 #include "hw/pci/msix.h"
 #include "hw/boards.h"
+#include "hw/loader.h"
 #include "hw/virtio/virtio-pci.h"
 #include "hw/virtio/virtio-rng.h"
 #include "hw/virtio/virtio-serial.h"
@@ -542,16 +543,60 @@ KITE_TYPE_REGISTER(virtio_blk_pci_type)
 typedef struct VirtIONetPCI {
     VirtIOPCIProxy parent_obj;
     VirtIONet net;
+    char *romfile;              /* option ROM (PXE); NULL: efi-virtio.rom if present */
+    MemoryRegion rom;
+    bool has_rom;
 } VirtIONetPCI;
+
+#define VIRTIO_NET_DEFAULT_ROM "efi-virtio.rom"     /* iPXE, Debian package ipxe-qemu */
+
+/*
+ * The expansion ROM (PCI 3.0, 6.3), as QEMU's virtio-net-pci has: SeaBIOS runs it for
+ * network boot, and the 256 KiB ROM BAR is part of the device's layout either way.  An
+ * explicit romfile= must exist; the default is used when installed; romfile= with no
+ * value means none.
+ */
+static bool net_pci_load_rom(VirtIONetPCI *v, Error **errp)
+{
+    const char *name = v->romfile ? v->romfile : VIRTIO_NET_DEFAULT_ROM;
+    g_autofree char *path = NULL;
+
+    if (!*name) {
+        return true;
+    }
+    path = loader_find_firmware(name);
+    if (!path) {
+        if (!v->romfile) {
+            return true;
+        }
+        error_setg(errp, "virtio-net-pci: could not find option ROM '%s' (romfile= with "
+                   "no value means none)", name);
+        return false;
+    }
+    if (!pci_rom_init_from_file(PCI_DEVICE(v), &v->rom, "virtio-net.rom", path, errp)) {
+        return false;
+    }
+    v->has_rom = true;
+    pci_register_bar(PCI_DEVICE(v), PCI_ROM_SLOT, 0, &v->rom);
+    return true;
+}
 
 static VirtIODevice *net_pci_realize(VirtIOPCIProxy *p, Error **errp)
 {
     VirtIONetPCI *v = (VirtIONetPCI *)p;
     Error *err = NULL;
 
+    if (!net_pci_load_rom(v, errp)) {
+        return NULL;
+    }
     virtio_net_realize(&v->net, DEVICE(p)->id, &err);
     if (err) {
         error_propagate(errp, err);
+        if (v->has_rom) {
+            memory_region_destroy(&v->rom);
+            memset(&PCI_DEVICE(v)->io_regions[PCI_ROM_SLOT], 0, sizeof(PCIIORegion));
+            v->has_rom = false;
+        }
         return NULL;
     }
     return &v->net.vdev;
@@ -559,7 +604,15 @@ static VirtIODevice *net_pci_realize(VirtIOPCIProxy *p, Error **errp)
 
 static void net_pci_unrealize(VirtIOPCIProxy *p)
 {
-    virtio_net_unrealize(&((VirtIONetPCI *)p)->net);
+    VirtIONetPCI *v = (VirtIONetPCI *)p;
+
+    virtio_net_unrealize(&v->net);
+    if (v->has_rom) {
+        /* Unmapped by the PCI core (unrealize), or never mapped (a realize failure). */
+        memory_region_destroy(&v->rom);
+        memset(&PCI_DEVICE(v)->io_regions[PCI_ROM_SLOT], 0, sizeof(PCIIORegion));
+        v->has_rom = false;
+    }
 }
 
 /* QEMU's property names and defaults. */
@@ -576,6 +629,7 @@ static const Property net_pci_props[] = {
     DEFINE_PROP_BOOL("gso", VirtIONetPCI, net.prop_gso, true),
     DEFINE_PROP_UINT16("rx_queue_size", VirtIONetPCI, net.rx_queue_size, 256),
     DEFINE_PROP_UINT16("tx_queue_size", VirtIONetPCI, net.tx_queue_size, 256),
+    DEFINE_PROP_STRING("romfile", VirtIONetPCI, romfile),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -295,6 +295,31 @@ static void test_legacy_bar_size(void)
     kqtest_quit(qt);
 }
 
+/*
+ * QEMU's expansion ROM: efi-virtio.rom (iPXE) by default, a 256 KiB ROM BAR; romfile=
+ * with no value: none.
+ */
+static void test_rom(void)
+{
+    KQTest *qt = kqtest_start("-M pc -m 64 -nodefaults -netdev user,id=n0 "
+                              "-device virtio-net-pci,netdev=n0,addr=3");
+    uint32_t rom;
+
+    cfg_write(qt, 0x30, 0xfffff800, 4);
+    rom = cfg_read(qt, 0x30);
+    kqtest_quit(qt);
+    if (!rom) {
+        g_test_skip("efi-virtio.rom is not installed (Debian: ipxe-qemu)");
+    } else {
+        g_assert_cmphex(rom, ==, 0xfffc0000);
+    }
+    qt = kqtest_start("-M pc -m 64 -nodefaults -netdev user,id=n0 "
+                      "-device virtio-net-pci,netdev=n0,addr=3,romfile=");
+    cfg_write(qt, 0x30, 0xfffff800, 4);
+    g_assert_cmphex(cfg_read(qt, 0x30), ==, 0);
+    kqtest_quit(qt);
+}
+
 static void test_tx_rx(void)
 {
     Env *e = env_start("");
@@ -554,6 +579,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-net/config-features", test_config_and_features);
     g_test_add_func("/virtio-net/legacy-bar-size", test_legacy_bar_size);
+    g_test_add_func("/virtio-net/rom", test_rom);
     g_test_add_func("/virtio-net/tx-rx", test_tx_rx);
     g_test_add_func("/virtio-net/mergeable", test_mergeable);
     g_test_add_func("/virtio-net/backpressure", test_backpressure);
