@@ -9,6 +9,7 @@
  */
 #include "monitor/qmp.h"
 #include "monitor/qmp-cmds.h"
+#include "monitor/json-check.h"
 
 #ifdef CONFIG_JSON
 #include "system/runstate.h"
@@ -669,10 +670,13 @@ static bool qmp_on_message(void *opaque, const char *msg, size_t len)
     Error *err = NULL;
     JsonNode *ret = NULL, *id = NULL, *root;
 
-    if (!json_parser_load_from_data(p, msg, len, &gerr)) {
-        /* QEMU reports every lexical/syntax problem with this one message. */
-        error_setg(&err, "JSON parse error, %s", gerr->message);
-        g_error_free(gerr);
+    g_autoptr(GString) plain = g_string_new(NULL);
+    g_autofree char *bad = json_check(msg, len, plain);
+
+    /* QEMU's dialect and verdict first; json-glib then builds the value from plain JSON. */
+    if (bad || !json_parser_load_from_data(p, plain->str, plain->len, &gerr)) {
+        error_setg(&err, "JSON parse error, %s", bad ? bad : gerr->message);
+        g_clear_error(&gerr);
         qmp_reply(s, NULL, err, NULL);
         g_object_unref(p);
         return !s->closed;

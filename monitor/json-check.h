@@ -1,0 +1,25 @@
+/*
+ * QEMU's JSON dialect for QMP input, checked before json-glib builds the value.
+ *
+ * json-glib is lenient where QEMU is strict (leading zeros, "1.", unknown escapes, control
+ * characters in strings, duplicate keys) and words its errors its own way; integers beyond
+ * int64 come out of it wrapped.  json_check() lexes one message the way QEMU's json-lexer
+ * does (qobject/json-lexer.c: tokens, single-quoted strings, keywords) and checks its grammar
+ * as QEMU's json-parser does, so the client gets QEMU's verdict and message.  A message that
+ * passes is rewritten to plain JSON json-glib reads exactly: strings double-quoted with
+ * standard escapes, out-of-range integers as doubles as QEMU converts them.
+ * Pure, no I/O: unit tests and fuzzers drive it from plain buffers.
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef MONITOR_JSON_CHECK_H
+#define MONITOR_JSON_CHECK_H
+
+#include "kite/osdep.h"
+
+/*
+ * Check msg[0..len).  On success return NULL and append the plain JSON to out; otherwise
+ * return the error text QEMU puts after "JSON parse error, " (caller frees).
+ */
+char *json_check(const char *msg, size_t len, GString *out);
+
+#endif
