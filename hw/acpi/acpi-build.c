@@ -474,6 +474,20 @@ static size_t build_hpet(GByteArray *blob, BIOSLinker *linker, const AcpiBuildPa
     return off;
 }
 
+/*
+ * Microsoft's "Windows ACPI Emulated Devices Table" (WAET, 2009 spec): Emulated Device
+ * Flags bit 1, the ACPI PM timer is reliable (a read needs no re-read); bit 0 (RTC good)
+ * clear.  QEMU's pc has the same table with the same flags.
+ */
+static size_t build_waet(GByteArray *blob, BIOSLinker *linker)
+{
+    size_t off = acpi_table_begin(blob, "WAET", 1);
+
+    build_append_int_noprefix(blob, 1u << 1, 4);
+    table_finish(blob, linker, off);
+    return off;
+}
+
 /* §5.2.7 RSDT (32-bit entries) and §5.2.8 XSDT (64-bit entries). */
 static size_t build_xsdt(GByteArray *blob, BIOSLinker *linker, const size_t *tables, int n,
                          bool x)
@@ -512,7 +526,7 @@ AcpiBuildTables *acpi_build(MachineState *ms, const AcpiBuildParams *p)
 {
     AcpiBuildTables *t = g_new0(AcpiBuildTables, 1);
     BIOSLinker *linker = bios_linker_loader_init();
-    size_t facs, dsdt, fadt, madt, rsdt, xsdt, tables[3];
+    size_t facs, dsdt, fadt, madt, rsdt, xsdt, tables[4];
     int n = 2;
 
     g_assert(p->nb_cpus >= 1 && p->nb_cpus <= ACPI_MAX_CPUS);
@@ -534,6 +548,8 @@ AcpiBuildTables *acpi_build(MachineState *ms, const AcpiBuildParams *p)
         align_blob(t->tables, 8);
         tables[n++] = build_hpet(t->tables, linker, p);
     }
+    align_blob(t->tables, 8);
+    tables[n++] = build_waet(t->tables, linker);
     align_blob(t->tables, 8);
     rsdt = build_xsdt(t->tables, linker, tables, n, false);
     align_blob(t->tables, 8);

@@ -121,9 +121,12 @@ def boot_case_in(args, emulator, vmlinuz, initrd, kver, smp, log_path, qmp_path)
         zeros_md5 = hashlib.md5(bytes(8 << 20)).hexdigest()
         expect_output("dd if=/dev/zero bs=1M count=8 2>/dev/null | md5sum",
                       f"{zeros_md5}  -")
-        # The firmware tables Kite builds for direct boot reached the kernel.
-        expect_output("ls /sys/firmware/acpi/tables", ["APIC", "DSDT", "FACP"],
+        # The firmware tables Kite builds for direct boot reached the kernel, with QEMU's
+        # OEM ids and its WAET.
+        expect_output("ls /sys/firmware/acpi/tables", ["APIC", "DSDT", "FACP", "WAET"],
                       lambda out, want: all(d in out.split() for d in want))
+        expect_output("dmesg | grep -c 'ACPI: WAET 0x[0-9A-F]* 000028 (v01 BOCHS  BXPC     "
+                      "00000001 BXPC 00000001)'", "1")
         # The HPET (hw/timer/hpet.c) as under QEMU: the ACPI HPET table, Linux's driver
         # claiming the block, and the counter registered as a clocksource.
         expect_output("ls /sys/firmware/acpi/tables", "HPET",

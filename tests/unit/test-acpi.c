@@ -142,6 +142,18 @@ static void check_installed(const uint8_t *rsdp, unsigned ncpus, const uint32_t 
     g_assert_true(sum_ok(ram(ldl_le_p(rsdp + 16)), ldl_le_p(ram(ldl_le_p(rsdp + 16)) + 4)));
     g_assert_true(sum_ok(ram(ldq_le_p(rsdp + 24)), ldl_le_p(ram(ldq_le_p(rsdp + 24)) + 4)));
 
+    /* QEMU's ids; the WAET says the PM timer is reliable (bit 1), as QEMU's does. */
+    g_assert_cmpmem(rsdp + 9, 6, "BOCHS ", 6);
+    {
+        const uint8_t *waet = find_table(rsdp, "WAET");
+        g_assert_nonnull(waet);
+        g_assert_cmpuint(ldl_le_p(waet + 4), ==, 40);
+        g_assert_true(sum_ok(waet, 40));
+        g_assert_cmpmem(waet + 10, 6 + 8, "BOCHS BXPC    ", 14);
+        g_assert_cmpmem(waet + 28, 4, "BXPC", 4);
+        g_assert_cmpuint(ldl_le_p(waet + 36), ==, 2);
+    }
+
     /* §5.2.9 FADT: revision 3, 244 bytes, PM blocks, SCI 9, reset register 0xcf9 <- 6. */
     fadt = find_table(rsdp, "FACP");
     g_assert_nonnull(fadt);

@@ -21,9 +21,10 @@
 #include "kite/osdep.h"
 #include "kite/error.h"
 
-#define ACPI_OEM_ID "KITE  "          /* 6 characters */
-#define ACPI_OEM_TABLE_ID "KITEPC  "  /* 8 characters */
-#define ACPI_CREATOR_ID "KITE"
+/* QEMU's ids (its tables say BOCHS/BXPC), which guests use to recognise the platform. */
+#define ACPI_OEM_ID "BOCHS "          /* 6 characters */
+#define ACPI_OEM_TABLE_ID "BXPC    "  /* 8 characters */
+#define ACPI_CREATOR_ID "BXPC"
 #define ACPI_TABLE_HEADER_SIZE 36
 
 /* --- tables --- */
