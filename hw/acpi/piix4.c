@@ -83,6 +83,11 @@ static void piix4_pm_update_io(PIIX4PMState *s)
     s->io_base = want;
 }
 
+static bool piix4_port_present(hwaddr port)
+{
+    return address_space_find_section(&address_space_io, port).mr != NULL;
+}
+
 static void piix4_pm_config_write(PCIDevice *d, uint32_t addr, uint32_t val, int len)
 {
     pci_default_write_config(d, addr, val, len);
@@ -130,6 +135,15 @@ static void piix4_pm_reset(PCIDevice *d)
     pci_set_long(d->config + PIIX4_PMBA, 1);
     pci_set_long(d->config + PIIX4_SMBBA, 1);
     d->config[PIIX4_DEVACTB_APMC_EN_BYTE] = 0x02;
+    /*
+     * Device resource registers (DEVRESB/C/D high bytes) as QEMU fills them from what the
+     * machine decodes: LPT1 at 0x378 (5Fh bit 7, 10h always), COM1 at 0x3f8 (67h bit 3),
+     * COM2 at 0x2f8 (67h bits 7 and 4); 63h = 60h.
+     */
+    d->config[0x5f] = 0x10 | (piix4_port_present(0x378) ? 0x80 : 0);
+    d->config[0x63] = 0x60;
+    d->config[0x67] = (piix4_port_present(0x3f8) ? 0x08 : 0) |
+                      (piix4_port_present(0x2f8) ? 0x90 : 0);
     piix4_pm_update_io(s);
     acpi_pm_regs_reset(&s->regs);
 }

@@ -281,6 +281,10 @@ static void test_piix4_pm(void)
     g_assert_cmphex(cfg_readl(qt, pm, 0x40), ==, 1);                 /* PMBA */
     g_assert_cmphex(cfg_readl(qt, pm, 0x90), ==, 1);                 /* SMBBA */
     g_assert_cmphex(cfg_readb(qt, pm, 0x5b), ==, 0x02);              /* APMC_EN: no SMM */
+    /* Device resource bytes as QEMU fills them: no LPT1, COM1 or COM2 here. */
+    g_assert_cmphex(cfg_readl(qt, pm, 0x5c), ==, 0x10000000);
+    g_assert_cmphex(cfg_readl(qt, pm, 0x60), ==, 0x60000000);
+    g_assert_cmphex(cfg_readl(qt, pm, 0x64), ==, 0x00000000);
     /* Nothing decodes until firmware places the block. */
     g_assert_cmphex(kqtest_inw(qt, 0x604), ==, 0xffff);
     cfg_writel(qt, pm, 0x40, 0x601);
@@ -313,6 +317,11 @@ static void test_piix4_pm(void)
     g_assert_cmphex(cfg_readl(qt, pm, 0x40), ==, 1);
     g_assert_cmphex(cfg_readb(qt, pm, 0x80), ==, 0);
     g_assert_cmphex(kqtest_inw(qt, 0xb0c4), ==, 0xffff);
+    kqtest_quit(qt);
+
+    /* COM1 and COM2 present: 67h = 08h | 90h. */
+    qt = kqtest_start("-M pc -m 128 -nodefaults -serial null -serial null");
+    g_assert_cmphex(cfg_readl(qt, pm, 0x64), ==, 0x98000000);
     kqtest_quit(qt);
 }
 
