@@ -287,6 +287,7 @@ static void dec_jmp_rel(X86Dec *d, KiteOp *op, int64_t rel)
     dec_branch_target(d, op, rel);
     if (d->code64 && s == 3) {
         op->exec = x86_op_jmp64;
+        op->b2 = d->idx;                /* for X86_TAKEN64 */
     } else {
         op->exec = x86_op_jmp_legacy;
         op->b2 = s;
@@ -302,6 +303,7 @@ static void dec_jcc(X86Dec *d, KiteOp *op, int cc, int64_t rel)
     op->b1 = cc;
     if (d->code64 && s == 3) {
         op->exec = x86_op_jcc64[cc];
+        op->b2 = d->idx;                /* for X86_TAKEN64 */
     } else {
         op->exec = x86_op_jcc_legacy;
         op->b2 = s;
@@ -1199,6 +1201,7 @@ int x86_decode_trace(X86CPU *cpu, const uint8_t *code, unsigned avail, KiteOp *o
 
         /* Reset the per-instruction state. */
         d.start = start;
+        d.idx = n;
         d.overrun = false;
         d.rex = 0;
         d.p66 = d.p67 = d.lock = d.rep = d.repne = false;

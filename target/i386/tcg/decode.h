@@ -24,6 +24,7 @@ typedef struct X86Dec {
     unsigned avail;
     unsigned pos;          /* next byte, relative to the trace start */
     unsigned start;        /* this instruction's first byte */
+    int idx;               /* this instruction's index in the trace */
     bool overrun;
 
     bool code64;           /* 64-bit mode */

@@ -258,25 +258,30 @@ static inline void x86_trace_exit_to(X86CPU *cpu, const KiteOp *op, uint64_t rip
     cpu->env.rip = rip;
 }
 /*
- * A taken branch to the start of its own trace (rel, the target relative to the trace
- * start, is 0: a loop of one trace) runs the trace again at once when nothing needs
+ * A taken near branch in 64-bit code (jop: the JMP/Jcc op, whose b2 is its index in the
+ * trace; rel: the target relative to the trace start).  A branch to the start of its
+ * own trace (rel 0: a loop of one trace) runs the trace again at once when nothing needs
  * the main loop: no event or SMC stop pending, budget left.  Nothing else can have
  * changed under the trace: it is 64-bit code (no segment limits) and a store into its
- * own code would have stopped it (NEXT_W).  loops_left (set by the main loop) bounds
- * the run, so that the host stack stays bounded even where the compiler does not turn
- * the handlers' calls into jumps.  Call after x86_trace_exit_to(); a tail call.
+ * own code would have stopped it (NEXT_W).  RIP stays (it is the trace's start), and
+ * the budget, charged the whole trace at its start, is charged the b2 + 1 instructions
+ * that ran.  loops_left (set by the main loop) bounds the run, so that the host stack
+ * stays bounded even where the compiler does not turn the handlers' calls into jumps.
+ * Anything else leaves the trace.  A tail call: the handler returns after it.
  */
 #define X86_LOOPS_MAX 64
-#define X86_TRACE_LOOP(cpu, rel) do { \
-        if ((rel) == 0 && (cpu)->loops_left > 0 && !(cpu)->smc_hit && \
-            (cpu)->icount_left >= (cpu)->cur_n && \
-            !(atomic_load_explicit(&(cpu)->interrupt_request, memory_order_relaxed) | \
-              (cpu)->pending_local)) { \
+#define X86_TAKEN64(cpu, jop, rel) do { \
+        int64_t loop_left_ = (cpu)->icount_left - (jop)->b2 - 1; \
+        if ((rel) == 0 && (cpu)->loops_left > 0 && loop_left_ >= 0 && \
+            !((cpu)->smc_hit | (cpu)->pending_local | \
+              atomic_load_explicit(&(cpu)->interrupt_request, memory_order_relaxed))) { \
             (cpu)->loops_left--; \
-            (cpu)->icount_left -= (cpu)->cur_n; \
+            (cpu)->icount_left = loop_left_; \
             (cpu)->stats.traces_run++; \
             (cpu)->cur_ops->exec((cpu), (cpu)->cur_ops); \
+            return; \
         } \
+        x86_trace_exit_to((cpu), (jop), (cpu)->env.rip + (rel)); \
         return; \
     } while (0)
 

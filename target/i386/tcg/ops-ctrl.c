@@ -290,8 +290,7 @@ void x86_op_leave(X86CPU *cpu, const KiteOp *op)
 
 void x86_op_jmp64(X86CPU *cpu, const KiteOp *op)
 {
-    cpu->env.rip += op->imm;
-    X86_TRACE_LOOP(cpu, op->imm);
+    X86_TAKEN64(cpu, op, op->imm);
 }
 
 /* b2 = operand size index. */
@@ -304,8 +303,7 @@ void x86_op_jmp_legacy(X86CPU *cpu, const KiteOp *op)
 static void op_jcc64_##cc(X86CPU *cpu, const KiteOp *op) \
 { \
     if (cc_test(&cpu->env, cc)) { \
-        x86_trace_exit_to(cpu, op, cpu->env.rip + op->imm); \
-        X86_TRACE_LOOP(cpu, op->imm); \
+        X86_TAKEN64(cpu, op, op->imm); \
     } \
     NEXT(cpu, op); \
 }

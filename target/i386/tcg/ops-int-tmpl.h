@@ -276,8 +276,7 @@ static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
 { \
     NAME(flags_##name)(cpu, op); \
     if (cc_test(&cpu->env, cc)) { \
-        x86_trace_exit_to(cpu, op + 1, cpu->env.rip + op[1].imm); \
-        X86_TRACE_LOOP(cpu, op[1].imm); \
+        X86_TAKEN64(cpu, op + 1, op[1].imm); \
     } \
     NEXT(cpu, op + 1); \
 }
@@ -309,8 +308,7 @@ static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
         return; \
     } \
     if (cc_test(&cpu->env, cc)) { \
-        x86_trace_exit_to(cpu, op + 1, cpu->env.rip + op[1].imm); \
-        X86_TRACE_LOOP(cpu, op[1].imm); \
+        X86_TAKEN64(cpu, op + 1, op[1].imm); \
     } \
     NEXT(cpu, op + 1); \
 }
