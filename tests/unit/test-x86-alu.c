@@ -383,7 +383,7 @@ static void test_alu_misc(void)
         { "alu_xchg8", F_ALL }, { "alu_xchg32", F_ALL },
         { "alu_conv", F_ALL }, { "alu_movx", F_ALL }, { "alu_lea", F_ALL },
         { "alu_lahf", F_ALL }, { "alu_cmc", F_ALL }, { "alu_setcc", F_ALL },
-        { "alu_cmov", F_ALL }, { "alu_adc_chain", F_ALL }, { "alu_loop", F_ALL },
+        { "alu_cmov", F_ALL }, { "alu_cmov_all", F_ALL }, { "alu_adc_chain", F_ALL }, { "alu_loop", F_ALL },
         { "alu_stack", F_ALL }, { "alu_enter_leave", F_ALL }, { "alu_xlat", F_ALL },
         { "alu_string", F_ALL }, { "alu_jcc", F_ALL },
     };

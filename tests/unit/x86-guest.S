@@ -424,6 +424,32 @@ SNIP alu_cmov
     cmovp %rax, %rdi
     cmovnz %rax, %rbp
 END alu_cmov
+/* Every condition, register forms (a handler per condition), three sizes. */
+SNIP alu_cmov_all
+    cmp %rbx, %rax
+    mov %rdx, %rcx
+    cmovo %rcx, %r8
+    cmovno %ecx, %r9d
+    cmovb %cx, %r10w
+    cmovae %rcx, %r11
+    cmove %ecx, %r12d
+    cmovne %cx, %r13w
+    cmovbe %rcx, %r14
+    cmova %ecx, %r15d
+    cmovs %rcx, %rsi
+    cmovns %ecx, %edi
+    cmovp %cx, %bp
+    cmovnp %rcx, %rdx
+    cmovl %ecx, %eax
+    cmovge %rcx, %rbx
+    test %r9, %r9
+    cmovle %ecx, %r9d
+    cmovg %rcx, %r8
+    cmovnp %ecx, %r11d
+    cmovns %cx, %r14w
+    cmovno %rcx, %r15
+    cmovne %ecx, %esi
+END alu_cmov_all
 SNIP alu_adc_chain
     add %rcx, %rax
     adc %rdx, %rbx

@@ -875,6 +875,9 @@ static bool decode_0f(X86Dec *d, KiteOp *op, int b)
         op->dst = d->reg;
         op->b1 = b & 0xf;
         dec_rm_generic(d, op, d->osize);
+        if (!(op->b2 & 2)) {
+            op->exec = x86_int_ops[d->osize].cmov_r[b & 0xf];
+        }
         return true;
     case 0x80 ... 0x8f: {                           /* Jcc rel16/32 */
         int64_t rel;
@@ -888,6 +891,9 @@ static bool decode_0f(X86Dec *d, KiteOp *op, int b)
         op->exec = x86_op_setcc;
         op->b1 = b & 0xf;
         dec_rm_generic(d, op, 0);
+        if (!(op->b2 & 2)) {
+            op->exec = x86_op_setcc_r[b & 0xf];
+        }
         return true;
     case 0xa0: case 0xa8:                           /* PUSH FS/GS */
         op->exec = x86_op_push_seg;

@@ -918,6 +918,29 @@ static void NAME(op_cmov)(X86CPU *cpu, const KiteOp *op)
     NEXT(cpu, op);
 }
 
+/* CMOVcc from a register, a handler per condition: the test folds to a few insns. */
+#define DEF_CMOV_R(cc) \
+static void NAME(op_cmov_r##cc)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    CPUX86State *env = &cpu->env; \
+    if (cc_test(env, cc)) { \
+        SETR(op->dst, GETR(op->src)); \
+    } else if (SZ == 32) { \
+        env->regs[op->dst] = (uint32_t)env->regs[op->dst];   /* zero-extends anyway */ \
+    } \
+    NEXT(cpu, op); \
+}
+DEF_CMOV_R(0) DEF_CMOV_R(1) DEF_CMOV_R(2) DEF_CMOV_R(3) DEF_CMOV_R(4) DEF_CMOV_R(5)
+DEF_CMOV_R(6) DEF_CMOV_R(7) DEF_CMOV_R(8) DEF_CMOV_R(9) DEF_CMOV_R(10) DEF_CMOV_R(11)
+DEF_CMOV_R(12) DEF_CMOV_R(13) DEF_CMOV_R(14) DEF_CMOV_R(15)
+#undef DEF_CMOV_R
+static KiteOpFn *const NAME(cmov_r)[16] = {
+    NAME(op_cmov_r0), NAME(op_cmov_r1), NAME(op_cmov_r2), NAME(op_cmov_r3),
+    NAME(op_cmov_r4), NAME(op_cmov_r5), NAME(op_cmov_r6), NAME(op_cmov_r7),
+    NAME(op_cmov_r8), NAME(op_cmov_r9), NAME(op_cmov_r10), NAME(op_cmov_r11),
+    NAME(op_cmov_r12), NAME(op_cmov_r13), NAME(op_cmov_r14), NAME(op_cmov_r15),
+};
+
 /* BSF / BSR (0F BC/BD): ZF = (src == 0), dest unchanged then (as AMD documents). */
 static void NAME(op_bsf)(X86CPU *cpu, const KiteOp *op)
 {

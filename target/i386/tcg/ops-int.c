@@ -43,7 +43,7 @@
     .muldiv = op_muldiv##sz
 
 #define WIDE_OPS(sz) \
-    .imul2 = op_imul2##sz, .cmov = op_cmov##sz, .bsf = op_bsf##sz, .bsr = op_bsr##sz, \
+    .imul2 = op_imul2##sz, .cmov = op_cmov##sz, .cmov_r = cmov_r##sz, .bsf = op_bsf##sz, .bsr = op_bsr##sz, \
     .popcnt = op_popcnt##sz, .movx = op_movx##sz, .movzx8_rr = op_movzx8_rr##sz, \
     .movzx8_rm = op_movzx8_rm##sz, .movzx16_rm = op_movzx16_rm##sz, .lea = op_lea##sz
 
@@ -236,6 +236,24 @@ void x86_op_setcc(X86CPU *cpu, const KiteOp *op)
     REG8(env, op->src) = v;
     NEXT(cpu, op);
 }
+
+/* SETcc to a register, a handler per condition. */
+#define DEF_SETCC_R(cc) \
+static void op_setcc_r##cc(X86CPU *cpu, const KiteOp *op) \
+{ \
+    REG8(&cpu->env, op->src) = cc_test(&cpu->env, cc); \
+    NEXT(cpu, op); \
+}
+DEF_SETCC_R(0) DEF_SETCC_R(1) DEF_SETCC_R(2) DEF_SETCC_R(3) DEF_SETCC_R(4) DEF_SETCC_R(5)
+DEF_SETCC_R(6) DEF_SETCC_R(7) DEF_SETCC_R(8) DEF_SETCC_R(9) DEF_SETCC_R(10)
+DEF_SETCC_R(11) DEF_SETCC_R(12) DEF_SETCC_R(13) DEF_SETCC_R(14) DEF_SETCC_R(15)
+#undef DEF_SETCC_R
+
+KiteOpFn *const x86_op_setcc_r[16] = {
+    op_setcc_r0, op_setcc_r1, op_setcc_r2, op_setcc_r3, op_setcc_r4, op_setcc_r5,
+    op_setcc_r6, op_setcc_r7, op_setcc_r8, op_setcc_r9, op_setcc_r10, op_setcc_r11,
+    op_setcc_r12, op_setcc_r13, op_setcc_r14, op_setcc_r15,
+};
 
 /* ---- BCD (DAA DAS AAA AAS AAM AAD: SDM vol. 2A) ------------------------------------- */
 

@@ -29,6 +29,7 @@ typedef struct X86IntOps {
     KiteOpFn *const *cmp_jcc[X86_NFORMS], *const *test_jcc[X86_NFORMS];
     KiteOpFn *xchg_rr, *xchg_mr, *xadd_rr, *xadd_mr, *cmpxchg_rr, *cmpxchg_mr;
     KiteOpFn *muldiv, *imul2, *cmov, *bsf, *bsr, *popcnt;
+    KiteOpFn *const *cmov_r;         /* CMOVcc from a register, by condition */
     KiteOpFn *movx, *movzx8_rr, *movzx8_rm, *movzx16_rm, *lea;
 } X86IntOps;
 
@@ -49,6 +50,9 @@ KiteOpFn x86_op_nop, x86_op_bcd, x86_op_aam, x86_op_aad, x86_op_salc, x86_op_cbw
  */
 enum { X86_FL_READ, X86_FL_NEUTRAL, X86_FL_KILL };
 int x86_flag_info(const KiteOp *op, KiteOpFn **nf);
+
+/* SETcc to a register, by condition (ops-int.c). */
+extern KiteOpFn *const x86_op_setcc_r[16];
 
 /* ops-ctrl.c */
 extern KiteOpFn *const x86_op_jcc64[16];
