@@ -277,7 +277,7 @@ static void test_alu_deadflags(void)
 {
     static const AluCase cases[] = {
         { "alu_dead64", F_NOAF }, { "alu_dead32", F_NOAF }, { "alu_dead16", F_NOAF },
-        { "alu_dead8", F_NOAF }, { "alu_deadmov", F_ALL },
+        { "alu_dead8", F_NOAF }, { "alu_deadmov", F_ALL }, { "alu_deadrot", F_NOAF },
     };
     run_cases(cases, ARRAY_SIZE(cases), ITERS);
 }

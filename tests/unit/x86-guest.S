@@ -624,6 +624,42 @@ SNIP alu_dead16
 SNIP alu_dead8
     DEADSEQ b, al, bl, cl, dl, dil, r8b, r9b, r10b, r11b, r12b, r13b, r14b, r15b, 12
     .size alu_dead8, . - alu_dead8
+/* Rotates and IMUL with dead flags (and two with live ones), several sizes. */
+SNIP alu_deadrot
+    lea 1f(%rip), %rsi
+    mov %rbx, (%rsi)
+    rol $5, %rax
+    xor %rbx, %rcx
+    ror $13, %edx
+    add %ebx, %edi
+    rol $3, %r8w
+    sub %bx, %r9w
+    ror $2, %r10b
+    and %bl, %r11b
+    rol $1, %r12
+    or %rbx, %r12
+    ror $31, %ecx
+    sub %ebx, %ecx
+    imul %rbx, %r13
+    or %rbx, %r14
+    imul $7, %ecx, %r15d
+    xor %ebx, %r15d
+    imul (%rsi), %ax
+    add %bx, %dx
+    imul $-3, (%rsi), %r8
+    sub %rbx, %r8
+    imul $1000, %bx, %r9w
+    and %bx, %r9w
+    imul %ebx, %r12d
+    adc %r12d, %r10d
+    rol $7, %r13
+    cmovo %rax, %rcx
+    ror $9, %rbp
+    shl $1, %rbp
+    mov $0, %esi
+    ret
+1:  .quad 0
+    .size alu_deadrot, . - alu_deadrot
 /* Register moves between dead-flag instructions: looked through, not readers. */
 SNIP alu_deadmov
     add %rbx, %rax

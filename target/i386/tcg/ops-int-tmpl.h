@@ -663,6 +663,25 @@ DEF_ALU_NF(5, sub)
 DEF_ALU_NF(6, xor)
 #undef DEF_ALU_NF
 
+/* Rotates by an immediate (b1 masked, non-zero): CF and OF are all they set. */
+static void NAME(op_rol_ri_nf)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    unsigned n = op->b1 % SZ;
+    T a = GETR(op->dst);
+    SETR(op->dst, n ? (T)((a << n) | (a >> (SZ - n))) : a);
+    NEXT(cpu, op);
+}
+
+static void NAME(op_ror_ri_nf)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    unsigned n = op->b1 % SZ;
+    T a = GETR(op->dst);
+    SETR(op->dst, n ? (T)((a >> n) | (a << (SZ - n))) : a);
+    NEXT(cpu, op);
+}
+
 /* b1: the count, masked and non-zero (as for op_shl_ri and co). */
 static void NAME(op_shl_ri_nf)(X86CPU *cpu, const KiteOp *op)
 {
@@ -899,6 +918,16 @@ static void NAME(op_imul2)(X86CPU *cpu, const KiteOp *op)
 # endif
     SETR(op->dst, r);
     cc_set(env, (ST)r, r != (ST)r ? CC_CF : 0);
+    NEXT(cpu, op);
+}
+
+/* IMUL without flags (x86_flag_info): the low half is the same signed or not. */
+static void NAME(op_imul2_nf)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    T b = NAME(rm_load)(cpu, op);
+    T a = (op->b2 & 4) ? (T)op->imm : GETR(op->dst);
+    SETR(op->dst, (T)((uint64_t)a * b));
     NEXT(cpu, op);
 }
 

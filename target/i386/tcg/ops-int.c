@@ -65,6 +65,7 @@ const X86IntOps x86_int_ops[4] = {
 typedef struct FlagInfo {
     KiteOpFn *fn, *nf;
     uint8_t cls;
+    bool b2mem;     /* b2 & 2 marks a memory operand: then it may fault (READ) */
 } FlagInfo;
 
 #define FLAG_INFO_BITS 11
@@ -76,14 +77,19 @@ static unsigned flag_info_hash(KiteOpFn *fn)
            ((1u << FLAG_INFO_BITS) - 1);
 }
 
-static void flag_info_add(KiteOpFn *fn, KiteOpFn *nf, int cls)
+static void flag_info_add_rm(KiteOpFn *fn, KiteOpFn *nf, int cls, bool b2mem)
 {
     unsigned h = flag_info_hash(fn);
 
     while (flag_info[h].fn && flag_info[h].fn != fn) {
         h = (h + 1) & ((1u << FLAG_INFO_BITS) - 1);
     }
-    flag_info[h] = (FlagInfo){ fn, nf, cls };
+    flag_info[h] = (FlagInfo){ fn, nf, cls, b2mem };
+}
+
+static void flag_info_add(KiteOpFn *fn, KiteOpFn *nf, int cls)
+{
+    flag_info_add_rm(fn, nf, cls, false);
 }
 
 #define FLAG_INFO_SIZE(sz) do { \
@@ -114,6 +120,9 @@ static void flag_info_add(KiteOpFn *fn, KiteOpFn *nf, int cls)
         flag_info_add(op_shr_ri##sz, op_shr_ri_nf##sz, X86_FL_KILL); \
         flag_info_add(op_sar_ri##sz, op_sar_ri_nf##sz, X86_FL_KILL); \
         flag_info_add(op_neg_r##sz, op_neg_r_nf##sz, X86_FL_KILL); \
+        /* Rotates write CF and OF only: the others pass through. */ \
+        flag_info_add(op_rol_ri##sz, op_rol_ri_nf##sz, X86_FL_READ); \
+        flag_info_add(op_ror_ri##sz, op_ror_ri_nf##sz, X86_FL_READ); \
         /* INC/DEC keep CF: they read it. */ \
         flag_info_add(op_inc_r##sz, op_inc_r_nf##sz, X86_FL_READ); \
         flag_info_add(op_dec_r##sz, op_dec_r_nf##sz, X86_FL_READ); \
@@ -135,10 +144,16 @@ static gpointer flag_info_init(gpointer unused)
     FLAG_INFO_SIZE(16);
     FLAG_INFO_SIZE(32);
     FLAG_INFO_SIZE(64);
+    flag_info_add_rm(op_imul216, op_imul2_nf16, X86_FL_KILL, true);
+    flag_info_add_rm(op_imul232, op_imul2_nf32, X86_FL_KILL, true);
+    flag_info_add_rm(op_imul264, op_imul2_nf64, X86_FL_KILL, true);
     for (int s = 1; s < 4; s++) {
         flag_info_add(x86_int_ops[s].movzx8_rr, NULL, X86_FL_NEUTRAL);
         flag_info_add(x86_int_ops[s].lea, NULL, X86_FL_NEUTRAL);
+        /* MOVZX/MOVSX (register or memory source) */
+        flag_info_add_rm(x86_int_ops[s].movx, NULL, X86_FL_NEUTRAL, true);
     }
+    flag_info_add_rm(x86_op_movsxd, NULL, X86_FL_NEUTRAL, true);
     flag_info_add(x86_op_nop, NULL, X86_FL_NEUTRAL);
     return NULL;
 }
@@ -150,16 +165,11 @@ int x86_flag_info(const KiteOp *op, KiteOpFn **nf)
 
     g_once(&once, flag_info_init, NULL);
     *nf = NULL;
-    /* Register forms of MOVZX/MOVSX/MOVSXD (b2 & 2: memory operand, may fault). */
-    if (op->exec == x86_op_movsxd || op->exec == x86_int_ops[1].movx ||
-        op->exec == x86_int_ops[2].movx || op->exec == x86_int_ops[3].movx) {
-        return (op->b2 & 2) ? X86_FL_READ : X86_FL_NEUTRAL;
-    }
     for (h = flag_info_hash(op->exec); flag_info[h].fn;
          h = (h + 1) & ((1u << FLAG_INFO_BITS) - 1)) {
         if (flag_info[h].fn == op->exec) {
             *nf = flag_info[h].nf;
-            return flag_info[h].cls;
+            return flag_info[h].b2mem && (op->b2 & 2) ? X86_FL_READ : flag_info[h].cls;
         }
     }
     return X86_FL_READ;
