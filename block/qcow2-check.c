@@ -15,6 +15,7 @@ typedef struct CheckState {
     uint64_t last_data;             /* previous data cluster in this L2 table */
     BdrvCheckResult *res;
     bool quiet;
+    bool listed;                    /* the mismatches were printed already */
 } CheckState;
 
 #define CHECK_MSG(c, ...) do { if (!(c)->quiet) { fprintf(stderr, __VA_ARGS__); } } while (0)
@@ -288,8 +289,32 @@ int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix)
     }
     res->bfi.total_clusters = DIV_ROUND_UP(s->size, s->cluster_size);
 
-    /* Repairs allocate past everything referenced, never over a miscounted cluster. */
     n = c.nrefs;
+    /*
+     * A used cluster counted 0 can be handed out again by the next allocation: fixing leaks
+     * alone (which frees) is unsafe then.  Like qemu-img, -r leaks reports what it found and
+     * fails; -r all repairs the count.
+     */
+    if ((fix & BDRV_FIX_LEAKS) && !(fix & BDRV_FIX_ERRORS)) {
+        bool rebuild = false;
+        for (uint64_t ci = 0; ci < n && ret == 0; ci++) {
+            uint64_t disk;
+            if (qcow2_get_refcount(bs, ci, &disk) < 0 || disk == c.refs[ci]) {
+                continue;
+            }
+            rebuild |= disk == 0;
+            CHECK_MSG(&c, "%s cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64
+                      "\n", disk > c.refs[ci] ? "Leaked" : "ERROR", ci, disk, c.refs[ci]);
+        }
+        if (rebuild) {
+            CHECK_MSG(&c, "ERROR need to rebuild refcount structures\n");
+            res->check_errors++;
+            g_free(c.refs);
+            return -EIO;
+        }
+        c.listed = true;                /* printed above; the repair pass says "Repairing" */
+    }
+    /* Repairs allocate past everything referenced, never over a miscounted cluster. */
     s->free_cluster_index = MAX(s->free_cluster_index, n);
     for (uint64_t ci = 0; ci < n; ci++) {
         uint64_t disk;
@@ -307,8 +332,10 @@ int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix)
             continue;
         }
         bool leak = disk > c.refs[ci];
-        CHECK_MSG(&c, "%s cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64 "\n",
-                  leak ? "Leaked" : "ERROR", ci, disk, c.refs[ci]);
+        if (!c.listed) {
+            CHECK_MSG(&c, "%s cluster %" PRIu64 " refcount=%" PRIu64 " reference=%" PRIu64
+                      "\n", leak ? "Leaked" : "ERROR", ci, disk, c.refs[ci]);
+        }
         if (leak) {
             res->leaks++;
         } else {

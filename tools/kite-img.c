@@ -538,6 +538,11 @@ static int cmd_check(int argc, char **argv)
         bdrv_unref(bs);
         return 63;
     }
+    if (ret < 0) {
+        error_report("Check failed: %s", strerror(-ret));
+        bdrv_unref(bs);
+        return 1;
+    }
     if (r.leaks_fixed || r.corruptions_fixed) {
         leaks_fixed = r.leaks_fixed;
         corruptions_fixed = r.corruptions_fixed;
