@@ -132,6 +132,7 @@ def boot_case_in(args, emulator, vmlinuz, initrd, kver, smp, log_path, qmp_path)
         expect_output("ls /sys/firmware/acpi/tables", "HPET",
                       lambda out, want: want in out.split())
         expect_output("dmesg | grep -c 'hpet0: at MMIO 0xfed00000, IRQs 2, 8, 0'", "1")
+        expect_output("cat /sys/bus/acpi/devices/PNP0103:00/status", "15")
         expect_output("cat /sys/devices/system/clocksource/clocksource0/available_clocksource",
                       "hpet", lambda out, want: want in out.split())
         check_hpet_stops_with_vm(qmp_path, args.cmd_timeout)
