@@ -415,8 +415,9 @@ static void handle_query(GdbServer *s, const char *p)
             send_str(s, "E22");
             return;
         }
+        /* QEMU's text, "halted " padded to the width of "running". */
         g_autofree char *info = g_strdup_printf("CPU#%d [%s]", cpu->cpu_index,
-                                                cpu->halted ? "halted" : "running");
+                                                cpu->halted ? "halted " : "running");
         gdb_hex_append(r, (const uint8_t *)info, strlen(info));
         send_gstr(s, r);
     } else if (!strcmp(p, "QStartNoAckMode")) {
