@@ -93,73 +93,92 @@ static size_t lex_number(const char *p, size_t len, bool *is_float, bool *bad)
     return i;
 }
 
+/*
+ * The token at msg[*pos..len) after whitespace: true with *t set, false at the end.  A
+ * lexical error is a token of type TOK_ERROR holding the characters up to and including the
+ * one that could not continue it (QEMU's error token text).
+ */
+static bool lex_one(const char *msg, size_t len, size_t *pos, Tok *out)
+{
+    size_t i = *pos;
+    unsigned char c;
+    Tok t;
+
+    while (i < len && (msg[i] == ' ' || msg[i] == '\t' || msg[i] == '\r' || msg[i] == '\n')) {
+        i++;
+    }
+    if (i >= len) {
+        *pos = i;
+        return false;
+    }
+    c = msg[i];
+    t = (Tok){ TOK_ERROR, i, 1 };
+    switch (c) {
+    case '{': t.type = TOK_LCURLY; break;
+    case '}': t.type = TOK_RCURLY; break;
+    case '[': t.type = TOK_LSQUARE; break;
+    case ']': t.type = TOK_RSQUARE; break;
+    case ',': t.type = TOK_COMMA; break;
+    case ':': t.type = TOK_COLON; break;
+    case '"': case '\'': {
+        /* Any character 0x20..0xFD, escaped or not; the parser judges escapes. */
+        size_t j = i + 1;
+        bool closed = false;
+
+        while (j < len) {
+            unsigned char d = msg[j];
+            if (d == c) {
+                closed = true;
+                j++;
+                break;
+            }
+            if (d == '\\') {
+                j++;
+                if (j >= len) {
+                    break;
+                }
+                d = msg[j];
+            }
+            if (d < 0x20 || d >= 0xfe) {
+                j++;
+                break;
+            }
+            j++;
+        }
+        t.len = j - i;
+        t.type = closed ? TOK_STRING : TOK_ERROR;
+        break;
+    }
+    default:
+        if (c == '-' || is_digit(c)) {
+            bool is_float, bad;
+            t.len = lex_number(msg + i, len - i, &is_float, &bad);
+            t.type = bad ? TOK_ERROR : is_float ? TOK_FLOAT : TOK_INTEGER;
+        } else if (c >= 'a' && c <= 'z') {
+            while (i + t.len < len && msg[i + t.len] >= 'a' && msg[i + t.len] <= 'z') {
+                t.len++;
+            }
+            t.type = TOK_KEYWORD;
+        }
+        break;
+    }
+    *out = t;
+    *pos = i + t.len;
+    return true;
+}
+
 /* Tokens of msg; false with *err_tok set at the first lexical error. */
 static bool lex(const char *msg, size_t len, GArray *toks, Tok *err_tok)
 {
-    size_t i = 0;
+    size_t pos = 0;
+    Tok t;
 
-    while (i < len) {
-        unsigned char c = msg[i];
-        Tok t = { TOK_ERROR, i, 1 };
-
-        switch (c) {
-        case ' ': case '\t': case '\r': case '\n':
-            i++;
-            continue;
-        case '{': t.type = TOK_LCURLY; break;
-        case '}': t.type = TOK_RCURLY; break;
-        case '[': t.type = TOK_LSQUARE; break;
-        case ']': t.type = TOK_RSQUARE; break;
-        case ',': t.type = TOK_COMMA; break;
-        case ':': t.type = TOK_COLON; break;
-        case '"': case '\'': {
-            /* Any character 0x20..0xFD, escaped or not; the parser judges escapes. */
-            size_t j = i + 1;
-            bool closed = false;
-
-            while (j < len) {
-                unsigned char d = msg[j];
-                if (d == c) {
-                    closed = true;
-                    j++;
-                    break;
-                }
-                if (d == '\\') {
-                    j++;
-                    if (j >= len) {
-                        break;
-                    }
-                    d = msg[j];
-                }
-                if (d < 0x20 || d >= 0xfe) {
-                    j++;
-                    break;
-                }
-                j++;
-            }
-            t.len = j - i;
-            t.type = closed ? TOK_STRING : TOK_ERROR;
-            break;
-        }
-        default:
-            if (c == '-' || is_digit(c)) {
-                bool is_float, bad;
-                t.len = lex_number(msg + i, len - i, &is_float, &bad);
-                t.type = bad ? TOK_ERROR : is_float ? TOK_FLOAT : TOK_INTEGER;
-            } else if (c >= 'a' && c <= 'z') {
-                while (i + t.len < len && msg[i + t.len] >= 'a' && msg[i + t.len] <= 'z') {
-                    t.len++;
-                }
-                t.type = TOK_KEYWORD;
-            }
-            break;
-        }
+    while (lex_one(msg, len, &pos, &t)) {
         if (t.type == TOK_ERROR) {
             *err_tok = t;
             return false;
         }
         g_array_append_val(toks, t);
-        i += t.len;
     }
     return true;
 }
@@ -481,16 +500,11 @@ static bool parse_value(Parser *p)
     }
 }
 
-char *json_check(const char *msg, size_t len, GString *out)
+/* QEMU's parser over one message's tokens: NULL and plain JSON in out, or the error. */
+static char *parse_tokens(const char *msg, GArray *toks, GString *out)
 {
-    Parser p = { .msg = msg, .toks = g_array_new(false, false, sizeof(Tok)) };
-    Tok bad;
+    Parser p = { .msg = msg, .toks = toks, .out = g_string_new(NULL) };
 
-    if (!lex(msg, len, p.toks, &bad)) {
-        g_array_free(p.toks, true);
-        return g_strdup_printf("stray '%.*s'", (int)bad.len, msg + bad.start);
-    }
-    p.out = g_string_new(NULL);
     if (parse_value(&p) && p.pos < p.toks->len) {
         perr(&p, "expecting value");        /* a stray token after a complete value */
     }
@@ -498,6 +512,69 @@ char *json_check(const char *msg, size_t len, GString *out)
         g_string_append_len(out, p.out->str, p.out->len);
     }
     g_string_free(p.out, true);
-    g_array_free(p.toks, true);
     return p.err;
+}
+
+char *json_check(const char *msg, size_t len, GString *out)
+{
+    GArray *toks = g_array_new(false, false, sizeof(Tok));
+    char *err;
+    Tok bad;
+
+    if (!lex(msg, len, toks, &bad)) {
+        err = g_strdup_printf("stray '%.*s'", (int)bad.len, msg + bad.start);
+    } else {
+        err = parse_tokens(msg, toks, out);
+    }
+    g_array_free(toks, true);
+    return err;
+}
+
+static void stream_emit(const char *msg, GArray *toks, JsonCheckEmit *emit, void *opaque)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autofree char *err = parse_tokens(msg, toks, out);
+
+    emit(opaque, err ? NULL : out->str, err);
+    g_array_set_size(toks, 0);
+}
+
+void json_check_stream(const char *msg, size_t len, JsonCheckEmit *emit, void *opaque)
+{
+    GArray *toks = g_array_new(false, false, sizeof(Tok));
+    int braces = 0, brackets = 0;
+    size_t pos = 0;
+    Tok t;
+
+    while (lex_one(msg, len, &pos, &t)) {
+        if (t.type == TOK_ERROR) {
+            g_autofree char *err = g_strdup_printf("stray '%.*s'", (int)t.len, msg + t.start);
+            emit(opaque, NULL, err);
+            g_array_set_size(toks, 0);
+            braces = brackets = 0;
+            /* QEMU's IN_RECOVERY: skip to a structural or control character. */
+            while (pos < len) {
+                unsigned char c = msg[pos];
+                if (c < 0x20 || c >= 0xfe || strchr("[]{}:,", c)) {
+                    break;
+                }
+                pos++;
+            }
+            continue;
+        }
+        braces += t.type == TOK_LCURLY ? 1 : t.type == TOK_RCURLY ? -1 : 0;
+        brackets += t.type == TOK_LSQUARE ? 1 : t.type == TOK_RSQUARE ? -1 : 0;
+        g_array_append_val(toks, t);
+        /* QEMU's streamer: a message ends when neither count is positive, or one is negative. */
+        if ((braces > 0 || brackets > 0) && braces >= 0 && brackets >= 0) {
+            continue;
+        }
+        stream_emit(msg, toks, emit, opaque);
+        braces = brackets = 0;
+    }
+    if (toks->len) {
+        /* Unbalanced to the end (the splitter framed it): QEMU would wait; say why it fails. */
+        stream_emit(msg, toks, emit, opaque);
+    }
+    g_array_free(toks, true);
 }

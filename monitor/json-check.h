@@ -22,4 +22,13 @@
  */
 char *json_check(const char *msg, size_t len, GString *out);
 
+/*
+ * What QEMU's streamer makes of msg: usually one message, but after a lexical error QEMU
+ * reports it, skips to the next structural or control character and goes on with what
+ * follows as new messages (so '{"a": 01}' is "stray '01'" and then a lone '}').  emit gets
+ * each in turn: plain JSON (err NULL) or the error text (plain NULL).
+ */
+typedef void JsonCheckEmit(void *opaque, const char *plain, const char *err);
+void json_check_stream(const char *msg, size_t len, JsonCheckEmit *emit, void *opaque);
+
 #endif

@@ -662,24 +662,26 @@ static JsonNode *qmp_dispatch(QmpSession *s, JsonNode *req, Error **errp)
     return ret;
 }
 
-static bool qmp_on_message(void *opaque, const char *msg, size_t len)
+/* One message as QEMU's streamer and parser see it: plain JSON, or why it is not. */
+static void qmp_on_checked(void *opaque, const char *plain, const char *bad)
 {
     QmpSession *s = opaque;
-    JsonParser *p = json_parser_new();
+    JsonParser *p;
     GError *gerr = NULL;
     Error *err = NULL;
     JsonNode *ret = NULL, *id = NULL, *root;
 
-    g_autoptr(GString) plain = g_string_new(NULL);
-    g_autofree char *bad = json_check(msg, len, plain);
-
+    if (s->closed) {
+        return;
+    }
+    p = json_parser_new();
     /* QEMU's dialect and verdict first; json-glib then builds the value from plain JSON. */
-    if (bad || !json_parser_load_from_data(p, plain->str, plain->len, &gerr)) {
+    if (bad || !json_parser_load_from_data(p, plain, -1, &gerr)) {
         error_setg(&err, "JSON parse error, %s", bad ? bad : gerr->message);
         g_clear_error(&gerr);
         qmp_reply(s, NULL, err, NULL);
         g_object_unref(p);
-        return !s->closed;
+        return;
     }
     root = json_parser_get_root(p);
     if (root && JSON_NODE_HOLDS_OBJECT(root)) {
@@ -692,6 +694,13 @@ static bool qmp_on_message(void *opaque, const char *msg, size_t len)
     }
     qmp_reply(s, ret, err, id);
     g_object_unref(p);
+}
+
+static bool qmp_on_message(void *opaque, const char *msg, size_t len)
+{
+    QmpSession *s = opaque;
+
+    json_check_stream(msg, len, qmp_on_checked, s);
     return !s->closed;
 }
 

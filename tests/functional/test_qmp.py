@@ -712,6 +712,11 @@ def main():
             r = q.reply()
             check("malformed JSON: " + desc, r == {"error": {
                 "class": "GenericError", "desc": "JSON parse error, " + desc}}, r)
+        # QEMU's lexer recovery: the error, then what follows as new input (a lone '}').
+        q.send_raw(b'{"execute": "query-status", "id": 01}')
+        r = [q.reply(), q.reply()]
+        check("lexical error, then recovery", [x["error"]["desc"] for x in r] == [
+            "JSON parse error, stray '01'", "JSON parse error, expecting value"], r)
         r = q.request({"execute": "query-name", "id": 99999999999999999999})
         check("id beyond int64 echoed as QEMU converts it", r.get("id") == 1e20, r)
         q.send_raw(b"{'execute': 'query-name', 'id': 'it\\'s'}")

@@ -160,6 +160,38 @@ static void test_json_check(void)
     g_rand_free(r);
 }
 
+static void stream_cb(void *opaque, const char *plain, const char *err)
+{
+    g_ptr_array_add(opaque, g_strdup_printf("%s%s", plain ? "ok " : "error ",
+                                            plain ? plain : err));
+}
+
+/* After a lexical error QEMU skips to a structural character and goes on (json-lexer.c). */
+static void test_json_check_stream(void)
+{
+    static const struct { const char *in; const char *want[6]; } cases[] = {
+        { "{\"a\": 1}", { "ok {\"a\":1}" } },
+        { "{\"a\": 01}", { "error stray '01'", "error expecting value" } },
+        { "{\"a\": -}", { "error stray '-}'" } },
+        { "{\"a\": 01, \"b\": {\"c\": 1}}",
+          { "error stray '01'", "error expecting value", "ok \"b\"", "error expecting value",
+            "ok {\"c\":1}", "error expecting value" } },
+        { "[1, 2 @, 3]", { "error stray '@'", "error expecting value", "ok 3",
+                           "error expecting value" } },
+        { "{\"a\": \"\x02\", \"b\": 1}",
+          { "error stray '\"\x02'", "error expecting value", "ok \"b\"",
+            "error expecting value", "ok 1", "error expecting value" } },
+        { "[}", { "error expecting value" } },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func(g_free);
+        json_check_stream(cases[i].in, strlen(cases[i].in), stream_cb, got);
+        for (guint k = 0; k < G_N_ELEMENTS(cases[i].want); k++) {
+            g_assert_cmpstr(k < got->len ? got->pdata[k] : NULL, ==, cases[i].want[k]);
+        }
+    }
+}
+
 #ifdef CONFIG_JSON
 static void out_cb(void *opaque, const char *text, size_t len)
 {
@@ -261,6 +293,7 @@ int main(int argc, char **argv)
     g_test_add_func("/json-splitter/basic", test_split_basic);
     g_test_add_func("/json-splitter/limits", test_split_limits);
     g_test_add_func("/json-check/qemu-verdicts", test_json_check);
+    g_test_add_func("/json-check/stream-recovery", test_json_check_stream);
 #ifdef CONFIG_JSON
     g_test_add_func("/qmp/session", test_qmp_session);
     g_test_add_func("/qmp/format", test_qmp_format);
