@@ -12,7 +12,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: kite-img create [-q] [-f fmt] [-o opts] [-b backing -F fmt] file [size]\n"
-            "       kite-img info [-f fmt] [--output=human|json] file\n"
+            "       kite-img info [-f fmt] [--output=human|json] [--backing-chain] file\n"
             "       kite-img check [-f fmt] [--output=human|json] [-r leaks|all] file\n"
             "       kite-img convert [-f fmt] [-O fmt] [-c] [-p] [-o opts] src dst\n"
             "       kite-img resize [-q] [-f fmt] [--shrink] file [+|-]size\n"
@@ -330,30 +330,13 @@ static void json_value(GString *out, const char *v)
     }
 }
 
-static int cmd_info(int argc, char **argv)
+/* One image's info (qemu-img's human text or JSON object; JSON indented in a chain). */
+static void print_info(BlockDriverState *bs, const char *name, bool json, int indent,
+                       bool last)
 {
-    const char *fmt = NULL;
-    bool json = false;
-    BlockDriverState *bs;
     BlockDriverInfo bdi;
     char a[32], b[32];
-    int c;
-    static struct option lo[] = { { "output", required_argument, NULL, 'O' }, { 0 } };
 
-    while ((c = getopt_long(argc, argv, "f:", lo, NULL)) != -1) {
-        switch (c) {
-        case 'f': fmt = optarg; break;
-        case 'O': json = !strcmp(optarg, "json"); break;
-        default: usage();
-        }
-    }
-    if (optind >= argc) {
-        usage();
-    }
-    bs = open_image(argv[optind], fmt, BDRV_O_NO_BACKING);
-    if (!bs) {
-        return 1;
-    }
     int64_t vsize = bdrv_getlength(bs), dsize = bdrv_get_allocated_file_size(bs);
     bdrv_get_info(bs, &bdi);
     if (json) {
@@ -391,7 +374,7 @@ static int cmd_info(int argc, char **argv)
             g_string_append(o, "    ],\n");
         }
         g_string_append_printf(o, "    \"virtual-size\": %" PRId64 ",\n", vsize);
-        g_string_append_printf(o, "    \"filename\": \"%s\",\n", argv[optind]);
+        g_string_append_printf(o, "    \"filename\": \"%s\",\n", name);
         if (bdi.cluster_size) {
             g_string_append_printf(o, "    \"cluster-size\": %d,\n", bdi.cluster_size);
         }
@@ -415,10 +398,15 @@ static int cmd_info(int argc, char **argv)
             g_string_append_printf(o, "    \"backing-filename\": \"%s\",\n", bs->backing_file);
         }
         g_string_append_printf(o, "    \"dirty-flag\": %s\n}\n", bdi.is_dirty ? "true" : "false");
-        fputs(o->str, stdout);
+        /* Inside --backing-chain's array every line moves right by indent. */
+        g_auto(GStrv) lines = g_strsplit(o->str, "\n", -1);
+        for (int i = 0; lines[i] && lines[i + 1]; i++) {
+            printf("%*s%s%s\n", indent, "", lines[i],
+                   indent && !lines[i + 2] && !last ? "," : "");
+        }
         g_string_free(o, true);
     } else {
-        printf("image: %s\nfile format: %s\n", argv[optind], bdrv_get_format_name(bs));
+        printf("image: %s\nfile format: %s\n", name, bdrv_get_format_name(bs));
         printf("virtual size: %s (%" PRId64 " bytes)\n", human_size(vsize, a, sizeof(a)), vsize);
         printf("disk size: %s\n", dsize < 0 ? "unavailable" : human_size(dsize, b, sizeof(b)));
         if (bdi.cluster_size) {
@@ -440,7 +428,75 @@ static int cmd_info(int argc, char **argv)
         }
     }
     kite_opts_free(bdi.specific);
-    bdrv_unref(bs);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    const char *fmt = NULL;
+    bool json = false, chain = false;
+    g_autofree char *name = NULL;
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    BlockDriverState *bs;
+    int c;
+    static struct option lo[] = { { "output", required_argument, NULL, 'O' },
+                                  { "backing-chain", no_argument, NULL, 'B' }, { 0 } };
+
+    while ((c = getopt_long(argc, argv, "f:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'f': fmt = optarg; break;
+        case 'O': json = !strcmp(optarg, "json"); break;
+        case 'B': chain = true; break;
+        default: usage();
+        }
+    }
+    if (optind >= argc) {
+        usage();
+    }
+    /*
+     * --backing-chain: the image, then each backing file (named as resolved from the image
+     * that refers to it, opened with the recorded format), as a JSON array or separated by
+     * blank lines.
+     */
+    name = g_strdup(argv[optind]);
+    bs = open_image(name, fmt, BDRV_O_NO_BACKING);
+    if (!bs) {
+        return 1;
+    }
+    if (chain && json) {
+        printf("[\n");
+    }
+    for (bool first = true; bs; first = false) {
+        BlockDriverState *next = NULL;
+        g_autofree char *next_name = NULL;
+
+        g_hash_table_add(seen, g_strdup(name));
+        if (chain && bs->backing_file) {
+            next_name = bdrv_get_full_backing_filename(bs, bs->backing_file);
+            if (g_hash_table_contains(seen, next_name)) {
+                error_report("Backing file '%s' creates an infinite loop.", next_name);
+                bdrv_unref(bs);
+                return 1;
+            }
+            next = open_image(next_name, bs->backing_format, BDRV_O_NO_BACKING);
+            if (!next) {
+                bdrv_unref(bs);
+                return 1;
+            }
+        }
+        if (chain && !json && !first) {
+            printf("\n");
+        }
+        print_info(bs, name, json, chain && json ? 4 : 0, !next);
+        bdrv_unref(bs);
+        bs = next;
+        if (next) {
+            g_free(name);
+            name = g_steal_pointer(&next_name);
+        }
+    }
+    if (chain && json) {
+        printf("]\n");
+    }
     return 0;
 }
 

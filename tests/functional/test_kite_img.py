@@ -92,7 +92,10 @@ def map_compare_snapshot(K, d, check):
         for c in (["check", "comp.qcow2"], ["check", "zero.qcow2"], ["check", "top.qcow2"],
                   ["check", "frag.qcow2"], ["check", "--output=json", "frag.qcow2"],
                   ["snapshot", "-l", "base.qcow2"], ["snapshot", "-l", "top.qcow2"],
-                  ["info", "base.qcow2"], ["info", "--output=json", "base.qcow2"]):
+                  ["info", "base.qcow2"], ["info", "--output=json", "base.qcow2"],
+                  ["info", "--backing-chain", "top.qcow2"],
+                  ["info", "--backing-chain", "--output=json", "top.qcow2"],
+                  ["info", "--backing-chain", os.path.join(d, "top.qcow2")]):
             k = run(K, *c)
             q = run("qemu-img", *c)
             check(" ".join(c), (k.returncode, k.stdout) == (q.returncode, q.stdout),
