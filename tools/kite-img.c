@@ -413,7 +413,12 @@ static void print_info(BlockDriverState *bs, const char *name, bool json, int in
             printf("cluster_size: %d\n", bdi.cluster_size);
         }
         if (bs->backing_file) {
-            printf("backing file: %s\n", bs->backing_file);
+            g_autofree char *full = bdrv_get_full_backing_filename(bs, bs->backing_file);
+            printf("backing file: %s", bs->backing_file);
+            if (strcmp(full, bs->backing_file)) {
+                printf(" (actual path: %s)", full);     /* qemu-img names the resolved one */
+            }
+            printf("\n");
         }
         if (bs->backing_format) {
             printf("backing file format: %s\n", bs->backing_format);
