@@ -20,13 +20,15 @@
  *
  * SMM is not emulated, so DEVACTB.APMC_EN reads 1 from reset, which QEMU also does without
  * SMM: SeaBIOS then takes SMM as already set up and never raises an SMI.
- * Not emulated: the SMBus host controller behind SMBBA (the registers hold what firmware
- * writes, nothing decodes the I/O block), GPE/global control blocks, device monitors.
+ * The SMBus host controller (hw/acpi/piix4-smbus.c, with QEMU's eight blank SPD EEPROMs)
+ * decodes 16 bytes at SMBBA while SMBHSTCFG bit 0 is set.
+ * Not emulated: GPE/global control blocks, device monitors, SMBus interrupts (as QEMU).
  * Other bytes 40h-FFh read back what the guest writes, as in QEMU.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "hw/acpi/piix4.h"
 #include "hw/acpi/acpi.h"
+#include "hw/acpi/piix4-smbus.h"
 #include "kite/vmstate.h"
 
 #define PCI_CONFIG_HEADER_SIZE      0x40
@@ -42,12 +44,17 @@
 #define PIIX4_SMBHSTCFG     PIIX4_PM_SMBHSTCFG
 
 #define PIIX4_PMBA_MASK     0xffc0
+#define PIIX4_SMBBA_MASK    0xfff0
+#define PIIX4_SMB_HST_EN    0x01
 #define PM_UNMAPPED         UINT32_MAX
 
 typedef struct PIIX4PMState {
     PCIDevice parent_obj;
     AcpiPmRegs regs;
     uint32_t io_base;           /* where regs.io is mapped, or PM_UNMAPPED */
+    PIIX4SMBus smb;
+    MemoryRegion smb_io;
+    uint32_t smb_base;          /* where smb_io is mapped, or PM_UNMAPPED */
 } PIIX4PMState;
 
 static PIIX4PMState *PIIX4_PM(const void *obj)
@@ -83,6 +90,43 @@ static void piix4_pm_update_io(PIIX4PMState *s)
     s->io_base = want;
 }
 
+static uint64_t smb_read(void *opaque, hwaddr addr, unsigned size)
+{
+    return piix4_smbus_read(&((PIIX4PMState *)opaque)->smb, addr);
+}
+
+static void smb_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+    piix4_smbus_write(&((PIIX4PMState *)opaque)->smb, addr, val);
+}
+
+static const MemoryRegionOps smb_ops = {
+    .read = smb_read, .write = smb_write,
+    .valid = { 1, 4 }, .impl = { 1, 1 },
+};
+
+/* Map the SMBus block at SMBBA while SMBHSTCFG's host enable is set. */
+static void piix4_smb_update_io(PIIX4PMState *s)
+{
+    PCIDevice *d = &s->parent_obj;
+    uint32_t base = pci_get_long(d->config + PIIX4_SMBBA) & PIIX4_SMBBA_MASK;
+    uint32_t want = (d->config[PIIX4_SMBHSTCFG] & PIIX4_SMB_HST_EN) && base ? base
+                                                                             : PM_UNMAPPED;
+
+    if (want == s->smb_base) {
+        return;
+    }
+    memory_region_transaction_begin();
+    if (s->smb_base != PM_UNMAPPED) {
+        memory_region_del_subregion(get_system_io(), &s->smb_io);
+    }
+    if (want != PM_UNMAPPED) {
+        memory_region_add_subregion(get_system_io(), want, &s->smb_io);
+    }
+    memory_region_transaction_commit();
+    s->smb_base = want;
+}
+
 static bool piix4_port_present(hwaddr port)
 {
     return address_space_find_section(&address_space_io, port).mr != NULL;
@@ -94,6 +138,10 @@ static void piix4_pm_config_write(PCIDevice *d, uint32_t addr, uint32_t val, int
     if ((addr < PIIX4_PMBA + 4 && addr + len > PIIX4_PMBA) ||
         (addr <= PIIX4_PMREGMISC && addr + len > PIIX4_PMREGMISC)) {
         piix4_pm_update_io(PIIX4_PM(d));
+    }
+    if ((addr < PIIX4_SMBBA + 4 && addr + len > PIIX4_SMBBA) ||
+        (addr <= PIIX4_SMBHSTCFG && addr + len > PIIX4_SMBHSTCFG)) {
+        piix4_smb_update_io(PIIX4_PM(d));
     }
 }
 
@@ -111,6 +159,9 @@ static void piix4_pm_realize(PCIDevice *d, Error **errp)
     pci_set_long(d->wmask + PIIX4_PMBA, PIIX4_PMBA_MASK);
     pci_set_long(d->wmask + PIIX4_SMBBA, 0xfff0);
     s->io_base = PM_UNMAPPED;
+    s->smb_base = PM_UNMAPPED;
+    memory_region_init_io(&s->smb_io, OBJECT(d), &smb_ops, s, "piix4-smbus",
+                          PIIX4_SMBUS_IO_LEN);
     acpi_pm_regs_init(&s->regs, OBJECT(d));
     qdev_init_gpio_out(DEVICE(d), &s->regs.sci, 1);
 }
@@ -123,6 +174,11 @@ static void piix4_pm_exit(PCIDevice *d)
         memory_region_del_subregion(get_system_io(), &s->regs.io);
         s->io_base = PM_UNMAPPED;
     }
+    if (s->smb_base != PM_UNMAPPED) {
+        memory_region_del_subregion(get_system_io(), &s->smb_io);
+        s->smb_base = PM_UNMAPPED;
+    }
+    memory_region_destroy(&s->smb_io);
     acpi_pm_regs_destroy(&s->regs);
 }
 
@@ -145,6 +201,8 @@ static void piix4_pm_reset(PCIDevice *d)
     d->config[0x67] = (piix4_port_present(0x3f8) ? 0x08 : 0) |
                       (piix4_port_present(0x2f8) ? 0x90 : 0);
     piix4_pm_update_io(s);
+    piix4_smb_update_io(s);
+    piix4_smbus_reset(&s->smb);
     acpi_pm_regs_reset(&s->regs);
 }
 
@@ -154,18 +212,22 @@ static int piix4_pm_post_load(void *opaque, int version_id)
 
     pci_set_long(s->parent_obj.config + PIIX4_PMBA,
                  (pci_get_long(s->parent_obj.config + PIIX4_PMBA) & PIIX4_PMBA_MASK) | 1);
+    pci_set_long(s->parent_obj.config + PIIX4_SMBBA,
+                 (pci_get_long(s->parent_obj.config + PIIX4_SMBBA) & PIIX4_SMBBA_MASK) | 1);
     piix4_pm_update_io(s);
+    piix4_smb_update_io(s);
     return 0;
 }
 
 static const VMStateDescription vmstate_piix4_pm = {
     .name = "piix4_pm",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = piix4_pm_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, PIIX4PMState),
         VMSTATE_STRUCT(regs, PIIX4PMState, vmstate_acpi_pm_regs, AcpiPmRegs),
+        VMSTATE_STRUCT(smb, PIIX4PMState, vmstate_piix4_smbus, PIIX4SMBus),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -300,6 +300,20 @@ static void test_piix4_pm(void)
     cfg_writel(qt, pm, 0x90, 0xffffffff);
     g_assert_cmphex(cfg_readl(qt, pm, 0x90), ==, 0xfff1);
 
+    /* SMBus: decoded at SMBBA only with SMBHSTCFG bit 0; an EEPROM answers at 50h. */
+    cfg_writel(qt, pm, 0x90, 0x701);
+    g_assert_cmphex(kqtest_inb(qt, 0x700), ==, 0xff);
+    cfg_writeb(qt, pm, 0xd2, 0x09);
+    g_assert_cmphex(kqtest_inb(qt, 0x700), ==, 0x00);                /* SMBHSTSTS */
+    kqtest_outb(qt, 0x704, 0x50 << 1 | 1);                          /* read from 50h */
+    kqtest_outb(qt, 0x703, 0x00);
+    kqtest_outb(qt, 0x702, 0x48);                                   /* byte data, START */
+    g_assert_cmphex(kqtest_inb(qt, 0x700), ==, 0x02);                /* INTR: done */
+    kqtest_outb(qt, 0x700, 0x1e);
+    kqtest_outb(qt, 0x704, 0x60 << 1 | 1);                          /* nobody at 60h */
+    kqtest_outb(qt, 0x702, 0x48);
+    g_assert_cmphex(kqtest_inb(qt, 0x700), ==, 0x04);                /* DEV_ERR */
+
     /* SCI: TMR_EN, then bit 23 of the 3.579545 MHz timer toggles within 2.35 s. */
     kqtest_irq_intercept_in(qt, "ioapic");
     kqtest_outw(qt, 0xb0c2, 0x0001);
@@ -317,6 +331,7 @@ static void test_piix4_pm(void)
     g_assert_cmphex(cfg_readl(qt, pm, 0x40), ==, 1);
     g_assert_cmphex(cfg_readb(qt, pm, 0x80), ==, 0);
     g_assert_cmphex(kqtest_inw(qt, 0xb0c4), ==, 0xffff);
+    g_assert_cmphex(kqtest_inb(qt, 0x700), ==, 0xff);                /* SMBus off again */
     kqtest_quit(qt);
 
     /* COM1 and COM2 present: 67h = 08h | 90h. */
