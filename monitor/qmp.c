@@ -157,6 +157,11 @@ static JsonNode *qmp_screendump(JsonObject *args, Error **errp)
     const char *format = json_object_has_member(args, "format") ?
                          json_object_get_string_member(args, "format") : "ppm";
 
+    /* The schema's ImageFormat enum, checked before anything else as QEMU's unmarshal does. */
+    if (strcmp(format, "ppm") && strcmp(format, "png")) {
+        error_setg(errp, "Parameter 'format' does not accept value '%s'", format);
+        return NULL;
+    }
     if (!qmp_screendump_hook) {
         error_setg(errp, "There is no console to take a screendump from");
         return NULL;

@@ -971,7 +971,7 @@ static bool screendump(const char *filename, const char *device, const char *for
     }
     dev = qdev_find(device);
     if (!dev) {
-        error_setg(errp, "Device '%s' not found", device);
+        error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND, "Device '%s' not found", device);
         return false;
     }
     for (unsigned i = 0; i < qemu_console_count() && !con; i++) {

@@ -669,6 +669,12 @@ def main():
               "Invalid parameter type for 'filename', expected: string", r)
         r = q.cmd("screendump")
         check("screendump missing arg", r["error"]["desc"] == "Parameter 'filename' is missing", r)
+        r = q.cmd("screendump", {"filename": "x", "format": "bmp"})
+        check("screendump bad format", r.get("error") == {
+            "class": "GenericError", "desc": "Parameter 'format' does not accept value 'bmp'"}, r)
+        r = q.cmd("screendump", {"filename": "x", "device": "nosuch"})
+        check("screendump unknown device", r.get("error") == {
+            "class": "DeviceNotFound", "desc": "Device 'nosuch' not found"}, r)
         r = q.cmd("screendump", {"filename": os.path.join(os.path.dirname(s1), "no.ppm")})
         check("screendump without a display device", r.get("error") == {
             "class": "GenericError", "desc": "There is no console to take a screendump from"}
