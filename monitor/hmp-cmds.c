@@ -546,7 +546,7 @@ static void hmp_print(HmpMonitor *mon, HmpArg *a)
 
 /* --- sendkey --- */
 
-#define SENDKEY_MAX 16
+#define SENDKEY_MAX 64          /* QEMU sets no limit; a bound keeps the arrays fixed */
 
 static KiteTimer *sendkey_timer;
 static QKeyCode sendkey_down[SENDKEY_MAX];

@@ -255,7 +255,9 @@ static void x86_vcpu_dump_state(CPUState *cs, GString *out)
     }
     g_string_append_printf(out, " [%s] CPL=%u II=%d A20=%d SMM=0 HLT=%d\n", flags,
                            env->hflags & X86_HF_CPL_MASK, env->int_shadow, !env->a20_masked,
-                           env->halted);
+                           /* QEMU's HLT= is the vCPU's halted flag: an AP waiting for its
+                            * SIPI shows HLT=1 too. */
+                           env->halted || cs->halted);
     for (int i = 0; i < 6; i++) {
         dump_seg(out, env, segnames[i], &env->segs[i]);
     }

@@ -578,6 +578,22 @@ def test_change_eject(kite, tmp):
               "No such file or directory" in out, repr(out))
 
 
+def test_smp_registers(kite, tmp):
+    """-smp 2 before the guest runs: QEMU's HLT=1 for the AP waiting for its SIPI, info
+    registers N / -a, and a long sendkey chord as QEMU takes it."""
+    with paused_vm_monitor(kite, os.path.join(tmp, "hmp-smp.sock"), ["-smp", "2"]) as mon:
+        out0, out1 = mon.cmd("info registers 0"), mon.cmd("info registers 1")
+        check("info registers: BSP running, AP halted",
+              out0.startswith("\r\nCPU#0\r\n") and " HLT=0\r\n" in out0 and
+              out1.startswith("\r\nCPU#1\r\n") and " HLT=1\r\n" in out1, (out0, out1))
+        out = mon.cmd("info registers -a")
+        check("info registers -a", out.count("\r\nCPU#") == 2, out[:200])
+        out = mon.cmd("info registers 2")
+        check("info registers of a missing CPU", out == "CPU#2 not available\r\n", out)
+        out = mon.cmd("sendkey a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r")
+        check("sendkey with 18 keys", out == "", out)
+
+
 def test_pty_readline(kite):
     """-monitor stdio on a real terminal (a pty): Kite puts it in raw mode, so the line editor
     sees every key: cursor keys, backspace, Home/End (Ctrl-A/E and the VT sequences), Delete,
@@ -681,6 +697,7 @@ def main():
         test_info_network(a.emulator, tmp)
         test_change_eject(a.emulator, tmp)
         test_pty_readline(a.emulator)
+        test_smp_registers(a.emulator, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (results["pass"], results["fail"]))
