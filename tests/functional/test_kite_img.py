@@ -241,6 +241,41 @@ def sparse_and_odd_sizes(K, d, check):
         check("create odd size " + fmt, vs[0] == vs[1], "qemu-img %s, kite-img %s" % tuple(vs))
 
 
+def deep_chain(K, d, check):
+    """A three-level chain qemu-img/qemu-io build: a compressed 4k-cluster base, a 64k
+    middle with data, zero writes and a discard, a 512-byte-cluster top; kite-img reads the
+    same bytes as qemu-img and maps the top the same."""
+    if not shutil.which("qemu-io"):
+        return
+    cwd = os.getcwd()
+    os.chdir(d)
+    try:
+        steps = [["qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=4k",
+                  "l0.qcow2", "8M"],
+                 ["qemu-io", "-c", "write -P 1 0 8M", "l0.qcow2"],
+                 ["qemu-img", "convert", "-c", "-O", "qcow2", "l0.qcow2", "l0c.qcow2"],
+                 ["qemu-img", "create", "-q", "-f", "qcow2", "-b", "l0c.qcow2", "-F", "qcow2",
+                  "l1.qcow2"],
+                 ["qemu-io", "-c", "write -P 2 1M 100k", "-c", "write -z 3M 1M",
+                  "-c", "discard 5M 64k", "l1.qcow2"],
+                 ["qemu-img", "create", "-q", "-f", "qcow2", "-b", "l1.qcow2", "-F", "qcow2",
+                  "-o", "cluster_size=512", "l2.qcow2"],
+                 ["qemu-io", "-c", "write -P 3 4000 3000", "-c", "write -z 6M 8k",
+                  "-c", "write -P 4 7M 512", "l2.qcow2"],
+                 ["qemu-img", "convert", "-O", "raw", "l2.qcow2", "lq.raw"]]
+        for st in steps:
+            run(*st)
+        p = run(K, "convert", "-O", "raw", "l2.qcow2", "lk.raw")
+        same = p.returncode == 0 and open("lk.raw", "rb").read() == open("lq.raw", "rb").read()
+        check("three-level chain read", same, p.stderr)
+        k = run(K, "map", "--output=json", "l2.qcow2")
+        q = run("qemu-img", "map", "--output=json", "l2.qcow2")
+        check("three-level chain map", (k.returncode, k.stdout) == (q.returncode, q.stdout),
+              "kite-img:\n%s%s\nqemu-img:\n%s" % (k.stdout, k.stderr, q.stdout))
+    finally:
+        os.chdir(cwd)
+
+
 def create_output(K, d, check):
     """kite-img create prints qemu-img's "Formatting" line (every option with a default, in
     QEMU's order) and its errors, with the same exit status."""
@@ -330,6 +365,7 @@ def main():
     check_damaged(K, d, check)
     resize_progress(K, d, check)
     sparse_and_odd_sizes(K, d, check)
+    deep_chain(K, d, check)
     # Malformed: each must fail with exit 1 and an error line, never a crash.
     good = open(os.path.join(d, "k.qcow2"), "rb").read()
 
