@@ -3,18 +3,20 @@
 # guest with dd and O_DIRECT (oflag=direct / iflag=direct, 1 MiB blocks, then a read in
 # 64 KiB blocks that shows the per-request cost), on a raw and on a
 # qcow2 image (cache=none on the host), under qemu-system-x86_64 -accel tcg -M pc and under
-# Kite (its interpreter by default).  The guest times each dd with /proc/uptime.  Prints
-# MB/s per run, the medians, and the Kite/QEMU throughput ratios (>= 1.00 means Kite is as
-# fast).  Never asserts on timings: exit status is 0 unless the QEMU reference fails or the
-# guest cannot be built.
+# Kite (its interpreter by default).  The guest times each dd with /proc/uptime.  Both
+# emulators are booted side by side for each image format and take turns, one pass each, so
+# that a shared machine's changing load hits both alike.  Prints MB/s per run, the medians,
+# and the Kite/QEMU throughput ratios (>= 1.00 means Kite is as fast).  Never asserts on
+# timings: exit status is 0 unless the QEMU reference fails or the guest cannot be built.
 #
 #   scripts/bench/blk.sh [--kite PATH] [--runs N] [--size MiB] [--kite-accel ACCEL]
-#                        [--guest-dir DIR] [--timeout S]
+#                        [--kite-drive-opts OPTS] [--guest-dir DIR] [--timeout S]
 #
 #   --kite PATH      Kite binary (default build/kite)
 #   --runs N         dd passes per direction and image (default 3)
 #   --size MiB       bytes moved per dd (default 64)
 #   --kite-accel A   -accel for Kite (default tcg)
+#   --kite-drive-opts OPTS  more -drive options for Kite only (e.g. aio=io_uring)
 #   --timeout S      limit per boot (default 900)
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -uo pipefail
@@ -25,6 +27,7 @@ kite=$src/build/kite
 runs=3
 size=64
 kite_accel=tcg
+kite_drive_opts=
 guest_dir=$src/build/guest
 limit=900
 while [ $# -gt 0 ]; do
@@ -33,9 +36,10 @@ while [ $# -gt 0 ]; do
         --runs) runs=$2; shift ;;
         --size) size=$2; shift ;;
         --kite-accel) kite_accel=$2; shift ;;
+        --kite-drive-opts) kite_drive_opts=$2; shift ;;
         --guest-dir) guest_dir=$2; shift ;;
         --timeout) limit=$2; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) bench_die "unknown option $1 (see --help)" ;;
     esac
     shift
@@ -50,20 +54,20 @@ trap 'rm -rf "$tmp"' EXIT
 echo "blk: kernel $(cat "$guest_dir/kernel-version"), virtio-blk, dd bs=1M count=$size" \
      "with O_DIRECT, $runs pass(es) per direction"
 echo "qemu: $(qemu-system-x86_64 --version | head -1), -accel tcg"
-echo "kite: $kite, -accel $kite_accel"
+echo "kite: $kite, -accel $kite_accel${kite_drive_opts:+, -drive ...,$kite_drive_opts}"
 
 # One boot per emulator and image format; the guest loop prints one line per dd:
 #   BLK <write|read> <seconds>
-python3 - "$src" "$kite" "$kite_accel" "$guest_dir" "$tmp" "$runs" "$size" "$limit" <<'EOF'
+python3 - "$src" "$kite" "$kite_accel" "$guest_dir" "$tmp" "$runs" "$size" "$limit" \
+        "$kite_drive_opts" <<'EOF'
 import os, re, statistics, subprocess, sys
-src, kite, kite_accel, guest_dir, tmp, runs, size, limit = sys.argv[1:]
+src, kite, kite_accel, guest_dir, tmp, runs, size, limit, kite_drive_opts = sys.argv[1:]
 runs, size, limit = int(runs), int(size), float(limit)
 sys.path.insert(0, os.path.join(src, "tests", "functional"))
 from kite_guest import READY_RE, Guest, GuestError  # noqa: E402
 
-# Time one dd in the guest with its own clock (uptime has 10 ms resolution).
-LOOP = ("for i in $(seq {runs}); do "
-        "a=$(cut -d' ' -f1 /proc/uptime); "
+# One pass: time each dd in the guest with its own clock (uptime has 10 ms resolution).
+PASS = ("a=$(cut -d' ' -f1 /proc/uptime); "
         "dd if=/dev/zero of=/dev/vda bs=1M count={size} oflag=direct 2>/dev/null; "
         "b=$(cut -d' ' -f1 /proc/uptime); echo BLK write $(awk \"BEGIN{{print $b-$a}}\"); "
         "a=$(cut -d' ' -f1 /proc/uptime); "
@@ -71,50 +75,86 @@ LOOP = ("for i in $(seq {runs}); do "
         "b=$(cut -d' ' -f1 /proc/uptime); echo BLK read $(awk \"BEGIN{{print $b-$a}}\"); "
         "a=$(cut -d' ' -f1 /proc/uptime); "
         "dd if=/dev/vda of=/dev/null bs=64k count={n64} iflag=direct 2>/dev/null; "
-        "b=$(cut -d' ' -f1 /proc/uptime); echo BLK read64k $(awk \"BEGIN{{print $b-$a}}\"); "
-        "done")
+        "b=$(cut -d' ' -f1 /proc/uptime); echo BLK read64k $(awk \"BEGIN{{print $b-$a}}\")")
 
 
-def one(label, binary, accel, fmt):
-    img = os.path.join(tmp, "disk." + fmt)
+def boot(label, binary, accel, fmt, extra):
+    img = os.path.join(tmp, "%s-disk.%s" % (label, fmt))
     if os.path.exists(img):
         os.unlink(img)
     subprocess.run(["qemu-img", "create", "-q", "-f", fmt, img, "%dM" % (size + 16)],
                    check=True)
+    drive = "file=%s,if=virtio,format=%s,cache=none" % (img, fmt)
+    if extra:
+        drive += "," + extra
     argv = [binary, "-accel", accel, "-M", "pc", "-m", "256",
             "-kernel", os.path.join(guest_dir, "vmlinuz"),
             "-initrd", os.path.join(guest_dir, "initrd.gz"),
             "-append", "console=ttyS0 panic=-1 quiet", "-nographic", "-no-reboot",
-            "-net", "none", "-drive", "file=%s,if=virtio,format=%s,cache=none" % (img, fmt)]
-    res = {"write": [], "read": [], "read64k": []}
-    with Guest(argv, log_path=os.path.join(tmp, "%s-%s.log" % (label, fmt))) as g:
+            "-net", "none", "-drive", drive]
+    g = Guest(argv, log_path=os.path.join(tmp, "%s-%s.log" % (label, fmt)))
+    try:
         g.start()
         g.expect(READY_RE, limit)
         g.shell_sync(timeout=limit)
-        out = g.check(LOOP.format(runs=runs, size=size, n64=size * 16), limit)
-        for m in re.finditer(r"BLK (write|read64k|read) ([0-9.]+)", out):
-            secs = float(m.group(2))
-            res[m.group(1)].append(size * 1.048576 / secs if secs > 0 else float("inf"))
-        g.poweroff(timeout=limit)
-    return res
+    except BaseException:
+        g.kill()
+        raise
+    return g
+
+
+def why(e):
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
 results = {}
-for label, binary, accel in (("qemu", "qemu-system-x86_64", "tcg"), ("kite", kite, kite_accel)):
-    for fmt in ("raw", "qcow2"):
-        if label == "kite" and not os.access(binary, os.X_OK):
-            print("kite: not runnable (%s not built)" % binary)
+emulators = [("qemu", "qemu-system-x86_64", "tcg", "")]
+if os.access(kite, os.X_OK):
+    emulators.append(("kite", kite, kite_accel, kite_drive_opts))
+else:
+    print("kite: not runnable (%s not built)" % kite)
+for fmt in ("raw", "qcow2"):
+    guests = []
+    for label, binary, accel, extra in emulators:
+        try:
+            guests.append((label, boot(label, binary, accel, fmt, extra)))
+        except (GuestError, subprocess.CalledProcessError, OSError) as e:
+            print("%-5s %-5s: FAILED (%s)" % (label, fmt, why(e)))
+            if label == "qemu":
+                for _, g in guests:
+                    g.kill()
+                sys.exit(1)
+    res = {(label, d): [] for label, _ in guests for d in ("write", "read", "read64k")}
+    for i in range(runs):
+        # Alternate who goes first, so neither always follows the other's disk traffic.
+        for label, g in (guests if i % 2 == 0 else guests[::-1]):
+            if g is None:
+                continue
+            try:
+                out = g.check(PASS.format(size=size, n64=size * 16), limit)
+            except (GuestError, OSError) as e:
+                print("%-5s %-5s: FAILED (%s)" % (label, fmt, why(e)))
+                for lb, gg in guests:
+                    if gg is not None and (lb == label or label == "qemu"):
+                        gg.kill()
+                if label == "qemu":
+                    sys.exit(1)
+                guests = [(lb, gg if lb != label else None) for lb, gg in guests]
+                continue
+            for m in re.finditer(r"BLK (write|read64k|read) ([0-9.]+)", out):
+                secs = float(m.group(2))
+                res[(label, m.group(1))].append(size * 1.048576 / secs if secs > 0
+                                                else float("inf"))
+    for label, g in guests:
+        if g is None:
             continue
         try:
-            r = one(label, binary, accel, fmt)
-        except (GuestError, subprocess.CalledProcessError, OSError) as e:
-            why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            print("%-5s %-5s: FAILED (%s)" % (label, fmt, why))
-            if label == "qemu":
-                sys.exit(1)
-            continue
+            g.poweroff(timeout=limit)
+        except (GuestError, OSError) as e:
+            print("%-5s %-5s: poweroff failed (%s)" % (label, fmt, why(e)))
+            g.kill()
         for d in ("write", "read", "read64k"):
-            v = r[d]
+            v = res[(label, d)]
             med = statistics.median(v) if v else 0.0
             results[(label, fmt, d)] = med
             print("%-5s %-5s %-7s: %s MB/s, median %.1f MB/s" % (
