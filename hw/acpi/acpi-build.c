@@ -60,6 +60,7 @@ void acpi_build_params_init_pc(AcpiBuildParams *p, unsigned nb_cpus, const uint3
     p->sci_irq = ACPI_SCI_IRQ;
     p->reset_port = 0xcf9;
     p->reset_value = 0x06;              /* RCPU | SRST: hard reset */
+    p->pci_mem_start = PC_PCI_MEM_START;
 }
 
 /* Record "this table's checksum covers [off, off + len)" once its pointers are set. */
@@ -221,7 +222,7 @@ static void build_fw_cfg_aml(Aml *scope)
  * each slot's INTA-D as the GSI the board routes it to (the "Source 0, Source Index =
  * GSI" form: level-triggered, active-low, no link devices to program).
  */
-static void build_pci_aml(Aml *scope)
+static void build_pci_aml(Aml *scope, const AcpiBuildParams *p)
 {
     Aml *dev, *crs, *prt;
 
@@ -238,7 +239,12 @@ static void build_pci_aml(Aml *scope)
     aml_append(crs, aml_word_io(0x0000, 0x0cf7));
     aml_append(crs, aml_word_io(0x0d00, 0xffff));
     aml_append(crs, aml_dword_memory(0x000a0000, 0x000bffff, false));
-    aml_append(crs, aml_dword_memory(PC_PCI_MEM_START, PC_PCI_MEM_END, false));
+    /* As QEMU's: the hole from the end of low RAM, and a 64-bit window above RAM. */
+    aml_append(crs, aml_dword_memory(p->pci_mem_start, PC_PCI_MEM_END, false));
+    if (p->pci_mem64_size) {
+        aml_append(crs, aml_qword_memory(p->pci_mem64_start,
+                                         p->pci_mem64_start + p->pci_mem64_size - 1, true));
+    }
     aml_append(dev, aml_name_decl("_CRS", crs));
     prt = aml_package(31 * 4);
     for (int slot = 1; slot < 32; slot++) {
@@ -290,7 +296,7 @@ static size_t build_dsdt(GByteArray *blob, BIOSLinker *linker, const AcpiBuildPa
     if (p->hpet_addr) {
         build_hpet_aml(sb, p->hpet_addr);
     }
-    build_pci_aml(sb);
+    build_pci_aml(sb, p);
     aml_append(body, sb);
 
     /* §7.4.2 \_Sx: Package {SLP_TYPa, SLP_TYPb, reserved, reserved}; S5 is soft-off. */

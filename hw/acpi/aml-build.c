@@ -431,6 +431,27 @@ Aml *aml_dword_memory(uint32_t min, uint32_t max, bool cacheable)
     return a;
 }
 
+/*
+ * §6.4.3.5.1 QWord Address Space Descriptor, memory range: tag 0x8A, length 43, fixed
+ * minimum and maximum, read-write; granularity and translation 0.
+ */
+Aml *aml_qword_memory(uint64_t min, uint64_t max, bool cacheable)
+{
+    Aml *a = aml_alloc(AML_RAW, 0);
+
+    append_byte(a->buf, 0x8a);
+    build_append_int_noprefix(a->buf, 43, 2);
+    append_byte(a->buf, 0);                          /* memory range */
+    append_byte(a->buf, 0x0c);
+    append_byte(a->buf, 0x01 | (cacheable ? 0x02 : 0));   /* read-write */
+    build_append_int_noprefix(a->buf, 0, 8);
+    build_append_int_noprefix(a->buf, min, 8);
+    build_append_int_noprefix(a->buf, max, 8);
+    build_append_int_noprefix(a->buf, 0, 8);
+    build_append_int_noprefix(a->buf, max - min + 1, 8);
+    return a;
+}
+
 /* §6.4.3.4 32-Bit Fixed Memory Range Descriptor: tag 0x86, length 9, info, base, length. */
 Aml *aml_memory32_fixed(uint32_t base, uint32_t len, bool read_write)
 {

@@ -211,7 +211,7 @@ static void place_bars(PciFwRegion *reg)
     }
 }
 
-static bool pc_pci_place_mem(PciFwRegion *regions)
+static bool pc_pci_place_mem(PciFwRegion *regions, uint64_t start)
 {
     PciFwRegion *top = &regions[PCI_FW_PREF], *below = &regions[PCI_FW_MEM];
     uint64_t end = PC_PCI_MEM_END + 1;
@@ -221,15 +221,15 @@ static bool pc_pci_place_mem(PciFwRegion *regions)
         top = &regions[PCI_FW_MEM];
         below = &regions[PCI_FW_PREF];
     }
-    if (top->sum > end - PC_PCI_MEM_START) {
+    if (top->sum > end - start) {
         return false;
     }
     top->base = (end - top->sum) & ~(MAX(top->align, 1) - 1);
-    if (below->sum > top->base - PC_PCI_MEM_START) {
+    if (below->sum > top->base - start) {
         return false;
     }
     below->base = (top->base - below->sum) & ~(MAX(below->align, 1) - 1);
-    return below->base >= PC_PCI_MEM_START;
+    return below->base >= start;
 }
 
 /* Interrupt Line, and decoding as SeaBIOS's pci_bios_init_device: I/O, memory, SERR. */
@@ -263,7 +263,8 @@ static void pc_pci_assign_bars(PCMachineState *pcms)
         warn_report("pc: PCI I/O BARs need 0x%" PRIx64 " bytes, more than the window; "
                     "left unassigned", regions[PCI_FW_IO].sum);
     }
-    if (pc_pci_place_mem(regions)) {
+    /* The window starts where low RAM ends (as the DSDT's _CRS says). */
+    if (pc_pci_place_mem(regions, pcms->below_4g)) {
         place_bars(&regions[PCI_FW_MEM]);
         place_bars(&regions[PCI_FW_PREF]);
     } else {

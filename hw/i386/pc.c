@@ -494,6 +494,13 @@ static void pc_machine_done(MachineState *ms, void *opaque)
         }
     }
     acpi_build_params_init_pc(&params, n, apic_ids);
+    /*
+     * QEMU's PCI windows: the 32-bit hole from the end of low RAM, and a 2 GiB 64-bit one
+     * from the first GiB boundary after high RAM (i440FX pci-hole64-size).
+     */
+    params.pci_mem_start = pcms->below_4g;
+    params.pci_mem64_start = ROUND_UP(4 * GiB + pcms->above_4g, 1 * GiB);
+    params.pci_mem64_size = 2 * GiB;
     params.pic_present = true;
     params.irq0_to_gsi2 = true;
     if (pcms->hpet_dev) {

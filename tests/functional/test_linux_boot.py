@@ -152,6 +152,10 @@ def boot_case_in(args, emulator, vmlinuz, initrd, kver, smp, log_path, qmp_path)
                       "0000:00:03.0/subsystem_vendor 0000:00:03.0/subsystem_device; cd /",
                       "0x00ff00 0x1af4 0x1100 0x1af4 0x1100",
                       lambda out, want: out.split() == want.split())
+        # QEMU's PCI windows in _CRS: from the end of low RAM (256 MiB here) to the IOAPIC,
+        # and 2 GiB above 4 GiB.
+        expect_output("dmesg | grep -c -E 'root bus resource \\[mem (0x10000000-0xfebfffff|"
+                      "0x100000000-0x17fffffff) window\\]'", "2")
         # BARs where SeaBIOS puts them under QEMU (hw/i386/pc-pci.c): the VGA framebuffer
         # first in the prefetchable region at 0xfd000000, pci-testdev's I/O BAR at 0xc000.
         expect_output("head -1 /sys/bus/pci/devices/0000:00:02.0/resource; "

@@ -49,6 +49,14 @@ static void test_aml_encoding(void)
     b = aml_bytes(aml_int(0x100000000ULL));
     g_assert_cmpmem(b->data, b->len, "\x0e\x00\x00\x00\x00\x01\x00\x00\x00", 9);
     g_byte_array_unref(b);
+    /* §6.4.3.5.1 QWord memory: tag 8Ah, length 43, min/max/length as 64-bit values. */
+    b = aml_bytes(aml_qword_memory(0x100000000ULL, 0x17fffffffULL, true));
+    g_assert_cmpuint(b->len, ==, 46);
+    g_assert_cmpmem(b->data, 6, "\x8a\x2b\x00\x00\x0c\x03", 6);
+    g_assert_cmphex(ldq_le_p(b->data + 14), ==, 0x100000000ULL);
+    g_assert_cmphex(ldq_le_p(b->data + 22), ==, 0x17fffffffULL);
+    g_assert_cmphex(ldq_le_p(b->data + 38), ==, 0x80000000ULL);
+    g_byte_array_unref(b);
     /* §6.1.5: EisaId("PNP0303") is the DWord 0x0303D041. */
     b = aml_bytes(aml_eisaid("PNP0303"));
     g_assert_cmpmem(b->data, b->len, "\x0c\x41\xd0\x03\x03", 5);

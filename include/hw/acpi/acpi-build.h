@@ -46,6 +46,8 @@ typedef struct AcpiBuildParams {
     uint8_t reset_value;
     uint32_t hpet_addr;                 /* HPET table and DSDT device HPET (0: no HPET) */
     uint32_t hpet_block_id;             /* its GCAP_ID bits 31:0 */
+    uint32_t pci_mem_start;             /* 32-bit PCI window: here to 0xfebfffff */
+    uint64_t pci_mem64_start, pci_mem64_size;   /* 64-bit PCI window (size 0: none) */
 } AcpiBuildParams;
 
 typedef struct AcpiBuildTables {

@@ -70,6 +70,7 @@ Aml *aml_irq_no_flags(uint8_t irq);
 Aml *aml_word_bus_number(uint16_t min, uint16_t max);
 Aml *aml_word_io(uint16_t min, uint16_t max);
 Aml *aml_dword_memory(uint32_t min, uint32_t max, bool cacheable);
+Aml *aml_qword_memory(uint64_t min, uint64_t max, bool cacheable);
 Aml *aml_memory32_fixed(uint32_t base, uint32_t len, bool read_write);
 
 /* Append child to parent (consuming child); returns parent. */
