@@ -264,7 +264,7 @@ static void test_alu_jcc(void)
         { "alu_cmpj64", F_NOAF }, { "alu_cmpj32", F_NOAF }, { "alu_cmpj16", F_NOAF },
         { "alu_cmpj8", F_NOAF }, { "alu_cmpji32", F_NOAF }, { "alu_cmpji8", F_NOAF },
         { "alu_testj64", F_NOAF }, { "alu_testj8", F_NOAF }, { "alu_testji32", F_NOAF },
-        { "alu_cmpjm32", F_NOAF },
+        { "alu_cmpjm32", F_NOAF }, { "alu_aluj64", F_NOAF }, { "alu_aluj32", F_NOAF },
     };
     run_cases(cases, ARRAY_SIZE(cases), ITERS);
 }

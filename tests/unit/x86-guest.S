@@ -117,6 +117,35 @@ END alu_testj8
 SNIP alu_testji32
     JCC_ALL test $0x80000101, %eax
 END alu_testji32
+/* ALU and INC/DEC + Jcc, fused too (32 and 64 bits); rcx holds the outcomes. */
+SNIP alu_aluj64
+    JCC_ALL add %rbx, %rax
+    JCC_ALL sub %rdx, %rax
+    JCC_ALL and %rbx, %rdx
+    JCC_ALL or %rsi, %rdi
+    JCC_ALL xor %r8, %r9
+    JCC_ALL add $0x7fffffff, %r10
+    JCC_ALL sub $-0x80, %r11
+    JCC_ALL and $-0x7fffffff, %r12
+    JCC_ALL or $1, %r13
+    JCC_ALL xor $-1, %r14
+    JCC_ALL inc %r15
+    JCC_ALL dec %rbx
+END alu_aluj64
+SNIP alu_aluj32
+    JCC_ALL add %ebx, %eax
+    JCC_ALL sub %edx, %eax
+    JCC_ALL and %ebx, %edx
+    JCC_ALL or %esi, %edi
+    JCC_ALL xor %r8d, %r9d
+    JCC_ALL add $0x7fffffff, %r10d
+    JCC_ALL sub $-0x80, %r11d
+    JCC_ALL and $0x80000001, %r12d
+    JCC_ALL or $1, %r13d
+    JCC_ALL xor $-1, %r14d
+    JCC_ALL inc %r15d
+    JCC_ALL dec %ebx
+END alu_aluj32
 SNIP alu_cmpjm32
     lea 3f(%rip), %rsi
     mov %eax, (%rsi)

@@ -1130,7 +1130,8 @@ opcode:
 /*
  * Peephole: a CMP or TEST followed by a Jcc in 64-bit mode becomes one fused op at the
  * CMP's place (ops-int-tmpl.h); the Jcc op stays behind it, holding the target, and is
- * skipped.  Most loops and ifs end in such a pair.
+ * skipped.  Most loops and ifs end in such a pair.  So do ADD/OR/AND/SUB/XOR (register
+ * and immediate forms) and INC/DEC of 32 and 64 bits: counters and masks.
  */
 static void fuse_cmp_jcc(KiteOp *prev, const KiteOp *jcc)
 {
@@ -1153,6 +1154,27 @@ static void fuse_cmp_jcc(KiteOp *prev, const KiteOp *jcc)
                 prev->exec = t->test_jcc[f][cc];
                 return;
             }
+        }
+        if (!t->inc_jcc) {
+            continue;
+        }
+        for (int k = 0; k < 7; k++) {
+            if (t->alu_rr_jcc[k] && prev->exec == t->alu[X86_FORM_RR][k]) {
+                prev->exec = t->alu_rr_jcc[k][cc];
+                return;
+            }
+            if (t->alu_ri_jcc[k] && prev->exec == t->alu[X86_FORM_RI][k]) {
+                prev->exec = t->alu_ri_jcc[k][cc];
+                return;
+            }
+        }
+        if (prev->exec == t->inc_r) {
+            prev->exec = t->inc_jcc[cc];
+            return;
+        }
+        if (prev->exec == t->dec_r) {
+            prev->exec = t->dec_jcc[cc];
+            return;
         }
     }
 }

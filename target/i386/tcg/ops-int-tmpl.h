@@ -441,6 +441,70 @@ static void NAME(op_neg_m)(X86CPU *cpu, const KiteOp *op)
     NEXT_W(cpu, op);
 }
 
+/*
+ * ADD/OR/AND/SUB/XOR (register and immediate forms) and INC/DEC fused with the Jcc
+ * right after them, as CMP/TEST above (decode.c's peephole; 32 and 64 bits, which
+ * loop counters and masks use): op is the ALU instruction, op[1] the Jcc.
+ */
+#if SZ >= 32
+#define ALU_J_FN(name, k, B) \
+static inline void NAME(flags_##name)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    CPUX86State *env = &cpu->env; \
+    SETR(op->dst, NAME(alu)(env, k, GETR(op->dst), B)); \
+}
+ALU_J_FN(add_rr, 0, GETR(op->src))
+ALU_J_FN(or_rr, 1, GETR(op->src))
+ALU_J_FN(and_rr, 4, GETR(op->src))
+ALU_J_FN(sub_rr, 5, GETR(op->src))
+ALU_J_FN(xor_rr, 6, GETR(op->src))
+ALU_J_FN(add_ri, 0, (T)op->imm)
+ALU_J_FN(or_ri, 1, (T)op->imm)
+ALU_J_FN(and_ri, 4, (T)op->imm)
+ALU_J_FN(sub_ri, 5, (T)op->imm)
+ALU_J_FN(xor_ri, 6, (T)op->imm)
+#undef ALU_J_FN
+static inline void NAME(flags_inc_r)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    SETR(op->dst, NAME(incdec)(env, GETR(op->dst), false));
+}
+static inline void NAME(flags_dec_r)(X86CPU *cpu, const KiteOp *op)
+{
+    CPUX86State *env = &cpu->env;
+    SETR(op->dst, NAME(incdec)(env, GETR(op->dst), true));
+}
+
+#define DEF_ALU_J1(name, cc) \
+static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
+{ \
+    NAME(flags_##name)(cpu, op); \
+    if (cc_test(&cpu->env, cc)) { \
+        X86_TAKEN64(cpu, op + 1, op[1].imm); \
+    } \
+    NEXT(cpu, op + 1); \
+}
+#define DEF_ALU_J(name) \
+    DEF_ALU_J1(name, 0) DEF_ALU_J1(name, 1) DEF_ALU_J1(name, 2) DEF_ALU_J1(name, 3) \
+    DEF_ALU_J1(name, 4) DEF_ALU_J1(name, 5) DEF_ALU_J1(name, 6) DEF_ALU_J1(name, 7) \
+    DEF_ALU_J1(name, 8) DEF_ALU_J1(name, 9) DEF_ALU_J1(name, 10) DEF_ALU_J1(name, 11) \
+    DEF_ALU_J1(name, 12) DEF_ALU_J1(name, 13) DEF_ALU_J1(name, 14) \
+    DEF_ALU_J1(name, 15) \
+static KiteOpFn *const NAME(name##_jcc)[16] = { \
+    NAME(op_##name##_j0), NAME(op_##name##_j1), NAME(op_##name##_j2), \
+    NAME(op_##name##_j3), NAME(op_##name##_j4), NAME(op_##name##_j5), \
+    NAME(op_##name##_j6), NAME(op_##name##_j7), NAME(op_##name##_j8), \
+    NAME(op_##name##_j9), NAME(op_##name##_j10), NAME(op_##name##_j11), \
+    NAME(op_##name##_j12), NAME(op_##name##_j13), NAME(op_##name##_j14), \
+    NAME(op_##name##_j15), \
+};
+DEF_ALU_J(add_rr) DEF_ALU_J(or_rr) DEF_ALU_J(and_rr) DEF_ALU_J(sub_rr) DEF_ALU_J(xor_rr)
+DEF_ALU_J(add_ri) DEF_ALU_J(or_ri) DEF_ALU_J(and_ri) DEF_ALU_J(sub_ri) DEF_ALU_J(xor_ri)
+DEF_ALU_J(inc_r) DEF_ALU_J(dec_r)
+#undef DEF_ALU_J
+#undef DEF_ALU_J1
+#endif
+
 /* ---- shifts and rotates (SDM vol. 2B, SAL/SAR/SHL/SHR and RCL/RCR/ROL/ROR) -------- */
 
 /*

@@ -42,6 +42,13 @@
     .test_jcc = { test_rr_jcc##sz, NULL, NULL, test_ri_jcc##sz, test_mi_jcc##sz }, \
     .muldiv = op_muldiv##sz
 
+#define ALU_JCC_OPS(sz) \
+    .alu_rr_jcc = { add_rr_jcc##sz, or_rr_jcc##sz, NULL, NULL, and_rr_jcc##sz, \
+                    sub_rr_jcc##sz, xor_rr_jcc##sz }, \
+    .alu_ri_jcc = { add_ri_jcc##sz, or_ri_jcc##sz, NULL, NULL, and_ri_jcc##sz, \
+                    sub_ri_jcc##sz, xor_ri_jcc##sz }, \
+    .inc_jcc = inc_r_jcc##sz, .dec_jcc = dec_r_jcc##sz
+
 #define WIDE_OPS(sz) \
     .imul2 = op_imul2##sz, .cmov = op_cmov##sz, .cmov_r = cmov_r##sz, .bsf = op_bsf##sz, .bsr = op_bsr##sz, \
     .popcnt = op_popcnt##sz, .movx = op_movx##sz, .movzx8_rr = op_movzx8_rr##sz, \
@@ -50,8 +57,8 @@
 const X86IntOps x86_int_ops[4] = {
     { COMMON_OPS(8) },
     { COMMON_OPS(16), WIDE_OPS(16) },
-    { COMMON_OPS(32), WIDE_OPS(32) },
-    { COMMON_OPS(64), WIDE_OPS(64) },
+    { COMMON_OPS(32), WIDE_OPS(32), ALU_JCC_OPS(32) },
+    { COMMON_OPS(64), WIDE_OPS(64), ALU_JCC_OPS(64) },
 };
 
 /*
@@ -93,8 +100,12 @@ static void flag_info_add(KiteOpFn *fn, KiteOpFn *nf, int cls)
 }
 
 #define FLAG_INFO_SIZE(sz) do { \
+        const X86IntOps *t = &x86_int_ops[__builtin_ctz(sz) - 3]; \
         KiteOpFn *const *jt[] = { cmp_rr_jcc##sz, cmp_ri_jcc##sz, test_rr_jcc##sz, \
-                                  test_ri_jcc##sz }; \
+                                  test_ri_jcc##sz, t->alu_rr_jcc[0], t->alu_rr_jcc[1], \
+                                  t->alu_rr_jcc[4], t->alu_rr_jcc[5], t->alu_rr_jcc[6], \
+                                  t->alu_ri_jcc[0], t->alu_ri_jcc[1], t->alu_ri_jcc[4], \
+                                  t->alu_ri_jcc[5], t->alu_ri_jcc[6] }; \
         flag_info_add(op_add_rr##sz, op_add_rr_nf##sz, X86_FL_KILL); \
         flag_info_add(op_or_rr##sz, op_or_rr_nf##sz, X86_FL_KILL); \
         flag_info_add(op_and_rr##sz, op_and_rr_nf##sz, X86_FL_KILL); \
@@ -130,8 +141,12 @@ static void flag_info_add(KiteOpFn *fn, KiteOpFn *nf, int cls)
         flag_info_add(op_mov_rr##sz, NULL, X86_FL_NEUTRAL); \
         flag_info_add(op_mov_ri##sz, NULL, X86_FL_NEUTRAL); \
         flag_info_add(op_xchg_rr##sz, NULL, X86_FL_NEUTRAL); \
-        /* CMP/TEST + Jcc: the Jcc op behind reads what the pair computed. */ \
+        /* CMP/TEST/ALU + Jcc: the Jcc op behind reads what the pair computed (the */ \
+        /* fused INC/DEC keep CF: readers, not in the table). */ \
         for (unsigned j = 0; j < ARRAY_SIZE(jt); j++) { \
+            if (!jt[j]) { \
+                continue; \
+            } \
             for (int cc = 0; cc < 16; cc++) { \
                 flag_info_add(jt[j][cc], NULL, X86_FL_KILL); \
             } \

@@ -27,6 +27,8 @@ typedef struct X86IntOps {
              *rol_ri, *ror_ri;
     /* CMP/TEST + Jcc in 64-bit mode, by form and condition (NULL: not fused). */
     KiteOpFn *const *cmp_jcc[X86_NFORMS], *const *test_jcc[X86_NFORMS];
+    /* ADD OR - - AND SUB XOR (register, immediate) and INC/DEC + Jcc (32/64 bits). */
+    KiteOpFn *const *alu_rr_jcc[7], *const *alu_ri_jcc[7], *const *inc_jcc, *const *dec_jcc;
     KiteOpFn *xchg_rr, *xchg_mr, *xadd_rr, *xadd_mr, *cmpxchg_rr, *cmpxchg_mr;
     KiteOpFn *muldiv, *imul2, *cmov, *bsf, *bsr, *popcnt;
     KiteOpFn *const *cmov_r;         /* CMOVcc from a register, by condition */
