@@ -997,7 +997,8 @@ static void hmp_info_network(HmpMonitor *mon, HmpArg *a)
 
 static void hmp_info_version(HmpMonitor *mon, HmpArg *a)
 {
-    hmp_printf(mon, "%s\n", KITE_VERSION);
+    /* QEMU's hmp_info_version: the version and the package string, glued. */
+    hmp_printf(mon, "%s%s\n", KITE_VERSION, KITE_PACKAGE);
 }
 
 static void hmp_info_kvm(HmpMonitor *mon, HmpArg *a)

@@ -56,7 +56,7 @@ static JsonNode *qmp_query_version(JsonObject *args, Error **errp)
     json_builder_add_int_value(b, major);
     json_builder_end_object(b);
     json_builder_set_member_name(b, "package");
-    json_builder_add_string_value(b, "kite-" KITE_VERSION);
+    json_builder_add_string_value(b, KITE_PACKAGE);
     json_builder_end_object(b);
     return obj_node(b);
 }

@@ -15,6 +15,9 @@
 #include "kite/chardev.h"
 #include "monitor/json-splitter.h"
 
+/* query-version's "package" (QEMU's --with-pkgversion); HMP's info version prints it too. */
+#define KITE_PACKAGE "kite-" KITE_VERSION
+
 typedef void QmpOutput(void *opaque, const char *text, size_t len);
 /* The session must be closed (abuse): the chardev glue disconnects. */
 typedef void QmpClose(void *opaque);

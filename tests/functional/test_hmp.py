@@ -311,6 +311,11 @@ def test_socket_monitor(kite, kernel, tmp):
         r = qmp.cmd("human-monitor-command", {"command-line": "info status", "cpu-index": 7})
         check("human-monitor-command bad cpu-index",
               r.get("error", {}).get("desc") == "Parameter 'cpu-index' expects a CPU number", r)
+        v = qmp.cmd("query-version")["return"]
+        r = qmp.cmd("human-monitor-command", {"command-line": "info version"})
+        check("info version: version and package as QEMU prints them", r.get("return") ==
+              "%d.%d.%d%s\r\n" % (v["qemu"]["major"], v["qemu"]["minor"], v["qemu"]["micro"],
+                                   v["package"]), (r, v))
         r = qmp.cmd("human-monitor-command", {"command-line": "nosuch"})
         check("human-monitor-command unknown", r == {"return": "unknown command: 'nosuch'\r\n"},
               r)
