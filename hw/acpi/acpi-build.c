@@ -57,6 +57,7 @@ void acpi_build_params_init_pc(AcpiBuildParams *p, unsigned nb_cpus, const uint3
     p->pic_present = true;
     p->irq0_to_gsi2 = true;
     p->pm_io_base = ACPI_PM_IO_BASE;
+    p->gpe0_base = ACPI_GPE0_BASE;
     p->sci_irq = ACPI_SCI_IRQ;
     p->reset_port = 0xcf9;
     p->reset_value = 0x06;              /* RCPU | SRST: hard reset */
@@ -339,13 +340,13 @@ static size_t build_fadt(GByteArray *blob, BIOSLinker *linker, const AcpiBuildPa
     build_append_int_noprefix(blob, 0, 4);              /* PM1b_CNT_BLK */
     build_append_int_noprefix(blob, 0, 4);              /* PM2_CNT_BLK */
     build_append_int_noprefix(blob, pm + ACPI_PM_TMR_OFF, 4);    /* PM_TMR_BLK */
-    build_append_int_noprefix(blob, 0, 4);              /* GPE0_BLK */
+    build_append_int_noprefix(blob, p->gpe0_base, 4);   /* GPE0_BLK */
     build_append_int_noprefix(blob, 0, 4);              /* GPE1_BLK */
     build_append_int_noprefix(blob, ACPI_PM1_EVT_LEN, 1);
     build_append_int_noprefix(blob, ACPI_PM1_CNT_LEN, 1);
     build_append_int_noprefix(blob, 0, 1);              /* PM2_CNT_LEN */
     build_append_int_noprefix(blob, ACPI_PM_TMR_LEN, 1);
-    build_append_int_noprefix(blob, 0, 1);              /* GPE0_BLK_LEN */
+    build_append_int_noprefix(blob, p->gpe0_base ? ACPI_GPE0_LEN : 0, 1);   /* GPE0_BLK_LEN */
     build_append_int_noprefix(blob, 0, 1);              /* GPE1_BLK_LEN */
     build_append_int_noprefix(blob, 0, 1);              /* GPE1_BASE */
     build_append_int_noprefix(blob, 0, 1);              /* CST_CNT */
@@ -378,7 +379,11 @@ static size_t build_fadt(GByteArray *blob, BIOSLinker *linker, const AcpiBuildPa
     build_append_gas(blob, 0, 0, 0, 0, 0);              /* X_PM2_CNT_BLK */
     build_append_gas(blob, AML_AS_SYSTEM_IO, ACPI_PM_TMR_LEN * 8, 0, 0,
                      pm + ACPI_PM_TMR_OFF);
-    build_append_gas(blob, 0, 0, 0, 0, 0);              /* X_GPE0_BLK */
+    if (p->gpe0_base) {
+        build_append_gas(blob, AML_AS_SYSTEM_IO, ACPI_GPE0_LEN * 8, 0, 0, p->gpe0_base);
+    } else {
+        build_append_gas(blob, 0, 0, 0, 0, 0);          /* X_GPE0_BLK */
+    }
     build_append_gas(blob, 0, 0, 0, 0, 0);              /* X_GPE1_BLK */
     g_assert(blob->len - off == 244);
 

@@ -22,7 +22,8 @@
  * SMM: SeaBIOS then takes SMM as already set up and never raises an SMI.
  * The SMBus host controller (hw/acpi/piix4-smbus.c, with QEMU's eight blank SPD EEPROMs)
  * decodes 16 bytes at SMBBA while SMBHSTCFG bit 0 is set.
- * Not emulated: GPE/global control blocks, device monitors, SMBus interrupts (as QEMU).
+ * The ACPI GPE0 block is at 0xafe0, where QEMU's PIIX4 has it (nothing raises a GPE here).
+ * Not emulated: global control, device monitors, SMBus interrupts (as QEMU).
  * Other bytes 40h-FFh read back what the guest writes, as in QEMU.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -163,6 +164,8 @@ static void piix4_pm_realize(PCIDevice *d, Error **errp)
     memory_region_init_io(&s->smb_io, OBJECT(d), &smb_ops, s, "piix4-smbus",
                           PIIX4_SMBUS_IO_LEN);
     acpi_pm_regs_init(&s->regs, OBJECT(d));
+    /* The GPE0 block sits at a fixed port, as in QEMU (the FADT's GPE0_BLK). */
+    memory_region_add_subregion(get_system_io(), ACPI_GPE0_BASE, &s->regs.gpe_io);
     qdev_init_gpio_out(DEVICE(d), &s->regs.sci, 1);
 }
 
@@ -179,6 +182,7 @@ static void piix4_pm_exit(PCIDevice *d)
         s->smb_base = PM_UNMAPPED;
     }
     memory_region_destroy(&s->smb_io);
+    memory_region_del_subregion(get_system_io(), &s->regs.gpe_io);
     acpi_pm_regs_destroy(&s->regs);
 }
 

@@ -11,6 +11,11 @@
  * Registers", §4.8.3.3 "Power Management Timer", §4.8.2.2.1 "Power Button"; the PIIX4
  * (82371AB) datasheet for the SLP_TYP encoding (hw/acpi/acpi.h).
  *
+ * A GPE0 block (§4.8.4.1, status then enable, 2 bytes each) is part of the core for owners
+ * that map it (the PIIX4 function at 0xafe0, as QEMU): no event source sets a status bit
+ * on this machine (no hotplug), but enables and write-1-to-clear status behave, and an
+ * enabled, set bit would raise the SCI.
+ *
  * The hardware is always in ACPI mode (FADT SMI_CMD = 0), so SCI_EN reads 1.  SLP_TYP = S5
  * with SLP_EN powers off (system_shutdown_request); other sleep states are not emulated.
  * The power button (system_powerdown_request, QMP system_powerdown) sets PWRBTN_STS.
@@ -83,7 +88,8 @@ static void pm_update(AcpiPmRegs *s)
         timer_del(s->tmr_timer);
     }
     /* §4.8.3.1: the SCI is asserted while an enabled status bit is set and SCI_EN is 1. */
-    level = (s->pm1_sts & s->pm1_en & PM1_EN_MASK) && (s->pm1_cnt & ACPI_BITMASK_SCI_ENABLE);
+    level = ((s->pm1_sts & s->pm1_en & PM1_EN_MASK) || (s->gpe_sts & s->gpe_en)) &&
+            (s->pm1_cnt & ACPI_BITMASK_SCI_ENABLE);
     irq_set_level(s->sci, level);
 }
 
@@ -184,6 +190,35 @@ static const MemoryRegionOps pm_tmr_ops = {
     .valid = { 1, 4 }, .impl = { 4, 4 },
 };
 
+/* --- GPE0 block (§4.8.4.1): GPE0_STS (write 1 to clear) at +0, GPE0_EN at +2 --- */
+
+static uint64_t pm_gpe_read(void *opaque, hwaddr addr, unsigned size)
+{
+    AcpiPmRegs *s = opaque;
+    uint16_t reg = addr < 2 ? s->gpe_sts : s->gpe_en;
+
+    return (reg >> ((addr & 1) * 8)) & 0xff;
+}
+
+static void pm_gpe_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
+{
+    AcpiPmRegs *s = opaque;
+    unsigned shift = (addr & 1) * 8;
+    uint16_t bits = (uint16_t)(val << shift);
+
+    if (addr < 2) {
+        s->gpe_sts &= ~bits;
+    } else {
+        s->gpe_en = (s->gpe_en & ~(0xff << shift)) | bits;
+    }
+    pm_update(s);
+}
+
+static const MemoryRegionOps pm_gpe_ops = {
+    .read = pm_gpe_read, .write = pm_gpe_write,
+    .valid = { 1, 4 }, .impl = { 1, 1 },
+};
+
 /* --- power button (§4.8.2.2.1.1 fixed power button) --- */
 
 static void pm_powerdown(void *opaque)
@@ -206,6 +241,7 @@ void acpi_pm_regs_init(AcpiPmRegs *s, Object *owner)
     memory_region_add_subregion(&s->io, ACPI_PM1_EVT_OFF, &s->evt_io);
     memory_region_add_subregion(&s->io, ACPI_PM1_CNT_OFF, &s->cnt_io);
     memory_region_add_subregion(&s->io, ACPI_PM_TMR_OFF, &s->tmr_io);
+    memory_region_init_io(&s->gpe_io, owner, &pm_gpe_ops, s, "acpi-gpe0", ACPI_GPE0_LEN);
     s->tmr_timer = timer_new_ns(KITE_CLOCK_VIRTUAL, pm_tmr_cb, s);
     /* The core keeps no way to unregister a powerdown handler: register one, once. */
     if (!powerdown_registered) {
@@ -227,6 +263,7 @@ void acpi_pm_regs_destroy(AcpiPmRegs *s)
     memory_region_destroy(&s->evt_io);
     memory_region_destroy(&s->cnt_io);
     memory_region_destroy(&s->tmr_io);
+    memory_region_destroy(&s->gpe_io);
     memory_region_destroy(&s->io);
     s->sci = NULL;
 }
@@ -236,6 +273,8 @@ void acpi_pm_regs_reset(AcpiPmRegs *s)
     s->pm1_sts = 0;
     s->pm1_en = 0;
     s->pm1_cnt = ACPI_BITMASK_SCI_ENABLE;
+    s->gpe_sts = 0;
+    s->gpe_en = 0;
     s->tmr_toggle_ns = pm_next_toggle_ns(clock_get_ns(KITE_CLOCK_VIRTUAL));
     pm_update(s);
 }
@@ -252,13 +291,15 @@ static int pm_regs_post_load(void *opaque, int version_id)
 }
 
 const VMStateDescription vmstate_acpi_pm_regs = {
-    .name = "acpi-pm-regs", .version_id = 1, .minimum_version_id = 1,
+    .name = "acpi-pm-regs", .version_id = 2, .minimum_version_id = 2,
     .post_load = pm_regs_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT16(pm1_sts, AcpiPmRegs),
         VMSTATE_UINT16(pm1_en, AcpiPmRegs),
         VMSTATE_UINT16(pm1_cnt, AcpiPmRegs),
         VMSTATE_INT64(tmr_toggle_ns, AcpiPmRegs),
+        VMSTATE_UINT16(gpe_sts, AcpiPmRegs),
+        VMSTATE_UINT16(gpe_en, AcpiPmRegs),
         VMSTATE_END_OF_LIST()
     },
 };

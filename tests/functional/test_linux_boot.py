@@ -167,15 +167,15 @@ def boot_case_in(args, emulator, vmlinuz, initrd, kver, smp, log_path, qmp_path)
                       int(out.split()[1], 16) - int(out.split()[0], 16) == 0xfff)
         # QEMU's pc hardware as the guest sees it: the PIIX4 PM function at 00:01.3 with the
         # SCI in Interrupt Line, its PM block at PMBA 0x600 (Linux's PIIX4 quirk claims the
-        # 64 bytes, the FADT's blocks sit inside) and SMBus at 0x700, and qemu64's CPUID as QEMU's TCG has it
+        # 64 bytes, the FADT's blocks sit inside), SMBus at 0x700, GPE0 at 0xafe0, and qemu64's CPUID as QEMU's TCG has it
         # (model name, maximum leaf 0Dh, hypervisor bit; cmp_legacy with 2 CPUs a package;
         # MCA with its MSRs, AMD's patch level), and no MSR Linux touches on it faults.
         expect_output("cd /sys/bus/pci/devices/0000:00:01.3; cat vendor device class irq; cd /",
                       "0x8086 0x7113 0x068000 9",
                       lambda out, want: out.split() == want.split())
         expect_output("grep -E '0600-063f : 0000:00:01.3|0600-0603 : ACPI PM1a_EVT_BLK|"
-                      "0608-060b : ACPI PM_TMR|0700-070f : 0000:00:01.3' /proc/ioports | wc -l",
-                      "4",
+                      "0608-060b : ACPI PM_TMR|0700-070f : 0000:00:01.3|afe0-afe3 : ACPI GPE0_BLK' "
+                      "/proc/ioports | wc -l", "5",
                       lambda out, want: out.strip() == want)
         expect_output("grep -m1 -E '^model name' /proc/cpuinfo; "
                       "grep -m1 -E '^microcode' /proc/cpuinfo; "

@@ -292,6 +292,13 @@ static void test_piix4_pm(void)
     cfg_writeb(qt, pm, 0x80, 1);
     g_assert_cmphex(kqtest_inw(qt, 0x604), ==, 1);                   /* PM1_CNT: SCI_EN */
 
+    /* GPE0 at QEMU's 0xafe0: enables read back, status is write-1-to-clear and stays 0. */
+    kqtest_outw(qt, 0xafe2, 0x0003);
+    g_assert_cmphex(kqtest_inw(qt, 0xafe2), ==, 0x0003);
+    kqtest_outw(qt, 0xafe0, 0xffff);
+    g_assert_cmphex(kqtest_inw(qt, 0xafe0), ==, 0);
+    kqtest_outw(qt, 0xafe2, 0);
+
     /* Moving PMBA moves the block; the low bits are fixed (15:6 writable, bit 0 = 1). */
     cfg_writel(qt, pm, 0x40, 0xb0ff);
     g_assert_cmphex(cfg_readl(qt, pm, 0x40), ==, 0xb0c1);

@@ -173,6 +173,10 @@ static void check_installed(const uint8_t *rsdp, unsigned ncpus, const uint32_t 
     g_assert_cmpuint(ldl_le_p(fadt + 56), ==, 0x600);               /* PM1a_EVT_BLK */
     g_assert_cmpuint(ldl_le_p(fadt + 64), ==, 0x604);               /* PM1a_CNT_BLK */
     g_assert_cmpuint(ldl_le_p(fadt + 76), ==, 0x608);               /* PM_TMR_BLK */
+    g_assert_cmpuint(ldl_le_p(fadt + 80), ==, 0xafe0);              /* GPE0_BLK (QEMU's) */
+    g_assert_cmpuint(fadt[92], ==, 4);                              /* GPE0_BLK_LEN */
+    g_assert_cmpuint(fadt[220], ==, AML_AS_SYSTEM_IO);              /* X_GPE0_BLK */
+    g_assert_cmpuint(ldq_le_p(fadt + 220 + 4), ==, 0xafe0);
     g_assert_cmpuint(fadt[88], ==, 4);
     g_assert_cmpuint(fadt[89], ==, 2);
     g_assert_cmpuint(fadt[91], ==, 4);

@@ -41,6 +41,7 @@ typedef struct AcpiBuildParams {
     bool pic_present;                   /* MADT PCAT_COMPAT: dual 8259s to mask */
     bool irq0_to_gsi2;                  /* ISA IRQ 0 -> GSI 2 override (QEMU wiring) */
     uint16_t pm_io_base;                /* PM1a_EVT at +0, PM1a_CNT at +4, PM_TMR at +8 */
+    uint16_t gpe0_base;                 /* GPE0_BLK, ACPI_GPE0_LEN bytes (0: none) */
     uint8_t sci_irq;
     uint16_t reset_port;                /* FADT RESET_REG (0: none) */
     uint8_t reset_value;

@@ -19,6 +19,10 @@
 #define ACPI_PM_IO_LEN      0x0c        /* the registers in use */
 #define ACPI_PM_BLOCK_LEN   0x40        /* the PIIX4's PM I/O block (PMBA bits 15:6) */
 #define ACPI_SCI_IRQ        9
+/* The GPE0 block (§4.8.4.1): GPE0_STS then GPE0_EN, 2 bytes each; QEMU's PIIX4 puts it at
+ * 0xafe0. */
+#define ACPI_GPE0_BASE      0xafe0
+#define ACPI_GPE0_LEN       4
 
 /* PM1 status/enable bits (§4.8.3.1, tables 4.16/4.17). */
 #define ACPI_BITMASK_TIMER_STATUS       0x0001
@@ -58,6 +62,8 @@
  */
 typedef struct AcpiPmRegs {
     MemoryRegion io, evt_io, cnt_io, tmr_io;
+    MemoryRegion gpe_io;        /* the GPE0 block, ACPI_GPE0_LEN bytes, if the owner maps it */
+    uint16_t gpe_sts, gpe_en;
     IRQState *sci;
     KiteTimer *tmr_timer;       /* fires at the next PM timer bit-23 toggle, if TMR_EN */
     uint16_t pm1_sts;
