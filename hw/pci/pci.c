@@ -475,8 +475,8 @@ static void pci_fill_header(PCIDevice *dev)
     dev->cap_next = 0x40;
 }
 
-/* "addr" as QEMU takes it: "SLOT[.FN]" in hex, or a devfn number. */
-static bool pci_addr_parse(const char *s, int32_t *devfn, Error **errp)
+/* "addr" as QEMU takes it: "SLOT[.FN]" in hex, or a devfn number; errors in its words. */
+static bool pci_addr_parse(const char *type, const char *s, int32_t *devfn, Error **errp)
 {
     char *end;
     unsigned long slot = strtoul(s, &end, 16), fn = 0;
@@ -497,7 +497,7 @@ static bool pci_addr_parse(const char *s, int32_t *devfn, Error **errp)
     *devfn = PCI_DEVFN(slot, fn);
     return true;
 bad:
-    error_setg(errp, "invalid PCI address '%s' (want SLOT[.FUNCTION], e.g. 04.0)", s);
+    error_setg(errp, "Property '%s.addr' doesn't take value '%s'", type, s);
     return false;
 }
 
@@ -508,7 +508,8 @@ static void pci_qdev_realize(DeviceState *d, Error **errp)
     PCIBus *bus = bus_of(dev);
     int32_t devfn = -1;
 
-    if (dev->addr && *dev->addr && !pci_addr_parse(dev->addr, &devfn, errp)) {
+    if (dev->addr && *dev->addr &&
+        !pci_addr_parse(object_get_typename(OBJECT(d)), dev->addr, &devfn, errp)) {
         return;
     }
     if (devfn < 0) {
@@ -516,15 +517,19 @@ static void pci_qdev_realize(DeviceState *d, Error **errp)
         for (devfn = 0; devfn < 256 && bus->devices[devfn]; devfn += 8) {
         }
         if (devfn >= 256) {
-            error_setg(errp, "PCI bus '%s' has no free slot", BUS(bus)->name);
+            error_setg(errp, "PCI: no slot/function available for %s, all in use or "
+                       "reserved", object_get_typename(OBJECT(d)));
             return;
         }
     } else if (devfn > 255) {
         error_setg(errp, "PCI address %d.%d is out of range", devfn >> 3, devfn & 7);
         return;
     } else if (bus->devices[devfn]) {
-        error_setg(errp, "PCI slot %02x.%x is already in use by '%s'", PCI_SLOT(devfn),
-                   PCI_FUNC(devfn), object_get_typename(OBJECT(bus->devices[devfn])));
+        /* QEMU's words, including "(null)" for a device without an id. */
+        const char *id = DEVICE(bus->devices[devfn])->id;
+        error_setg(errp, "PCI: slot %d function %d not available for %s, in use by %s,id=%s",
+                   PCI_SLOT(devfn), PCI_FUNC(devfn), object_get_typename(OBJECT(d)),
+                   object_get_typename(OBJECT(bus->devices[devfn])), id ? id : "(null)");
         return;
     }
     dev->devfn = devfn;
