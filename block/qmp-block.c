@@ -130,7 +130,8 @@ JsonNode *qmp_block_query_block(Error **errp)
     for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
         DeviceState *dev = blk_get_attached_dev(blk);
         BlockDriverState *bs = blk_bs(blk);
-        bool removable = blk_dev_has_removable_media(blk);
+        /* As QEMU's blk_dev_has_removable_media(): a drive no device holds counts too. */
+        bool removable = !dev || blk_dev_has_removable_media(blk);
         if (!*blk_name(blk)) {
             continue;                              /* anonymous (-device's own) */
         }

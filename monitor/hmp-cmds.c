@@ -104,7 +104,7 @@ static JsonNode *call_qmp(HmpMonitor *mon, const char *name, JsonObject *args)
         json_object_unref(args);
     }
     if (!ret) {
-        hmp_report_err(mon, err);
+        hmp_handle_error(mon, err);
     }
     return ret;
 }
@@ -171,7 +171,7 @@ static void hmp_device_add(HmpMonitor *mon, HmpArg *a)
     }
     opts = kite_opts_parse(a[0].str, "driver", &err);
     if (!opts) {
-        hmp_report_err(mon, err);
+        hmp_handle_error(mon, err);
         return;
     }
     driver = kite_opts_get(opts, "driver");
@@ -208,7 +208,7 @@ static JsonArray *qom_list(HmpMonitor *mon, const char *path)
     if (ret) {
         json_node_unref(ret);
     } else if (mon) {
-        hmp_report_err(mon, err);
+        hmp_handle_error(mon, err);
     } else {
         error_free(err);
     }
@@ -663,7 +663,7 @@ static void hmp_screendump(HmpMonitor *mon, HmpArg *a)
     Error *err = NULL;
 
     if (!ui_screendump(a[0].str, a[1].present ? a[1].str : NULL, &err)) {
-        hmp_report_err(mon, err);
+        hmp_handle_error(mon, err);
     }
 }
 
@@ -674,11 +674,11 @@ static void hmp_eject(HmpMonitor *mon, HmpArg *a)
     Error *err = NULL;
 
     if (!blk) {
-        hmp_printf(mon, "Device '%s' not found\n", a[1].str);
+        hmp_printf(mon, "Error: Device '%s' not found\n", a[1].str);
         return;
     }
     if (!blk_eject(blk, a[1].str, a[0].present, &err)) {
-        hmp_report_err(mon, err);
+        hmp_handle_error(mon, err);
     }
 }
 
@@ -696,11 +696,11 @@ static void hmp_change(HmpMonitor *mon, HmpArg *a)
         return;
     }
     if (!blk) {
-        hmp_printf(mon, "Device '%s' not found\n", a[0].str);
+        hmp_printf(mon, "Error: Device '%s' not found\n", a[0].str);
         return;
     }
     if (!blk_change_medium(blk, a[0].str, a[1].str, a[2].present ? a[2].str : NULL, &err)) {
-        hmp_report_err(mon, err);
+        hmp_handle_error(mon, err);
     }
 }
 
@@ -905,13 +905,18 @@ static void hmp_info_block(HmpMonitor *mon, HmpArg *a)
         BlockDriverState *bs = d->blk ? blk_bs(d->blk) : NULL;
         DeviceState *dev = d->blk ? blk_get_attached_dev(d->blk) : NULL;
 
-        if (a[0].present && strcmp(a[0].str, d->id)) {
-            continue;
-        }
-        if (!first) {
+        /*
+         * As QEMU: a blank line before every drive but the first of the whole list, named
+         * or not (so "info block ide1-cd0" can start with one), and nothing for a name that
+         * matches no drive.
+         */
+        if (!first && !(a[0].present && strcmp(a[0].str, d->id))) {
             hmp_puts(mon, "\n");
         }
         first = false;
+        if (a[0].present && strcmp(a[0].str, d->id)) {
+            continue;
+        }
         if (bs) {
             hmp_printf(mon, "%s (%s): %s (%s%s)\n", d->id, bdrv_get_node_name(bs),
                        bdrv_get_filename(bs), bdrv_get_format_name(bs),
@@ -923,7 +928,8 @@ static void hmp_info_block(HmpMonitor *mon, HmpArg *a)
             g_autofree char *path = object_get_canonical_path(OBJECT(dev));
             hmp_printf(mon, "    Attached to:      %s\n", path);
         }
-        if (d->blk && blk_dev_has_removable_media(d->blk)) {
+        /* A drive no device holds counts as removable, as in QEMU's query-block. */
+        if (d->blk && (!dev || blk_dev_has_removable_media(d->blk))) {
             hmp_printf(mon, "    Removable device: %slocked, tray %s\n",
                        blk_dev_is_medium_locked(d->blk) ? "" : "not ",
                        blk_dev_is_tray_open(d->blk) ? "open" : "closed");
@@ -932,9 +938,6 @@ static void hmp_info_block(HmpMonitor *mon, HmpArg *a)
             hmp_printf(mon, "    Cache mode:       %s\n",
                        blk_enable_write_cache(d->blk) ? "writeback" : "writethrough");
         }
-    }
-    if (a[0].present && first) {
-        hmp_printf(mon, "Device '%s' not found\n", a[0].str);
     }
 }
 

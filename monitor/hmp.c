@@ -63,6 +63,12 @@ void hmp_report_err(HmpMonitor *mon, Error *err)
     error_free(err);
 }
 
+void hmp_handle_error(HmpMonitor *mon, Error *err)
+{
+    hmp_printf(mon, "Error: %s\n", error_get_pretty(err));
+    error_free(err);
+}
+
 /* --- expressions --- */
 
 /* Nesting bound: human-monitor-command lines have no length limit, the C stack has one. */

@@ -64,6 +64,8 @@ void hmp_printf(HmpMonitor *mon, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void hmp_puts(HmpMonitor *mon, const char *s);
 /* Print err's message and free it. */
 void hmp_report_err(HmpMonitor *mon, Error *err);
+/* The same with QEMU's "Error: " prefix (hmp_handle_error), for a command's own failure. */
+void hmp_handle_error(HmpMonitor *mon, Error *err);
 
 /* A monitor without chardev whose output collects in mon->out (tests, human-monitor-command). */
 void hmp_monitor_init_capture(HmpMonitor *mon);

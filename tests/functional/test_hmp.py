@@ -272,10 +272,11 @@ def test_socket_monitor(kite, kernel, tmp):
         check("info mtree", "address-space: memory" in out and "address-space: I/O" in out,
               out[:200])
         out = mon.cmd("device_add nosuch,id=x")
-        check("device_add error from QMP", out == "'nosuch' is not a valid device model name\r\n",
+        check("device_add error from QMP", out ==
+              "Error: 'nosuch' is not a valid device model name\r\n",
               out)
         out = mon.cmd("device_del nosuch")
-        check("device_del error from QMP", out == "Device 'nosuch' not found\r\n", out)
+        check("device_del error from QMP", out == "Error: Device 'nosuch' not found\r\n", out)
         out = mon.cmd("device_add help")
         check("device_add help", 'name "isa-serial", bus ISA' in out, out[:300])
         out = mon.cmd("device_add isa-serial,help")
@@ -562,9 +563,14 @@ def test_change_eject(kite, tmp):
     else:
         with open(iso, "wb") as f:
             f.write(bytes(2048 * 16))
-    with paused_vm_monitor(kite, os.path.join(tmp, "hmp-cd.sock"), ["-net", "none"]) as mon:
+    lone = os.path.join(tmp, "lone.img")
+    with open(lone, "wb") as f:
+        f.truncate(1 << 20)
+    with paused_vm_monitor(kite, os.path.join(tmp, "hmp-cd.sock"),
+                           ["-net", "none", "-drive", "if=none,id=lone,format=raw,file=" + lone]
+                           ) as mon:
         out = mon.cmd("info block ide1-cd0")
-        check("default CD-ROM empty", out.startswith("ide1-cd0: [not inserted]\r\n") and
+        check("default CD-ROM empty", out.startswith("\r\nide1-cd0: [not inserted]\r\n") and
               "tray closed" in out, repr(out))
         out = mon.cmd("change ide1-cd0 %s raw" % iso)
         check("change: no error", out == "", repr(out))
@@ -574,10 +580,18 @@ def test_change_eject(kite, tmp):
         out = mon.cmd("eject ide1-cd0")
         check("eject: no error", out == "", repr(out))
         out = mon.cmd("info block ide1-cd0")
-        check("eject: tray open, no medium", out.startswith("ide1-cd0: [not inserted]\r\n")
+        check("eject: tray open, no medium", out.startswith("\r\nide1-cd0: [not inserted]\r\n")
               and "tray open" in out, repr(out))
+        # QEMU's blank line before every drive but the list's first ("lone" here).
+        out = mon.cmd("info block nosuch")
+        check("info block of no drive prints nothing", out == "", repr(out))
+        out = mon.cmd("info block lone")
+        check("info block: a drive without a device", out == "lone (#block%s): %s (raw)\r\n"
+              "    Removable device: not locked, tray closed\r\n    Cache mode:       writeback"
+              "\r\n" % (re.search(r"#block(\d+)", out).group(1) if "#block" in out else "?", lone),
+              repr(out))
         out = mon.cmd("eject nope")
-        check("eject unknown device", out == "Device 'nope' not found\r\n", repr(out))
+        check("eject unknown device", out == "Error: Device 'nope' not found\r\n", repr(out))
         out = mon.cmd("change ide1-cd0 %s" % os.path.join(tmp, "nosuch.iso"))
         check("change to a missing file", "nosuch.iso" in out and
               "No such file or directory" in out, repr(out))

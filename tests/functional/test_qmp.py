@@ -576,6 +576,18 @@ def check_default_cdrom(emulator, tmp):
     finally:
         proc.kill()
         proc.wait()
+    # A drive no device holds is "removable", tray closed, as QEMU reports it.
+    proc, q = block_devices(["-nodefaults", "-drive", f"if=none,id=lone,file={disk},format=raw"],
+                            "cd-lone")
+    try:
+        r = [d for d in q.cmd("query-block")["return"] if d["device"] == "lone"]
+        check("drive without a device: removable, tray closed", len(r) == 1 and
+              r[0]["removable"] is True and r[0]["tray_open"] is False and
+              r[0]["locked"] is False and "qdev" not in r[0], r)
+        q.close()
+    finally:
+        proc.kill()
+        proc.wait()
     for name, args, want in [
             ("-nodefaults", ["-nodefaults"], []),
             ("-cdrom", ["-cdrom", iso], [("ide1-cd0", iso)]),
