@@ -88,8 +88,11 @@ def cases(img, img2):
         ("drive-bad-if", DUMP + ["-drive", f"file={img},if=scsi"], 1, "if=scsi"),
         ("drive-bad-cache", DUMP + ["-drive", f"file={img},format=raw,cache=maybe"], 1,
          "invalid cache option 'maybe'"),
-        ("drive-bad-aio", DUMP + ["-drive", f"file={img},format=raw,aio=native"], 1,
-         "aio=native"),
+        ("drive-aio-native-needs-direct", DUMP + ["-drive",
+         f"file={img},format=raw,aio=native"], 1, "aio=native was specified, but it requires "
+         "cache.direct=on, which was not specified."),
+        ("drive-aio-native", DUMP + ["-drive", f"file={img},format=raw,aio=native,cache=none"],
+         0, "dev:"),
         ("drive-aio-bogus", DUMP + ["-drive", f"file={img},format=raw,aio=fast"], 1,
          "Invalid parameter 'aio': 'fast'"),
         ("drive-aio-io-uring", DUMP + ["-drive", f"file={img},format=raw,aio=io_uring"], 0,

@@ -566,7 +566,7 @@ static void test_drive_options(void)
     expect_drive_error("file=%s,cache=sometimes,if=none", path, "invalid cache option");
     expect_drive_error("file=%s,rerror=enospc,if=none", path, "rerror=enospc");
     expect_drive_error("file=%s,readonly=perhaps,if=none", path, "readonly");
-    expect_drive_error("file=%s,aio=native,if=none,format=raw", path, "not supported");
+    expect_drive_error("file=%s,aio=native,if=none,format=raw", path, "requires cache.direct=on");
     expect_drive_error("file=%s,frobnicate=1,if=none,format=raw,file.locking=off", path, "'frobnicate'");
     expect_drive_error("file=%s/nope,if=none,format=raw", tmpdir, "No such file");
     expect_drive_error("if=none,id=x%s", "", "needs a file");
