@@ -2,7 +2,8 @@
 # virtio-pci devices under Linux's own drivers (interpreter): entropy from /dev/hwrng, output
 # through /dev/hvc0 and a named /dev/vport port into file chardevs, and a virtio-blk disk
 # (raw image) and one on a qcow2 image that each get an ext2 filesystem, a file and its
-# checksum, found again by a second boot (and the qcow2 passes kite-img check).  Interrupts are MSI-X.  The second boot drives the disk (MSI-X) and the rng (INTx,
+# checksum, found again after a guest reboot (reboot -f, same process) and by a second boot
+# (and the qcow2 passes kite-img check).  Interrupts are MSI-X.  The second boot drives the disk (MSI-X) and the rng (INTx,
 # vectors=0, fed by -object rng-random from a file) through the legacy (transitional)
 # interface with disable-modern=on, its disk served by an iothread (iothread=) through
 # aio=io_uring with num-queues=1, and -smp 2 giving the qcow2 disk a request queue per vCPU
@@ -34,11 +35,11 @@ def parse_args():
     return p.parse_args()
 
 
-def boot(args, emulator, vmlinuz, initrd, extra, log_path):
+def boot(args, emulator, vmlinuz, initrd, extra, log_path, no_reboot=True):
     argv = [emulator, "-accel", args.accel, "-M", "pc", "-m", "256",
             "-kernel", vmlinuz, "-initrd", initrd,
             "-append", "console=ttyS0 panic=-1 quiet",
-            "-nographic", "-no-reboot", "-net", "none"] + extra
+            "-nographic", "-net", "none"] + (["-no-reboot"] if no_reboot else []) + extra
     g = Guest(argv, log_path=log_path)
     g.start()
     g.expect(READY_RE, args.boot_timeout)
@@ -89,7 +90,7 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
              "-drive", f"file={qcow},format=qcow2,if=none,id=d1",
              "-device", "virtio-blk-pci,drive=d1,serial=KITEQCOW"]
     with boot(args, emulator, vmlinuz, initrd, extra,
-              os.path.join(log_dir, "virtio-boot1.log")) as g:
+              os.path.join(log_dir, "virtio-boot1.log"), no_reboot=False) as g:
         expect(g, args, "cat /sys/class/misc/hw_random/rng_current",
                lambda o: o.startswith("virtio_rng"), "virtio_rng.N")
         expect(g, args, "dd if=/dev/hwrng bs=32 count=1 2>/dev/null | od -An -tx1 | wc -w",
@@ -123,6 +124,20 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
                 args.cmd_timeout)
         q1 = g.check("md5sum /mq/data | cut -d' ' -f1", args.cmd_timeout)
         g.check("umount /mq && sync", args.cmd_timeout)
+        # A guest reboot (system reset in the same process: every virtio device is reset
+        # and set up again by the drivers) finds both files.
+        g.sendline("reboot -f")
+        g.expect(r"reboot: Restarting system", args.cmd_timeout)
+        g.expect(READY_RE, args.boot_timeout)
+        g.shell_sync(timeout=args.cmd_timeout)
+        if "Kernel panic" in g.transcript:
+            raise GuestError(g.describe_failure("the guest kernel panicked"))
+        for dev, mnt, want in (("vda", "/mnt", s1), ("vdb", "/mq", q1)):
+            g.check(f"mkdir -p {mnt} && mount -t ext2 -o ro /dev/{dev} {mnt}",
+                    args.cmd_timeout)
+            expect(g, args, f"md5sum {mnt}/data | cut -d' ' -f1", lambda o: o == want,
+                   f"the checksum on {dev} after the guest reboot")
+            g.check(f"umount {mnt}", args.cmd_timeout)
         status = g.poweroff(timeout=args.cmd_timeout)
         if status != 0:
             raise GuestError(f"emulator exit status {status}")
