@@ -59,6 +59,7 @@ KITE_BUILD_BUG_ON(sizeof(KiteOp) != 32);
 #define X86_ITLB_BITS 8
 #define X86_ITLB_SIZE (1u << X86_ITLB_BITS)
 #define X86_PAGE_MASK (~(uint64_t)0xfff)
+#define X86_PHYS_CACHE_SIZE 16
 
 /*
  * tag_r / tag_w are the linear page when the access may use host memory directly;
@@ -166,6 +167,9 @@ struct X86CPU {
     void *tlb_log[2][X86_TLB_SIZE];  /* ram_page_logged's cookie for NOTDIRTY writes, or NULL */
     X86ITLBEntry itlb[2][X86_ITLB_SIZE];
     uint64_t tlb_large_base, tlb_large_mask;   /* region covered by large pages */
+    /* Host addresses of RAM pages read by x86_phys_ld (page tables), by page number:
+     * valid while host is not NULL; cleared with the whole TLB. */
+    struct { uint64_t ppage; uint8_t *host; } phys_cache[X86_PHYS_CACHE_SIZE];
     uint64_t fetch_vpage;         /* page of the last code fetch (1: none) */
     uint64_t fetch_ppage;
     uint8_t *fetch_host;

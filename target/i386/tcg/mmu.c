@@ -44,6 +44,29 @@ static inline uint64_t a20(X86CPU *cpu, uint64_t pa)
 
 /* ---- physical memory ------------------------------------------------------------ */
 
+/*
+ * Host address of RAM page ppage for reading, NULL if it is not RAM.  Page walks read
+ * a few pages over and over, so do ITLB fills, and ram_page takes the BQL and searches
+ * the memory map each time; so the last pages are remembered (phys_cache).  They stay valid as long as
+ * the TLB's host addresses do: memory map changes flush the whole TLB (flush_tlb from
+ * the accelerator's loop), and x86_tlb_flush(include_global) clears them too.
+ */
+static uint8_t *phys_page_r(X86CPU *cpu, uint64_t ppage)
+{
+    unsigned i = (ppage >> 12) & (X86_PHYS_CACHE_SIZE - 1);
+    uint8_t *host;
+
+    if (cpu->phys_cache[i].host && cpu->phys_cache[i].ppage == ppage) {
+        return cpu->phys_cache[i].host;
+    }
+    host = cpu->ops->ram_page(cpu->opaque, ppage, false);
+    if (host) {
+        cpu->phys_cache[i].ppage = ppage;
+        cpu->phys_cache[i].host = host;
+    }
+    return host;
+}
+
 uint64_t x86_phys_ld(X86CPU *cpu, uint64_t pa, unsigned size)
 {
     uint8_t *page;
@@ -56,7 +79,7 @@ uint64_t x86_phys_ld(X86CPU *cpu, uint64_t pa, unsigned size)
         }
         return v;
     }
-    page = cpu->ops->ram_page(cpu->opaque, pa & X86_PAGE_MASK, false);
+    page = phys_page_r(cpu, pa & X86_PAGE_MASK);
     if (page) {
         return ldn_le_p(page + (pa & 0xfff), size);
     }
@@ -322,7 +345,7 @@ static X86TLBEntry *tlb_fill(X86CPU *cpu, const KiteOp *op, uint64_t la, unsigne
     if (w.writable && w.dirty) {
         hw_first = cpu->ops->ram_page(cpu->opaque, ppage, true);
     }
-    host = hw_first ? hw_first : cpu->ops->ram_page(cpu->opaque, ppage, false);
+    host = hw_first ? hw_first : phys_page_r(cpu, ppage);
     e->paddr = ppage | (w.global ? X86_TLBP_GLOBAL : 0);
     if (host) {
         e->addend = (uintptr_t)host - vpage;
@@ -508,6 +531,7 @@ void x86_tlb_flush(X86CPU *cpu, bool include_global)
     }
     if (include_global) {
         cpu->tlb_large_mask = 0;
+        memset(cpu->phys_cache, 0, sizeof(cpu->phys_cache));
     }
     cpu->fetch_vpage = X86_TLB_INVALID;
     cpu->stats.tlb_flushes++;
@@ -576,7 +600,7 @@ static X86ITLBEntry *itlb_get(X86CPU *cpu, uint64_t la)
     }
     ie->vpage = vpage;
     ie->ppage = w.pa & X86_PAGE_MASK;
-    ie->host = cpu->ops->ram_page(cpu->opaque, ie->ppage, false);
+    ie->host = phys_page_r(cpu, ie->ppage);
     ie->page = ie->host ? x86_code_page(cpu->cache, ie->ppage, true) : NULL;
     ie->global = w.global;
     return ie;
