@@ -307,8 +307,11 @@ static void hmp_qom_get(HmpMonitor *mon, HmpArg *a)
                              string_args("path", a[0].str, "property", a[1].str, NULL));
 
     if (ret) {
-        g_autofree char *text = json_to_string(ret, TRUE);
-        hmp_printf(mon, "%s\n", text);
+        /* QEMU prints the value as its pretty JSON (four-space indents). */
+        g_autofree char *text = qmp_json_format(ret, true);
+        g_auto(GStrv) lines = g_strsplit(text, "\r\n", -1);
+        g_autofree char *joined = g_strjoinv("\n", lines);
+        hmp_printf(mon, "%s\n", joined);
         json_node_unref(ret);
     }
 }
