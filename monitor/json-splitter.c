@@ -59,7 +59,7 @@ static bool json_splitter_fail(JsonSplitter *s, JsonSplitError err)
 
 static bool is_structural(uint8_t c)
 {
-    return c == '{' || c == '}' || c == '[' || c == ']' || c == '"' || c == '\'' || c == ' ' ||
+    return c == '{' || c == '}' || c == '[' || c == ']' || c == '"' || c == ' ' ||
            c == '\t' || c == '\r' || c == '\n';
 }
 
@@ -73,16 +73,15 @@ bool json_splitter_feed(JsonSplitter *s, const uint8_t *data, size_t len)
                 s->escape = false;
             } else if (c == '\\') {
                 s->escape = true;
-            } else if (c == s->quote) {
+            } else if (c == '"') {
                 s->in_string = false;
             }
-        } else if (c == '"' || c == '\'') {
+        } else if (c == '"') {
             /* A bare top-level string is a whole message of its own. */
             if (s->depth == 0 && s->buf->len && !json_splitter_emit(s)) {
                 return false;
             }
             s->in_string = true;
-            s->quote = c;
         } else if (c == '{' || c == '[') {
             if (s->depth == 0 && s->buf->len && !json_splitter_emit(s)) {
                 return false;
@@ -118,7 +117,7 @@ bool json_splitter_feed(JsonSplitter *s, const uint8_t *data, size_t len)
                 g_string_append_c(s->buf, c);
             }
         }
-        if (s->depth == 0 && !s->in_string && (c == '}' || c == ']' || c == '"' || c == '\'')) {
+        if (s->depth == 0 && !s->in_string && (c == '}' || c == ']' || c == '"')) {
             if (!json_splitter_emit(s)) {
                 return false;
             }

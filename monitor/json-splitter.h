@@ -32,7 +32,6 @@ typedef struct JsonSplitter {
     GString *buf;
     int depth;
     bool in_string;
-    char quote;            /* the string's quote: QEMU takes 'single' as well as "double" */
     bool escape;
     bool discarding;       /* after an error: skip until depth returns to 0 */
     size_t max_size;

@@ -9,7 +9,6 @@
  */
 #include "monitor/qmp.h"
 #include "monitor/qmp-cmds.h"
-#include "monitor/json-check.h"
 
 #ifdef CONFIG_JSON
 #include "system/runstate.h"
@@ -667,26 +666,21 @@ static JsonNode *qmp_dispatch(QmpSession *s, JsonNode *req, Error **errp)
     return ret;
 }
 
-/* One message as QEMU's streamer and parser see it: plain JSON, or why it is not. */
-static void qmp_on_checked(void *opaque, const char *plain, const char *bad)
+static bool qmp_on_message(void *opaque, const char *msg, size_t len)
 {
     QmpSession *s = opaque;
-    JsonParser *p;
+    JsonParser *p = json_parser_new();
     GError *gerr = NULL;
     Error *err = NULL;
     JsonNode *ret = NULL, *id = NULL, *root;
 
-    if (s->closed) {
-        return;
-    }
-    p = json_parser_new();
-    /* QEMU's dialect and verdict first; json-glib then builds the value from plain JSON. */
-    if (bad || !json_parser_load_from_data(p, plain, -1, &gerr)) {
-        error_setg(&err, "JSON parse error, %s", bad ? bad : gerr->message);
-        g_clear_error(&gerr);
+    if (!json_parser_load_from_data(p, msg, len, &gerr)) {
+        /* QEMU reports every lexical/syntax problem with this one message. */
+        error_setg(&err, "JSON parse error, %s", gerr->message);
+        g_error_free(gerr);
         qmp_reply(s, NULL, err, NULL);
         g_object_unref(p);
-        return;
+        return !s->closed;
     }
     root = json_parser_get_root(p);
     if (root && JSON_NODE_HOLDS_OBJECT(root)) {
@@ -699,13 +693,6 @@ static void qmp_on_checked(void *opaque, const char *plain, const char *bad)
     }
     qmp_reply(s, ret, err, id);
     g_object_unref(p);
-}
-
-static bool qmp_on_message(void *opaque, const char *msg, size_t len)
-{
-    QmpSession *s = opaque;
-
-    json_check_stream(msg, len, qmp_on_checked, s);
     return !s->closed;
 }
 

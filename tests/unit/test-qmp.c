@@ -3,7 +3,6 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "monitor/json-splitter.h"
-#include "monitor/json-check.h"
 #include "monitor/qmp.h"
 
 typedef struct Got {
@@ -92,104 +91,6 @@ static void test_split_limits(void)
     json_splitter_destroy(&s);
     g_string_free(deep, TRUE);
     g_ptr_array_free(g.msgs, TRUE);
-}
-
-/* QEMU's lexer and parser verdicts (messages as Debian's QEMU 7.2 sends them). */
-static void test_json_check(void)
-{
-    static const struct { const char *in, *err, *plain; } cases[] = {
-        { "{\"execute\": \"x\", \"id\": [1, 2.5e3, true, null]}", NULL,
-          "{\"execute\":\"x\",\"id\":[1,2.5e3,true,null]}" },
-        { "{'a': 'it\\'s \\u00e9\"'}", NULL, "{\"a\":\"it's \u00e9\\\"\"}" },
-        { "\"\\u0000\\ud83d\\ude00\\/\"", NULL, "\"\\u0000\U0001F600/\"" },
-        { "99999999999999999999", NULL, "1e+20" },
-        { "-99999999999999999999", NULL, "-1e+20" },
-        { "-9223372036854775808", NULL, "-9223372036854775808" },
-        { "{\"execute\" \"x\"}", "missing : in object pair", NULL },
-        { "nul", "invalid keyword 'nul'", NULL },
-        { "True", "stray 'T'", NULL },
-        { "\x01", "stray '\x01'", NULL },
-        { "@", "stray '@'", NULL },
-        { "{\"a\": 1,}", "expecting value", NULL },
-        { "[1,]", "expecting value", NULL },
-        { "{,}", "expecting value", NULL },
-        { "{\"a\":}", "expecting value", NULL },
-        { "{1: 2}", "key is not a string in object", NULL },
-        { "{\"a\": 1 \"b\": 2}", "expected separator in dict", NULL },
-        { "[1 2]", "expected separator in list", NULL },
-        { "{\"a\": \"x\\q\"}", "invalid escape sequence in string", NULL },
-        { "{\"a\": 01}", "stray '01'", NULL },
-        { "{\"a\": -}", "stray '-}'", NULL },
-        { "{\"a\": 1.}", "stray '1.}'", NULL },
-        { "{\"a\": 1e}", "stray '1e}'", NULL },
-        { "{\"a\": \"\\ud800\"}", "\\ud800 is not a valid Unicode character", NULL },
-        { "{\"a\": \"\\u00zz\"}", "\\u00zz is not a valid Unicode character", NULL },
-        { "{\"a\": \"\x01\"}", "stray '\"\x01'", NULL },
-        { "{\"a\": \"\xff\"}", "stray '\"\xff'", NULL },
-        { "{\"a\": \"\xc3\x28\"}", "invalid UTF-8 sequence in string", NULL },
-        { "{\"a\": 1, \"a\": 2}", "duplicate key", NULL },
-        { "{\"a\": {\"b\": 1, \"b\": [}}", "expecting value", NULL },
-        { "{\"a\": [1}", "expected separator in list", NULL },
-        { "\"open", "stray '\"open'", NULL },
-        { "", "premature EOI", NULL },
-        { "1 2", "expecting value", NULL },
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autoptr(GString) out = g_string_new(NULL);
-        g_autofree char *err = json_check(cases[i].in, strlen(cases[i].in), out);
-        g_assert_cmpstr(err, ==, cases[i].err);
-        if (cases[i].plain) {
-            g_assert_cmpstr(out->str, ==, cases[i].plain);
-        } else {
-            g_assert_cmpuint(out->len, ==, 0);
-        }
-    }
-    /* Random bytes: an answer every time, never a crash (the fuzz target's contract). */
-    GRand *r = g_rand_new_with_seed(7);
-    static const char alphabet[] = "{}[],:\"'\\ -0123456789.eE+truefalsnl\x01\xc3\xff";
-    for (int n = 0; n < 20000; n++) {
-        char buf[24];
-        int len = g_rand_int_range(r, 0, sizeof(buf));
-        for (int i = 0; i < len; i++) {
-            buf[i] = alphabet[g_rand_int_range(r, 0, sizeof(alphabet) - 1)];
-        }
-        g_autoptr(GString) out = g_string_new(NULL);
-        g_autofree char *err = json_check(buf, len, out);
-        g_assert_true(err != NULL || out->len > 0);
-    }
-    g_rand_free(r);
-}
-
-static void stream_cb(void *opaque, const char *plain, const char *err)
-{
-    g_ptr_array_add(opaque, g_strdup_printf("%s%s", plain ? "ok " : "error ",
-                                            plain ? plain : err));
-}
-
-/* After a lexical error QEMU skips to a structural character and goes on (json-lexer.c). */
-static void test_json_check_stream(void)
-{
-    static const struct { const char *in; const char *want[6]; } cases[] = {
-        { "{\"a\": 1}", { "ok {\"a\":1}" } },
-        { "{\"a\": 01}", { "error stray '01'", "error expecting value" } },
-        { "{\"a\": -}", { "error stray '-}'" } },
-        { "{\"a\": 01, \"b\": {\"c\": 1}}",
-          { "error stray '01'", "error expecting value", "ok \"b\"", "error expecting value",
-            "ok {\"c\":1}", "error expecting value" } },
-        { "[1, 2 @, 3]", { "error stray '@'", "error expecting value", "ok 3",
-                           "error expecting value" } },
-        { "{\"a\": \"\x02\", \"b\": 1}",
-          { "error stray '\"\x02'", "error expecting value", "ok \"b\"",
-            "error expecting value", "ok 1", "error expecting value" } },
-        { "[}", { "error expecting value" } },
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func(g_free);
-        json_check_stream(cases[i].in, strlen(cases[i].in), stream_cb, got);
-        for (guint k = 0; k < G_N_ELEMENTS(cases[i].want); k++) {
-            g_assert_cmpstr(k < got->len ? got->pdata[k] : NULL, ==, cases[i].want[k]);
-        }
-    }
 }
 
 #ifdef CONFIG_JSON
@@ -292,8 +193,6 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/json-splitter/basic", test_split_basic);
     g_test_add_func("/json-splitter/limits", test_split_limits);
-    g_test_add_func("/json-check/qemu-verdicts", test_json_check);
-    g_test_add_func("/json-check/stream-recovery", test_json_check_stream);
 #ifdef CONFIG_JSON
     g_test_add_func("/qmp/session", test_qmp_session);
     g_test_add_func("/qmp/format", test_qmp_format);
