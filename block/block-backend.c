@@ -342,7 +342,9 @@ static bool blk_try_aio(BlkReq *r)
         }
     }
     return bdrv_aio_rw(blk->bs, blk_get_aio_context(blk), ops[r->op], r->offset, r->bytes,
-                       r->iov, r->niov, r->flags, blk_pool_done, r);
+                       r->iov, r->niov,
+                       r->flags | (blk->bql_completions && !blk->ctx ? BDRV_REQ_BQL_DONE : 0),
+                       blk_pool_done, r);
 }
 
 static void blk_submit(BlockBackend *blk, BlkOp op, int64_t offset, int64_t bytes,

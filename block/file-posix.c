@@ -9,7 +9,10 @@
  * With aio=io_uring (a build with liburing), reads, writes and flushes that need no bounce
  * buffer go to an io_uring owned by the node instead of a pool thread: submitted from the
  * BlockBackend's context, completed there when the ring's eventfd fires.  Short transfers
- * finish synchronously (a read at EOF is zero-filled, as on the pool path).
+ * finish synchronously (a read at EOF is zero-filled, as on the pool path).  When the
+ * requester's callbacks need only the BQL (BDRV_REQ_BQL_DONE, main loop context), a thread
+ * of the ring waits on the eventfd instead and completes them under the BQL: the main loop
+ * is not woken for every request (measured: it halved read throughput).
  *
  * Image locking follows QEMU's scheme so that Kite and QEMU exclude each other: open file
  * description (OFD) read locks on single bytes, byte 100+i meaning "I use permission i" and
@@ -25,7 +28,9 @@
 #include <linux/falloc.h>
 #ifdef CONFIG_LINUX_IO_URING
 #include <liburing.h>
+#include <poll.h>
 #include <sys/eventfd.h>
+#include "kite/thread.h"
 #endif
 
 /* QEMU's permission bits (include/block/block-common.h) and lock byte bases. */
@@ -68,6 +73,9 @@ typedef struct FileState {
     KiteContext *ring_ctx;      /* where ring_efd is watched */
     GMutex ring_lock;           /* the SQ and CQ (submitters and reapers may differ) */
     unsigned ring_inflight;
+    GThread *reaper;            /* BQL completions: waits on ring_efd (never stopped early) */
+    bool reaper_quit;           /* atomic */
+    KiteBH *reap_bh;            /* in the main loop, when the reaper cannot get the BQL */
 #endif
 } FileState;
 
@@ -646,8 +654,43 @@ static void file_ring_reap(FileState *s)
     g_slist_free(done);
 }
 
+static void file_ring_reap_bh(void *opaque)
+{
+    file_ring_reap(opaque);
+}
+
+/*
+ * The reaper: completions, under the BQL, as soon as the ring's eventfd fires.  It never
+ * waits for the BQL (its holder may be draining this ring, or closing it and joining us):
+ * when the BQL is busy the main loop reaps instead.
+ */
+static gpointer file_ring_reaper(gpointer opaque)
+{
+    FileState *s = opaque;
+
+    kite_thread_set_name("io_uring");
+    while (!__atomic_load_n(&s->reaper_quit, __ATOMIC_ACQUIRE)) {
+        struct pollfd pfd = { .fd = s->ring_efd, .events = POLLIN };
+        uint64_t n;
+
+        if (poll(&pfd, 1, -1) < 0 || __atomic_load_n(&s->reaper_quit, __ATOMIC_ACQUIRE)) {
+            continue;
+        }
+        if (read(s->ring_efd, &n, sizeof(n)) < 0) {
+            continue;               /* EAGAIN: someone else took the signal */
+        }
+        if (bql_trylock()) {
+            file_ring_reap(s);
+            bql_unlock();
+        } else {
+            kite_bh_schedule(s->reap_bh);
+        }
+    }
+    return NULL;
+}
+
 /* Under ring_lock: the ring exists and its eventfd is watched by ctx. */
-static bool file_ring_attach(FileState *s, KiteContext *ctx)
+static bool file_ring_attach(FileState *s, KiteContext *ctx, bool bql_done)
 {
     if (!s->ring_ready) {
         if (io_uring_queue_init(FILE_RING_ENTRIES, &s->ring, 0) < 0) {
@@ -663,6 +706,15 @@ static bool file_ring_attach(FileState *s, KiteContext *ctx)
             return false;
         }
         s->ring_ready = true;
+        if (bql_done && ctx == kite_main_context()) {
+            s->reap_bh = kite_bh_new_ctx(ctx, file_ring_reap_bh, s);
+            s->reaper = g_thread_new("io_uring", file_ring_reaper, s);
+        }
+    }
+    if (s->reaper) {
+        /* Its completions run under the BQL outside the main loop: only for requesters
+         * that allow it, in the main loop's context (the others take the pool). */
+        return bql_done && ctx == kite_main_context();
     }
     if (s->ring_ctx != ctx) {
         /* The BlockBackend moved (it drains first, so nothing is in flight). */
@@ -691,7 +743,7 @@ static bool file_aio_rw(BlockDriverState *bs, KiteContext *ctx, BdrvAioOp op, in
     *r = (FileAioReq){ .s = s, .op = op, .offset = offset, .bytes = bytes, .iov = iov,
                        .niov = niov, .flags = flags, .cb = cb, .opaque = opaque };
     g_mutex_lock(&s->ring_lock);
-    ok = file_ring_attach(s, ctx) && file_ring_queue(s, r);
+    ok = file_ring_attach(s, ctx, flags & BDRV_REQ_BQL_DONE) && file_ring_queue(s, r);
     g_mutex_unlock(&s->ring_lock);
     if (!ok) {
         g_free(r);
@@ -718,6 +770,14 @@ static void file_ring_close(FileState *s)
                 break;
             }
             file_ring_reap(s);
+        }
+        if (s->reaper) {
+            __atomic_store_n(&s->reaper_quit, true, __ATOMIC_RELEASE);
+            eventfd_write(s->ring_efd, 1);
+            g_thread_join(s->reaper);
+            s->reaper = NULL;
+            kite_bh_delete(s->reap_bh);
+            s->reap_bh = NULL;
         }
         if (s->ring_ctx) {
             kite_context_set_fd_handler(s->ring_ctx, s->ring_efd, NULL, NULL, NULL);

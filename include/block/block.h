@@ -39,6 +39,9 @@ typedef struct BlockBackend BlockBackend;
 /* Request flags (pwritev, pwrite_zeroes). */
 #define BDRV_REQ_FUA        0x1      /* the data is on stable storage when the request completes */
 #define BDRV_REQ_MAY_UNMAP  0x2      /* pwrite_zeroes may deallocate (discard) the range */
+/* bdrv_aio_rw in the main loop's context: the callback may run in another thread, under the
+ * BQL (see blk_set_bql_completions). */
+#define BDRV_REQ_BQL_DONE   0x4
 
 /* block_status result bits (QEMU's meanings). */
 #define BDRV_BLOCK_DATA          0x01   /* reads come from this node or one below it */

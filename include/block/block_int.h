@@ -49,7 +49,8 @@ struct BlockDriver {
     /*
      * Optional asynchronous read, write (flags: BDRV_REQ_FUA) or flush, used by the
      * BlockBackend instead of a pool thread (file with aio=io_uring, and raw over it).
-     * Called in ctx's thread; cb(opaque, 0 or -errno) runs there later.  Returns false,
+     * Called in ctx's thread; cb(opaque, 0 or -errno) runs there later (with
+     * BDRV_REQ_BQL_DONE: perhaps in another thread, under the BQL).  Returns false,
      * having submitted nothing, when this request must take the synchronous path.
      */
     bool (*aio_rw)(BlockDriverState *bs, KiteContext *ctx, BdrvAioOp op, int64_t offset,
