@@ -787,3 +787,12 @@ int bdrv_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
     }
     return bs->drv->get_info(bs, bdi);
 }
+
+BlockTrayMovedHook *block_tray_moved_hook;
+
+void blk_dev_tray_moved(BlockBackend *blk, bool open)
+{
+    if (blk && block_tray_moved_hook) {
+        block_tray_moved_hook(blk, open);
+    }
+}

@@ -16,6 +16,8 @@
 #include "accel/kvm.h"
 #include "block/block.h"
 #include "kite/main-loop.h"
+#include "kite/thread.h"
+#include "hw/qdev.h"
 
 QmpQueryHook *qmp_query_block_hook;
 QmpScreendumpHook *qmp_screendump_hook;
@@ -851,6 +853,38 @@ static void qmp_block_io_error(BlockBackend *blk, bool is_read, BlockErrorAction
     kite_bh_oneshot(kite_main_context(), qmp_block_io_error_send, data);
 }
 
+static void qmp_tray_moved_send(void *opaque)
+{
+    qmp_event_send("DEVICE_TRAY_MOVED", opaque);
+}
+
+/*
+ * block_tray_moved_hook: DEVICE_TRAY_MOVED as QEMU sends it (the backend's name, tray-open,
+ * and the device's id or, without one, its QOM path).  Sent at once under the BQL, so it
+ * comes before the reply to the eject that moved the tray, as in QEMU.
+ */
+static void qmp_block_tray_moved(BlockBackend *blk, bool open)
+{
+    Object *dev = blk_get_attached_dev(blk);
+    JsonObject *o = json_object_new();
+    JsonNode *data = json_node_new(JSON_NODE_OBJECT);
+
+    json_object_set_string_member(o, "device", blk_name(blk) ? blk_name(blk) : "");
+    json_object_set_boolean_member(o, "tray-open", open);
+    if (dev && DEVICE(dev)->id) {
+        json_object_set_string_member(o, "id", DEVICE(dev)->id);
+    } else if (dev) {
+        g_autofree char *path = object_get_canonical_path(dev);
+        json_object_set_string_member(o, "id", path ? path : "");
+    }
+    json_node_take_object(data, o);
+    if (bql_locked()) {
+        qmp_event_send("DEVICE_TRAY_MOVED", data);
+    } else {
+        kite_bh_oneshot(kite_main_context(), qmp_tray_moved_send, data);
+    }
+}
+
 /* --- the chardev glue --- */
 
 /*
@@ -975,6 +1009,7 @@ bool qmp_monitor_new(Chardev *chr, bool pretty, Error **errp)
     runstate_event_hook = qmp_runstate_event;
     guest_panic_event_hook = qmp_guest_panic_event;
     block_io_error_hook = qmp_block_io_error;
+    block_tray_moved_hook = qmp_block_tray_moved;
     chr_fe_set_handlers(&m->fe, qmp_mon_can_receive, qmp_mon_receive, qmp_mon_event, m);
     return true;
 }

@@ -568,10 +568,16 @@ static void cmd_start_stop(IDEChannel *ch, IDEState *s, const uint8_t *p)
         if (!s->tray_open && s->blk && blk_bs(s->blk)) {
             s->media_event = 3;                    /* MediaRemoval */
         }
+        if (!s->tray_open) {
+            blk_dev_tray_moved(s->blk, true);
+        }
         s->tray_open = true;
     } else if (loej && start) {
         if (s->tray_open && s->blk && blk_bs(s->blk)) {
             s->media_event = 2;                    /* NewMedia */
+        }
+        if (s->tray_open) {
+            blk_dev_tray_moved(s->blk, false);
         }
         s->tray_open = false;
     }
@@ -701,6 +707,9 @@ void ide_cd_medium_changed(IDEState *s, bool loaded)
         return;
     }
     /* Loading closes the tray on the new medium; ejecting opens it. */
+    if (s->tray_open != !loaded) {
+        blk_dev_tray_moved(s->blk, !loaded);
+    }
     s->tray_open = !loaded;
     s->unit_attention = true;
     s->media_event = loaded ? 2 : 3;               /* NewMedia / MediaRemoval */

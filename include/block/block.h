@@ -270,6 +270,14 @@ void blk_error_stop(BlockBackend *blk, bool is_read, int error);
 typedef void BlockIOErrorHook(BlockBackend *blk, bool is_read, BlockErrorAction action,
                               int error);
 extern BlockIOErrorHook *block_io_error_hook;
+/*
+ * A device's tray moved (QEMU's blk_dev_change_media_cb -> DEVICE_TRAY_MOVED): QMP eject
+ * or blockdev-change-medium, or the guest's START STOP UNIT.  The device is the one
+ * attached to blk (its id goes into the event); the monitor sets the hook.
+ */
+typedef void BlockTrayMovedHook(BlockBackend *blk, bool open);
+extern BlockTrayMovedHook *block_tray_moved_hook;
+void blk_dev_tray_moved(BlockBackend *blk, bool open);
 
 /* Iterate over named backends (for info block). */
 BlockBackend *blk_next(BlockBackend *blk);

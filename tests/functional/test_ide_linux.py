@@ -10,7 +10,7 @@
 # power-off `qemu-img check` finds the image clean and qemu-img reads the same pattern.
 # Removable media over QMP: eject is refused while Linux has the disc mounted (tray locked),
 # works after umount (sr0 reports no medium), blockdev-change-medium inserts another image
-# that the guest then reads (unit attention -> revalidation).
+# that the guest then reads (unit attention -> revalidation); DEVICE_TRAY_MOVED events.
 # Then mkfs.ext2 + a file + its checksum on the raw and the qcow2 disk, and a guest reboot
 # (reboot -f: a system reset in the same process) after which both files read back.
 # Prints PASS/FAIL/SKIP like test_linux_boot.py.
@@ -101,9 +101,15 @@ def media_change(g, q, args, cd2):
             raise GuestError("query-block: the mounted CD is not reported locked")
         qmp_error(q.cmd("eject", {"device": "ide1-cd0"}), "GenericError", "is locked")
         g.check("umount /mnt/cd", args.timeout)
+    q.events.clear()
     r = q.cmd("eject", {"device": "ide1-cd0"})
     if r != {"return": {}}:
         raise GuestError(f"eject: {r}")
+    # DEVICE_TRAY_MOVED as QEMU sends it (the id is the device's QOM path here).
+    ev = [e["data"] for e in q.events if e["event"] == "DEVICE_TRAY_MOVED"]
+    if len(ev) != 1 or ev[0]["device"] != "ide1-cd0" or ev[0]["tray-open"] is not True or \
+       not ev[0]["id"].startswith("/machine/"):
+        raise GuestError(f"DEVICE_TRAY_MOVED after eject: {ev}")
     info = cd_info(q)
     if not info["tray_open"] or "inserted" in info:
         raise GuestError(f"query-block after eject: {info}")
@@ -111,10 +117,14 @@ def media_change(g, q, args, cd2):
     rc, _ = g.run("dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>/dev/null", args.timeout)
     if rc == 0:
         raise GuestError("/dev/sr0 still reads after eject")
+    q.events.clear()
     r = q.cmd("blockdev-change-medium", {"device": "ide1-cd0", "filename": cd2[0],
                                          "format": "raw"})
     if r != {"return": {}}:
         raise GuestError(f"blockdev-change-medium: {r}")
+    ev = [e["data"]["tray-open"] for e in q.events if e["event"] == "DEVICE_TRAY_MOVED"]
+    if not ev or ev[-1] is not False:
+        raise GuestError(f"DEVICE_TRAY_MOVED during blockdev-change-medium: {ev}")
     # The first access after the change meets the unit attention; sr revalidates.
     g.run("dd if=/dev/sr0 of=/dev/null bs=2048 count=1 2>/dev/null", args.timeout)
     expect("dd if=/dev/sr0 bs=2048 2>/dev/null | md5sum | cut -d' ' -f1", cd2[1])
