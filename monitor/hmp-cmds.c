@@ -5,6 +5,7 @@
  */
 #include "monitor/hmp.h"
 #include "monitor/qmp.h"
+#include "monitor/disas.h"
 #include "accel/accel.h"
 #include "accel/kvm.h"
 #include "block/block.h"
@@ -418,27 +419,24 @@ static void print_char(HmpMonitor *mon, uint8_t c)
 static char hmp_last_format = 'x';
 static int hmp_last_size = 4;
 
-/* The /fmt letter of x, xp and print, or the last one; false (said) for 'i'. */
-static bool resolve_letter(HmpMonitor *mon, const HmpArg *fmt, char *format)
+/* The /fmt letter of x, xp and print, or the last one. */
+static char resolve_letter(const HmpArg *fmt)
 {
-    *format = fmt->format ? fmt->format : hmp_last_format;
-    if (*format == 'i') {
-        hmp_printf(mon, "format 'i' (disassembly) is not supported\n");
-        return false;
-    }
-    hmp_last_format = *format;
-    return true;
+    hmp_last_format = fmt->format ? fmt->format : hmp_last_format;
+    return hmp_last_format;
 }
 
-/* Resolve the /fmt of x and xp against the last one; false on 'i'. */
-static bool resolve_format(HmpMonitor *mon, const HmpArg *fmt, char *format, int *size)
+/*
+ * Resolve the /fmt of x and xp against the last one.  As QEMU: 'i' takes no size, so it
+ * neither uses nor changes the remembered one (x/i, then x/x prints the old size).
+ */
+static void resolve_format(const HmpArg *fmt, char *format, int *size)
 {
-    if (!resolve_letter(mon, fmt, format)) {
-        return false;
+    *format = resolve_letter(fmt);
+    if (*format != 'i') {
+        *size = fmt->size ? fmt->size : hmp_last_size;
+        hmp_last_size = *size;
     }
-    *size = fmt->size ? fmt->size : hmp_last_size;
-    hmp_last_size = *size;
-    return true;
 }
 
 /* One value of size bytes in format; pad: in columns as x/xp print them (print does not). */
@@ -471,14 +469,59 @@ static void print_value(HmpMonitor *mon, char format, int size, uint64_t v, bool
     }
 }
 
+/* Guest memory for x/i and xp/i: the same reads as the x/xp dump below. */
+typedef struct DisasRead {
+    CPUState *cpu;
+    bool physical;
+} DisasRead;
+
+static bool disas_read(void *opaque, uint64_t addr, uint8_t *buf, size_t len)
+{
+    DisasRead *r = opaque;
+
+    if (r->physical) {
+        return address_space_read(&address_space_memory, addr, buf, len) == MEMTX_OK;
+    }
+    return cpu_memory_rw_debug(r->cpu, addr, buf, len, false);
+}
+
+/* x/Ni and xp/Ni: N instructions decoded for the mode of the monitor's vCPU (QEMU's). */
+static void disas_dump(HmpMonitor *mon, int count, uint64_t addr, bool physical)
+{
+    CPUState *cpu = mon_cpu(mon);
+    CPUClass *cc;
+    DisasRead r = { .cpu = cpu, .physical = physical };
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    /* QEMU needs a CPU for /i even with xp: the CPU's mode picks the decoder. */
+    if (!cpu) {
+        hmp_printf(mon, "Can not dump without CPU\n");
+        return;
+    }
+    cc = CPU_GET_CLASS(cpu);
+    if (!disas_available()) {
+        hmp_printf(mon, "format 'i' needs a disassembler: this Kite was built without "
+                   "capstone\n");
+        return;
+    }
+    if (!cc->disas_mode ||
+        !disas_x86_monitor(out, cc->disas_mode(cpu), addr, count, disas_read, &r)) {
+        hmp_printf(mon, "format 'i': cannot disassemble for this CPU\n");
+        return;
+    }
+    hmp_puts(mon, out->str);
+}
+
 static void memory_dump(HmpMonitor *mon, const HmpArg *fmt, uint64_t addr, bool physical)
 {
     char format;
-    int size, line_size;
+    int size = 0, line_size;
     uint64_t left;
     CPUState *cpu = NULL;
 
-    if (!resolve_format(mon, fmt, &format, &size)) {
+    resolve_format(fmt, &format, &size);
+    if (format == 'i') {
+        disas_dump(mon, fmt->count, addr, physical);
         return;
     }
     if (!physical) {
@@ -538,12 +581,10 @@ static void hmp_xp(HmpMonitor *mon, HmpArg *a)
 
 static void hmp_print(HmpMonitor *mon, HmpArg *a)
 {
-    char format;
+    char format = resolve_letter(&a[0]);
 
-    if (!resolve_letter(mon, &a[0], &format)) {
-        return;
-    }
-    print_value(mon, format, 8, a[1].num, false);
+    /* QEMU's print has no case for 'i': the value comes out as a signed decimal. */
+    print_value(mon, format == 'i' ? 'd' : format, 8, a[1].num, false);
     hmp_puts(mon, "\n");
 }
 

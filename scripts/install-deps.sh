@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(gcc meson ninja-build pkg-config python3 libglib2.0-dev libpixman-1-dev
             libsdl2-dev libfdt-dev zlib1g-dev libslirp-dev libjson-glib-dev
-            liblzma-dev liburing-dev)
+            liblzma-dev liburing-dev libcapstone-dev)
 test_pkgs=(seabios busybox-static cpio qemu-system-x86 qemu-utils acpica-tools socat
            gdb time xvfb xdotool x11-apps imagemagick)
 

@@ -250,3 +250,26 @@ bool x86_monitor_get_register(CPUState *cs, const char *name, uint64_t *val)
     }
     return x86_monitor_get_register_env(env, name, val);
 }
+
+int x86_disas_mode_env(const CPUX86State *env)
+{
+    /* hflags holds CS64 = EFER.LMA && CS.L and CS32 = CS.D, kept by x86_cpu_sync_state(). */
+    if (env->hflags & X86_HF_CS64) {
+        return 64;
+    }
+    return env->hflags & X86_HF_CS32 ? 32 : 16;
+}
+
+int x86_disas_mode(CPUState *cs)
+{
+    CPUX86State *env = X86_VCPU(cs)->env;
+    AccelState *accel = current_accel();
+
+    if (!env) {
+        return 16;
+    }
+    if (accel && ACCEL_GET_CLASS(accel)->synchronize_state) {
+        ACCEL_GET_CLASS(accel)->synchronize_state(cs);
+    }
+    return x86_disas_mode_env(env);
+}

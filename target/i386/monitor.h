@@ -21,4 +21,8 @@ void x86_dump_mmu_env(const CPUX86State *env, GString *out, bool tlb);
 bool x86_monitor_get_register(CPUState *cs, const char *name, uint64_t *val);
 bool x86_monitor_get_register_env(const CPUX86State *env, const char *name, uint64_t *val);
 
+/* The code size x/i decodes for, as QEMU's: 64 (EFER.LMA and CS.L), 32 (CS.D) or 16. */
+int x86_disas_mode(CPUState *cs);
+int x86_disas_mode_env(const CPUX86State *env);
+
 #endif

@@ -316,6 +316,7 @@ static void x86_vcpu_class_init(ObjectClass *oc, const void *data)
     cc->dump_state = x86_vcpu_dump_state;
     cc->dump_mmu = x86_dump_mmu;
     cc->monitor_get_register = x86_monitor_get_register;
+    cc->disas_mode = x86_disas_mode;
     cc->tcg_ops = &x86_tcg_ops;
     x86_gdb_class_init(cc);
 }

@@ -194,7 +194,9 @@ static void test_commands(void)
     g_autofree char *o8 = run("p /u -1");
     g_assert_cmpstr(o8, ==, "18446744073709551615\r\n");
     g_autofree char *o9 = run("p /i 0");
-    g_assert_cmpstr(o9, ==, "format 'i' (disassembly) is not supported\r\n");
+    g_assert_cmpstr(o9, ==, "0\r\n");        /* QEMU: print /i is a signed decimal */
+    g_autofree char *o9b = run("p /i -5");
+    g_assert_cmpstr(o9b, ==, "-5\r\n");
     g_autofree char *o10 = run("help info");
     g_assert_nonnull(strstr(o10, "info status  -- show the current VM status (running|paused)\r\n"));
     g_assert_nonnull(strstr(o10, "info registers [-a|vcpu] -- "));
@@ -219,6 +221,8 @@ static void test_commands(void)
     g_assert_cmpstr(o18, ==, "No CPU available\r\n");
     g_autofree char *o19 = run("x /4x 0");
     g_assert_cmpstr(o19, ==, "No CPU available\r\n");
+    g_autofree char *o19b = run("xp /3i 0");
+    g_assert_cmpstr(o19b, ==, "Can not dump without CPU\r\n");
 
     Error *err = NULL;
     g_assert_null(hmp_run_command_capture("info status", 5, &err));

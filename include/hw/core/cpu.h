@@ -62,6 +62,8 @@ typedef struct CPUClass {
     uint64_t (*get_pc)(CPUState *cpu);
     /* The monitor's $name in expressions (QEMU's per-target register table); false: none. */
     bool (*monitor_get_register)(CPUState *cpu, const char *name, uint64_t *val);
+    /* Bits of the code segment the vCPU runs in (x86: 16, 32, 64), for the monitor's x/i. */
+    int (*disas_mode)(CPUState *cpu);
     const TCGCPUOps *tcg_ops;
 
     /*
