@@ -138,6 +138,9 @@ static void piix3_ide_realize(PCIDevice *dev, Error **errp)
         dev->wmask[r] = 0xff;
     }
     dev->config[PCI_INTERRUPT_PIN] = 0;            /* legacy IRQ 14/15, no INTx */
+    /* PCISTS power-on value 0280h: fast back-to-back capable, medium DEVSEL (PIIX3
+     * datasheet 2.3.4); read-only, so reset keeps it. */
+    pci_set_word(dev->config + PCI_STATUS, PCI_STATUS_FAST_BACK | PCI_STATUS_DEVSEL_MEDIUM);
     qdev_init_gpio_out(DEVICE(dev), d->irq_out, 2);
     for (int i = 0; i < 2; i++) {
         char name[8];

@@ -90,7 +90,7 @@ static void piix3_realize(PCIDevice *dev, Error **errp)
     memset(dev->wmask + 0x40, 0xff, PCI_CONFIG_SPACE_SIZE - 0x40);
     memset(dev->wmask + PIIX_PIRQRC, 0x8f, PIIX_NUM_PIRQS);
     /* Medium DEVSEL timing (datasheet PCISTS). */
-    pci_set_word(dev->config + PCI_STATUS, 0x0200);
+    pci_set_word(dev->config + PCI_STATUS, PCI_STATUS_DEVSEL_MEDIUM);
 }
 
 /* Power-on values QEMU's PIIX3 has (offset, value); everything else in 40h-FFh is 0. */

@@ -464,13 +464,13 @@ static void pci_fill_header(PCIDevice *dev)
         dev->config[PCI_HEADER_TYPE] |= PCI_HEADER_TYPE_MULTI_FUNCTION;
     }
     /* Writable: command (I/O, memory, master, parity, SERR, INTx disable), cache line,
-     * latency timer, interrupt line.  Status error bits are write-1-to-clear. */
+     * interrupt line.  Status error bits are write-1-to-clear.  The latency timer stays
+     * 0 (a virtual bus has no burst to bound; QEMU's devices hard-wire it too). */
     pci_set_word(dev->wmask + PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
                  PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR |
                  PCI_COMMAND_INTX_DISABLE);
     pci_set_word(dev->w1cmask + PCI_STATUS, PCI_STATUS_W1C);
     dev->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
-    dev->wmask[PCI_LATENCY_TIMER] = 0xff;
     dev->wmask[PCI_INTERRUPT_LINE] = 0xff;
     dev->cap_next = 0x40;
 }

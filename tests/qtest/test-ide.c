@@ -101,6 +101,11 @@ static void test_pci_identify(void)
     g_assert_cmphex(cfg_readl(qt, IDE_DEVFN, 0), ==, 0x70108086);
     g_assert_cmphex(cfg_readl(qt, IDE_DEVFN, 8) >> 8, ==, 0x010180);
     g_assert_cmphex(cfg_readl(qt, IDE_DEVFN, 0x20), ==, BMBASE | 1);
+    /* Status 0280h as QEMU's (and the PIIX3's); the latency timer is hard-wired to 0. */
+    g_assert_cmphex(cfg_readl(qt, IDE_DEVFN, 4) >> 16, ==, 0x0280);
+    kqtest_outl(qt, 0xcf8, 0x80000000 | IDE_DEVFN << 8 | 0x0c);
+    kqtest_outb(qt, 0xcfd, 0x40);
+    g_assert_cmphex(cfg_readl(qt, IDE_DEVFN, 0x0c) & 0xff00, ==, 0);
     /* Signature after reset, and the register read-back the Linux probe relies on. */
     g_assert_cmphex(ide_status(qt, 0x1f7), ==, 0x50);
     g_assert_cmphex(kqtest_inb(qt, 0x1f2), ==, 1);

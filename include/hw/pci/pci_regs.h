@@ -19,6 +19,8 @@
 #define PCI_STATUS              0x06
 #define  PCI_STATUS_INTERRUPT   0x0008
 #define  PCI_STATUS_CAP_LIST    0x0010
+#define  PCI_STATUS_FAST_BACK   0x0080
+#define  PCI_STATUS_DEVSEL_MEDIUM 0x0200
 #define  PCI_STATUS_W1C         0xf900     /* error bits, cleared by writing 1 */
 #define PCI_REVISION_ID         0x08
 #define PCI_CLASS_PROG          0x09
