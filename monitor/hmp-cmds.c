@@ -317,6 +317,159 @@ static void hmp_qom_get(HmpMonitor *mon, HmpArg *a)
     }
 }
 
+/* The type qom-list gives for path's property name, or NULL (no such path or property). */
+static char *qom_prop_type(const char *path, const char *name)
+{
+    JsonArray *props = qom_list(NULL, path);
+    char *type = NULL;
+
+    for (guint i = 0; props && i < json_array_get_length(props); i++) {
+        JsonObject *o = json_array_get_object_element(props, i);
+        if (!strcmp(json_object_get_string_member(o, "name"), name)) {
+            type = g_strdup(json_object_get_string_member(o, "type"));
+            break;
+        }
+    }
+    if (props) {
+        json_array_unref(props);
+    }
+    return type;
+}
+
+/* A size as QEMU's string visitor takes it: a number with an optional k/M/G/T/P/E suffix. */
+static bool parse_size(const char *s, guint64 *v)
+{
+    static const char suffixes[] = "bkmgtpe";
+    char *end;
+    const char *sfx;
+
+    if (!g_ascii_isdigit(*s)) {
+        return false;
+    }
+    errno = 0;
+    *v = g_ascii_strtoull(s, &end, 0);
+    if (errno) {
+        return false;
+    }
+    if (*end && !end[1] && (sfx = strchr(suffixes, g_ascii_tolower(*end)))) {
+        int shift = (sfx - suffixes) * 10;
+        if (shift && *v > (G_MAXUINT64 >> shift)) {
+            return false;
+        }
+        *v <<= shift;
+        end++;
+    }
+    return !*end;
+}
+
+/*
+ * The text value of "qom-set path property value" as the JSON value QMP's qom-set takes,
+ * parsed for the property's type the way QEMU's string input visitor does (and with its
+ * error texts); NULL with errp set when the text does not fit the type.
+ */
+static JsonNode *qom_text_value(const char *type, const char *name, const char *text,
+                                Error **errp)
+{
+    JsonNode *n = json_node_alloc();
+    char *end;
+
+    if (type && !strcmp(type, "bool")) {
+        static const char *const yes[] = { "on", "yes", "true", "y" };
+        static const char *const no[] = { "off", "no", "false", "n" };
+        for (int i = 0; i < 4; i++) {
+            if (!strcmp(text, yes[i]) || !strcmp(text, no[i])) {
+                return json_node_init_boolean(n, !strcmp(text, yes[i]));
+            }
+        }
+        error_setg(errp, "Parameter '%s' expects 'on' or 'off'", name);
+    } else if (type && !strcmp(type, "size")) {
+        guint64 v;
+        if (parse_size(text, &v)) {
+            return json_node_init_int(n, (gint64)v);
+        }
+        error_setg(errp, "Parameter '%s' expects a non-negative number below 2^64\n"
+                   "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, "
+                   "peta-\nand exabytes, respectively.", name);
+    } else if (type && (g_str_has_prefix(type, "int") || g_str_has_prefix(type, "uint"))) {
+        bool is_unsigned = type[0] == 'u';
+        gint64 v;
+
+        /* QEMU's qemu_strtou64 takes "-1" as 2^64-1; both need the whole text. */
+        errno = 0;
+        v = is_unsigned ? (gint64)g_ascii_strtoull(text, &end, 0)
+                        : g_ascii_strtoll(text, &end, 0);
+        if (*text && !*end && !errno && !g_ascii_isspace(*text)) {
+            return json_node_init_int(n, v);
+        }
+        error_setg(errp, "Parameter '%s' expects %s", name, is_unsigned ? "uint64" : "int64");
+    } else {
+        return json_node_init_string(n, text);
+    }
+    json_node_unref(n);
+    return NULL;
+}
+
+/* "qom-set [-j] path property value": QMP's qom-set with the text or (-j) JSON value. */
+static void hmp_qom_set(HmpMonitor *mon, HmpArg *a)
+{
+    const char *path = a[1].str, *name = a[2].str, *text = a[3].str;
+    JsonObject *args;
+    JsonNode *value;
+    Error *err = NULL;
+
+    if (a[0].present) {
+        g_autoptr(JsonParser) parser = json_parser_new();
+        GError *gerr = NULL;
+
+        if (!json_parser_load_from_data(parser, text, -1, &gerr)) {
+            error_setg(&err, "JSON parse error, %s", gerr->message);
+            g_error_free(gerr);
+            hmp_handle_error(mon, err);
+            return;
+        }
+        value = json_parser_steal_root(parser);
+        if (!value) {
+            error_setg(&err, "JSON parse error, expecting value");
+            hmp_handle_error(mon, err);
+            return;
+        }
+    } else {
+        g_autofree char *type = qom_prop_type(path, name);
+
+        /* Unknown path or property: qom-set itself says which, in QEMU's words. */
+        value = qom_text_value(type, name, text, &err);
+        if (!value) {
+            /*
+             * QEMU checks a read-only or realized-device property before parsing the
+             * text: ask qom-set with a null value, which no type accepts (so it never
+             * sets anything), and report its error unless it is only about the type.
+             */
+            Error *probe_err = NULL;
+            JsonNode *ret;
+
+            args = string_args("path", path, "property", name, NULL);
+            json_object_set_member(args, "value", json_node_new(JSON_NODE_NULL));
+            ret = qmp_execute("qom-set", args, &probe_err);
+            json_object_unref(args);
+            if (ret) {
+                json_node_unref(ret);
+            }
+            if (probe_err && !g_str_has_prefix(error_get_pretty(probe_err),
+                                               "Invalid parameter type")) {
+                error_free(err);
+                err = probe_err;
+            } else if (probe_err) {
+                error_free(probe_err);
+            }
+            hmp_handle_error(mon, err);
+            return;
+        }
+    }
+    args = string_args("path", path, "property", name, NULL);
+    json_object_set_member(args, "value", value);
+    call_qmp_void(mon, "qom-set", args);
+}
+
 #else /* !CONFIG_JSON */
 
 #define NEEDS_JSON(fn) \
@@ -334,6 +487,7 @@ NEEDS_JSON(hmp_device_del)
 NEEDS_JSON(hmp_info_qom_tree)
 NEEDS_JSON(hmp_qom_list)
 NEEDS_JSON(hmp_qom_get)
+NEEDS_JSON(hmp_qom_set)
 
 #endif
 
@@ -1129,6 +1283,8 @@ const HmpCommand hmp_commands[] = {
     { "qom-get", "path:s,property:s", "path property", "print QOM property",
       hmp_qom_get },
     { "qom-list", "path:s?", "path", "list QOM properties", hmp_qom_list },
+    { "qom-set", "json:-j,path:s,property:s,value:S", "[-j] path property value",
+      "set QOM property.\n\t\t\t-j: the value is specified in json format.", hmp_qom_set },
     { "quit|q", "", "", "quit the emulator", hmp_quit },
     { "screendump", "filename:F,format:-fs?", "filename [-f format]",
       "save screen from the active console into a PPM (default) or PNG image 'filename'",

@@ -380,6 +380,21 @@ static JsonNode *qmp_qom_set(JsonObject *args, Error **errp)
         error_setg(errp, "Property '%s.%s' is not writable", object_get_typename(obj), name);
         return NULL;
     }
+    /*
+     * QEMU's words for a device property frozen by realize (hw/core/qdev-properties.c),
+     * checked before the value as QEMU's setters do.
+     */
+    if (obj->props_frozen && prop->static_prop && object_dynamic_cast(obj, TYPE_DEVICE)) {
+        DeviceState *dev = DEVICE(obj);
+        if (dev->id) {
+            error_setg(errp, "Attempt to set property '%s' on device '%s' (type '%s') after "
+                       "it was realized", name, dev->id, object_get_typename(obj));
+        } else {
+            error_setg(errp, "Attempt to set property '%s' on anonymous device (type '%s') "
+                       "after it was realized", name, object_get_typename(obj));
+        }
+        return NULL;
+    }
     if (JSON_NODE_HOLDS_VALUE(value)) {
         vt = json_node_get_value_type(value);
     }
@@ -405,14 +420,6 @@ static JsonNode *qmp_qom_set(JsonObject *args, Error **errp)
         }
         str = g_strdup(json_node_get_string(value));
         break;
-    }
-    /* QEMU's words for a device property frozen by realize (hw/core/qdev-properties.c). */
-    if (obj->props_frozen && prop->static_prop && object_dynamic_cast(obj, TYPE_DEVICE)) {
-        DeviceState *dev = DEVICE(obj);
-        error_setg(errp, "Attempt to set property '%s' on device '%s' (type '%s') after it "
-                   "was realized", name, dev->id ? dev->id : "<anonymous>",
-                   object_get_typename(obj));
-        return NULL;
     }
     if (!object_property_set_str(obj, name, str, &err)) {
         error_propagate(errp, err);
