@@ -82,9 +82,17 @@ static int raw_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
     return bdrv_pdiscard(bs->file, offset, bytes);
 }
 
+/*
+ * A disk is whole 512-byte sectors, as QEMU's total_sectors: a raw file of 1000 bytes is a
+ * 1024-byte disk whose tail reads as zeros (the file layer zero-fills reads past EOF), so
+ * the guest does not lose its last partial sector and qemu-img and kite-img agree on the
+ * virtual size.  The file node itself keeps its exact byte length.
+ */
 static int64_t raw_getlength(BlockDriverState *bs)
 {
-    return bdrv_getlength(bs->file);
+    int64_t len = bdrv_getlength(bs->file);
+
+    return len < 0 ? len : ROUND_UP(len, 512);
 }
 
 static int raw_truncate(BlockDriverState *bs, int64_t size, Error **errp)

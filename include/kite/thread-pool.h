@@ -25,10 +25,6 @@ void thread_pool_free(ThreadPool *pool);
 void thread_pool_submit(ThreadPool *pool, ThreadPoolFunc *func, void *arg,
                         ThreadPoolCompletion *cb, void *opaque);
 /*
- * Run the completions that are ready, in the calling thread (which must be the one running
- * the pool's context, or hold the BQL for the main loop's); returns how many ran.
- */
-/*
  * The same, but the completion may run on the worker itself, under the BQL, when the worker
  * can take the BQL at once; otherwise (the BQL is busy, e.g. held by a drain that waits for
  * this request) it runs in the pool's context as usual.  For callbacks that need nothing but
@@ -36,6 +32,10 @@ void thread_pool_submit(ThreadPool *pool, ThreadPoolFunc *func, void *arg,
  */
 void thread_pool_submit_bql(ThreadPool *pool, ThreadPoolFunc *func, void *arg,
                             ThreadPoolCompletion *cb, void *opaque);
+/*
+ * Run the completions that are ready, in the calling thread (which must be the one running
+ * the pool's context, or hold the BQL for the main loop's); returns how many ran.
+ */
 int thread_pool_run_completions(ThreadPool *pool);
 /* Block until some submitted function finishes or timeout_us passes; false on timeout. */
 bool thread_pool_wait_progress(ThreadPool *pool, int64_t timeout_us);

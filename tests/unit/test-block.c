@@ -52,6 +52,26 @@ static void test_raw_rw(void)
     g_assert_cmpint(bdrv_getlength(bs), ==, 64 * KiB);
     bdrv_unref(bs);
 
+    /* An odd-sized file is a disk of whole sectors: the tail reads as zeros, as QEMU's. */
+    {
+        g_autofree char *odd = make_image("odd.img", 1000, 0x5a);
+        BlockDriverState *o = bdrv_open(odd, "raw", NULL, BDRV_O_RDWR, &error_abort);
+        struct stat st;
+
+        g_assert_cmpint(bdrv_getlength(o), ==, 1024);
+        g_assert_cmpint(bdrv_getlength(o->file), ==, 1000);
+        memset(chk, 0xee, sizeof(chk));
+        g_assert_cmpint(bdrv_pread(o, 512, 512, chk), ==, 0);
+        for (int i = 0; i < 512; i++) {
+            g_assert_cmpint(chk[i], ==, i < 488 ? 0x5a : 0);
+        }
+        memset(buf, 0x77, 512);
+        g_assert_cmpint(bdrv_pwrite(o, 512, 512, buf), ==, 0);
+        g_assert_cmpint(stat(odd, &st), ==, 0);
+        g_assert_cmpint(st.st_size, ==, 1024);
+        bdrv_unref(o);
+    }
+
     /* Through the host: the bytes landed where asked. */
     {
         g_autofree char *data = NULL;
@@ -226,7 +246,7 @@ static void test_direct_unaligned(void)
     g_assert_cmpmem(buf, 4096, chk, 4096);
     /* An unaligned write at the end grows the file to exactly its end, not a block more. */
     g_assert_cmpint(bdrv_pwrite(bs->file, 64 * KiB, 100, buf), ==, 0);
-    g_assert_cmpint(bdrv_getlength(bs), ==, 64 * KiB + 100);
+    g_assert_cmpint(bdrv_getlength(bs->file), ==, 64 * KiB + 100);
     g_assert_cmpint(bdrv_pread(bs, 64 * KiB, 100, chk), ==, 0);
     g_assert_cmpmem(buf, 100, chk, 100);
     bdrv_unref(bs);
@@ -403,11 +423,11 @@ static void test_length_cache(void)
         g_free(buf);
         return;
     }
-    g_assert_cmpint(bdrv_getlength(d), ==, 128 * KiB);
+    g_assert_cmpint(bdrv_getlength(d->file), ==, 128 * KiB);
     g_assert_cmpint(bdrv_pwrite(d->file, 128 * KiB, 100, buf + 1), ==, 0);
-    g_assert_cmpint(bdrv_getlength(d), ==, 128 * KiB + 100);
+    g_assert_cmpint(bdrv_getlength(d->file), ==, 128 * KiB + 100);
     g_assert_cmpint(bdrv_pwrite(d->file, 128 * KiB + 100, 8192, buf), ==, 0);
-    g_assert_cmpint(bdrv_getlength(d), ==, 128 * KiB + 100 + 8192);
+    g_assert_cmpint(bdrv_getlength(d->file), ==, 128 * KiB + 100 + 8192);
     bdrv_unref(d);
     g_free(buf);
 }
