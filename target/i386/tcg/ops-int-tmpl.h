@@ -271,7 +271,13 @@ FLAGS_FN_M(cmp_mi, op_cmp_mi, 7, m, (T)op->imm)
 FLAGS_FN_M(test_mi, op_test_mi, 8, m, (T)op->imm)
 #undef FLAGS_FN_M
 
-#define DEF_FUSED1(name, cc) \
+/*
+ * One handler per condition for a flag-setting op fused with the Jcc after it (op[1]), and
+ * the table the decoder picks from: DEF_JCC_TABLE(name, ONE) instantiates ONE(name, cc)
+ * for cc 0-15.  FUSED_J1 is the plain handler; flags_##name sets the flags (and may write
+ * a register).
+ */
+#define FUSED_J1(name, cc) \
 static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
 { \
     NAME(flags_##name)(cpu, op); \
@@ -280,12 +286,10 @@ static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
     } \
     NEXT(cpu, op + 1); \
 }
-#define DEF_FUSED(name) \
-    DEF_FUSED1(name, 0) DEF_FUSED1(name, 1) DEF_FUSED1(name, 2) DEF_FUSED1(name, 3) \
-    DEF_FUSED1(name, 4) DEF_FUSED1(name, 5) DEF_FUSED1(name, 6) DEF_FUSED1(name, 7) \
-    DEF_FUSED1(name, 8) DEF_FUSED1(name, 9) DEF_FUSED1(name, 10) DEF_FUSED1(name, 11) \
-    DEF_FUSED1(name, 12) DEF_FUSED1(name, 13) DEF_FUSED1(name, 14) \
-    DEF_FUSED1(name, 15) \
+#define DEF_JCC_TABLE(name, ONE) \
+    ONE(name, 0) ONE(name, 1) ONE(name, 2) ONE(name, 3) ONE(name, 4) ONE(name, 5) \
+    ONE(name, 6) ONE(name, 7) ONE(name, 8) ONE(name, 9) ONE(name, 10) ONE(name, 11) \
+    ONE(name, 12) ONE(name, 13) ONE(name, 14) ONE(name, 15) \
 static KiteOpFn *const NAME(name##_jcc)[16] = { \
     NAME(op_##name##_j0), NAME(op_##name##_j1), NAME(op_##name##_j2), \
     NAME(op_##name##_j3), NAME(op_##name##_j4), NAME(op_##name##_j5), \
@@ -294,13 +298,13 @@ static KiteOpFn *const NAME(name##_jcc)[16] = { \
     NAME(op_##name##_j12), NAME(op_##name##_j13), NAME(op_##name##_j14), \
     NAME(op_##name##_j15), \
 };
-DEF_FUSED(cmp_rr)
-DEF_FUSED(cmp_ri)
-DEF_FUSED(test_rr)
-DEF_FUSED(test_ri)
-#undef DEF_FUSED1
+DEF_JCC_TABLE(cmp_rr, FUSED_J1)
+DEF_JCC_TABLE(cmp_ri, FUSED_J1)
+DEF_JCC_TABLE(test_rr, FUSED_J1)
+DEF_JCC_TABLE(test_ri, FUSED_J1)
 
-#define DEF_FUSED1(name, cc) \
+/* Memory forms: without a TLB hit flags_##name does nothing and the plain handler runs. */
+#define FUSED_J1_MEM(name, cc) \
 static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
 { \
     if (unlikely(!NAME(flags_##name)(cpu, op))) { \
@@ -312,12 +316,11 @@ static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
     } \
     NEXT(cpu, op + 1); \
 }
-DEF_FUSED(cmp_rm)
-DEF_FUSED(cmp_mr)
-DEF_FUSED(cmp_mi)
-DEF_FUSED(test_mi)
-#undef DEF_FUSED
-#undef DEF_FUSED1
+DEF_JCC_TABLE(cmp_rm, FUSED_J1_MEM)
+DEF_JCC_TABLE(cmp_mr, FUSED_J1_MEM)
+DEF_JCC_TABLE(cmp_mi, FUSED_J1_MEM)
+DEF_JCC_TABLE(test_mi, FUSED_J1_MEM)
+#undef FUSED_J1_MEM
 
 /* ---- MOV ---------------------------------------------------------------------- */
 
@@ -475,35 +478,14 @@ static inline void NAME(flags_dec_r)(X86CPU *cpu, const KiteOp *op)
     SETR(op->dst, NAME(incdec)(env, GETR(op->dst), true));
 }
 
-#define DEF_ALU_J1(name, cc) \
-static void NAME(op_##name##_j##cc)(X86CPU *cpu, const KiteOp *op) \
-{ \
-    NAME(flags_##name)(cpu, op); \
-    if (cc_test(&cpu->env, cc)) { \
-        X86_TAKEN64(cpu, op + 1, op[1].imm); \
-    } \
-    NEXT(cpu, op + 1); \
-}
-#define DEF_ALU_J(name) \
-    DEF_ALU_J1(name, 0) DEF_ALU_J1(name, 1) DEF_ALU_J1(name, 2) DEF_ALU_J1(name, 3) \
-    DEF_ALU_J1(name, 4) DEF_ALU_J1(name, 5) DEF_ALU_J1(name, 6) DEF_ALU_J1(name, 7) \
-    DEF_ALU_J1(name, 8) DEF_ALU_J1(name, 9) DEF_ALU_J1(name, 10) DEF_ALU_J1(name, 11) \
-    DEF_ALU_J1(name, 12) DEF_ALU_J1(name, 13) DEF_ALU_J1(name, 14) \
-    DEF_ALU_J1(name, 15) \
-static KiteOpFn *const NAME(name##_jcc)[16] = { \
-    NAME(op_##name##_j0), NAME(op_##name##_j1), NAME(op_##name##_j2), \
-    NAME(op_##name##_j3), NAME(op_##name##_j4), NAME(op_##name##_j5), \
-    NAME(op_##name##_j6), NAME(op_##name##_j7), NAME(op_##name##_j8), \
-    NAME(op_##name##_j9), NAME(op_##name##_j10), NAME(op_##name##_j11), \
-    NAME(op_##name##_j12), NAME(op_##name##_j13), NAME(op_##name##_j14), \
-    NAME(op_##name##_j15), \
-};
-DEF_ALU_J(add_rr) DEF_ALU_J(or_rr) DEF_ALU_J(and_rr) DEF_ALU_J(sub_rr) DEF_ALU_J(xor_rr)
-DEF_ALU_J(add_ri) DEF_ALU_J(or_ri) DEF_ALU_J(and_ri) DEF_ALU_J(sub_ri) DEF_ALU_J(xor_ri)
-DEF_ALU_J(inc_r) DEF_ALU_J(dec_r)
-#undef DEF_ALU_J
-#undef DEF_ALU_J1
+DEF_JCC_TABLE(add_rr, FUSED_J1) DEF_JCC_TABLE(or_rr, FUSED_J1) DEF_JCC_TABLE(and_rr, FUSED_J1)
+DEF_JCC_TABLE(sub_rr, FUSED_J1) DEF_JCC_TABLE(xor_rr, FUSED_J1)
+DEF_JCC_TABLE(add_ri, FUSED_J1) DEF_JCC_TABLE(or_ri, FUSED_J1) DEF_JCC_TABLE(and_ri, FUSED_J1)
+DEF_JCC_TABLE(sub_ri, FUSED_J1) DEF_JCC_TABLE(xor_ri, FUSED_J1)
+DEF_JCC_TABLE(inc_r, FUSED_J1) DEF_JCC_TABLE(dec_r, FUSED_J1)
 #endif
+#undef DEF_JCC_TABLE
+#undef FUSED_J1
 
 /* ---- shifts and rotates (SDM vol. 2B, SAL/SAR/SHL/SHR and RCL/RCR/ROL/ROR) -------- */
 
