@@ -211,14 +211,14 @@ void qtest_process_line(const char *line, GString *reply)
         } else {
             goto bad_args;
         }
-        qtest_clock_warp(target);
+        clock_virtual_warp(target);
         g_string_append_printf(reply, "OK %" PRId64, clock_get_ns(KITE_CLOCK_VIRTUAL));
     } else if (!strcmp(cmd, "clock_set")) {
         int64_t now = clock_get_ns(KITE_CLOCK_VIRTUAL);
         if (argc != 2 || !parse_u64(w[1], &a) || (int64_t)a < 0) {
             goto bad_args;
         }
-        qtest_clock_warp(MAX(now, (int64_t)a));
+        clock_virtual_warp(MAX(now, (int64_t)a));
         g_string_append_printf(reply, "OK %" PRId64, clock_get_ns(KITE_CLOCK_VIRTUAL));
     } else if (!strcmp(cmd, "irq_intercept_in") || !strcmp(cmd, "irq_intercept_out")) {
         DeviceState *dev;
@@ -263,28 +263,6 @@ void qtest_process_line(const char *line, GString *reply)
 
 bad_args:
     g_string_append_printf(reply, "FAIL bad arguments for '%s'", cmd);
-}
-
-/* ------------------------------------------------------------- clock */
-
-void qtest_clock_warp(int64_t target)
-{
-    for (;;) {
-        int64_t next = timer_next_deadline_ns(KITE_CLOCK_VIRTUAL);
-        if (next < 0 || next > target) {
-            break;
-        }
-        if (next > clock_get_ns(KITE_CLOCK_VIRTUAL)) {
-            clock_virtual_set_ns(next);
-        }
-        if (!timers_run_expired_main()) {
-            break;
-        }
-    }
-    if (target > clock_get_ns(KITE_CLOCK_VIRTUAL)) {
-        clock_virtual_set_ns(target);
-    }
-    timers_run_expired_main();
 }
 
 /* ------------------------------------------------------------ server */

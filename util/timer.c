@@ -333,3 +333,23 @@ bool timers_run_expired_main(void)
 {
     return timerlists_run_expired(&kite_main_context()->timers);
 }
+
+void clock_virtual_warp(int64_t target)
+{
+    for (;;) {
+        int64_t next = timer_next_deadline_ns(KITE_CLOCK_VIRTUAL);
+        if (next < 0 || next > target) {
+            break;
+        }
+        if (next > clock_get_ns(KITE_CLOCK_VIRTUAL)) {
+            clock_virtual_set_ns(next);
+        }
+        if (!timers_run_expired_main()) {
+            break;
+        }
+    }
+    if (target > clock_get_ns(KITE_CLOCK_VIRTUAL)) {
+        clock_virtual_set_ns(target);
+    }
+    timers_run_expired_main();
+}

@@ -62,5 +62,11 @@ int64_t timer_expire_time_ns(KiteTimer *t);  /* -1 if not pending */
 int64_t timer_next_deadline_ns(KiteClockType type);
 /* Run the main context's expired timers now (qtest clock steps); true if any ran. */
 bool timers_run_expired_main(void);
+/*
+ * Move a manual virtual clock (clock_virtual_set_manual) forward to target, firing each of
+ * the main context's virtual timers at its own expiry on the way, in deadline order (QEMU's
+ * qtest clock_step).  Used by qtest's clock commands and device unit tests.
+ */
+void clock_virtual_warp(int64_t target);
 
 #endif

@@ -15,9 +15,6 @@ void qtest_process_line(const char *line, GString *reply);
 typedef void QTestIrqSink(void *opaque, const char *line);
 void qtest_set_irq_sink(QTestIrqSink *sink, void *opaque);
 
-/* Advance the (stopped) virtual clock to target, firing timers in deadline order. */
-void qtest_clock_warp(int64_t target_ns);
-
 /* -qtest SPEC: serve the protocol on a chardev; -qtest-log FILE logs the traffic. */
 bool qtest_server_start(const char *spec, const char *logfile, Error **errp);
 bool qtest_enabled(void);

@@ -73,23 +73,6 @@ static G_GNUC_UNUSED void harness_cleanup(Harness *h)
     g_assert_cmpint(timer_next_deadline_ns(KITE_CLOCK_VIRTUAL), ==, -1);
 }
 
-/* Fire every virtual timer up to target in deadline order (QEMU's qtest clock_step). */
-static G_GNUC_UNUSED void warp(int64_t target)
-{
-    for (;;) {
-        int64_t next = timer_next_deadline_ns(KITE_CLOCK_VIRTUAL);
-        if (next < 0 || next > target) {
-            break;
-        }
-        if (next > clock_get_ns(KITE_CLOCK_VIRTUAL)) {
-            clock_virtual_set_ns(next);
-        }
-        timers_run_expired_main();
-    }
-    clock_virtual_set_ns(target);
-    timers_run_expired_main();
-}
-
 static G_GNUC_UNUSED int64_t vnow(void)
 {
     return clock_get_ns(KITE_CLOCK_VIRTUAL);

@@ -296,45 +296,45 @@ static void test_timer_oneshot(void)
     t = vnow();
     apic_wr(c, TMICT, 1000);
     g_assert_cmpuint(apic_rd(c, TMICT), ==, 1000);
-    warp(t + 400);
+    clock_virtual_warp(t + 400);
     g_assert_cmpuint(apic_rd(c, TMCCT), ==, 600);
-    warp(t + 999);
+    clock_virtual_warp(t + 999);
     g_assert_false(has_hard(c));
-    warp(t + 1000);
+    clock_virtual_warp(t + 1000);
     g_assert_true(apic_bit(c, IRR, 0x30));
     g_assert_cmpuint(apic_rd(c, TMCCT), ==, 0);
     g_assert_cmpint(take_and_eoi(c, h.apic[1]), ==, 0x30);
-    warp(t + 100000);
+    clock_virtual_warp(t + 100000);
     g_assert_false(has_hard(c));
 
     /* Divide by 128 (TDCR 1010b): 10 counts are 1280 ns. */
     apic_wr(c, TDCR, 0xa);
     t = vnow();
     apic_wr(c, TMICT, 10);
-    warp(t + 128 * 3);
+    clock_virtual_warp(t + 128 * 3);
     g_assert_cmpuint(apic_rd(c, TMCCT), ==, 7);
-    warp(t + 1279);
+    clock_virtual_warp(t + 1279);
     g_assert_false(has_hard(c));
-    warp(t + 1280);
+    clock_virtual_warp(t + 1280);
     g_assert_cmpint(take_and_eoi(c, h.apic[1]), ==, 0x30);
     /* Divide by 2 (TDCR 0000b). */
     apic_wr(c, TDCR, 0x0);
     t = vnow();
     apic_wr(c, TMICT, 50);
-    warp(t + 99);
+    clock_virtual_warp(t + 99);
     g_assert_false(has_hard(c));
-    warp(t + 100);
+    clock_virtual_warp(t + 100);
     g_assert_cmpint(take_and_eoi(c, h.apic[1]), ==, 0x30);
     /* Writing 0 stops it; a masked LVT counts but does not interrupt. */
     t = vnow();
     apic_wr(c, TMICT, 50);
     apic_wr(c, TMICT, 0);
-    warp(t + 1000);
+    clock_virtual_warp(t + 1000);
     g_assert_false(has_hard(c));
     apic_wr(c, LVTT, 0x10030);
     t = vnow();
     apic_wr(c, TMICT, 50);
-    warp(t + 1000);
+    clock_virtual_warp(t + 1000);
     g_assert_false(has_hard(c));
     g_assert_cmpuint(apic_rd(c, TMCCT), ==, 0);
     harness_cleanup(&h);
@@ -354,34 +354,34 @@ static void test_timer_periodic(void)
     t = vnow();
     apic_wr(c, TMICT, 20000);
     for (int i = 1; i <= 5; i++) {
-        warp(t + 20000 * i - 1);
+        clock_virtual_warp(t + 20000 * i - 1);
         g_assert_false(has_hard(c));
-        warp(t + 20000 * i);
+        clock_virtual_warp(t + 20000 * i);
         g_assert_cmpint(take_and_eoi(c, h.apic[0]), ==, 0x31);
     }
     /* The count reloads: half a period after the fifth expiry, half the count remains. */
-    warp(t + 110000);
+    clock_virtual_warp(t + 110000);
     g_assert_cmpuint(apic_rd(c, TMCCT), ==, 10000);
     /* Changing the divider keeps the current count (it only changes the rate). */
     apic_wr(c, TDCR, 0x0);
-    warp(t + 110000 + 200);
+    clock_virtual_warp(t + 110000 + 200);
     g_assert_cmpuint(apic_rd(c, TMCCT), ==, 9900);
     /* Switching to one-shot: the running count finishes, then no more interrupts. */
     apic_wr(c, TDCR, 0xb);
     apic_wr(c, LVTT, 0x31);
     g_assert_cmpuint(apic_rd(c, TMCCT), ==, 9900);
-    warp(t + 110200 + 9899);
+    clock_virtual_warp(t + 110200 + 9899);
     g_assert_false(has_hard(c));
-    warp(t + 110200 + 9900);
+    clock_virtual_warp(t + 110200 + 9900);
     g_assert_cmpint(take_and_eoi(c, h.apic[0]), ==, 0x31);
-    warp(t + 1000000);
+    clock_virtual_warp(t + 1000000);
     g_assert_cmpint(apic_get_interrupt(h.apic[0]), ==, -1);
 
     /* A 1-count period does not flood the main loop (fires at most every 10 us). */
     apic_wr(c, LVTT, 0x20031);
     t = vnow();
     apic_wr(c, TMICT, 1);
-    warp(t + 1000000);
+    clock_virtual_warp(t + 1000000);
     g_assert_true(apic_bit(c, IRR, 0x31));
     apic_wr(c, TMICT, 0);
     harness_cleanup(&h);
@@ -414,35 +414,35 @@ static void test_timer_tsc_deadline(void)
     t = vnow();
     apic_set_tsc_deadline(a, t + 5000);
     g_assert_cmpuint(apic_get_tsc_deadline(a), ==, t + 5000);
-    warp(t + 4999);
+    clock_virtual_warp(t + 4999);
     g_assert_false(has_hard(c));
-    warp(t + 5000);
+    clock_virtual_warp(t + 5000);
     g_assert_cmpint(take_and_eoi(c, a), ==, 0x32);
     g_assert_cmpuint(apic_get_tsc_deadline(a), ==, 0);   /* cleared when it fires */
     /* Writing 0 disarms. */
     t = vnow();
     apic_set_tsc_deadline(a, t + 100);
     apic_set_tsc_deadline(a, 0);
-    warp(t + 1000);
+    clock_virtual_warp(t + 1000);
     g_assert_false(has_hard(c));
     /* A deadline already passed fires at once. */
     apic_set_tsc_deadline(a, 1);
-    warp(vnow());
+    clock_virtual_warp(vnow());
     g_assert_cmpint(take_and_eoi(c, a), ==, 0x32);
 
     /* A 3 GHz TSC from the CPU glue: 3000 TSC cycles are 1000 ns. */
     apic_set_tsc_clock(a, tsc_3ghz, NULL, 3000000);
     t = vnow();
     apic_set_tsc_deadline(a, tsc_3ghz(NULL) + 3000);
-    warp(t + 999);
+    clock_virtual_warp(t + 999);
     g_assert_false(has_hard(c));
-    warp(t + 1000);
+    clock_virtual_warp(t + 1000);
     g_assert_cmpint(take_and_eoi(c, a), ==, 0x32);
     /* Leaving TSC-deadline mode disarms the timer. */
     t = vnow();
     apic_set_tsc_deadline(a, tsc_3ghz(NULL) + 3000);
     apic_wr(c, LVTT, 0x32);
-    warp(t + 5000);
+    clock_virtual_warp(t + 5000);
     g_assert_false(has_hard(c));
     harness_cleanup(&h);
 }
@@ -528,7 +528,7 @@ static void test_vmstate(void)
     send_ipi(c, 0, 0x44055);
     g_assert_cmpint(apic_get_interrupt(h.apic[1]), ==, 0x55);
     send_ipi(c, 0, 0x44066);
-    warp(t + 10000);
+    clock_virtual_warp(t + 10000);
     g_assert_cmpint(vmstate_save_all(buf, &error_abort), ==, 0);
 
     device_cold_reset(h.apic[1]);
@@ -544,11 +544,11 @@ static void test_vmstate(void)
     g_assert_cmpint(apic_get_interrupt(h.apic[1]), ==, 0x66);
     apic_wr(c, EOI, 0);
     apic_wr(c, EOI, 0);
-    warp(t + 69999);
+    clock_virtual_warp(t + 69999);
     g_assert_false(has_hard(c));
-    warp(t + 70000);
+    clock_virtual_warp(t + 70000);
     g_assert_cmpint(take_and_eoi(c, h.apic[1]), ==, 0x33);
-    warp(t + 140000);
+    clock_virtual_warp(t + 140000);
     g_assert_cmpint(take_and_eoi(c, h.apic[1]), ==, 0x33);
     harness_cleanup(&h);
 }

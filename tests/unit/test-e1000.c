@@ -110,19 +110,7 @@ static void wr(Fixture *f, uint32_t off, uint32_t v)
 
 static void warp(int64_t ns)
 {
-    int64_t target = clock_get_ns(KITE_CLOCK_VIRTUAL) + ns;
-    for (;;) {
-        int64_t next = timer_next_deadline_ns(KITE_CLOCK_VIRTUAL);
-        if (next < 0 || next > target) {
-            break;
-        }
-        if (next > clock_get_ns(KITE_CLOCK_VIRTUAL)) {
-            clock_virtual_set_ns(next);
-        }
-        timers_run_expired_main();
-    }
-    clock_virtual_set_ns(target);
-    timers_run_expired_main();
+    clock_virtual_warp(clock_get_ns(KITE_CLOCK_VIRTUAL) + ns);
 }
 
 /* ---- checksum helpers for checking what the device produced ---- */

@@ -33,26 +33,9 @@ static void legacy_handler(void *opaque, int n, int level)
     pit_legacy = level;
 }
 
-/* Fire every virtual timer up to target, each at its own expiry. */
-static void warp(int64_t target)
-{
-    for (;;) {
-        int64_t next = timer_next_deadline_ns(KITE_CLOCK_VIRTUAL);
-        if (next < 0 || next > target) {
-            break;
-        }
-        if (next > clock_get_ns(KITE_CLOCK_VIRTUAL)) {
-            clock_virtual_set_ns(next);
-        }
-        timers_run_expired_main();
-    }
-    clock_virtual_set_ns(target);
-    timers_run_expired_main();
-}
-
 static void advance(int64_t ns)
 {
-    warp(clock_get_ns(KITE_CLOCK_VIRTUAL) + ns);
+    clock_virtual_warp(clock_get_ns(KITE_CLOCK_VIRTUAL) + ns);
 }
 
 static IRQState **the_lines;
@@ -120,7 +103,7 @@ static void test_vmstate(void)
     hpet_reg_write(dev, TN_CMP(2), 5000, 8);
     hpet_reg_write(dev, TN_CMP(2), 5000, 8);
     hpet_reg_write(dev, GEN_CONF, 1, 4);
-    warp(t0 + 120 * 1000);                      /* matches at 50, 100 us */
+    clock_virtual_warp(t0 + 120 * 1000);        /* matches at 50, 100 us */
     g_assert_cmpuint(raises[2], ==, 2);
     g_assert_cmpint(vmstate_save_all(buf, &error_abort), ==, 0);
 
@@ -130,7 +113,7 @@ static void test_vmstate(void)
     g_assert_cmphex(hpet_reg_read(dev, GEN_CONF, 4), ==, 1);
     g_assert_cmphex(hpet_reg_read(dev, MAIN_CNT, 8), ==, 12000);
     g_assert_cmphex(hpet_reg_read(dev, TN_CMP(2), 8), ==, 15000);
-    warp(t0 + 210 * 1000);                      /* 150, 200 us */
+    clock_virtual_warp(t0 + 210 * 1000);        /* 150, 200 us */
     g_assert_cmpuint(raises[2], ==, 4);
     teardown(dev);
 }

@@ -4,7 +4,7 @@
  * Section names are those of the Intel 8254 datasheet (231164-005).
  *
  * The virtual clock is under the test's control (manual mode): at() puts it at a given CLK
- * edge count, warp() moves it forward firing the timers in deadline order.
+ * edge count, clock_virtual_warp() moves it forward firing the timers in deadline order.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "kite/osdep.h"
@@ -40,27 +40,10 @@ static void irq_handler(void *opaque, int n, int level)
     }
 }
 
-/* Fire every virtual timer up to target, each at its own expiry (QEMU's qtest clock_step). */
-static void warp(int64_t target)
-{
-    for (;;) {
-        int64_t next = timer_next_deadline_ns(KITE_CLOCK_VIRTUAL);
-        if (next < 0 || next > target) {
-            break;
-        }
-        if (next > clock_get_ns(KITE_CLOCK_VIRTUAL)) {
-            clock_virtual_set_ns(next);
-        }
-        timers_run_expired_main();
-    }
-    clock_virtual_set_ns(target);
-    timers_run_expired_main();
-}
-
 /* Put the clock at CLK edge tick, firing what expires on the way. */
 static void at(int64_t tick)
 {
-    warp(tick_ns(tick));
+    clock_virtual_warp(tick_ns(tick));
     g_assert_cmpint(now_tick(), ==, tick);
 }
 
@@ -409,7 +392,7 @@ static void test_gate_and_port61(Fixture *f, gconstpointer data)
 
     /* Bit 4 toggles with the DRAM refresh, every 15.085 us. */
     for (int i = 0; i < 8; i++) {
-        warp(clock_get_ns(KITE_CLOCK_VIRTUAL) + 7000);
+        clock_virtual_warp(clock_get_ns(KITE_CLOCK_VIRTUAL) + 7000);
         seen[(inb(0x61) >> 4) & 1] = true;
     }
     g_assert_true(seen[0] && seen[1]);
