@@ -189,7 +189,7 @@ static void drain_irq0(void)
 /* Linux's set-up: timer 0 periodic at 1 kHz in LegacyReplacement mode, with the PIT running. */
 static void test_legacy(void)
 {
-    uint32_t ms, pit_leaks;
+    uint32_t ms, n, pit_leaks;
 
     idt_set_handler(VEC_IRQ0, irq0_handler);
     idt_set_handler(VEC_IRQ8, irq8_handler);
@@ -218,18 +218,27 @@ static void test_legacy(void)
                   "ignores KVM_PIT_FLAGS_HPET_LEGACY (kvm_pvm does)", pit_leaks);
     }
 
+    /*
+     * The rate check below is about the HPET alone: stop the PIT so that a host 8254 that
+     * ignores LegacyReplacement (kvm_pvm's, and its leaks come and go) cannot add to it.
+     */
+    pit_stop();
+    drain_irq0();
+    irq0_count = 0;
+
     /* As Linux's hpet_clkevt_set_state_periodic: 32-bit, VAL_SET, then the period. */
     wr(TN_CONF(0), TN_INT_ENB | TN_PERIODIC | TN_VAL_SET | TN_32MODE);
     wr(TN_CMP(0), (uint32_t)counter() + ticks_per_ms);
     wr(TN_CMP(0), ticks_per_ms);
     ms = wait_count(&irq0_count, 10, 2000);
-    printf("hpet: %u timer 0 interrupts in %u ms of HPET time\n", (unsigned)irq0_count, ms);
-    CHECK(irq0_count >= 10, "%u timer 0 interrupts on IRQ 0", (unsigned)irq0_count);
-    if (!pit_leaks) {
-        CHECK(irq0_count <= ms + 2, "%u interrupts in %u ms: at most the HPET's 1 kHz",
-              (unsigned)irq0_count, ms);
-    }
+    /* One reading: printing takes milliseconds under KVM (a VM exit per byte), and the
+     * timer keeps counting meanwhile. */
+    n = irq0_count;
+    printf("hpet: %u timer 0 interrupts in %u ms of HPET time\n", (unsigned)n, ms);
+    CHECK(n >= 10, "%u timer 0 interrupts on IRQ 0", (unsigned)n);
+    CHECK(n <= ms + 2, "%u interrupts in %u ms: at most the HPET's 1 kHz", (unsigned)n, ms);
     wr(TN_CONF(0), 0);
+    pit_set_periodic(500);          /* muted again until LegacyReplacement goes off */
 
     /* One-shot: the comparator first, then the interrupt enable (a comparator behind the
      * counter would match at once). */
