@@ -1,8 +1,8 @@
 /*
  * PCI through the qtest protocol: configuration mechanism #1, the i440FX and PIIX3
- * functions, the PIIX4 PM function (00:01.3) and its ACPI block at PMBA, BAR sizing and mapping, pci-testdev's protocol (memory and I/O BARs, plain
- * and ioeventfd-backed tests), PIRQ routing onto IOAPIC pins, and hostile configuration
- * writes.
+ * functions, the PIIX4 PM function (00:01.3) and its ACPI block at PMBA, BAR sizing and
+ * mapping, pci-testdev's protocol (memory and I/O BARs, plain and ioeventfd-backed
+ * tests), PIRQ routing onto IOAPIC pins, and hostile configuration writes.
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "libkqtest.h"

@@ -47,9 +47,10 @@ static inline uint64_t a20(X86CPU *cpu, uint64_t pa)
 /*
  * Host address of RAM page ppage for reading, NULL if it is not RAM.  Page walks read
  * a few pages over and over, so do ITLB fills, and ram_page takes the BQL and searches
- * the memory map each time; so the last pages are remembered (phys_cache).  They stay valid as long as
- * the TLB's host addresses do: memory map changes flush the whole TLB (flush_tlb from
- * the accelerator's loop), and x86_tlb_flush(include_global) clears them too.
+ * the memory map each time; so the last pages are remembered (phys_cache).  They stay
+ * valid as long as the TLB's host addresses do: memory map changes flush the whole TLB
+ * (flush_tlb from the accelerator's loop), and x86_tlb_flush(include_global) clears
+ * them too.
  */
 static uint8_t *phys_page_r(X86CPU *cpu, uint64_t ppage)
 {

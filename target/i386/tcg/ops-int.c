@@ -50,7 +50,8 @@
     .inc_jcc = inc_r_jcc##sz, .dec_jcc = dec_r_jcc##sz
 
 #define WIDE_OPS(sz) \
-    .imul2 = op_imul2##sz, .cmov = op_cmov##sz, .cmov_r = cmov_r##sz, .bsf = op_bsf##sz, .bsr = op_bsr##sz, \
+    .imul2 = op_imul2##sz, .cmov = op_cmov##sz, .cmov_r = cmov_r##sz, \
+    .bsf = op_bsf##sz, .bsr = op_bsr##sz, \
     .popcnt = op_popcnt##sz, .movx = op_movx##sz, .movzx8_rr = op_movzx8_rr##sz, \
     .movzx8_rm = op_movzx8_rm##sz, .movzx16_rm = op_movzx16_rm##sz, .lea = op_lea##sz
 

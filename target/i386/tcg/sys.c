@@ -701,8 +701,9 @@ void x86_op_rdwrmsr(X86CPU *cpu, const KiteOp *op)
  * qemu-system-x86_64 with a CPUID-dumping test kernel), less the features this
  * interpreter does not implement: SSE3 (leaf 1 ECX bit 0), PSE-36 (EDX bit 17, 4 MiB
  * pages above 4 GiB) and SVM (80000001h ECX bit 2, leaf 8000000Ah).  MCA's MSRs are the
- * machine's (target/i386/tcg-glue.c).  Deliberately kept: invariant TSC (80000007h EDX bit 8), since the TSC runs
- * from the virtual clock and is the same on every vCPU; QEMU's TCG leaves it clear.
+ * machine's (target/i386/tcg-glue.c).  Deliberately kept: invariant TSC (80000007h EDX
+ * bit 8), since the TSC runs from the virtual clock and is the same on every vCPU;
+ * QEMU's TCG leaves it clear.
  */
 #define CPUID_VENDOR_EBX 0x68747541    /* "Auth" */
 #define CPUID_VENDOR_EDX 0x69746e65    /* "enti" */
