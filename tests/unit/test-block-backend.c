@@ -97,11 +97,12 @@ static void bql_pool_cb(void *opaque, int ret)
 /*
  * thread_pool_submit_bql: with the BQL free, the worker runs the callback itself under the
  * BQL (nobody runs the main loop here); with the BQL held, as by a drain waiting for the
- * request, the worker must not wait for it and the holder runs the callback.
+ * request, the worker must not wait for it and the holder runs the callback. One worker,
+ * so that no other worker holds the BQL when it tries: that case is the next test's.
  */
 static void test_thread_pool_bql(void)
 {
-    ThreadPool *pool = thread_pool_new(NULL, 2);
+    ThreadPool *pool = thread_pool_new(NULL, 1);
     BqlPoolTest t = { .main_thread = g_thread_self() };
 
     for (int i = 0; i < 20; i++) {
@@ -128,6 +129,31 @@ static void test_thread_pool_bql(void)
     g_assert_cmpint(g_atomic_int_get(&t.unlocked), ==, 0);
     bql_unlock();
     thread_pool_free(pool);
+}
+
+/*
+ * Several workers: one that finds the BQL taken by another worker's callback leaves its
+ * callback to the main loop, played here by the test thread (holding the BQL, as the main
+ * loop does when it runs bottom halves). Every callback runs once, and always under the BQL.
+ */
+static void test_thread_pool_bql_contended(void)
+{
+    ThreadPool *pool = thread_pool_new(NULL, 4);
+    BqlPoolTest t = { .main_thread = g_thread_self() };
+
+    for (int i = 0; i < 200; i++) {
+        thread_pool_submit_bql(pool, square, GINT_TO_POINTER(3), bql_pool_cb, &t);
+    }
+    while (thread_pool_pending(pool)) {
+        bql_lock();
+        thread_pool_run_completions(pool);
+        bql_unlock();
+        thread_pool_wait_progress(pool, 10000);
+    }
+    g_assert_cmpint(g_atomic_int_get(&t.done), ==, 200);
+    g_assert_cmpint(g_atomic_int_get(&t.unlocked), ==, 0);
+    thread_pool_free(pool);
+    g_assert_cmpint(g_atomic_int_get(&t.done), ==, 200);
 }
 
 /* ------------------------------------------------------------ BlockBackend */
@@ -763,6 +789,7 @@ int main(int argc, char **argv)
     tmpdir = g_dir_make_tmp("kite-test-blk-XXXXXX", NULL);
     g_test_add_func("/block/thread-pool", test_thread_pool);
     g_test_add_func("/block/thread-pool-bql", test_thread_pool_bql);
+    g_test_add_func("/block/thread-pool-bql-contended", test_thread_pool_bql_contended);
     for (int i = 0; i < 2; i++) {
         const char *aio = i ? "io_uring" : "threads";
         g_autofree char *p1 = g_strdup_printf("/block/backend/%s/aio", aio);
