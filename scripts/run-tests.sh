@@ -54,7 +54,7 @@ if [ $quick = 0 ]; then
 fi
 
 python3 - "$build_ok" "${results[@]}" <<'PY'
-import json, sys
+import json, re, sys
 build_ok = sys.argv[1] == "1"
 passed = failed = skipped = 0
 failures = []
@@ -75,12 +75,42 @@ for path in sys.argv[2:]:
             skipped += 1
         else:
             failed += 1
-            failures.append(f"{path.split('/')[0]}: {t.get('name', '?')} ({r})")
+            failures.append((f"{path.split('/')[0]}: {t.get('name', '?')} ({r})", t))
+
+# Lines of a test's log that say why it failed: GLib/TAP bail-outs and assertion
+# messages, python unittest FAIL/ERROR headers and exception lines, sanitizer
+# reports first; then weaker hints (timeouts, "assert", panics).  The first few
+# such lines are usually enough to tell a flake from a bug.
+STRONG = re.compile(r"Bail out!|^not ok|^(FAIL|ERROR):|ERROR:|\w(Error|Exception)\b:|"
+                    r"runtime error:|AddressSanitizer|LeakSanitizer|Segmentation fault")
+WEAK = re.compile(r"^File \".*\", line [0-9]+, in test|[Tt]imed? ?out|panic|Aborted|^FAILED")
+
+def why(t, n):
+    out = (t.get("stdout") or "") + "\n" + (t.get("stderr") or "")
+    text = [l.strip() for l in out.splitlines() if l.strip()]
+    picked, seen = [], set()
+    for pat in (STRONG, WEAK):
+        for l in text:
+            key = l.replace("Bail out! ", "")
+            if len(picked) < n and key not in seen and pat.search(l):
+                seen.add(key)
+                picked.append((text.index(l), l))
+    picked = [l for _, l in sorted(picked)]
+    if not picked:
+        picked = text[-n:]
+    if t.get("result") == "TIMEOUT":
+        picked = [f"timed out after {t.get('duration', 0):.0f} s"] + picked[:n - 1]
+    return [l if len(l) <= 150 else l[:147] + "..." for l in picked]
+
 if not build_ok:
     failed += 1
-# CI shows only the tail of this output: name what failed right above the summary.
-for f in failures:
-    print(f"FAILED {f}")
+# CI shows only the last ~25 lines of this output: name what failed, and why, right
+# above the summary.  With many failures each gets fewer lines so the tail stays whole.
+per = max(1, min(5, 18 // max(1, len(failures))))
+for name, t in failures:
+    print(f"FAILED {name}")
+    for l in why(t, per):
+        print(f"    {l}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 PY
