@@ -9,6 +9,7 @@
 #include "kite/osdep.h"
 #include "kite/thread.h"
 #include <pthread.h>
+#include <sys/syscall.h>
 
 static GMutex bql;
 static __thread bool bql_held;
@@ -67,4 +68,27 @@ void kite_thread_set_name(const char *name)
 
     g_strlcpy(buf, name, sizeof(buf));
     pthread_setname_np(pthread_self(), buf);
+}
+
+static GMutex tid_lock;
+static GCond tid_cond;
+
+void kite_thread_publish_tid(int *tid)
+{
+    g_mutex_lock(&tid_lock);
+    __atomic_store_n(tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
+    g_cond_broadcast(&tid_cond);
+    g_mutex_unlock(&tid_lock);
+}
+
+int kite_thread_wait_tid(int *tid)
+{
+    int t;
+
+    g_mutex_lock(&tid_lock);
+    while (!(t = __atomic_load_n(tid, __ATOMIC_ACQUIRE))) {
+        g_cond_wait(&tid_cond, &tid_lock);
+    }
+    g_mutex_unlock(&tid_lock);
+    return t;
 }

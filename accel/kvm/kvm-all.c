@@ -25,7 +25,6 @@
 #include <stdarg.h>
 #include <time.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <sys/mman.h>
 
 #define KVM_DEVICE "/dev/kvm"
@@ -652,9 +651,10 @@ static gpointer kvm_vcpu_thread_fn(gpointer opaque)
     sigaddset(&set, KVM_SIG_KICK);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+    /* Before the BQL: the creator holds it while it waits for this. */
+    kite_thread_publish_tid(&cpu->thread_id);
     bql_lock();
     current_cpu = cpu;
-    __atomic_store_n(&cpu->thread_id, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
     v->tid = pthread_self();
     __atomic_store_n(&v->tid_valid, true, __ATOMIC_RELEASE);
     while (!cpu->unplug) {
@@ -751,6 +751,7 @@ static bool kvm_accel_create_vcpu(AccelState *accel, CPUState *cpu, Error **errp
     }
     /* The thread waits in cpu_wait_io_event until the VM runs. */
     name = g_strdup_printf("CPU %d/KVM", cpu->cpu_index);
+    __atomic_store_n(&cpu->thread_id, 0, __ATOMIC_RELEASE);
     cpu->thread = g_thread_try_new(name, kvm_vcpu_thread_fn, cpu, &gerr);
     if (!cpu->thread) {
         error_setg(errp, "KVM: cannot create the thread of CPU %d: %s", cpu->cpu_index,
@@ -759,6 +760,11 @@ static bool kvm_accel_create_vcpu(AccelState *accel, CPUState *cpu, Error **errp
         kvm_arch_destroy_vcpu(cpu);
         goto fail;
     }
+    /*
+     * Like QEMU, return only once the thread runs: query-cpus-fast and "info cpus" must
+     * show its TID, not the main thread's, however late the host schedules it.
+     */
+    kite_thread_wait_tid(&cpu->thread_id);
     return true;
 
 fail:

@@ -17,7 +17,6 @@
 #include "kite/timer.h"
 #include "kite/runstate.h"
 #include "kite/log.h"
-#include <sys/syscall.h>
 
 #define TYPE_TCG_ACCEL "tcg" ACCEL_CLASS_SUFFIX
 
@@ -29,6 +28,7 @@
 typedef struct TCGAccel {
     AccelState parent_obj;
     GThread *thread;
+    int thread_tid;              /* host TID of the thread, published when it starts */
     CPUState *running;           /* atomic: the vCPU currently in exec() */
     GCond idle_cond;             /* the thread sleeps here when no vCPU can run */
     KiteTimer *rr_timer;
@@ -156,11 +156,9 @@ static gpointer tcg_rr_thread(gpointer opaque)
     CPUState *cpu;
 
     kite_thread_set_name("CPU/TCG");
+    /* Before the BQL: tcg_create_vcpu holds it while it waits for this. */
+    kite_thread_publish_tid(&s->thread_tid);
     bql_lock();
-    CPU_FOREACH(cpu) {
-        cpu->thread = s->thread;
-        __atomic_store_n(&cpu->thread_id, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
-    }
     while (!s->thread_quit) {
         handle_stops();
         if (!any_cpu_runnable()) {
@@ -205,6 +203,11 @@ static bool tcg_create_vcpu(AccelState *accel, CPUState *cpu, Error **errp)
         s->thread = g_thread_new("tcg-rr", tcg_rr_thread, s);
     }
     cpu->thread = s->thread;
+    /*
+     * Every vCPU, hot-plugged ones too, reports the shared thread's TID from the start
+     * (query-cpus-fast), not the main thread's while that thread is still being scheduled.
+     */
+    __atomic_store_n(&cpu->thread_id, kite_thread_wait_tid(&s->thread_tid), __ATOMIC_RELEASE);
     return true;
 }
 

@@ -23,4 +23,13 @@ bool bql_cond_wait_until(GCond *cond, gint64 end_monotonic_us);
 /* Name the calling thread (visible in gdb/top), best effort. */
 void kite_thread_set_name(const char *name);
 
+/*
+ * Thread-id handshake: a new thread stores its host TID in *tid with
+ * kite_thread_publish_tid(), and its creator calls kite_thread_wait_tid(tid) so the TID is
+ * known as soon as creation returns (as QEMU's vCPU creation waits for cpu->created).
+ * Neither needs the BQL, so the creator may hold it.
+ */
+void kite_thread_publish_tid(int *tid);
+int kite_thread_wait_tid(int *tid);
+
 #endif

@@ -173,7 +173,7 @@ def check_pvpanic(emulator, guest_dir, accel, tmp):
         r = q.cmd("query-cpus-fast")["return"]
         tids = [c["thread-id"] for c in r]
         check("query-cpus-fast thread ids" + tag, len(r) == 2 and all(t > 0 for t in tids) and
-              (accel != "kvm" or (len(set(tids)) == 2 and proc.pid not in tids)), r)
+              proc.pid not in tids and len(set(tids)) == (2 if accel == "kvm" else 1), r)
         for mon, name in ((q, "monitor 1"), (q2, "monitor 2")):
             evs = event_names(mon, ["GUEST_CRASHLOADED", "GUEST_PANICKED", "STOP"])
             check(f"pvpanic pause: events on {name}{tag}",

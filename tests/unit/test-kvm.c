@@ -774,6 +774,30 @@ static void measure_exits(const char *what)
                    (double)(kvm_vcpu_exit_handling_ns(kh_cpu) - h0) / 2001 / 1000);
 }
 
+/* ------------------------------------------------------------ vCPU thread id */
+
+/*
+ * query-cpus-fast and "info cpus" report cpu->thread_id.  Creating the vCPU waits for its
+ * thread, so the id is the vCPU thread's from the start, even while the creator holds the
+ * BQL (as here) and the host has not run the new thread yet.
+ */
+static void test_thread_id(void)
+{
+    g_autofree char *comm_path = NULL;
+    g_autofree char *comm = NULL;
+    int tid;
+
+    if (kh_skip()) {
+        return;
+    }
+    tid = __atomic_load_n(&kh_cpu->thread_id, __ATOMIC_ACQUIRE);
+    g_assert_cmpint(tid, >, 0);
+    g_assert_cmpint(tid, !=, getpid());
+    comm_path = g_strdup_printf("/proc/self/task/%d/comm", tid);
+    g_assert_true(g_file_get_contents(comm_path, &comm, NULL, NULL));
+    g_assert_cmpstr(g_strstrip(comm), ==, "CPU 0/KVM");
+}
+
 static void test_exit_cost(void)
 {
     if (kh_skip()) {
@@ -789,6 +813,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     kh_init(ON_OFF_SPLIT_OFF);
+    g_test_add_func("/kvm/thread-id", test_thread_id);
     g_test_add_func("/kvm/pio", test_pio);
     g_test_add_func("/kvm/mmio-rom", test_mmio);
     g_test_add_func("/kvm/hlt-interrupt", test_hlt_interrupt);
