@@ -161,8 +161,15 @@ def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
                    f"wget -q -O /tmp/blob http://10.0.2.2:{http_port}/blob && "
                    "md5sum /tmp/blob | cut -d' ' -f1",
                    lambda o: o == want, f"md5 {want}")
-            # hostfwd: a host connection to fwd_port reaches nc listening in the guest.
-            g.check("(nc -l -p 7777 > /tmp/fwd.txt &) ; sleep 1", args.cmd_timeout)
+            # hostfwd: a host connection to fwd_port reaches nc listening in the guest.  Wait
+            # until the guest kernel lists the listening socket (port 7777 = 0x1E61, state 0A
+            # LISTEN, in tcp or tcp6): a connection that comes earlier is refused by the
+            # guest and its message is lost, however long a fixed sleep was.
+            g.check("(nc -l -p 7777 > /tmp/fwd.txt &) ; for i in $(seq 60); do "
+                    "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | "
+                    "grep -Eq ':1E61 0+:0000 0A' && break; sleep 1; done; "
+                    "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -Eq ':1E61 0+:0000 0A'",
+                    args.cmd_timeout)
             msg = b"hello-through-hostfwd-" + os.urandom(4).hex().encode()
             with socket.create_connection(("127.0.0.1", fwd_port), timeout=60) as c:
                 c.sendall(msg + b"\n")
