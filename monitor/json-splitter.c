@@ -63,8 +63,24 @@ static bool is_structural(uint8_t c)
            c == '\t' || c == '\r' || c == '\n';
 }
 
-bool json_splitter_feed(JsonSplitter *s, const uint8_t *data, size_t len)
+/*
+ * After a callback: stop with *ok false if it returned false, or pause (the caller resumes
+ * from the returned offset) if it set s->pause.
+ */
+#define SPLIT_CALLBACK(call, taken) do { \
+        if (!(call)) { \
+            *ok = false; \
+            return len; \
+        } \
+        if (s->pause) { \
+            return (taken); \
+        } \
+    } while (0)
+
+static size_t json_splitter_run(JsonSplitter *s, const uint8_t *data, size_t len, bool *ok)
 {
+    *ok = true;
+    s->pause = false;
     for (size_t i = 0; i < len; i++) {
         uint8_t c = data[i];
 
@@ -78,50 +94,61 @@ bool json_splitter_feed(JsonSplitter *s, const uint8_t *data, size_t len)
             }
         } else if (c == '"') {
             /* A bare top-level string is a whole message of its own. */
-            if (s->depth == 0 && s->buf->len && !json_splitter_emit(s)) {
-                return false;
+            if (s->depth == 0 && s->buf->len) {
+                SPLIT_CALLBACK(json_splitter_emit(s), i);
             }
             s->in_string = true;
         } else if (c == '{' || c == '[') {
-            if (s->depth == 0 && s->buf->len && !json_splitter_emit(s)) {
-                return false;
+            if (s->depth == 0 && s->buf->len) {
+                SPLIT_CALLBACK(json_splitter_emit(s), i);
             }
             if (++s->depth > s->max_depth && !s->discarding) {
-                if (!json_splitter_fail(s, JSON_SPLIT_TOO_DEEP)) {
-                    return false;
-                }
+                SPLIT_CALLBACK(json_splitter_fail(s, JSON_SPLIT_TOO_DEEP), i + 1);
             }
         } else if (c == '}' || c == ']') {
             if (s->depth == 0) {
                 json_splitter_reset(s);
-                if (!s->error(s->opaque, JSON_SPLIT_BAD_CLOSE)) {
-                    return false;
-                }
+                SPLIT_CALLBACK(s->error(s->opaque, JSON_SPLIT_BAD_CLOSE), i + 1);
                 continue;
             }
             s->depth--;
         } else if (s->depth == 0 && is_structural(c)) {
             /* Whitespace between messages ends a bare scalar token. */
-            if (!json_splitter_emit(s)) {
-                return false;
-            }
+            SPLIT_CALLBACK(json_splitter_emit(s), i + 1);
             continue;
         }
 
         if (!s->discarding) {
             if (s->buf->len >= s->max_size) {
-                if (!json_splitter_fail(s, JSON_SPLIT_TOO_BIG)) {
-                    return false;
-                }
+                SPLIT_CALLBACK(json_splitter_fail(s, JSON_SPLIT_TOO_BIG), i + 1);
             } else {
                 g_string_append_c(s->buf, c);
             }
         }
         if (s->depth == 0 && !s->in_string && (c == '}' || c == ']' || c == '"')) {
-            if (!json_splitter_emit(s)) {
-                return false;
-            }
+            SPLIT_CALLBACK(json_splitter_emit(s), i + 1);
         }
     }
-    return true;
+    return len;
+}
+
+bool json_splitter_feed(JsonSplitter *s, const uint8_t *data, size_t len)
+{
+    bool ok = true;
+
+    while (len && ok) {
+        size_t n = json_splitter_run(s, data, len, &ok);
+        data += n;
+        len -= n;
+    }
+    s->pause = false;
+    return ok;
+}
+
+size_t json_splitter_feed_some(JsonSplitter *s, const uint8_t *data, size_t len, bool *ok)
+{
+    size_t n = json_splitter_run(s, data, len, ok);
+
+    s->pause = false;
+    return n;
 }

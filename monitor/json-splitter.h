@@ -34,6 +34,7 @@ typedef struct JsonSplitter {
     bool in_string;
     bool escape;
     bool discarding;       /* after an error: skip until depth returns to 0 */
+    bool pause;            /* set by a callback: json_splitter_feed_some stops after it */
     size_t max_size;
     int max_depth;
     JsonSplitMessage *message;
@@ -48,5 +49,11 @@ void json_splitter_destroy(JsonSplitter *s);
 void json_splitter_reset(JsonSplitter *s);
 /* Feed bytes.  Returns false if a callback returned false (stop feeding this stream). */
 bool json_splitter_feed(JsonSplitter *s, const uint8_t *data, size_t len);
+/*
+ * Feed bytes until a callback sets s->pause (one message at a time: QMP holds the rest
+ * while the main loop runs): returns how many bytes were taken, len if it never paused.
+ * *ok is false if a callback returned false (stop feeding this stream).
+ */
+size_t json_splitter_feed_some(JsonSplitter *s, const uint8_t *data, size_t len, bool *ok);
 
 #endif

@@ -519,6 +519,25 @@ static void qmp_send(QmpSession *s, JsonNode *root)
     g_free(text);
 }
 
+/* A reply: at once, or held for the main loop (see hold_replies); then take no more input. */
+static void qmp_send_reply(QmpSession *s, JsonNode *root)
+{
+    char *text;
+
+    if (!s->hold_replies) {
+        qmp_send(s, root);
+        return;
+    }
+    text = qmp_json_format(root, s->pretty);
+    if (!s->held_reply) {
+        s->held_reply = g_string_new(NULL);
+    }
+    g_string_append(s->held_reply, text);
+    g_string_append(s->held_reply, "\r\n");
+    g_free(text);
+    s->splitter.pause = true;
+}
+
 static void qmp_reply(QmpSession *s, JsonNode *ret, Error *err, JsonNode *id)
 {
     JsonObject *o = json_object_new();
@@ -537,7 +556,7 @@ static void qmp_reply(QmpSession *s, JsonNode *ret, Error *err, JsonNode *id)
         json_object_set_member(o, "id", json_node_copy(id));
     }
     json_node_take_object(root, o);
-    qmp_send(s, root);
+    qmp_send_reply(s, root);
     json_node_unref(root);
 }
 
@@ -735,6 +754,25 @@ void qmp_session_destroy(QmpSession *s)
 {
     g_ptr_array_remove(qmp_sessions, s);
     json_splitter_destroy(&s->splitter);
+    if (s->held_reply) {
+        g_string_free(s->held_reply, TRUE);
+    }
+    if (s->inq) {
+        g_byte_array_free(s->inq, TRUE);
+    }
+}
+
+/* Forget held output and queued input (a new client, or the old one went away). */
+static void qmp_session_drop_pending(QmpSession *s)
+{
+    json_splitter_reset(&s->splitter);
+    if (s->held_reply) {
+        g_string_free(s->held_reply, TRUE);
+        s->held_reply = NULL;
+    }
+    if (s->inq) {
+        g_byte_array_set_size(s->inq, 0);
+    }
 }
 
 void qmp_session_start(QmpSession *s)
@@ -745,7 +783,7 @@ void qmp_session_start(QmpSession *s)
     JsonArray *caps = json_array_new();
     JsonNode *root = json_node_new(JSON_NODE_OBJECT);
 
-    json_splitter_reset(&s->splitter);
+    qmp_session_drop_pending(s);
     s->negotiated = false;
     s->oob = false;
     s->closed = false;
@@ -759,10 +797,78 @@ void qmp_session_start(QmpSession *s)
     g_object_unref(p);
 }
 
+/* Feed queued input until a reply is held, the queue is empty or the session closes. */
+static void qmp_session_feed_queue(QmpSession *s)
+{
+    bool ok = true;
+
+    if (s->feeding) {
+        return;     /* re-entered from output flow control: the outer call goes on */
+    }
+    s->feeding = true;
+    while (ok && !s->closed && !s->held_reply && s->inq && s->inq->len) {
+        size_t n = json_splitter_feed_some(&s->splitter, s->inq->data, s->inq->len, &ok);
+        g_byte_array_remove_range(s->inq, 0, ok ? n : s->inq->len);
+    }
+    s->feeding = false;
+}
+
 void qmp_session_input(QmpSession *s, const uint8_t *buf, size_t len)
 {
-    if (!s->closed) {
+    if (s->closed) {
+        return;
+    }
+    if (!s->hold_replies) {
         json_splitter_feed(&s->splitter, buf, len);
+        return;
+    }
+    if (!s->inq) {
+        s->inq = g_byte_array_new();
+    }
+    g_byte_array_append(s->inq, buf, len);
+    qmp_session_feed_queue(s);
+}
+
+bool qmp_session_busy(QmpSession *s)
+{
+    return s->held_reply != NULL;
+}
+
+void qmp_session_release(QmpSession *s, bool final)
+{
+    GString *reply = s->held_reply;
+
+    if (!reply) {
+        return;
+    }
+    s->held_reply = NULL;
+    if (!s->closed) {
+        s->output(s->opaque, reply->str, reply->len);
+    }
+    g_string_free(reply, TRUE);
+    if (final) {
+        /* QEMU's monitor_cleanup: the command in flight is answered, no further one runs. */
+        if (s->inq) {
+            g_byte_array_set_size(s->inq, 0);
+        }
+        return;
+    }
+    qmp_session_feed_queue(s);
+}
+
+/* After the main loop has acted on requests: release every session's held reply. */
+static void qmp_sessions_release(bool final)
+{
+    bool more = false;
+
+    for (guint i = 0; qmp_sessions && i < qmp_sessions->len; i++) {
+        QmpSession *s = g_ptr_array_index(qmp_sessions, i);
+        qmp_session_release(s, final);
+        more |= qmp_session_busy(s);
+    }
+    if (more && !final) {
+        /* The next request's reply waits for another round: do not block in between. */
+        kite_context_notify(kite_main_context());
     }
 }
 
@@ -921,7 +1027,7 @@ static void qmp_mon_flush(QmpMonitor *m)
         m->writable_pending = true;
         chr_fe_notify_writable(&m->fe, qmp_mon_writable, m);
     }
-    if (!m->outq->len && m->input_held) {
+    if (!m->outq->len && m->input_held && !qmp_session_busy(&m->session)) {
         m->input_held = false;
         chr_fe_accept_input(&m->fe);    /* take requests again */
     }
@@ -968,7 +1074,7 @@ static int qmp_mon_can_receive(void *opaque)
 {
     QmpMonitor *m = opaque;
 
-    if (m->outq->len) {
+    if (m->outq->len || qmp_session_busy(&m->session)) {
         m->input_held = true;
         return 0;
     }
@@ -989,7 +1095,7 @@ static void qmp_mon_event(void *opaque, ChrEvent ev)
         qmp_session_start(&m->session);
     } else if (ev == CHR_EVENT_CLOSED) {
         /* A client vanishing mid-message: forget the partial input and unsent output. */
-        json_splitter_reset(&m->session.splitter);
+        qmp_session_drop_pending(&m->session);
         m->session.negotiated = false;
         g_byte_array_set_size(m->outq, 0);
         m->input_held = false;
@@ -1006,6 +1112,8 @@ bool qmp_monitor_new(Chardev *chr, bool pretty, Error **errp)
     }
     m->outq = g_byte_array_new();
     qmp_session_init(&m->session, pretty, qmp_mon_output, qmp_mon_close, m);
+    m->session.hold_replies = true;
+    main_loop_round_hook = qmp_sessions_release;
     runstate_event_hook = qmp_runstate_event;
     guest_panic_event_hook = qmp_guest_panic_event;
     block_io_error_hook = qmp_block_io_error;

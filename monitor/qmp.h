@@ -28,6 +28,17 @@ typedef struct QmpSession {
     bool oob;               /* qmp_capabilities enabled "oob": exec-oob is accepted */
     bool pretty;
     bool closed;
+    /*
+     * Set by the chardev glue: a reply is held back (and no further input taken) until
+     * qmp_sessions_release() runs from the main loop, after it has acted on the requests the
+     * command made.  So system_reset's RESET event comes before its reply, and pipelined
+     * commands run one per main loop round, as in QEMU (whose dispatcher yields to the main
+     * loop for each command).  Off (unit tests): replies go out at once.
+     */
+    bool hold_replies;
+    GString *held_reply;    /* the reply text waiting for the main loop; NULL if none */
+    GByteArray *inq;        /* input received behind a held reply */
+    bool feeding;
     QmpOutput *output;
     QmpClose *close;
     void *opaque;
@@ -39,6 +50,13 @@ void qmp_session_destroy(QmpSession *s);
 /* A new client: reset the state and send the greeting. */
 void qmp_session_start(QmpSession *s);
 void qmp_session_input(QmpSession *s, const uint8_t *buf, size_t len);
+/* A reply is held back: take no further input from the client until it is released. */
+bool qmp_session_busy(QmpSession *s);
+/*
+ * Send the held reply and take the next queued request (which may hold its own reply).
+ * final: the process is ending; send the held reply and drop any further input.
+ */
+void qmp_session_release(QmpSession *s, bool final);
 
 /* Broadcast an event to every negotiated session (data NULL: no "data" member, as QEMU). */
 #ifdef CONFIG_JSON

@@ -220,13 +220,21 @@ static void notify_main_loop(void)
     kite_context_notify(kite_main_context());
 }
 
+void (*main_loop_round_hook)(bool final);
+
 int main_loop_run(void)
 {
     int status = 0;
 
     system_request_notify = notify_main_loop;
     while (!main_loop_should_exit(&status)) {
+        if (main_loop_round_hook) {
+            main_loop_round_hook(false);
+        }
         main_loop_wait(false);
+    }
+    if (main_loop_round_hook) {
+        main_loop_round_hook(true);
     }
     return status;
 }

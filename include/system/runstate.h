@@ -19,6 +19,11 @@ bool runstate_parse_action(const char *optarg, Error **errp);
 
 /* The main loop of the emulator: returns the process exit status. */
 int main_loop_run(void);
+/*
+ * Run by main_loop_run after each round of acting on requests, and once more with final
+ * true when it ends: QMP sends the replies it held back and takes its next request.
+ */
+extern void (*main_loop_round_hook)(bool final);
 /* Perform a full system reset now (main loop, BQL held). */
 void system_reset(ShutdownCause cause);
 

@@ -524,6 +524,63 @@ def check_tcp(emulator, tmp):
             proc.wait()
 
 
+def check_event_order(emulator, tmp, accel):
+    """Pipelined commands, read as raw bytes: QEMU runs its main loop between two requests,
+    so the events a command causes there (RESET, POWERDOWN, SHUTDOWN) come before its
+    reply, and STOP/RESUME (sent by the command itself) before theirs too.  Guest-caused
+    events (a reset by the firmware) may come in between and are left out."""
+    import socket
+    path = os.path.join(tmp, f"order-{accel}")
+    if os.path.exists(path):
+        os.unlink(path)
+    proc = subprocess.Popen([emulator, "-M", "pc", "-m", "64", "-nodefaults", "-display",
+                             "none", "-accel", accel, "-smp", "2", "-S",
+                             "-qmp", f"unix:{path},server=on,wait=off"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                sock = socket.socket(socket.AF_UNIX)
+                sock.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        sock.settimeout(60)
+        cmds = ["qmp_capabilities", "cont", "system_reset", "stop", "system_reset",
+                "system_powerdown", "cont", "system_powerdown", "quit"]
+        sock.sendall(b"".join(b'{"execute": "%s", "id": %d}' % (c.encode(), i)
+                              for i, c in enumerate(cmds)))
+        data = b""
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                break
+            data += d
+        got = []
+        for line in data.split(b"\r\n")[1:]:
+            if not line:
+                continue
+            m = json.loads(line)
+            if "event" in m:
+                if m.get("data", {}).get("guest") is not True:
+                    got.append(m["event"] + ("" if "data" not in m else " " + m["data"]["reason"]))
+            else:
+                got.append(m["id"] if "return" in m else m)
+        want = [0, "RESUME", 1, "RESET host-qmp-system-reset", 2, "STOP", 3,
+                "RESET host-qmp-system-reset", 4, "POWERDOWN", 5, "RESUME", 6, "POWERDOWN", 7,
+                "SHUTDOWN host-qmp-quit", 8]
+        check(f"pipelined commands: events before each reply, as QEMU ({accel})",
+              got == want, got)
+        check(f"pipelined commands: exit after quit ({accel})", proc.wait(timeout=20) == 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def check_default_cdrom(emulator, tmp):
     """QEMU's pc has an empty IDE CD-ROM at ide1-cd0 unless -nodefaults or a drive already
     sits at index 2 (-cdrom, -hdc); a disc goes into the empty drive with
@@ -778,6 +835,17 @@ def main():
             fn(a.emulator, tmp)
         except Exception as ex:  # noqa: BLE001
             check(what + " exception", False, repr(ex))
+    order_accels = ["tcg"]
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+        order_accels.append("kvm")
+    except OSError:
+        print("SKIP event order (kvm): /dev/kvm cannot be opened")
+    for accel in order_accels:
+        try:
+            check_event_order(a.emulator, tmp, accel)
+        except Exception as ex:  # noqa: BLE001
+            check(f"event order exception ({accel})", False, repr(ex))
     if a.guest_dir:
         accels = ["tcg"]
         try:

@@ -106,6 +106,61 @@ static char *qmp_run(QmpSession *s, GString *out, const char *in)
     return g_strdup(out->str);
 }
 
+/*
+ * hold_replies (the chardev glue's mode): one request at a time, its reply held until the
+ * main loop releases it, events going out meanwhile; the rest of the input waits, even when
+ * it came in the same chunk or a message is split across chunks.
+ */
+static void test_qmp_hold_replies(void)
+{
+    GString *out = g_string_new(NULL);
+    QmpSession s;
+    const char *in = "{\"execute\":\"qmp_capabilities\",\"id\":1} 7 {\"execute\":\"nope\","
+                     "\"id\":2}]{\"execute\":\"query-name\",";
+
+    qmp_session_init(&s, false, out_cb, NULL, out);
+    s.hold_replies = true;
+    qmp_session_start(&s);
+    g_string_truncate(out, 0);
+    qmp_session_input(&s, (const uint8_t *)in, strlen(in));
+    g_assert_cmpstr(out->str, ==, "");
+    g_assert_true(qmp_session_busy(&s));
+    /* Input behind a held reply queues; events are not held. */
+    qmp_session_input(&s, (const uint8_t *)"\"id\":3}", 7);
+    qmp_session_release(&s, false);
+    g_assert_cmpstr(out->str, ==, "{\"return\": {}, \"id\": 1}\r\n");
+    g_assert_true(qmp_session_busy(&s));
+    qmp_event_send("STOP", NULL);
+    g_assert_nonnull(strstr(out->str, "\"event\": \"STOP\"}\r\n"));
+    g_string_truncate(out, 0);
+    qmp_session_release(&s, false);
+    g_assert_cmpstr(out->str, ==, "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+                    "\"QMP input must be a JSON object\"}}\r\n");
+    g_string_truncate(out, 0);
+    qmp_session_release(&s, false);
+    g_assert_cmpstr(out->str, ==, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
+                    "\"The command nope has not been found\"}, \"id\": 2}\r\n");
+    g_string_truncate(out, 0);
+    qmp_session_release(&s, false);
+    g_assert_cmpstr(out->str, ==, "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+                    "\"JSON parse error, expecting value\"}}\r\n");
+    g_string_truncate(out, 0);
+    qmp_session_release(&s, false);
+    g_assert_true(g_str_has_prefix(out->str, "{\"return\": {}, \"id\": 3}\r\n"));
+    g_assert_false(qmp_session_busy(&s));
+    /* The last release at exit answers the request in flight and runs no further one. */
+    g_string_truncate(out, 0);
+    in = "{\"execute\":\"query-name\",\"id\":4}{\"execute\":\"query-name\",\"id\":5}";
+    qmp_session_input(&s, (const uint8_t *)in, strlen(in));
+    qmp_session_release(&s, true);
+    g_assert_cmpstr(out->str, ==, "{\"return\": {}, \"id\": 4}\r\n");
+    g_assert_false(qmp_session_busy(&s));
+    qmp_session_release(&s, false);
+    g_assert_cmpstr(out->str, ==, "{\"return\": {}, \"id\": 4}\r\n");
+    qmp_session_destroy(&s);
+    g_string_free(out, TRUE);
+}
+
 static void test_qmp_session(void)
 {
     GString *out = g_string_new(NULL);
@@ -195,6 +250,7 @@ int main(int argc, char **argv)
     g_test_add_func("/json-splitter/limits", test_split_limits);
 #ifdef CONFIG_JSON
     g_test_add_func("/qmp/session", test_qmp_session);
+    g_test_add_func("/qmp/hold-replies", test_qmp_hold_replies);
     g_test_add_func("/qmp/format", test_qmp_format);
 #endif
     return g_test_run();
