@@ -79,6 +79,12 @@ class GuestfwdServer(threading.Thread):
         self.srv.close()
 
 
+def carrier_wait(want):
+    """A guest command printing eth0's carrier once it reads want (or after 60 s)."""
+    return ("for i in $(seq 60); do [ \"$(cat /sys/class/net/eth0/carrier)\" = %s ] && break; "
+            "sleep 1; done; cat /sys/class/net/eth0/carrier" % want)
+
+
 def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
     # A file with content the guest cannot guess, served from the host.
     blob = BlobServer(tmp, 300 * 1024)
@@ -112,10 +118,11 @@ def case_user(args, emulator, vmlinuz, initrd, tmp, log_dir):
                 r = qmp.cmd("set_link", name="n0", up=False)
                 if r != {"return": {}}:
                     raise GuestError(f"set_link off: {r}")
-                expect(g, args, "sleep 1; cat /sys/class/net/eth0/carrier",
+                # The guest applies a config interrupt from a workqueue: poll, no fixed sleep.
+                expect(g, args, carrier_wait("0"),
                        lambda o: o == "0", "carrier down after set_link off")
                 qmp.cmd("set_link", name="n0", up=True)
-                expect(g, args, "sleep 1; cat /sys/class/net/eth0/carrier",
+                expect(g, args, carrier_wait("1"),
                        lambda o: o == "1", "carrier up again")
                 r = qmp.cmd("set_link", name="nosuch", up=True)
                 if r.get("error", {}).get("class") != "DeviceNotFound":
