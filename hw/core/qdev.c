@@ -159,6 +159,15 @@ static void bus_remove_child(BusState *bus, DeviceState *dev)
     }
 }
 
+void qdev_attach_unattached(DeviceState *dev)
+{
+    if (!OBJECT(dev)->parent) {
+        g_autofree char *name = g_strdup_printf("device[%u]", unattached_count++);
+        object_property_add_child(container_get(qdev_get_machine(), "unattached"), name,
+                                  OBJECT(dev), &error_abort);
+    }
+}
+
 bool qdev_realize(DeviceState *dev, BusState *bus, Error **errp)
 {
     DeviceClass *dc = DEVICE_GET_CLASS(dev);
@@ -191,11 +200,7 @@ bool qdev_realize(DeviceState *dev, BusState *bus, Error **errp)
             return false;
         }
     }
-    if (!OBJECT(dev)->parent) {
-        g_autofree char *name = g_strdup_printf("device[%u]", unattached_count++);
-        object_property_add_child(container_get(qdev_get_machine(), "unattached"), name,
-                                  OBJECT(dev), &error_abort);
-    }
+    qdev_attach_unattached(dev);
     if (bus) {
         bus_add_child(bus, dev);
     }

@@ -368,7 +368,13 @@ static void pc_fw_cfg_init(PCMachineState *pcms, MachineState *ms)
 
 /* ---------------------------------------------------------------- CPUs */
 
-static void pc_cpus_init(PCMachineState *pcms, MachineState *ms)
+/*
+ * The vCPUs come first in /machine/unattached (device[0] is the boot CPU), as on QEMU's pc
+ * where x86_cpus_init runs before any other device is made: query-cpus-fast and
+ * query-hotpluggable-cpus report these paths.  They are realized later, in pc_cpus_init,
+ * once the irqchip exists (KVM creates its in-kernel irqchip before any vCPU).
+ */
+static void pc_cpus_new(PCMachineState *pcms, MachineState *ms)
 {
     g_autofree char *type = g_strconcat(ms->cpu_type ? ms->cpu_type : X86_VCPU_DEFAULT_MODEL,
                                         X86_VCPU_TYPE_SUFFIX, NULL);
@@ -378,10 +384,9 @@ static void pc_cpus_init(PCMachineState *pcms, MachineState *ms)
         error_report("unknown CPU model '%s' (-cpu help lists them)", ms->cpu_type);
         exit(1);
     }
-    x86_vcpu_create_apic = pc_create_apic;
+    pcms->cpus = g_new0(DeviceState *, ms->smp.cpus);
     for (unsigned i = 0; i < ms->smp.cpus; i++) {
         DeviceState *dev = qdev_new(type);
-        g_autofree char *name = g_strdup_printf("cpu[%u]", i);
 
         object_property_set_uint(OBJECT(dev), "apic-id", x86_apic_id_from_index(ms, i),
                                  &error_abort);
@@ -390,10 +395,18 @@ static void pc_cpus_init(PCMachineState *pcms, MachineState *ms)
         object_property_set_uint(OBJECT(dev), "nr-cores", ms->smp.dies * ms->smp.cores,
                                  &error_abort);
         object_property_set_uint(OBJECT(dev), "nr-threads", ms->smp.threads, &error_abort);
-        object_property_add_child(container_get(OBJECT(ms), "cpus"), name, OBJECT(dev),
-                                  &error_abort);
-        qdev_realize_and_unref(dev, NULL, &error_fatal);
+        qdev_attach_unattached(dev);
+        pcms->cpus[i] = dev;
     }
+}
+
+static void pc_cpus_init(PCMachineState *pcms, MachineState *ms)
+{
+    x86_vcpu_create_apic = pc_create_apic;
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        qdev_realize_and_unref(pcms->cpus[i], NULL, &error_fatal);
+    }
+    g_clear_pointer(&pcms->cpus, g_free);
 }
 
 /* APIC IDs from the -smp topology: thread, core, die, socket fields, each a power of 2. */
@@ -529,6 +542,7 @@ static void pc_init(MachineState *ms)
     Error *err = NULL;
 
     the_pc = pcms;
+    pc_cpus_new(pcms, ms);
     pc_memory_init(pcms, ms);
     if (ms->kernel_filename) {
         /* Direct boot: ACPI tables at the top of low RAM, reserved in the e820 map. */
@@ -611,7 +625,7 @@ static void pc_machine_class_init(ObjectClass *oc, const void *data)
     mc->default_nic = "e1000";          /* QEMU's pc: -nic user,model=e1000 by default */
     mc->default_cdrom = true;           /* QEMU's pc: empty ide1-cd0 for eject/change */
     mc->is_default = true;
-    mc->alias = "pc-i440fx";
+    mc->alias = "pc";                   /* QEMU 7.2: "pc" names pc-i440fx-7.2 */
     mc->default_cpu_type = X86_VCPU_TYPE_NAME(X86_VCPU_DEFAULT_MODEL);   /* query-machines */
 }
 

@@ -84,6 +84,12 @@ BusClass *BUS_GET_CLASS(const void *obj);
 /* --- lifecycle --- */
 DeviceState *qdev_new(const char *typename);
 DeviceState *qdev_try_new(const char *typename, Error **errp);
+/*
+ * A device realized without a QOM parent becomes /machine/unattached/device[N], N counting
+ * up in the order this runs (QEMU's numbering).  Realize does it; a board may call it
+ * earlier to give a device its place in that order before it can be realized.
+ */
+void qdev_attach_unattached(DeviceState *dev);
 /* Plug into bus (NULL: the device needs no bus) and realize. */
 bool qdev_realize(DeviceState *dev, BusState *bus, Error **errp);
 /* Same, then drop the caller's reference (the bus/tree keeps the device alive). */

@@ -296,7 +296,7 @@ def test_socket_monitor(kite, kernel, tmp):
               is not None, out)
         out = mon.cmd("info qom-tree")
         check("info qom-tree", out.startswith("/machine (") and "\r\n  /unattached (container)\r\n"
-              in out and re.search(r"\r\n    /cpu\[0\] \(\S+-x86_64-cpu\)\r\n", out) is not None,
+              in out and re.search(r"\r\n    /device\[0\] \(\S+-x86_64-cpu\)\r\n", out) is not None,
               out[:300])
         out = mon.cmd("qom-list /machine")
         check("qom-list", "\r\nunattached (child<container>)\r\n" in out, out[:300])
@@ -625,7 +625,7 @@ def test_qom_set(kite, tmp):
     with paused_vm_monitor(kite, os.path.join(tmp, "hmp-qomset.sock")) as mon:
         steps = [
             ("qom-set /nosuch x 1", "Error: Device '/nosuch' not found\r\n"),
-            ("qom-set /machine nosuch 1", "Error: Property 'pc-machine.nosuch' not found\r\n"),
+            ("qom-set /machine nosuch 1", "Error: Property 'pc-i440fx-7.2-machine.nosuch' not found\r\n"),
             ("qom-set /machine dump-guest-core off", ""),
             ("qom-get /machine dump-guest-core", "false\r\n"),
             ("qom-set /machine dump-guest-core y", ""),
@@ -646,7 +646,7 @@ def test_qom_set(kite, tmp):
             ("qom-set /machine/fw_cfg x-file-slots abc",
              "Error: Attempt to set property 'x-file-slots' on anonymous device (type "
              "'fw_cfg_io') after it was realized\r\n"),
-            ("qom-set /machine type x", "Error: Property 'pc-machine.type' is not writable\r\n"),
+            ("qom-set /machine type x", "Error: Property 'pc-i440fx-7.2-machine.type' is not writable\r\n"),
         ]
         for cmd, want in steps:
             out = mon.cmd(cmd)

@@ -45,6 +45,13 @@ def check_machine_commands(q):
                   set(c["props"]) >= {"core-id", "socket-id", "thread-id"} for c in r)
           and r[0]["props"] != r[1]["props"], r)
     cpu0 = r[0]["qom-path"]
+    # QEMU's pc makes the vCPUs before any other device: the boot CPU is device[0].
+    check("query-cpus-fast qom-path", cpu0 == "/machine/unattached/device[0]" and
+          r[1]["qom-path"].startswith("/machine/unattached/device["), r)
+    r = q.cmd("qom-get", {"path": r[1]["qom-path"], "property": "type"})
+    check("qom-get type of a vCPU", r == {"return": "qemu64-x86_64-cpu"}, r)
+    r = q.cmd("qom-get", {"path": "/machine", "property": "type"})
+    check("machine QOM type", r == {"return": "pc-i440fx-7.2-machine"}, r)
     r = q.cmd("query-hotpluggable-cpus")["return"]
     check("query-hotpluggable-cpus: 3 slots, 2 present", len(r) == 3 and
           sum("qom-path" in c for c in r) == 2 and all(c["vcpus-count"] == 1 for c in r)
@@ -56,8 +63,10 @@ def check_machine_commands(q):
           [c["props"] for c in r] == [{"core-id": i, "thread-id": 0, "socket-id": 0}
                                       for i in (2, 1, 0)], r)
     r = q.cmd("query-machines")["return"]
-    pc = [m for m in r if m["name"] == "pc"]
+    # QEMU 7.2: the current i440FX machine, "pc" its alias.
+    pc = [m for m in r if m["name"] == "pc-i440fx-7.2"]
     check("query-machines", len(pc) == 1 and pc[0]["is-default"] is True and
+          pc[0].get("alias") == "pc" and
           pc[0]["cpu-max"] >= 2 and "hotpluggable-cpus" in pc[0] and
           pc[0]["default-cpu-type"] == "qemu64-x86_64-cpu", r)
     r = q.cmd("qom-list", {"path": "/machine/peripheral/dbg"})["return"]
@@ -86,7 +95,7 @@ def check_machine_commands(q):
     r = q.cmd("qom-get", {"path": "/machine/peripheral", "property": "dbg"})
     check("qom-get child", r == {"return": "/machine/peripheral/dbg"}, r)
     r = q.cmd("qom-get", {"path": "/machine", "property": "nosuch"})
-    check("qom-get unknown property", r["error"]["desc"] == "Property 'pc-machine.nosuch' not found"
+    check("qom-get unknown property", r["error"]["desc"] == "Property 'pc-i440fx-7.2-machine.nosuch' not found"
           and r["error"]["class"] == "GenericError", r)
     r = q.cmd("qom-get", {"path": "/machine"})
     check("qom-get missing property", r["error"]["desc"] == "Parameter 'property' is missing", r)
@@ -103,7 +112,8 @@ def check_machine_commands(q):
     check("qom-set after realize", r["error"]["desc"] == "Attempt to set property 'iobase' on "
           "device 'dbg' (type 'isa-debug-exit') after it was realized", r)
     r = q.cmd("qom-set", {"path": "/machine", "property": "type", "value": "x"})
-    check("qom-set read-only", r["error"]["desc"] == "Property 'pc-machine.type' is not writable", r)
+    check("qom-set read-only", r["error"]["desc"] ==
+          "Property 'pc-i440fx-7.2-machine.type' is not writable", r)
     r = q.cmd("qom-set", {"path": "/machine", "property": "usb"})
     check("qom-set missing value", r["error"]["desc"] == "Parameter 'value' is missing", r)
     # No bus here has a hotplug controller yet: QEMU's errors, and nothing changes.

@@ -10,7 +10,8 @@
 #include "hw/i386/e820.h"
 #include "hw/i386/x86-boot.h"
 
-#define TYPE_PC_MACHINE "pc" TYPE_MACHINE_SUFFIX
+/* QEMU 7.2's current pc machine type: -M pc-i440fx-7.2, or its alias pc. */
+#define TYPE_PC_MACHINE "pc-i440fx-7.2" TYPE_MACHINE_SUFFIX
 #define TYPE_PC_CHIPSET "pc-chipset"
 #define PC_NUM_GSI 24
 #define PC_DEFAULT_BIOS "bios-256k.bin"
@@ -44,6 +45,7 @@ typedef struct PCMachineState {
     struct PCIBus *pci_bus;       /* "pci.0" (hw/i386/pc-pci.c) */
     DeviceState *piix3;
     DeviceState *pm;              /* PIIX4 PM function 00:01.3 (ACPI PM block) */
+    DeviceState **cpus;           /* made first, realized after the irqchip (pc_init only) */
 } PCMachineState;
 
 PCMachineState *PC_MACHINE(const void *obj);
