@@ -166,6 +166,10 @@ int qcow2_get_l2_for_write(BlockDriverState *bs, uint64_t guest_off, uint8_t **t
         qcow2_free_deferred(bs, l2off, s->cluster_size);
     }
     qcow2_cache_mark_dirty(&s->l2_cache, *table);
+    if (l2off) {
+        qcow2_overlap_remove(s, l2off);     /* now the snapshot's (inactive) table only */
+    }
+    qcow2_overlap_add(s, nl2, QCOW2_OL_ACTIVE_L2);
     s->l1_table[l1i] = nl2 | QCOW_OFLAG_COPIED;
     s->l1_dirty = true;
     return 0;

@@ -20,6 +20,7 @@ static void qcow2_free_state(BDRVQcow2State *s)
     }
     qcow2_snapshots_free(s->snapshots, s->nb_snapshots);
     s->snapshots = NULL;
+    qcow2_overlap_free(s);
     g_free(s->cluster_cache);
     g_free(s->cluster_data);
     s->cluster_cache = s->cluster_data = NULL;
@@ -145,6 +146,7 @@ int qcow2_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **errp)
     if (ret < 0) {
         goto fail;
     }
+    qcow2_overlap_rebuild(bs);
 
     if (s->header.backing_file_offset) {
         bs->backing_file = g_strndup((char *)cluster0 + s->header.backing_file_offset,

@@ -153,6 +153,7 @@ static int ensure_refblock(BlockDriverState *bs, uint64_t i, const Avoid *avoid,
         return ret;
     }
     s->refcount_table[i] = off;
+    qcow2_overlap_add(s, off, QCOW2_OL_REFCOUNT_BLOCK);
     if (write_entry) {
         ret = write_reftable_entry(bs, i);
         if (ret < 0) {
@@ -249,6 +250,7 @@ fail:
     g_free(s->refcount_table);
     s->refcount_table = old_table;
     s->refcount_table_size = old_size;
+    qcow2_overlap_rebuild(bs);  /* forget refcount blocks only the dropped table had */
     return ret;
 }
 

@@ -306,39 +306,6 @@ static int run_add(BlockDriverState *bs, WriteRun *r, uint64_t host, uint64_t po
     return 0;
 }
 
-/*
- * The metadata a guest data write must never land on (QEMU's overlap check, the cheap part
- * of its "cached" mode): the header cluster, the active L1 table and the refcount table.  A
- * corrupt L2 entry or refcount could otherwise point a write there.  Returns what is hit.
- */
-static const char *metadata_overlap(BDRVQcow2State *s, uint64_t host, uint64_t len)
-{
-    uint64_t l1_end = s->l1_table_offset + (uint64_t)s->l1_size * 8;
-    uint64_t rt_end = s->refcount_table_offset + s->refcount_table_size * 8;
-
-    if (host < s->cluster_size) {
-        return "qcow2_header";
-    }
-    if (s->l1_size && host < l1_end && host + len > s->l1_table_offset) {
-        return "active L1 table";
-    }
-    if (host < rt_end && host + len > s->refcount_table_offset) {
-        return "refcount table";
-    }
-    return NULL;
-}
-
-static int prevent_overlap(BlockDriverState *bs, uint64_t host, uint64_t len)
-{
-    const char *what = metadata_overlap(bs->opaque, host, len);
-
-    if (what) {
-        return qcow2_signal_corruption(bs, "Preventing invalid write on metadata (overlaps "
-                                       "with %s)", what);
-    }
-    return 0;
-}
-
 static int do_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                       struct iovec *iov, int niov)
 {
@@ -373,7 +340,7 @@ static int do_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         }
         t = qcow2_l2_entry_type(l2e);
         if (t == QCOW2_CLUSTER_NORMAL && (l2e & QCOW_OFLAG_COPIED)) {
-            ret = prevent_overlap(bs, l2e & L2E_OFFSET_MASK, s->cluster_size);
+            ret = qcow2_prevent_overlap(bs, l2e & L2E_OFFSET_MASK, s->cluster_size);
             if (ret == 0) {
                 ret = run_add(bs, &run, (l2e & L2E_OFFSET_MASK) + in, pos, n, iov, niov);
             }
@@ -391,7 +358,7 @@ static int do_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
             }
             host = h;
         }
-        ret = prevent_overlap(bs, host, s->cluster_size);
+        ret = qcow2_prevent_overlap(bs, host, s->cluster_size);
         if (ret < 0) {
             break;
         }
@@ -452,7 +419,7 @@ static int pwritev_in_place(BlockDriverState *bs, uint64_t offset, uint64_t byte
             return 1;
         }
         host = (l2e & L2E_OFFSET_MASK) + in;
-        if (metadata_overlap(s, host - in, s->cluster_size)) {
+        if (qcow2_overlap_check(s, host - in, s->cluster_size)) {
             return 1;                       /* do_pwritev reports it */
         }
         if (nruns && runs[nruns - 1].host + runs[nruns - 1].len == host) {
@@ -520,6 +487,10 @@ int qcow2_pwrite_compressed(BlockDriverState *bs, int64_t offset, const void *bu
     host = qcow2_alloc_bytes(bs, clen);
     if (host < 0) {
         ret = host;
+        goto out;
+    }
+    ret = qcow2_prevent_overlap(bs, host, clen);
+    if (ret < 0) {
         goto out;
     }
     if (!qcow2_compressed_encode(host, clen, s->cluster_bits, &desc)) {
@@ -797,6 +768,9 @@ static int qcow2_check_locked(BlockDriverState *bs, BdrvCheckResult *res, int fi
 
     g_mutex_lock(&s->lock);
     ret = qcow2_check(bs, res, fix);
+    if (fix) {
+        qcow2_overlap_rebuild(bs);  /* a repair may have changed the tables */
+    }
     g_mutex_unlock(&s->lock);
     return ret;
 }

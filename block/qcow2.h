@@ -181,6 +181,25 @@ typedef struct Qcow2Cache {
     uint64_t lru_counter;
 } Qcow2Cache;
 
+/* Kinds of metadata the overlap check protects (QEMU's "cached" overlap-check set). */
+typedef enum Qcow2OverlapKind {
+    QCOW2_OL_NONE,
+    QCOW2_OL_MAIN_HEADER,
+    QCOW2_OL_ACTIVE_L1,
+    QCOW2_OL_ACTIVE_L2,
+    QCOW2_OL_REFCOUNT_TABLE,
+    QCOW2_OL_REFCOUNT_BLOCK,
+    QCOW2_OL_SNAPSHOT_TABLE,
+    QCOW2_OL_INACTIVE_L1,
+    QCOW2_OL_COUNT,
+} Qcow2OverlapKind;
+
+/* A byte range of metadata; max_end is the furthest end of it and all ranges before it. */
+typedef struct Qcow2OverlapRange {
+    uint64_t start, end, max_end;
+    Qcow2OverlapKind kind;
+} Qcow2OverlapRange;
+
 #define L2_CACHE_TABLES_DEFAULT 32     /* 16 GiB of guest with 64 KiB clusters */
 #define RB_CACHE_BLOCKS_DEFAULT 8
 
@@ -233,6 +252,11 @@ typedef struct BDRVQcow2State {
     /* Looks preallocated (more clusters referenced than the host file has blocks): block
      * status then asks the file where data clusters read as zero, as QEMU does. */
     bool metadata_prealloc, metadata_prealloc_checked;
+
+    /* Metadata a data write must not hit (qcow2-overlap.c), besides L1/reftable/header. */
+    GHashTable *overlap_clusters;   /* host cluster index -> active L2 / refcount block */
+    Qcow2OverlapRange *overlap_ranges;  /* snapshot table, inactive L1s; sorted by start */
+    size_t overlap_nranges;
 
     /* The last decompressed cluster (sequential reads of a compressed image). */
     uint8_t *cluster_cache;
@@ -289,6 +313,19 @@ int qcow2_flush_metadata(BlockDriverState *bs);
 /* Write header fields in place (keeps header extensions). */
 int qcow2_write_header_u64(BlockDriverState *bs, int offset, uint64_t value);
 int qcow2_write_header_u32(BlockDriverState *bs, int offset, uint32_t value);
+
+/* qcow2-overlap.c */
+/* Index the metadata from the L1 table, refcount table and snapshot table (after open). */
+void qcow2_overlap_rebuild(BlockDriverState *bs);
+void qcow2_overlap_free(BDRVQcow2State *s);
+/* Record/forget one cluster of metadata (an L1 or refcount-table entry changed). */
+void qcow2_overlap_add(BDRVQcow2State *s, uint64_t offset, Qcow2OverlapKind kind);
+void qcow2_overlap_remove(BDRVQcow2State *s, uint64_t offset);
+/* The metadata [host, host+len) would overwrite, or QCOW2_OL_NONE. */
+Qcow2OverlapKind qcow2_overlap_check(BDRVQcow2State *s, uint64_t host, uint64_t len);
+const char *qcow2_overlap_name(Qcow2OverlapKind kind);
+/* As QEMU: a write onto metadata marks the image corrupt and fails with -EIO. */
+int qcow2_prevent_overlap(BlockDriverState *bs, uint64_t host, uint64_t len);
 
 /* qcow2-open.c */
 int qcow2_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **errp);
