@@ -28,8 +28,30 @@ typedef enum JsonSplitError {
 typedef bool JsonSplitMessage(void *opaque, const char *msg, size_t len);
 typedef bool JsonSplitErrorFn(void *opaque, JsonSplitError err);
 
+/*
+ * An integer literal of the message, in document order.  json-glib keeps integers as int64:
+ * one above INT64_MAX but within uint64 arrives with the same bits (QEMU echoes it exactly),
+ * one beyond both ranges saturated (QEMU makes it a double).
+ */
+typedef enum JsonIntKind {
+    JSON_INT_PLAIN,
+    JSON_INT_U64,
+    JSON_INT_BIG,
+} JsonIntKind;
+
+typedef struct JsonSplitInt {
+    JsonIntKind kind;
+    uint64_t u;           /* JSON_INT_U64 */
+    double d;             /* JSON_INT_BIG */
+} JsonSplitInt;
+
 typedef struct JsonSplitter {
-    GString *buf;
+    GString *buf;           /* the message as json-glib should see it (see string_char) */
+    GString *tok;           /* the bare token (number, keyword) being read */
+    GArray *ints;           /* of JsonSplitInt: the message's integer literals */
+    char *lex_error;        /* the message's first lexical error (QEMU's text), or NULL */
+    size_t string_start;    /* where the string being read starts in buf */
+    uint8_t quote;          /* its quote character */
     int depth;
     bool in_string;
     bool escape;

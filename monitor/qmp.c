@@ -23,6 +23,11 @@ QmpQueryHook *qmp_query_block_hook;
 QmpScreendumpHook *qmp_screendump_hook;
 
 static GPtrArray *qmp_sessions;    /* of QmpSession *, for events */
+/*
+ * Nodes of the message being handled that hold a uint64 above INT64_MAX (json-glib keeps
+ * the bits in an int64): printed unsigned, as QEMU echoes them.
+ */
+static GHashTable *qmp_u64_nodes;
 
 static JsonNode *obj_node(JsonBuilder *b)
 {
@@ -495,6 +500,10 @@ static void json_put_node(GString *out, JsonNode *n, bool pretty, int level)
             json_put_string(out, json_node_get_string(n));
             break;
         default:
+            if (qmp_u64_nodes && g_hash_table_contains(qmp_u64_nodes, n)) {
+                g_string_append_printf(out, "%" PRIu64, (uint64_t)json_node_get_int(n));
+                break;
+            }
             g_string_append_printf(out, "%" PRId64, (int64_t)json_node_get_int(n));
             break;
         }
@@ -553,7 +562,13 @@ static void qmp_reply(QmpSession *s, JsonNode *ret, Error *err, JsonNode *id)
         json_object_set_member(o, "return", ret ? ret : qmp_empty_object());
     }
     if (id) {
-        json_object_set_member(o, "id", json_node_copy(id));
+        JsonNode *copy = json_node_copy(id);
+
+        /* A value node is copied, containers share their members: keep uint64 marks. */
+        if (qmp_u64_nodes && g_hash_table_contains(qmp_u64_nodes, id)) {
+            g_hash_table_add(qmp_u64_nodes, copy);
+        }
+        json_object_set_member(o, "id", copy);
     }
     json_node_take_object(root, o);
     qmp_send_reply(s, root);
@@ -687,21 +702,88 @@ static JsonNode *qmp_dispatch(QmpSession *s, JsonNode *req, Error **errp)
     return ret;
 }
 
+/*
+ * Checks on json-glib's parse as it builds the tree (its signals come in document order):
+ * a key repeated in one object is an error for QEMU, json-glib keeps the last; and the
+ * splitter's record of integer literals fixes the int64 nodes json-glib could not fill in.
+ */
+typedef struct QmpParseCheck {
+    GHashTable *keys;           /* JsonObject * -> GHashTable of its member names */
+    GArray *ints;               /* the splitter's JsonSplitInt list */
+    guint next_int;
+    bool duplicate;
+} QmpParseCheck;
+
+
+static void qmp_check_int(QmpParseCheck *pc, JsonNode *n)
+{
+    const JsonSplitInt *v;
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
+        pc->next_int >= pc->ints->len) {
+        return;
+    }
+    v = &g_array_index(pc->ints, JsonSplitInt, pc->next_int++);
+    if (v->kind == JSON_INT_BIG) {
+        json_node_set_double(n, v->d);              /* QEMU: beyond (u)int64, a double */
+    } else if (v->kind == JSON_INT_U64) {
+        json_node_set_int(n, (int64_t)v->u);
+        g_hash_table_add(qmp_u64_nodes, n);
+    }
+}
+
+static void qmp_parse_member(JsonParser *p, JsonObject *o, const char *name, gpointer opaque)
+{
+    QmpParseCheck *pc = opaque;
+    GHashTable *names = g_hash_table_lookup(pc->keys, o);
+
+    if (!names) {
+        names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_insert(pc->keys, o, names);
+    }
+    if (!g_hash_table_add(names, g_strdup(name))) {
+        pc->duplicate = true;
+    }
+    qmp_check_int(pc, json_object_get_member(o, name));
+}
+
+static void qmp_parse_element(JsonParser *p, JsonArray *a, int index, gpointer opaque)
+{
+    qmp_check_int(opaque, json_array_get_element(a, index));
+}
+
 static bool qmp_on_message(void *opaque, const char *msg, size_t len)
 {
     QmpSession *s = opaque;
-    JsonParser *p = json_parser_new();
+    JsonParser *p;
     GError *gerr = NULL;
     Error *err = NULL;
     JsonNode *ret = NULL, *id = NULL, *root;
+    QmpParseCheck pc = { .ints = s->splitter.ints };
 
+    if (s->splitter.lex_error) {
+        error_setg(&err, "JSON parse error, %s", s->splitter.lex_error);
+        qmp_reply(s, NULL, err, NULL);
+        return !s->closed;
+    }
+    if (!qmp_u64_nodes) {
+        qmp_u64_nodes = g_hash_table_new(NULL, NULL);
+    }
+    pc.keys = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_hash_table_unref);
+    p = json_parser_new();
+    g_signal_connect(p, "object-member", G_CALLBACK(qmp_parse_member), &pc);
+    g_signal_connect(p, "array-element", G_CALLBACK(qmp_parse_element), &pc);
     if (!json_parser_load_from_data(p, msg, len, &gerr)) {
         /* QEMU reports every lexical/syntax problem with this one message. */
         error_setg(&err, "JSON parse error, %s", gerr->message);
         g_error_free(gerr);
         qmp_reply(s, NULL, err, NULL);
-        g_object_unref(p);
-        return !s->closed;
+        goto out;
+    }
+    if (pc.duplicate) {
+        error_setg(&err, "JSON parse error, duplicate key");
+        qmp_reply(s, NULL, err, NULL);
+        goto out;
     }
     root = json_parser_get_root(p);
     if (root && JSON_NODE_HOLDS_OBJECT(root)) {
@@ -713,6 +795,9 @@ static bool qmp_on_message(void *opaque, const char *msg, size_t len)
         ret = qmp_dispatch(s, root, &err);
     }
     qmp_reply(s, ret, err, id);
+out:
+    g_hash_table_remove_all(qmp_u64_nodes);
+    g_hash_table_unref(pc.keys);
     g_object_unref(p);
     return !s->closed;
 }

@@ -210,6 +210,71 @@ static void test_qmp_session(void)
     g_string_free(out, TRUE);
 }
 
+/*
+ * What json-glib alone would get wrong, against QEMU 7.2's answers: numbers outside JSON's
+ * grammar, bad escapes and raw control characters, duplicate keys (rejected); 'single
+ * quotes' and \' (accepted); integers above INT64_MAX (echoed exactly) and beyond uint64
+ * (doubles).  A message split anywhere gives the same answer.
+ */
+static void test_qmp_json_input(void)
+{
+    static const struct { const char *in, *out; } cases[] = {
+        { "{\"execute\":\"query-name\",\"id\":18446744073709551615}",
+          "{\"return\": {}, \"id\": 18446744073709551615}\r\n" },
+        { "{\"execute\":\"query-name\",\"id\":[9223372036854775808,-9223372036854775808,"
+          "{\"a\":18446744073709551616},-9223372036854775809,-1,1e2]}",
+          "{\"return\": {}, \"id\": [9223372036854775808, -9223372036854775808, "
+          "{\"a\": 1.8446744073709552e+19}, -9.2233720368547758e+18, -1, 100]}\r\n" },
+        { "{'execute':'query-name','id':'x\"y\\'z'}",
+          "{\"return\": {}, \"id\": \"x\\\"y'z\"}\r\n" },
+        { "{\"execute\":\"query-name\",\"id\":\"a\\'b\"}",
+          "{\"return\": {}, \"id\": \"a'b\"}\r\n" },
+        { "{\"execute\":\"query-name\",\"id\":01}",
+          "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray "
+          "'01'\"}}\r\n" },
+        { "{\"execute\":\"query-name\",\"id\":1.}",
+          "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray "
+          "'1.'\"}}\r\n" },
+        { "{\"execute\":\"query-name\",\"id\":[.5, 0x10]}",
+          "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray "
+          "'.5'\"}}\r\n" },
+        { "{\"execute\":\"query-name\",\"id\":\"a\\qb\"}",
+          "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid "
+          "escape sequence in string\"}}\r\n" },
+        { "{\"execute\":\"query-name\",\"id\":\"a\tb\"}",
+          "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray "
+          "'\\\"a\\t'\"}}\r\n" },
+        { "{\"execute\":\"query-name\",\"id\":1,\"arguments\":{},\"id\":2}",
+          "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, duplicate "
+          "key\"}}\r\n" },
+        { "{\"execute\":\"query-name\",\"id\":{\"a\":1,\"b\":{\"a\":1}}}",
+          "{\"return\": {}, \"id\": {\"a\": 1, \"b\": {\"a\": 1}}}\r\n" },
+    };
+    GString *out = g_string_new(NULL);
+    QmpSession s;
+
+    qmp_session_init(&s, false, out_cb, NULL, out);
+    qmp_session_start(&s);
+    g_free(qmp_run(&s, out, "{\"execute\":\"qmp_capabilities\"}"));
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *r = qmp_run(&s, out, cases[i].in);
+        g_assert_cmpstr(r, ==, cases[i].out);
+        g_free(r);
+        /* The same bytes one at a time. */
+        g_string_truncate(out, 0);
+        for (size_t j = 0; cases[i].in[j]; j++) {
+            qmp_session_input(&s, (const uint8_t *)&cases[i].in[j], 1);
+        }
+        g_assert_cmpstr(out->str, ==, cases[i].out);
+    }
+    /* After all that the stream is in step. */
+    g_free(qmp_run(&s, out, "'x'"));
+    g_assert_cmpstr(out->str, ==, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP "
+                    "input must be a JSON object\"}}\r\n");
+    qmp_session_destroy(&s);
+    g_string_free(out, TRUE);
+}
+
 static char *fmt(const char *json, bool pretty)
 {
     JsonParser *p = json_parser_new();
@@ -251,6 +316,7 @@ int main(int argc, char **argv)
 #ifdef CONFIG_JSON
     g_test_add_func("/qmp/session", test_qmp_session);
     g_test_add_func("/qmp/hold-replies", test_qmp_hold_replies);
+    g_test_add_func("/qmp/json-input", test_qmp_json_input);
     g_test_add_func("/qmp/format", test_qmp_format);
 #endif
     return g_test_run();
