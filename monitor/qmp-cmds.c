@@ -444,7 +444,7 @@ static char *json_scalar_str(JsonNode *n)
     case G_TYPE_BOOLEAN:
         return g_strdup(json_node_get_boolean(n) ? "on" : "off");
     case G_TYPE_DOUBLE:
-        return g_strdup_printf("%g", json_node_get_double(n));
+        return g_strdup_printf("%.17g", json_node_get_double(n));   /* qnum_to_string */
     default:
         return NULL;
     }
@@ -457,15 +457,35 @@ static char *json_scalar_str(JsonNode *n)
  */
 static JsonNode *qmp_device_add(JsonObject *args, Error **errp)
 {
-    const char *driver = json_object_get_string_member(args, "driver");
-    const char *busname = json_object_has_member(args, "bus") ?
-                          json_object_get_string_member(args, "bus") : NULL;
-    g_autoptr(KiteOpts) opts = NULL;
-    ObjectClass *oc = object_class_by_name(driver);
+    g_autoptr(KiteOpts) opts = kite_opts_new();
+    const char *driver, *busname;
+    ObjectClass *oc;
     DeviceClass *dc;
     BusState *bus = NULL;
     GList *members;
 
+    /*
+     * device_add takes its arguments as QemuOpts do (qemu_opts_from_qdict): scalars as
+     * text (5 -> "5", true -> "on"), anything else left out, and an id that is not a
+     * string ignored.  So {"driver": 5} is an unknown model '5', as in QEMU.
+     */
+    members = json_object_get_members(args);
+    for (GList *l = members; l; l = l->next) {
+        JsonNode *n = json_object_get_member(args, l->data);
+        g_autofree char *v = json_scalar_str(n);
+
+        if (v && (strcmp(l->data, "id") || json_node_get_value_type(n) == G_TYPE_STRING)) {
+            kite_opts_set(opts, l->data, v);
+        }
+    }
+    g_list_free(members);
+    driver = kite_opts_get(opts, "driver");
+    busname = kite_opts_get(opts, "bus");
+    if (!driver) {
+        error_setg(errp, "Parameter 'driver' is missing");
+        return NULL;
+    }
+    oc = object_class_by_name(driver);
     if (!oc || !object_class_dynamic_cast(oc, TYPE_DEVICE)) {
         error_setg(errp, "'%s' is not a valid device model name", driver);
         return NULL;
@@ -482,7 +502,8 @@ static JsonNode *qmp_device_add(JsonObject *args, Error **errp)
     if (busname) {
         bus = qbus_find_by_name(busname);
         if (!bus) {
-            error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND, "Bus '%s' not found", busname);
+            /* GenericError, as QEMU 7.2 answers (qbus_find). */
+            error_setg(errp, "Bus '%s' not found", busname);
             return NULL;
         }
         if (!dc->bus_type || !object_dynamic_cast(OBJECT(bus), dc->bus_type)) {
@@ -506,19 +527,6 @@ static JsonNode *qmp_device_add(JsonObject *args, Error **errp)
         error_setg(errp, "Device '%s' can not be hotplugged on this machine", driver);
         return NULL;
     }
-    opts = kite_opts_new();
-    members = json_object_get_members(args);
-    for (GList *l = members; l; l = l->next) {
-        g_autofree char *v = json_scalar_str(json_object_get_member(args, l->data));
-        if (!v) {
-            error_setg(errp, "Invalid parameter type for '%s', expected: string",
-                       (const char *)l->data);
-            g_list_free(members);
-            return NULL;
-        }
-        kite_opts_set(opts, l->data, v);
-    }
-    g_list_free(members);
     if (!qdev_device_add(opts, true, errp)) {
         return NULL;
     }
@@ -691,7 +699,7 @@ const QmpCommand qmp_system_commands[] = {
     { "qom-get", qmp_qom_get, { { "path", "str" }, { "property", "str" } } },
     { "qom-set", qmp_qom_set, { { "path", "str" }, { "property", "str" }, { "value", "any" } } },
     { "device_add", qmp_device_add,
-      { { "driver", "str" }, { "bus", "str", true }, { "id", "str", true } }, true },
+      { { "driver", "any" }, { "bus", "any", true }, { "id", "any", true } }, true },
     { "device_del", qmp_device_del, { { "id", "str" } } },
     { "set_link", qmp_set_link, { { "name", "str" }, { "up", "bool" } } },
     { "netdev_add", qmp_netdev_add, { { "type", "str" }, { "id", "str" } }, true },

@@ -139,8 +139,19 @@ def check_machine_commands(q):
     check("device_add bad driver", r["error"]["desc"] == "'nosuch' is not a valid device model name",
           r)
     r = q.cmd("device_add", {"driver": "isa-serial", "bus": "nosuch.0"})
-    check("device_add bad bus", r["error"] == {"class": "DeviceNotFound",
+    check("device_add bad bus", r["error"] == {"class": "GenericError",
                                                "desc": "Bus 'nosuch.0' not found"}, r)
+    # Arguments as QemuOpts take them: scalars as text, other values and a non-string id
+    # left out (QEMU 7.2's answers).
+    for args, desc in (({"driver": 5}, "'5' is not a valid device model name"),
+                       ({"driver": True}, "'on' is not a valid device model name"),
+                       ({"driver": [1]}, "Parameter 'driver' is missing"),
+                       ({"driver": "isa-serial", "bus": 5}, "Bus '5' not found"),
+                       ({"driver": "isa-serial", "id": 5},
+                        "Bus 'isa.0' does not support hotplugging")):
+        r = q.cmd("device_add", args)
+        check(f"device_add {args}", r.get("error") == {"class": "GenericError", "desc": desc},
+              r)
     r = q.cmd("device_add", {"id": "x"})
     check("device_add no driver", r["error"]["desc"] == "Parameter 'driver' is missing", r)
     r = q.cmd("qom-list", {"path": "/machine/peripheral"})["return"]
