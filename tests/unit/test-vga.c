@@ -496,10 +496,14 @@ static void test_boot_mode(void)
 static void test_console(void)
 {
     DisplaySurface *surf;
-    g_autofree char *path = g_build_filename(g_get_tmp_dir(), "kite-test-vga.ppm", NULL);
+    g_autofree char *path = NULL;
     g_autofree char *data = NULL;
     gsize len;
+    /* A unique name: this test may run twice at once (meson --repeat, or two builds). */
+    int fd = g_file_open_tmp("kite-test-vga-XXXXXX.ppm", &path, NULL);
 
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
     setup();
     set_mode(&mode13);
     dac(3, 0x3f, 0x3f, 0x00);
