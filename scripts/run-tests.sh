@@ -15,12 +15,13 @@ log() { echo "== $*" >&2; }
 scripts/install-deps.sh --test || { echo "0 passed, 1 failed"; exit 1; }
 
 build_ok=1
+failed_logs=()      # build logs whose errors the summary repeats
 if [ ! -f build/build.ninja ]; then
     meson setup build >/dev/null || build_ok=0
 fi
 if [ $build_ok = 1 ]; then
     log "building"
-    ninja -C build >build/ninja.log 2>&1 || { tail -40 build/ninja.log; build_ok=0; }
+    ninja -C build >build/ninja.log 2>&1 || { tail -40 build/ninja.log; build_ok=0; failed_logs+=(build/ninja.log); }
 fi
 
 results=()
@@ -40,7 +41,8 @@ if [ $quick = 0 ]; then
             -Dtests_only_unit=true >/dev/null || asan_ok=0
     fi
     if [ $asan_ok = 1 ]; then
-        ninja -C build-asan >build-asan/ninja.log 2>&1 || { tail -40 build-asan/ninja.log; asan_ok=0; }
+        ninja -C build-asan >build-asan/ninja.log 2>&1 || {
+            tail -40 build-asan/ninja.log; asan_ok=0; failed_logs+=(build-asan/ninja.log); }
     fi
     if [ $asan_ok = 1 ]; then
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -53,8 +55,8 @@ if [ $quick = 0 ]; then
     fi
 fi
 
-python3 - "$build_ok" "${results[@]}" <<'PY'
-import json, re, sys
+FAILED_LOGS="${failed_logs[*]:-}" python3 - "$build_ok" "${results[@]}" <<'PY'
+import json, os, re, sys
 build_ok = sys.argv[1] == "1"
 passed = failed = skipped = 0
 failures = []
@@ -81,7 +83,7 @@ for path in sys.argv[2:]:
 # messages, python unittest FAIL/ERROR headers and exception lines, sanitizer
 # reports first; then weaker hints (timeouts, "assert", panics).  The first few
 # such lines are usually enough to tell a flake from a bug.
-STRONG = re.compile(r"Bail out!|^not ok|^(FAIL|ERROR):|ERROR:|\w(Error|Exception)\b:|"
+STRONG = re.compile(r"Bail out!|^not ok|^(FAIL|ERROR)[: ]|ERROR:|\w(Error|Exception)\b:|"
                     r"runtime error:|AddressSanitizer|LeakSanitizer|Segmentation fault")
 WEAK = re.compile(r"^File \".*\", line [0-9]+, in test|[Tt]imed? ?out|panic|Aborted|^FAILED")
 
@@ -104,6 +106,17 @@ def why(t, n):
 
 if not build_ok:
     failed += 1
+    # A failed build: its first compiler/linker errors (the test listing that follows the
+    # build pushed the ninja tail out of CI's view).
+    for log in os.environ.get("FAILED_LOGS", "").split():
+        try:
+            text = open(log, errors="replace").read().splitlines()
+        except OSError:
+            continue
+        errs = [l.strip() for l in text if re.search(r"error:|^FAILED:|undefined reference", l)]
+        print(f"FAILED build: {log}")
+        for l in (errs or text[-4:])[:4]:
+            print(f"    {l if len(l) <= 150 else l[:147] + '...'}")
 # CI shows only the last ~25 lines of this output: name what failed, and why, right
 # above the summary.  With many failures each gets fewer lines so the tail stays whole.
 per = max(1, min(5, 18 // max(1, len(failures))))
