@@ -176,33 +176,152 @@ int blk_get_open_flags(BlockBackend *blk)
     return blk->open_flags;
 }
 
-bool blk_eject(BlockBackend *blk, const char *name, bool force, Error **errp)
-{
-    const BlockDevOps *ops = blk->dev_ops;
+/*
+ * Removable media, as QEMU's blockdev.c: the tray and the medium move separately.  The
+ * tray opens (blk_open_tray) or closes (blk_close_tray) through the device; the medium
+ * (the BlockDriverState) can only be taken out or put in while the tray is open.  eject and
+ * blockdev-change-medium are made of these steps.  "name" is what the user called the
+ * drive (for error messages).
+ */
 
+/* Tell the device the medium is in (load) or out; DEVICE_TRAY_MOVED if its tray moved. */
+static void blk_dev_change_media(BlockBackend *blk, bool load)
+{
+    bool was_open = blk_dev_is_tray_open(blk);
+
+    blk->dev_ops->change_media_cb(blk->dev_opaque, load);
+    if (was_open != blk_dev_is_tray_open(blk)) {
+        blk_dev_tray_moved(blk, !was_open);
+    }
+}
+
+static bool blk_dev_has_tray(BlockBackend *blk)
+{
+    return blk->dev_ops && blk->dev_ops->is_tray_open;
+}
+
+int blk_open_tray(BlockBackend *blk, const char *name, bool force, Error **errp)
+{
+    bool locked;
+
+    if (!blk_dev_has_removable_media(blk)) {
+        error_setg(errp, "Device '%s' is not removable", name);
+        return -ENOTSUP;
+    }
+    if (!blk_dev_has_tray(blk)) {
+        error_setg(errp, "Device '%s' does not have a tray", name);
+        return -ENOSYS;
+    }
+    if (blk_dev_is_tray_open(blk)) {
+        return 0;
+    }
+    locked = blk_dev_is_medium_locked(blk);
+    if (locked && blk->dev_ops->eject_request_cb) {
+        /* The guest is asked to let go (a GESN eject request); force unlocks the tray. */
+        blk->dev_ops->eject_request_cb(blk->dev_opaque, force);
+    }
+    if (!locked || force) {
+        blk_drain(blk);
+        blk_dev_change_media(blk, false);
+        return 0;
+    }
+    error_setg(errp, "Device '%s' is locked and force was not specified, wait for tray "
+               "to open and try again", name);
+    return -EINPROGRESS;
+}
+
+bool blk_close_tray(BlockBackend *blk, const char *name, Error **errp)
+{
     if (!blk_dev_has_removable_media(blk)) {
         error_setg(errp, "Device '%s' is not removable", name);
         return false;
     }
-    if (!force && ops->is_medium_locked && ops->is_medium_locked(blk->dev_opaque) &&
-        !(ops->is_tray_open && ops->is_tray_open(blk->dev_opaque))) {
-        error_setg(errp, "Device '%s' is locked and force was not specified, wait for tray "
-                   "to open and try again", name);
-        return false;
+    if (blk_dev_has_tray(blk) && blk_dev_is_tray_open(blk)) {
+        blk_dev_change_media(blk, true);
     }
-    blk_drain(blk);
-    if (!ops->is_tray_open || !ops->is_tray_open(blk->dev_opaque)) {
-        ops->change_media_cb(blk->dev_opaque, false);      /* the tray opens */
-    }
-    bdrv_unref(blk->bs);
-    blk->bs = NULL;
     return true;
 }
 
+bool blk_remove_medium(BlockBackend *blk, const char *name, Error **errp)
+{
+    bool attached = blk->dev != NULL;
+
+    if (attached && !blk_dev_has_removable_media(blk)) {
+        error_setg(errp, "Device '%s' is not removable", name);
+        return false;
+    }
+    if (attached && blk_dev_has_tray(blk) && !blk_dev_is_tray_open(blk)) {
+        error_setg(errp, "Tray of device '%s' is not open", name);
+        return false;
+    }
+    if (!blk->bs) {
+        return true;                                /* already empty */
+    }
+    blk_drain(blk);
+    bdrv_unref(blk->bs);
+    blk->bs = NULL;
+    if (attached && !blk_dev_has_tray(blk)) {
+        blk_dev_change_media(blk, false);           /* no tray: the medium just goes */
+    }
+    return true;
+}
+
+bool blk_insert_medium(BlockBackend *blk, BlockDriverState *bs, Error **errp)
+{
+    bool attached = blk->dev != NULL;
+
+    if (attached && !blk_dev_has_removable_media(blk)) {
+        error_setg(errp, "Device is not removable");
+        return false;
+    }
+    if (attached && blk_dev_has_tray(blk) && !blk_dev_is_tray_open(blk)) {
+        error_setg(errp, "Tray of the device is not open");
+        return false;
+    }
+    if (blk->bs) {
+        error_setg(errp, "There already is a medium in the device");
+        return false;
+    }
+    bdrv_ref(bs);
+    blk->bs = bs;
+    if (attached && !blk_dev_has_tray(blk)) {
+        blk_dev_change_media(blk, true);
+    }
+    return true;
+}
+
+BlockBackend *blk_by_bs(BlockDriverState *bs)
+{
+    for (GList *l = backends; l; l = l->next) {
+        BlockBackend *blk = l->data;
+        if (blk->bs == bs) {
+            return blk;
+        }
+    }
+    return NULL;
+}
+
+bool blk_eject(BlockBackend *blk, const char *name, bool force, Error **errp)
+{
+    Error *err = NULL;
+    int rc = blk_open_tray(blk, name, force, &err);
+
+    /* A tray-less device's medium just goes; a locked tray waits for the guest. */
+    if (rc && rc != -ENOSYS) {
+        error_propagate(errp, err);
+        return false;
+    }
+    error_free(err);
+    return blk_remove_medium(blk, name, errp);
+}
+
 bool blk_change_medium(BlockBackend *blk, const char *name, const char *filename,
-                       const char *format, Error **errp)
+                       const char *format, bool force, Error **errp)
 {
     BlockDriverState *bs;
+    Error *err = NULL;
+    bool ok;
+    int rc;
 
     if (!blk_dev_has_removable_media(blk)) {
         error_setg(errp, "Device '%s' is not removable", name);
@@ -212,13 +331,17 @@ bool blk_change_medium(BlockBackend *blk, const char *name, const char *filename
     if (!bs) {
         return false;
     }
-    if (!blk_eject(blk, name, true, errp)) {
+    rc = blk_open_tray(blk, name, force, &err);
+    if (rc && rc != -ENOSYS) {
+        error_propagate(errp, err);
         bdrv_unref(bs);
         return false;
     }
-    blk->bs = bs;
-    blk->dev_ops->change_media_cb(blk->dev_opaque, true);  /* the tray closes on it */
-    return true;
+    error_free(err);
+    ok = blk_remove_medium(blk, name, errp) && blk_insert_medium(blk, bs, errp) &&
+         blk_close_tray(blk, name, errp);
+    bdrv_unref(bs);                                 /* the backend holds its own reference */
+    return ok;
 }
 
 int64_t blk_getlength(BlockBackend *blk)

@@ -1,5 +1,6 @@
 /*
- * Block-layer QMP commands: query-block, eject and blockdev-change-medium (QEMU's
+ * Block-layer QMP commands: query-block, eject, blockdev-open-tray, blockdev-close-tray,
+ * blockdev-remove-medium, blockdev-insert-medium and blockdev-change-medium (QEMU's
  * qapi/block.json semantics).  The drive is named by its -drive id / node name (device) or by the qdev id
  * of the device holding it (id); the device's BlockDevOps move the tray and tell the guest
  * (for ide-cd: unit attention and a media event).
@@ -172,6 +173,93 @@ JsonNode *qmp_block_eject(JsonObject *args, Error **errp)
     return empty_object();
 }
 
+static bool opt_bool(JsonObject *args, const char *name)
+{
+    return json_object_has_member(args, name) && json_object_get_boolean_member(args, name);
+}
+
+/*
+ * blockdev-open-tray: a locked tray (the guest said PREVENT MEDIUM REMOVAL) is not opened
+ * without force, but the command succeeds: the guest gets an eject request and
+ * DEVICE_TRAY_MOVED follows if it lets go.  A device without a tray: nothing to do.
+ */
+JsonNode *qmp_blockdev_open_tray(JsonObject *args, Error **errp)
+{
+    const char *name = NULL;
+    BlockBackend *blk = find_blk(args, &name, errp);
+    Error *err = NULL;
+    int rc;
+
+    if (!blk) {
+        return NULL;
+    }
+    rc = blk_open_tray(blk, name, opt_bool(args, "force"), &err);
+    if (rc && rc != -ENOSYS && rc != -EINPROGRESS) {
+        error_propagate(errp, err);
+        return NULL;
+    }
+    error_free(err);
+    return empty_object();
+}
+
+JsonNode *qmp_blockdev_close_tray(JsonObject *args, Error **errp)
+{
+    const char *name = NULL;
+    BlockBackend *blk = find_blk(args, &name, errp);
+
+    if (!blk || !blk_close_tray(blk, name, errp)) {
+        return NULL;
+    }
+    return empty_object();
+}
+
+/* blockdev-remove-medium and -insert-medium name the device by its qdev id only. */
+static BlockBackend *find_blk_by_id(JsonObject *args, const char **name, Error **errp)
+{
+    g_autoptr(JsonObject) o = json_object_new();
+    BlockBackend *blk;
+
+    json_object_set_string_member(o, "id", json_object_get_string_member(args, "id"));
+    blk = find_blk(o, name, errp);
+    *name = json_object_get_string_member(args, "id");     /* outlives o */
+    return blk;
+}
+
+JsonNode *qmp_blockdev_remove_medium(JsonObject *args, Error **errp)
+{
+    const char *name = NULL;
+    BlockBackend *blk = find_blk_by_id(args, &name, errp);
+
+    if (!blk || !blk_remove_medium(blk, name, errp)) {
+        return NULL;
+    }
+    return empty_object();
+}
+
+JsonNode *qmp_blockdev_insert_medium(JsonObject *args, Error **errp)
+{
+    const char *name = NULL, *node = json_object_get_string_member(args, "node-name");
+    BlockBackend *blk = find_blk_by_id(args, &name, errp);
+    BlockDriverState *bs;
+
+    if (!blk) {
+        return NULL;
+    }
+    bs = bdrv_find_node(node);
+    if (!bs) {
+        error_setg(errp, "Node '%s' not found", node);
+        return NULL;
+    }
+    if (blk_by_bs(bs)) {
+        error_setg(errp, "Node '%s' is already in use", node);
+        return NULL;
+    }
+    if (!blk_insert_medium(blk, bs, errp)) {
+        return NULL;
+    }
+    return empty_object();
+}
+
 JsonNode *qmp_block_change_medium(JsonObject *args, Error **errp)
 {
     const char *name = NULL, *mode = opt_str(args, "read-only-mode");
@@ -199,7 +287,7 @@ JsonNode *qmp_block_change_medium(JsonObject *args, Error **errp)
     }
     blk = find_blk(args, &name, errp);
     if (!blk || !blk_change_medium(blk, name, json_object_get_string_member(args, "filename"),
-                                   opt_str(args, "format"), errp)) {
+                                   opt_str(args, "format"), opt_bool(args, "force"), errp)) {
         return NULL;
     }
     return empty_object();

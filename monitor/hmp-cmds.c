@@ -897,7 +897,8 @@ static void hmp_change(HmpMonitor *mon, HmpArg *a)
         hmp_printf(mon, "Error: Device '%s' not found\n", a[0].str);
         return;
     }
-    if (!blk_change_medium(blk, a[0].str, a[1].str, a[2].present ? a[2].str : NULL, &err)) {
+    if (!blk_change_medium(blk, a[0].str, a[1].str, a[2].present ? a[2].str : NULL, false,
+                           &err)) {
         hmp_handle_error(mon, err);
     }
 }

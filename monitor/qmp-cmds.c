@@ -710,6 +710,13 @@ const QmpCommand qmp_system_commands[] = {
     { "eject", qmp_block_eject,
       { { "device", "str", true }, { "id", "str", true }, { "force", "bool", true } } },
     { "blockdev-change-medium", qmp_block_change_medium, { { "device", "str", true } }, true },
+    { "blockdev-open-tray", qmp_blockdev_open_tray,
+      { { "device", "str", true }, { "id", "str", true }, { "force", "bool", true } } },
+    { "blockdev-close-tray", qmp_blockdev_close_tray,
+      { { "device", "str", true }, { "id", "str", true } } },
+    { "blockdev-remove-medium", qmp_blockdev_remove_medium, { { "id", "str" } } },
+    { "blockdev-insert-medium", qmp_blockdev_insert_medium,
+      { { "id", "str" }, { "node-name", "str" } } },
 };
 const size_t qmp_system_commands_len = G_N_ELEMENTS(qmp_system_commands);
 

@@ -631,10 +631,21 @@ void atapi_packet_received(IDEChannel *ch, IDEState *s)
 
     memcpy(s->packet, s->io_buffer, ATAPI_PACKET_SIZE);
     ide_stop_xfer(s, ST_DRDY | ST_DSC | ST_BSY);
-    if (s->unit_attention && !ua_exempt(p[0])) {
-        s->unit_attention = false;
-        /* NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED */
-        atapi_cmd_error(ch, s, SK_UNIT_ATTENTION, ASC_MEDIUM_CHANGED, 0);
+    /*
+     * A medium change is reported as QEMU does, so guests that never poll GESN still see
+     * the old medium go and a new one come: once the tray is closed on a medium, the first
+     * command fails NOT READY / MEDIUM NOT PRESENT, the next UNIT ATTENTION / NOT READY TO
+     * READY CHANGE, MEDIUM MAY HAVE CHANGED (MMC-6 4.1.6.1).  Until then (tray open, no
+     * medium) commands that need a medium fail NOT READY by themselves.
+     */
+    if (s->unit_attention && !ua_exempt(p[0]) && cd_medium_present(s)) {
+        if (s->unit_attention == 1) {
+            s->unit_attention = 2;
+            atapi_cmd_error(ch, s, SK_NOT_READY, ASC_NO_MEDIUM, 0);
+        } else {
+            s->unit_attention = 0;
+            atapi_cmd_error(ch, s, SK_UNIT_ATTENTION, ASC_MEDIUM_CHANGED, 0);
+        }
         return;
     }
     switch (p[0]) {
@@ -706,11 +717,24 @@ void ide_cd_medium_changed(IDEState *s, bool loaded)
     if (s->kind != IDE_CD) {
         return;
     }
-    /* Loading closes the tray on the new medium; ejecting opens it. */
-    if (s->tray_open != !loaded) {
-        blk_dev_tray_moved(s->blk, !loaded);
-    }
+    /*
+     * The block layer moved the tray (blockdev-open-tray / -close-tray, eject,
+     * blockdev-change-medium) and sends DEVICE_TRAY_MOVED itself: loading closes the tray
+     * (on a medium or on nothing), unloading opens it.
+     */
     s->tray_open = !loaded;
-    s->unit_attention = true;
+    s->unit_attention = 1;
     s->media_event = loaded ? 2 : 3;               /* NewMedia / MediaRemoval */
+}
+
+void ide_cd_eject_request(IDEState *s, bool force)
+{
+    if (s->kind != IDE_CD) {
+        return;
+    }
+    /* GESN media event EjectRequest (MMC-6 table 146): the guest should unlock and eject. */
+    s->media_event = 1;
+    if (force) {
+        s->tray_locked = false;
+    }
 }

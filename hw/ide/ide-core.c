@@ -103,7 +103,8 @@ void ide_attach(IDEState *s, IDEDriveKind kind, BlockBackend *blk, const char *s
     s->nb_sectors = len > 0 ? (uint64_t)len / IDE_SECTOR : 0;
     g_strlcpy(s->serial, serial ? serial : "KITE0000", sizeof(s->serial));
     s->status = kind != IDE_NONE ? ST_DRDY | ST_DSC : 0;
-    s->tray_open = s->tray_locked = s->unit_attention = false;
+    s->tray_open = s->tray_locked = false;
+    s->unit_attention = 0;
     s->media_event = 0;
     ide_set_signature(s);
 }
@@ -995,7 +996,7 @@ static const VMStateDescription vmstate_ide_state = {
         VMSTATE_UINT8(ascq, IDEState), VMSTATE_BOOL(atapi_dma, IDEState),
         VMSTATE_UINT16(byte_limit, IDEState), VMSTATE_UINT32(atapi_buf_len, IDEState),
         VMSTATE_BOOL(tray_open, IDEState), VMSTATE_BOOL(tray_locked, IDEState),
-        VMSTATE_BOOL(unit_attention, IDEState), VMSTATE_UINT8(media_event, IDEState),
+        VMSTATE_UINT8(unit_attention, IDEState), VMSTATE_UINT8(media_event, IDEState),
         VMSTATE_UINT8_ARRAY(io_buffer, IDEState, IDE_BUF_SIZE),
         VMSTATE_END_OF_LIST()
     },

@@ -39,6 +39,7 @@ typedef struct IDEDevice {
     uint32_t unit;
     char *serial;
     IDEState *s;                                   /* the position it occupies */
+    BlockBackend *own_blk;          /* an ide-cd without drive=: its own empty drive */
 } IDEDevice;
 
 static const uint16_t cmd_base[2] = { 0x1f0, 0x170 };
@@ -254,6 +255,11 @@ static void ide_cd_change_media(void *opaque, bool load)
     ide_cd_medium_changed(opaque, load);
 }
 
+static void ide_cd_eject_request_cb(void *opaque, bool force)
+{
+    ide_cd_eject_request(opaque, force);
+}
+
 static bool ide_cd_tray_open(void *opaque)
 {
     return ((IDEState *)opaque)->tray_open;
@@ -268,6 +274,7 @@ static const BlockDevOps ide_cd_block_ops = {
     .change_media_cb = ide_cd_change_media,
     .is_tray_open = ide_cd_tray_open,
     .is_medium_locked = ide_cd_locked,
+    .eject_request_cb = ide_cd_eject_request_cb,
 };
 
 static void ide_dev_realize(DeviceState *dev, Error **errp)
@@ -299,10 +306,19 @@ static void ide_dev_realize(DeviceState *dev, Error **errp)
         error_setg(errp, "%s: unit %u is taken or invalid (0 or 1)", type, unit);
         return;
     }
+    if (cd && !idev->blk) {
+        /* As QEMU: an empty anonymous drive, so QMP can put a medium in (by the qdev id). */
+        idev->own_blk = blk_new_open(NULL, NULL, NULL, NULL, 0, errp);
+        if (!idev->own_blk) {
+            return;
+        }
+        blk_attach_dev(idev->own_blk, dev);
+        idev->blk = idev->own_blk;
+    }
     idev->unit = unit;
     idev->s = &ch->ifs[unit];
     ide_attach(idev->s, cd ? IDE_CD : IDE_HD, idev->blk, idev->serial);
-    if (cd && idev->blk) {
+    if (cd) {
         blk_set_dev_ops(idev->blk, &ide_cd_block_ops, idev->s);
     }
     ch->bm_status |= 0x20 << unit;
@@ -318,6 +334,11 @@ static void ide_dev_unrealize(DeviceState *dev)
         }
         ide_attach(idev->s, IDE_NONE, NULL, NULL);
         idev->s = NULL;
+    }
+    if (idev->own_blk) {
+        blk_detach_dev(idev->own_blk, dev);
+        blk_unref(idev->own_blk);
+        idev->blk = idev->own_blk = NULL;
     }
 }
 

@@ -176,6 +176,8 @@ typedef struct BlockDevOps {
     void (*change_media_cb)(void *opaque, bool load);
     bool (*is_tray_open)(void *opaque);
     bool (*is_medium_locked)(void *opaque);
+    /* The user wants the tray open while the guest locks it (force: unlock it). */
+    void (*eject_request_cb)(void *opaque, bool force);
 } BlockDevOps;
 void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque);
 bool blk_dev_has_removable_media(BlockBackend *blk);
@@ -183,13 +185,25 @@ bool blk_dev_is_tray_open(BlockBackend *blk);
 bool blk_dev_is_medium_locked(BlockBackend *blk);
 /* BDRV_O_* the medium was opened with (cache mode, read-only) for query-block. */
 int blk_get_open_flags(BlockBackend *blk);
-/* QMP eject: open the tray (refused while the guest locks it, unless force) and take
- * the medium out.  Errors carry QEMU's messages. */
+/*
+ * Removable media with QEMU's semantics and error messages (block-backend.c).
+ * blk_open_tray: 0 when the tray is open; -ENOTSUP not removable, -ENOSYS no tray,
+ * -EINPROGRESS locked by the guest (it was sent an eject request; force opens anyway).
+ * The medium can be removed or inserted (bs gets a new reference) only with the tray open
+ * (or on a device without a tray).
+ */
+int blk_open_tray(BlockBackend *blk, const char *name, bool force, Error **errp);
+bool blk_close_tray(BlockBackend *blk, const char *name, Error **errp);
+bool blk_remove_medium(BlockBackend *blk, const char *name, Error **errp);
+bool blk_insert_medium(BlockBackend *blk, BlockDriverState *bs, Error **errp);
+/* The backend whose medium is bs, or NULL. */
+BlockBackend *blk_by_bs(BlockDriverState *bs);
+/* QMP eject: open the tray (see blk_open_tray) and remove the medium. */
 bool blk_eject(BlockBackend *blk, const char *name, bool force, Error **errp);
-/* QMP blockdev-change-medium: eject (forced), open filename (format probed if NULL)
- * read-only like the previous medium, insert it and close the tray. */
+/* QMP blockdev-change-medium: open filename (format probed if NULL) read-only like the
+ * previous medium, open the tray, swap the medium, close the tray. */
 bool blk_change_medium(BlockBackend *blk, const char *name, const char *filename,
-                       const char *format, Error **errp);
+                       const char *format, bool force, Error **errp);
 
 /* One device per backend: -EBUSY if another device has it. */
 int blk_attach_dev(BlockBackend *blk, void *dev);

@@ -15,6 +15,10 @@
 JsonNode *qmp_block_eject(JsonObject *args, Error **errp);
 /* blockdev-change-medium {device | id, filename, format?, read-only-mode?} */
 JsonNode *qmp_block_change_medium(JsonObject *args, Error **errp);
+JsonNode *qmp_blockdev_open_tray(JsonObject *args, Error **errp);
+JsonNode *qmp_blockdev_close_tray(JsonObject *args, Error **errp);
+JsonNode *qmp_blockdev_remove_medium(JsonObject *args, Error **errp);
+JsonNode *qmp_blockdev_insert_medium(JsonObject *args, Error **errp);
 /* query-block: the BlockInfo array (the monitor's qmp_query_block_hook). */
 JsonNode *qmp_block_query_block(Error **errp);
 #endif

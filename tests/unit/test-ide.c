@@ -338,7 +338,21 @@ static void test_cd_unit_attention(void)
         buf[i + 1] = w >> 8;
     }
     g_assert_cmphex(buf[4], ==, 2);
-    /* The next TEST UNIT READY fails with UNIT ATTENTION / 28h, then the medium is ready. */
+    /*
+     * As QEMU: the next TEST UNIT READY fails NOT READY / MEDIUM NOT PRESENT (the old
+     * medium went), the one after UNIT ATTENTION / 28h (a new one came), then it is ready.
+     */
+    packet(tur);
+    g_assert_cmphex(status() & 0x01, ==, 0x01);
+    g_assert_cmphex(ide_ioport_read(&ch, 1, 1) >> 4, ==, 2);
+    packet(rs);
+    for (int i = 0; i < 18; i += 2) {
+        uint16_t w = ide_ioport_read(&ch, 0, 2);
+        buf[i] = w;
+        buf[i + 1] = w >> 8;
+    }
+    g_assert_cmphex(buf[2], ==, 2);
+    g_assert_cmphex(buf[12], ==, 0x3a);
     packet(tur);
     g_assert_cmphex(status() & 0x01, ==, 0x01);
     g_assert_cmphex(ide_ioport_read(&ch, 1, 1) >> 4, ==, 6);
@@ -365,6 +379,160 @@ static void test_cd_unit_attention(void)
     packet(r10);
     g_assert_cmphex(status() & 0x01, ==, 0x01);
     g_assert_cmphex(ide_ioport_read(&ch, 1, 1) >> 4, ==, 3);   /* MEDIUM ERROR */
+    teardown();
+}
+
+/* ---- the tray and the medium through the block layer (QMP's blockdev-*-tray) ---- */
+
+static int tray_moves, tray_last_open;
+
+static void count_tray_moved(BlockBackend *b, bool open)
+{
+    g_assert_true(b == blk);
+    tray_moves++;
+    tray_last_open = open;
+}
+
+static void cd_change_media(void *opaque, bool load)
+{
+    ide_cd_medium_changed(opaque, load);
+}
+
+static bool cd_tray_open(void *opaque)
+{
+    return ((IDEState *)opaque)->tray_open;
+}
+
+static bool cd_locked(void *opaque)
+{
+    return ((IDEState *)opaque)->tray_locked;
+}
+
+static void cd_eject_request(void *opaque, bool force)
+{
+    ide_cd_eject_request(opaque, force);
+}
+
+static const BlockDevOps cd_ops = {
+    .change_media_cb = cd_change_media,
+    .is_tray_open = cd_tray_open,
+    .is_medium_locked = cd_locked,
+    .eject_request_cb = cd_eject_request,
+};
+
+/* Sense key of the last command (0: it succeeded), and its ASC through REQUEST SENSE. */
+static int sense_of(const uint8_t *cdb, uint8_t *asc)
+{
+    uint8_t rs[12] = { 0x03, 0, 0, 0, 18 }, b[18];
+
+    packet(cdb);
+    if (!(status() & 0x01)) {
+        return 0;
+    }
+    packet(rs);
+    for (int i = 0; i < 18; i += 2) {
+        uint16_t w = ide_ioport_read(&ch, 0, 2);
+        b[i] = w;
+        b[i + 1] = w >> 8;
+    }
+    *asc = b[12];
+    return b[2] & 0x0f;
+}
+
+static uint8_t gesn_event(void)
+{
+    uint8_t gesn[12] = { 0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8 }, b[8];
+
+    packet(gesn);
+    for (int i = 0; i < 8; i += 2) {
+        uint16_t w = ide_ioport_read(&ch, 0, 2);
+        b[i] = w;
+        b[i + 1] = w >> 8;
+    }
+    return b[4];
+}
+
+/*
+ * QEMU's tray semantics: a tray the guest locked (PREVENT MEDIUM REMOVAL) is not opened
+ * by blockdev-open-tray / eject without force; the guest gets a GESN EjectRequest and the
+ * tray moves (DEVICE_TRAY_MOVED) only when the guest allows it and ejects.  The medium
+ * goes out and in only with the tray open; closing the tray on a new medium is reported
+ * NOT READY then UNIT ATTENTION.  force unlocks and opens at once.
+ */
+static void test_cd_tray_block_layer(void)
+{
+    uint8_t tur[12] = { 0 }, lock[12] = { 0x1e, 0, 0, 0, 1 }, unlock[12] = { 0x1e };
+    uint8_t eject[12] = { 0x1b, 0, 0, 0, 0x02 }, asc = 0;
+    int dummy_dev;
+    Error *err = NULL;
+    BlockDriverState *bs;
+
+    setup(IDE_CD, BLOCKDEV_ON_ERROR_AUTO, BLOCKDEV_ON_ERROR_AUTO);
+    blk_attach_dev(blk, &dummy_dev);
+    blk_set_dev_ops(blk, &cd_ops, &ch.ifs[0]);
+    block_tray_moved_hook = count_tray_moved;
+    tray_moves = 0;
+
+    g_assert_cmpint(sense_of(tur, &asc), ==, 0);
+    g_assert_cmpint(sense_of(lock, &asc), ==, 0);
+    g_assert_cmpint(blk_open_tray(blk, "cd", false, &err), ==, -EINPROGRESS);
+    g_assert_nonnull(strstr(error_get_pretty(err), "Device 'cd' is locked and force was "
+                            "not specified, wait for tray to open and try again"));
+    error_free(err);
+    err = NULL;
+    g_assert_false(blk_eject(blk, "cd", false, &err));
+    error_free(err);
+    err = NULL;
+    g_assert_cmpint(tray_moves, ==, 0);
+    g_assert_false(ch.ifs[0].tray_open);
+    g_assert_cmpint(sense_of(tur, &asc), ==, 0);            /* the medium is still there */
+    g_assert_cmpint(gesn_event(), ==, 1);                   /* EjectRequest */
+    g_assert_false(blk_remove_medium(blk, "cd", &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "Tray of device 'cd' is not open"));
+    error_free(err);
+    err = NULL;
+
+    /* The guest lets go: the tray moves now. */
+    g_assert_cmpint(sense_of(unlock, &asc), ==, 0);
+    g_assert_cmpint(sense_of(eject, &asc), ==, 0);
+    g_assert_cmpint(tray_moves, ==, 1);
+    g_assert_true(tray_last_open);
+    g_assert_true(blk_remove_medium(blk, "cd", &error_abort));
+    g_assert_null(blk_bs(blk));
+    g_assert_cmpint(sense_of(tur, &asc), ==, 2);            /* NOT READY */
+    g_assert_cmphex(asc, ==, 0x3a);                         /* MEDIUM NOT PRESENT */
+
+    /* A medium goes in and the tray closes: NOT READY once, then UNIT ATTENTION. */
+    bs = bdrv_open(img, "ide-test-faulty", NULL, 0, &error_abort);
+    g_assert_true(blk_insert_medium(blk, bs, &error_abort));
+    g_assert_false(blk_insert_medium(blk, bs, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "There already is a medium"));
+    error_free(err);
+    err = NULL;
+    bdrv_unref(bs);
+    g_assert_cmpint(tray_moves, ==, 1);
+    g_assert_true(blk_close_tray(blk, "cd", &error_abort));
+    g_assert_cmpint(tray_moves, ==, 2);
+    g_assert_false(tray_last_open);
+    g_assert_cmpint(sense_of(tur, &asc), ==, 2);
+    g_assert_cmphex(asc, ==, 0x3a);
+    g_assert_cmpint(sense_of(tur, &asc), ==, 6);            /* UNIT ATTENTION */
+    g_assert_cmphex(asc, ==, 0x28);                         /* MEDIUM MAY HAVE CHANGED */
+    g_assert_cmpint(sense_of(tur, &asc), ==, 0);
+
+    /* force: unlocked and opened at once. */
+    g_assert_cmpint(sense_of(lock, &asc), ==, 0);
+    g_assert_cmpint(blk_open_tray(blk, "cd", true, &error_abort), ==, 0);
+    g_assert_cmpint(tray_moves, ==, 3);
+    g_assert_true(tray_last_open);
+    g_assert_false(ch.ifs[0].tray_locked);
+    g_assert_true(blk_eject(blk, "cd", false, &error_abort));
+    g_assert_null(blk_bs(blk));
+    g_assert_cmpint(tray_moves, ==, 3);                     /* it was open already */
+
+    block_tray_moved_hook = NULL;
+    blk_set_dev_ops(blk, NULL, NULL);
+    blk_detach_dev(blk, &dummy_dev);
     teardown();
 }
 
@@ -455,6 +623,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/retry-migration", test_retry_migration);
     g_test_add_func("/ide/reset-cancels", test_reset_cancels);
     g_test_add_func("/ide/cd-unit-attention", test_cd_unit_attention);
+    g_test_add_func("/ide/cd-tray-block-layer", test_cd_tray_block_layer);
     g_test_add_func("/ide/cd-random-packets", test_cd_random_packets);
     return g_test_run();
 }

@@ -105,7 +105,8 @@ typedef struct IDEState {
     uint16_t byte_limit;                           /* bytes per DRQ block (cylinder regs) */
     uint32_t atapi_buf_len;                        /* reply/sector bytes held in io_buffer */
     bool tray_open, tray_locked;
-    bool unit_attention;                           /* medium changed, not yet reported */
+    uint8_t unit_attention;                        /* medium changed: 1 report NOT READY,
+                                                      2 then UNIT ATTENTION, 0 done */
     uint8_t media_event;                           /* GESN media event code pending, 0 none */
     /*
      * Asynchronous I/O: one request at a time, BSY while it runs; the vCPU never waits
@@ -159,6 +160,9 @@ void ide_attach(IDEState *s, IDEDriveKind kind, BlockBackend *blk, const char *s
 /* A CD's medium was inserted (the tray closes) or removed (the tray opens) behind the
  * guest's back: unit attention and a GESN media event follow (MMC-6 6.6, 6.29). */
 void ide_cd_medium_changed(IDEState *s, bool loaded);
+/* The user asked for the tray while the guest locks it: a GESN EjectRequest event; force
+ * also unlocks it (QEMU's eject_request_cb). */
+void ide_cd_eject_request(IDEState *s, bool force);
 /* The VM runs again: resubmit requests werror/rerror=stop parked. */
 void ide_channel_resume(IDEChannel *ch);
 
