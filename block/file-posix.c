@@ -206,6 +206,7 @@ static int file_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **er
         }
         io_uring_queue_exit(&probe);
         s->use_io_uring = true;
+        bs->has_aio = true;
 #else
         error_setg(errp, "aio=io_uring is not supported by this build of Kite (no liburing); "
                    "use aio=threads");

@@ -101,6 +101,19 @@ int qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c, uint64_t offset, bool f
     return 0;
 }
 
+/* The cached table at offset, or NULL: never does I/O (the asynchronous read path). */
+uint8_t *qcow2_cache_peek(Qcow2Cache *c, uint64_t offset)
+{
+    for (int i = 0; i < c->size; i++) {
+        Qcow2CacheEntry *e = &c->entries[i];
+        if (e->offset == offset) {
+            e->lru = ++c->lru_counter;
+            return e->table;
+        }
+    }
+    return NULL;
+}
+
 void qcow2_cache_mark_dirty(Qcow2Cache *c, uint8_t *table)
 {
     for (int i = 0; i < c->size; i++) {

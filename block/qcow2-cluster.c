@@ -125,6 +125,37 @@ int qcow2_get_l2_entry(BlockDriverState *bs, uint64_t guest_off, uint64_t *l2e)
     return ret;
 }
 
+/*
+ * A normal cluster's L2 entry from the cache alone: true with *l2e set when the table is
+ * cached and the entry is a normal cluster with a sane host offset.  Anything else (table
+ * not cached, other kinds, entries check_l2_entry would report) is false with nothing done,
+ * so the caller takes the synchronous path, which reads, reports or signals corruption.
+ */
+bool qcow2_peek_normal_l2_entry(BlockDriverState *bs, uint64_t guest_off, uint64_t *l2e)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t l1i = guest_off >> (s->cluster_bits + s->l2_bits);
+    uint64_t l2i = (guest_off >> s->cluster_bits) & (s->l2_size - 1);
+    uint64_t l2off, off;
+    uint8_t *table;
+
+    if (l1i >= s->l1_size) {
+        return false;
+    }
+    l2off = s->l1_table[l1i] & L1E_OFFSET_MASK;
+    if (!l2off || (l2off & (s->cluster_size - 1)) || l2off < s->cluster_size) {
+        return false;
+    }
+    table = qcow2_cache_peek(&s->l2_cache, l2off);
+    if (!table) {
+        return false;
+    }
+    *l2e = qcow2_ld64(table + l2i * 8);
+    off = *l2e & L2E_OFFSET_MASK;
+    return qcow2_l2_entry_type(*l2e) == QCOW2_CLUSTER_NORMAL &&
+           !(off & (s->cluster_size - 1)) && off >= s->cluster_size;
+}
+
 int qcow2_get_l2_for_write(BlockDriverState *bs, uint64_t guest_off, uint8_t **table,
                            uint64_t *index)
 {

@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "block/qcow2.h"
+#include "kite/thread.h"
 
 /* A cluster range [start, end) that a placement must avoid (a run being allocated). */
 typedef struct Avoid {
@@ -435,6 +436,13 @@ int qcow2_apply_pending_frees(BlockDriverState *bs)
     BDRVQcow2State *s = bs->opaque;
     int ret = 0;
 
+    /*
+     * Asynchronous reads finish under the BQL: its holder cannot wait for them, so it keeps
+     * the frees for a later flush (until then those clusters are only leaked, never reused).
+     */
+    if (s->data_aio > 0 && bql_locked()) {
+        return 0;
+    }
     /* No freed cluster may be handed out while unlocked data I/O might still touch it. */
     while (s->data_io > 0) {
         g_cond_wait(&s->data_io_cond, &s->lock);

@@ -234,6 +234,81 @@ static int qcow2_preadv(BlockDriverState *bs, int64_t offset, int64_t bytes,
     return ret;
 }
 
+/*
+ * Asynchronous reads (aio=io_uring on the file): a read whose clusters are all normal,
+ * contiguous on the host and mapped by cached L2 tables goes straight to the file's ring as
+ * one request, from the submitting thread, with no pool thread in between (the pool hop and
+ * its wake-ups are most of the per-request cost).  Everything else, and any request that
+ * finds s->lock busy (a pool thread doing metadata I/O), returns false for the pool path.
+ * The request counts in data_io until it completes, so its clusters cannot be freed and
+ * reused under it.
+ */
+typedef struct Qcow2AioRead {
+    BlockDriverState *bs;
+    BlockCompletionFunc *cb;
+    void *opaque;
+} Qcow2AioRead;
+
+static void qcow2_aio_read_end(BDRVQcow2State *s)
+{
+    g_mutex_lock(&s->lock);
+    s->data_aio--;
+    if (--s->data_io == 0) {
+        g_cond_broadcast(&s->data_io_cond);
+    }
+    g_mutex_unlock(&s->lock);
+}
+
+static void qcow2_aio_read_done(void *opaque, int ret)
+{
+    Qcow2AioRead *r = opaque;
+
+    qcow2_aio_read_end(r->bs->opaque);
+    r->cb(r->opaque, ret);
+    g_free(r);
+}
+
+static bool qcow2_aio_rw(BlockDriverState *bs, KiteContext *ctx, BdrvAioOp op, int64_t offset,
+                         int64_t bytes, struct iovec *iov, int niov, int flags,
+                         BlockCompletionFunc *cb, void *opaque)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t in = offset & (s->cluster_size - 1), l2e, e, next_host, pos;
+    Qcow2AioRead *r;
+
+    if (op != BDRV_AIO_READ || bytes <= 0 || !bs->file->has_aio ||
+        !g_mutex_trylock(&s->lock)) {
+        return false;
+    }
+    if (!qcow2_peek_normal_l2_entry(bs, offset, &l2e)) {
+        g_mutex_unlock(&s->lock);
+        return false;
+    }
+    next_host = (l2e & L2E_OFFSET_MASK) + s->cluster_size;
+    for (pos = s->cluster_size - in; pos < (uint64_t)bytes; pos += s->cluster_size) {
+        if (!qcow2_peek_normal_l2_entry(bs, offset + pos, &e) ||
+            (e & L2E_OFFSET_MASK) != next_host) {
+            g_mutex_unlock(&s->lock);
+            return false;
+        }
+        next_host += s->cluster_size;
+    }
+    s->data_io++;
+    s->data_aio++;
+    g_mutex_unlock(&s->lock);
+
+    /* Submitted without s->lock: a completion may run before bdrv_aio_rw returns. */
+    r = g_new(Qcow2AioRead, 1);
+    *r = (Qcow2AioRead){ .bs = bs, .cb = cb, .opaque = opaque };
+    if (!bdrv_aio_rw(bs->file, ctx, BDRV_AIO_READ, (l2e & L2E_OFFSET_MASK) + in, bytes, iov,
+                     niov, flags, qcow2_aio_read_done, r)) {
+        g_free(r);
+        qcow2_aio_read_end(s);
+        return false;
+    }
+    return true;
+}
+
 /* --------------------------------------------------------------- writes */
 
 /* Lazy refcounts: the dirty bit goes on disk before the first unflushed refcount change. */
@@ -783,6 +858,7 @@ static BlockDriver bdrv_qcow2 = {
     .open = qcow2_open,
     .close = qcow2_close,
     .preadv = qcow2_preadv,
+    .aio_rw = qcow2_aio_rw,
     .pwritev = qcow2_pwritev,
     .pwrite_zeroes = qcow2_pwrite_zeroes,
     .pdiscard = qcow2_pdiscard,

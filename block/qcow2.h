@@ -212,6 +212,12 @@ typedef struct BDRVQcow2State {
      */
     int data_io;
     GCond data_io_cond;
+    /*
+     * Of data_io, the reads handed to the file's asynchronous path (qcow2_aio_rw).  They
+     * complete under the BQL, so a BQL holder must not wait for them (see
+     * qcow2_apply_pending_frees).
+     */
+    int data_aio;
     Qcow2Header header;
     int version;
     int cluster_bits;
@@ -271,6 +277,7 @@ void qcow2_cache_destroy(Qcow2Cache *c);
  * The table at offset, read on a miss (or zero-filled if fresh: a newly allocated table).
  * Evicting a dirty L2 table first writes the refcount blocks (refcounts before references).
  */
+uint8_t *qcow2_cache_peek(Qcow2Cache *c, uint64_t offset);
 int qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c, uint64_t offset, bool fresh,
                     uint8_t **table);
 void qcow2_cache_mark_dirty(Qcow2Cache *c, uint8_t *table);
@@ -299,6 +306,7 @@ int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res, int fix);
 /* qcow2-cluster.c */
 /* The L2 entry for a guest offset (0 if no L2 table); -errno on corrupt metadata. */
 int qcow2_get_l2_entry(BlockDriverState *bs, uint64_t guest_off, uint64_t *l2e);
+bool qcow2_peek_normal_l2_entry(BlockDriverState *bs, uint64_t guest_off, uint64_t *l2e);
 /*
  * The L2 table slot for guest_off, allocating or copying the L2 table (COW of a table a
  * snapshot shares) so it can be changed.  *table stays valid until the next cache call.

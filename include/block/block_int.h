@@ -98,6 +98,9 @@ struct BlockDriverState {
      * O_DIRECT, 1 otherwise); the file driver bounces unaligned requests itself.
      */
     uint32_t request_alignment;
+    /* drv->aio_rw may take requests (the file with aio=io_uring): format nodes above it
+     * skip their own asynchronous lookups when false. */
+    bool has_aio;
 };
 
 /* Registration: one line at the end of a driver file. */

@@ -5,6 +5,7 @@
  */
 #include "block/blockdev.h"
 #include "block/block_int.h"
+#include "block/qcow2.h"
 #include "kite/thread-pool.h"
 #include "kite/thread.h"
 #include "kite/main-loop.h"
@@ -312,6 +313,100 @@ static void test_blk_aio(const void *aio)
     }
     blk_unref(blk);
     g_assert_null(blk_by_name("aio0"));
+    g_assert_false(have_io_uring_fd());
+}
+
+/*
+ * qcow2 reads with file.aio=io_uring: a read of contiguous normal clusters whose L2 table is
+ * cached goes straight to the file's ring (the only asynchronous request here, so the ring
+ * exists only if that path ran); reads that cross an unallocated cluster or clusters that are
+ * not contiguous on the host take the pool and read right too.  With aio=threads there is
+ * never a ring.
+ */
+static void test_blk_qcow2_aio_read(const void *aio)
+{
+    g_autofree char *path = g_build_filename(tmpdir, "aio.qcow2", NULL);
+    g_autoptr(KiteOpts) co = kite_opts_parse("size=4M,cluster_size=4096", NULL, &error_abort);
+    g_autoptr(KiteOpts) o = aio_opts(aio);
+    bool uring = !strcmp(aio, "io_uring");
+    g_autofree uint8_t *data = g_malloc(128 * KiB), *rbuf = g_malloc(128 * KiB);
+    BlockBackend *blk;
+    BDRVQcow2State *s;
+    AioResult r = { 0 };
+    struct iovec riov[2];
+
+    g_assert_cmpint(bdrv_create("qcow2", path, co, &error_abort), ==, 0);
+    blk = blk_new_open("qaio0", path, "qcow2", o, BDRV_O_RDWR | BDRV_O_UNMAP, &error_abort);
+    s = blk_bs(blk)->opaque;
+    for (int i = 0; i < 128 * KiB; i++) {
+        data[i] = i * 7 + i / 4096;
+    }
+    /* Guest clusters 0-15 in order (1-15 contiguous on the host: the L2 table follows 0),
+     * then 17 before 16. */
+    g_assert_cmpint(blk_pwrite(blk, 0, 64 * KiB, data, 0), ==, 0);
+    g_assert_cmpint(blk_pwrite(blk, 68 * KiB, 4 * KiB, data + 68 * KiB, 0), ==, 0);
+    g_assert_cmpint(blk_pwrite(blk, 64 * KiB, 4 * KiB, data + 64 * KiB, 0), ==, 0);
+    g_assert_false(have_io_uring_fd());
+
+    /* Eleven contiguous clusters (1-11), unaligned ends, two iovecs. */
+    memset(rbuf, 0xee, 128 * KiB);
+    riov[0] = (struct iovec){ rbuf, 5000 };
+    riov[1] = (struct iovec){ rbuf + 5000, 36000 };
+    blk_aio_preadv(blk, 6144, riov, 2, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+    g_assert_true(r.thread == g_thread_self());
+    g_assert_cmpmem(rbuf, 41000, data + 6144, 41000);
+    g_assert_true(have_io_uring_fd() == uring);
+    g_assert_cmpint(s->data_io, ==, 0);
+    g_assert_cmpint(s->data_aio, ==, 0);
+
+    /* 16 and 17 are not contiguous on the host; 18 is unallocated (zeroes). */
+    memset(&r, 0, sizeof(r));
+    memset(rbuf, 0xee, 128 * KiB);
+    riov[0] = (struct iovec){ rbuf, 16 * KiB };
+    blk_aio_preadv(blk, 60 * KiB, riov, 1, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+    g_assert_cmpmem(rbuf, 12 * KiB, data + 60 * KiB, 12 * KiB);
+    for (int i = 12 * KiB; i < 16 * KiB; i++) {
+        g_assert_cmpint(rbuf[i], ==, 0);
+    }
+
+    /* Many reads in flight, then drain: every one done, right, and accounted for. */
+    AioResult many[32] = { 0 };
+    struct iovec v[32];
+    for (int i = 0; i < 32; i++) {
+        v[i] = (struct iovec){ rbuf + i * 4 * KiB, 2 * KiB };
+        blk_aio_preadv(blk, i * 2 * KiB + 100, &v[i], 1, aio_cb, &many[i]);
+    }
+    blk_drain(blk);
+    g_assert_cmpint(blk_in_flight(blk), ==, 0);
+    g_assert_cmpint(s->data_io, ==, 0);
+    g_assert_cmpint(s->data_aio, ==, 0);
+    for (int i = 0; i < 32; i++) {
+        g_assert_true(many[i].done);
+        g_assert_cmpint(many[i].ret, ==, 0);
+        g_assert_cmpmem(rbuf + i * 4 * KiB, 2 * KiB, data + i * 2 * KiB + 100, 2 * KiB);
+    }
+
+    /* A freed cluster reads as zeroes afterwards (no stale mapping on the fast path). */
+    memset(&r, 0, sizeof(r));
+    blk_aio_pdiscard(blk, 8 * KiB, 4 * KiB, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+    g_assert_cmpint(blk_flush(blk), ==, 0);
+    memset(&r, 0, sizeof(r));
+    riov[0] = (struct iovec){ rbuf, 12 * KiB };
+    blk_aio_preadv(blk, 4 * KiB, riov, 1, aio_cb, &r);
+    wait_done(&r);
+    g_assert_cmpint(r.ret, ==, 0);
+    g_assert_cmpmem(rbuf, 4 * KiB, data + 4 * KiB, 4 * KiB);
+    for (int i = 4 * KiB; i < 8 * KiB; i++) {
+        g_assert_cmpint(rbuf[i], ==, 0);
+    }
+    g_assert_cmpmem(rbuf + 8 * KiB, 4 * KiB, data + 12 * KiB, 4 * KiB);
+    blk_unref(blk);
     g_assert_false(have_io_uring_fd());
 }
 
@@ -796,6 +891,7 @@ int main(int argc, char **argv)
         g_autofree char *p2 = g_strdup_printf("/block/backend/%s/direct-concurrent", aio);
         g_autofree char *p3 = g_strdup_printf("/block/backend/%s/iothread", aio);
         g_autofree char *p4 = g_strdup_printf("/block/backend/%s/bql-completions", aio);
+        g_autofree char *p5 = g_strdup_printf("/block/backend/%s/qcow2-read", aio);
 #ifndef CONFIG_LINUX_IO_URING
         if (i) {
             break;          /* built without liburing: aio=io_uring is refused (cli test) */
@@ -805,6 +901,7 @@ int main(int argc, char **argv)
         g_test_add_data_func(p2, aio, test_blk_direct_concurrent);
         g_test_add_data_func(p3, aio, test_blk_iothread);
         g_test_add_data_func(p4, aio, test_blk_bql_completions);
+        g_test_add_data_func(p5, aio, test_blk_qcow2_aio_read);
     }
     g_test_add_func("/block/backend/read-only", test_blk_read_only);
     g_test_add_func("/block/backend/writethrough", test_writethrough);
