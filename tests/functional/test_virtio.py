@@ -7,7 +7,8 @@
 # vectors=0, fed by -object rng-random from a file) through the legacy (transitional)
 # interface with disable-modern=on, its disk served by an iothread (iothread=) through
 # aio=io_uring with num-queues=1, and -smp 2 giving the qcow2 disk a request queue per vCPU
-# by default (two blk-mq hardware queues).  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
+# by default (two blk-mq hardware queues), also through aio=io_uring (qcow2 reads of mapped
+# clusters go to the ring from the vCPUs).  Prints "PASS name" / "FAIL name: reason" / "SKIP ..."
 # per case and exits 1 on a failure, 77 if all were skipped.
 #
 #   tests/functional/test_virtio.py [--emulator PATH] [--guest-dir DIR]
@@ -163,7 +164,7 @@ def case_second_boot(args, emulator, vmlinuz, initrd, disk, s1, qcow, q1, log_di
              "-drive", f"file={disk},format=raw,if=none,id=d0,aio={args.second_aio}",
              "-device",
              "virtio-blk-pci,drive=d0,disable-modern=on,iothread=io0,num-queues=1",
-             "-drive", f"file={qcow},format=qcow2,if=none,id=d1",
+             "-drive", f"file={qcow},format=qcow2,if=none,id=d1,aio={args.second_aio}",
              "-device", "virtio-blk-pci,drive=d1"]
     with boot(args, emulator, vmlinuz, initrd, extra,
               os.path.join(log_dir, "virtio-boot2.log")) as g:
