@@ -65,6 +65,16 @@ static void machine_class_base_init(ObjectClass *oc, const TypeInfo *info)
     }
 }
 
+/*
+ * QEMU's machine always has /machine/peripheral (devices with id=) and
+ * /machine/peripheral-anon (without), even while they are empty.
+ */
+static void machine_instance_init(Object *obj)
+{
+    container_get(obj, "peripheral");
+    container_get(obj, "peripheral-anon");
+}
+
 static void machine_finalize(Object *obj)
 {
     MachineState *ms = MACHINE(obj);
@@ -80,6 +90,7 @@ static const TypeInfo machine_type = {
     .instance_size = sizeof(MachineState),
     .class_size = sizeof(MachineClass),
     .class_base_init = machine_class_base_init,
+    .instance_init = machine_instance_init,
     .instance_finalize = machine_finalize,
     .props = machine_props,
 };

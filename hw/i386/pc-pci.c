@@ -41,8 +41,13 @@ static DeviceState *pci_new_at(Object *parent, const char *name, PCIBus *bus, co
 {
     DeviceState *dev = qdev_new(type);
 
-    /* A fixed QOM name, e.g. /machine/piix3, that monitors and qtest can address. */
-    object_property_add_child(parent, name, OBJECT(dev), &error_abort);
+    /*
+     * A fixed QOM name, e.g. /machine/piix3, that monitors and qtest can address; without
+     * one, /machine/unattached/device[N] as in QEMU.
+     */
+    if (name) {
+        object_property_add_child(parent, name, OBJECT(dev), &error_abort);
+    }
 
     object_property_set_str(OBJECT(dev), "addr", addr, &error_fatal);
     if (multi) {
@@ -110,13 +115,24 @@ void pc_msi_route_release(PCIMsiRoute *r)
     r->virq = -1;
 }
 
+/*
+ * QEMU's pc has the host bridge at /machine/i440fx (with the IOAPIC as its child "ioapic"
+ * and the bus as "pci.0") and the 00.0 function in /machine/unattached.  Made before the
+ * irqchip so that the IOAPIC can go under it; realized in pc_pci_init.
+ */
+void pc_pci_host_new(PCMachineState *pcms)
+{
+    pcms->pci_host = qdev_new(TYPE_I440FX_PCI_HOST);
+    object_property_add_child(OBJECT(pcms), "i440fx", OBJECT(pcms->pci_host), &error_abort);
+}
+
 void pc_pci_init(PCMachineState *pcms)
 {
-    DeviceState *host = qdev_new(TYPE_I440FX_PCI_HOST);
+    DeviceState *host = pcms->pci_host;
 
     sysbus_realize_and_unref(host, &error_fatal);
     pcms->pci_bus = I440FX_HOST(host)->bus;
-    pci_new_at(OBJECT(pcms), "i440fx", pcms->pci_bus, TYPE_I440FX_PCI_DEVICE, "00.0", false);
+    pci_new_at(OBJECT(pcms), NULL, pcms->pci_bus, TYPE_I440FX_PCI_DEVICE, "00.0", false);
     pcms->piix3 = pci_new_at(OBJECT(pcms), "piix3", pcms->pci_bus, TYPE_PIIX3, "01.0", true);
     piix3_set_isa_irqs(PIIX3(pcms->piix3), pcms->gsi);
     pci_bus_irqs(pcms->pci_bus, piix3_set_pci_irq, pc_pci_map_irq, PIIX3(pcms->piix3), 4);

@@ -144,7 +144,9 @@ static void pc_create_irqchip(PCMachineState *pcms, MachineState *ms)
     x86_pic_read_irq = pc_pic_read_irq;
 
     pcms->ioapic = qdev_new(TYPE_IOAPIC);
-    object_property_add_child(OBJECT(ms), "ioapic", OBJECT(pcms->ioapic), &error_abort);
+    /* /machine/i440fx/ioapic, as QEMU's pc (ioapic_init_gsi under the host bridge). */
+    object_property_add_child(OBJECT(pcms->pci_host), "ioapic", OBJECT(pcms->ioapic),
+                              &error_abort);
     sysbus_realize_and_unref(pcms->ioapic, &error_fatal);
     memory_region_add_subregion(get_system_memory(), PC_IOAPIC_ADDR, ioapic_mmio(pcms->ioapic));
     memory_region_add_subregion_overlap(get_system_memory(), PC_LAPIC_ADDR,
@@ -558,6 +560,7 @@ static void pc_init(MachineState *ms)
     }
 
     pc_chipset_init(pcms);
+    pc_pci_host_new(pcms);
     pc_create_irqchip(pcms, ms);
     pc_pci_init(pcms);
     if (!ms->kernel_filename) {

@@ -65,6 +65,16 @@ def check_machine_commands(q):
     check("qom-get type of a vCPU", r == {"return": "qemu64-x86_64-cpu"}, r)
     r = q.cmd("qom-get", {"path": "/machine", "property": "type"})
     check("machine QOM type", r == {"return": "pc-i440fx-7.2-machine"}, r)
+    # QEMU's layout: the host bridge at /machine/i440fx with the IOAPIC and pci.0 under it,
+    # both peripheral containers present while empty.
+    r = q.cmd("qom-list", {"path": "/machine/i440fx"})["return"]
+    check("/machine/i440fx", {"name": "ioapic", "type": "child<ioapic>"} in r and
+          {"name": "pci.0", "type": "child<PCI>"} in r and
+          q.cmd("qom-get", {"path": "/machine/i440fx", "property": "type"}) ==
+          {"return": "i440FX-pcihost"}, r)
+    r = q.cmd("qom-list", {"path": "/machine/peripheral-anon"})
+    check("empty /machine/peripheral-anon", r == {"return": [{"name": "type",
+                                                              "type": "string"}]}, r)
     r = q.cmd("query-hotpluggable-cpus")["return"]
     check("query-hotpluggable-cpus: 3 slots, 2 present", len(r) == 3 and
           sum("qom-path" in c for c in r) == 2 and all(c["vcpus-count"] == 1 for c in r)

@@ -19,6 +19,7 @@ extern const uint8_t pc_pci_pirq_irqs[4];
 int pc_pci_slot_irq(int slot, int pin);
 
 typedef struct PCMachineState PCMachineState;
+void pc_pci_host_new(PCMachineState *pcms);
 void pc_pci_init(PCMachineState *pcms);
 
 /* MSI/MSI-X vectors through KVM GSI routes and irqfds (pci_msi_route_send/release). */

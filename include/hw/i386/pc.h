@@ -31,6 +31,7 @@ typedef struct PCMachineState {
     IRQState *pic_out;
     DeviceState *pic_master;
     DeviceState *ioapic;
+    DeviceState *pci_host;        /* /machine/i440fx */
     DeviceState *rtc;
     IRQState *a20_line;
     DeviceState *i8042;
