@@ -92,7 +92,10 @@ class SocatMonitor:
     """An HMP client: socat between our pipes and the monitor's unix socket."""
 
     def __init__(self, path):
-        self.proc = subprocess.Popen(["socat", "-", "UNIX-CONNECT:" + path],
+        # The socket file appears at bind(), a moment before Kite (like QEMU) calls listen();
+        # a connect() in between is refused.  socat retries that (up to 30 s).
+        self.proc = subprocess.Popen(["socat", "-",
+                                      "UNIX-CONNECT:%s,retry=300,interval=0.1" % path],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.reader = Reader(self.proc.stdout.fileno())
 

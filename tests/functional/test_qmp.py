@@ -489,7 +489,10 @@ def check_socat(emulator, tmp):
         cmds = [{"execute": "qmp_capabilities"}, {"execute": "query-status", "id": 1},
                 {"execute": "query-cpus-fast", "id": 2}, {"execute": "quit", "id": 3}]
         inp = "".join(json.dumps(c) + "\n" for c in cmds)
-        out = subprocess.run(["socat", "-t", "5", "-", f"UNIX-CONNECT:{path}"], input=inp,
+        # The file appears at bind(), a moment before listen(): socat retries a refused
+        # connect (up to 30 s).
+        out = subprocess.run(["socat", "-t", "5", "-",
+                              f"UNIX-CONNECT:{path},retry=300,interval=0.1"], input=inp,
                              capture_output=True, text=True, timeout=30).stdout
         msgs = [json.loads(line) for line in out.splitlines() if line.strip()]
         replies = {m.get("id"): m for m in msgs if "return" in m}
