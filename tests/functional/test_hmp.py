@@ -727,11 +727,19 @@ def test_pty_readline(kite):
     Ctrl-W, Tab completion, history with Up/Down; quit restores the terminal's modes."""
     import pty
     import termios
+    # The child waits for the parent to read the terminal's modes first: Kite switches them
+    # to raw as it starts, and a busy host may run it before the parent looks.
+    go_r, go_w = os.pipe()
     pid, fd = pty.fork()
     if pid == 0:
+        os.close(go_w)
+        os.read(go_r, 1)
         os.execv(kite, [kite, "-M", "pc", "-m", "32", "-nodefaults", "-display", "none",
                         "-S", "-monitor", "stdio"])
+    os.close(go_r)
     before = termios.tcgetattr(fd)
+    os.write(go_w, b"x")
+    os.close(go_w)
     buf = b""
 
     def read_until(pattern, timeout=30):
