@@ -339,7 +339,8 @@ void x86_cpu_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t subleaf,
 /* Statistics, for benchmarks and -d: counters since x86_cpu_new(). */
 typedef struct X86CPUStats {
     uint64_t insns, traces_run, traces_built, trace_cache_flushes, smc_invalidations,
-             tlb_flushes, tlb_misses, exceptions, interrupts;
+             tlb_flushes, tlb_misses, exceptions, interrupts,
+             traces_chained;     /* of traces_run: entered from the previous one (x86_chain) */
 } X86CPUStats;
 void x86_cpu_get_stats(X86CPU *cpu, X86CPUStats *stats);
 

@@ -128,6 +128,42 @@ static void test_loop_budget(void)
     x86t_free(m);
 }
 
+/*
+ * Trace exits chain to the next trace without the main loop (exec.c): a store into
+ * linked code must still invalidate the link, and an interrupt raised inside a chained
+ * loop must be taken at the next trace boundary.
+ */
+static void test_chain_smc(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+
+    x86t_setup_long64(m);
+    run_to_hlt(m, x86t_sym(m, "chain_smc"));
+    /* The second pass's MOVABS is the one the push rewrote: the return address. */
+    g_assert_cmphex(env->regs[R_EBX], ==, env->regs[R_EDX]);
+    g_assert_cmphex(env->regs[R_ESP], ==, X86T_STACK);
+    x86t_free(m);
+}
+
+static void test_chain_irq(void)
+{
+    X86T *m = x86t_new();
+    CPUX86State *env = m->env;
+    X86CPUStats st;
+
+    x86t_setup_long64(m);
+    x86t_set_gate64(m, 64, x86t_sym(m, "chain_irq_isr"), 0, 0, false);
+    env->regs[R_ESP] = X86T_STACK;
+    run_to_hlt(m, x86t_sym(m, "chain_irq"));
+    g_assert_cmpint(env->regs[R_EAX], ==, 100);
+    g_assert_cmphex(env->regs[R_ESI], ==, env->regs[9]);
+    /* The 99 passes before ran through chained exits (not asserting how many). */
+    x86_cpu_get_stats(m->cpu, &st);
+    g_assert_cmpuint(st.traces_chained, >, 0);
+    x86t_free(m);
+}
+
 static void test_smc_dma(void)
 {
     X86T *m = x86t_new();
@@ -425,6 +461,8 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/basic/smc", test_smc);
     g_test_add_func("/x86/basic/loop-budget", test_loop_budget);
     g_test_add_func("/x86/basic/smc-dma", test_smc_dma);
+    g_test_add_func("/x86/basic/chain-smc", test_chain_smc);
+    g_test_add_func("/x86/basic/chain-irq", test_chain_irq);
     g_test_add_func("/x86/basic/page-cross", test_page_cross);
     g_test_add_func("/x86/basic/mmio-pio", test_mmio_pio);
     g_test_add_func("/x86/basic/rep-fast", test_rep_fast);

@@ -742,6 +742,53 @@ SNIP loop_budget
     .size loop_budget, . - loop_budget
 
 /*
+ * Trace chaining and SMC: the CALL's trace is linked to the trace it calls on the first
+ * pass; on the second, the CALL's push overwrites that trace's imm64 with the return
+ * address, and the chained exit must see the page's new generation.
+ */
+SNIP chain_smc
+    mov %rsp, %r8
+    mov %rsp, %rdi                  /* first pass: push onto the real stack */
+    mov $2, %ecx
+    jmp 1f                          /* the loop starts a trace of its own */
+1:  mov %rdi, %rsp
+    call 2f
+3:  hlt                             /* not reached: the return address is data */
+2:  movabs $0x1111111111111111, %rbx
+    lea 2b+10(%rip), %rdi           /* the next push lands on the imm64, at 2b + 2 */
+    dec %ecx
+    jnz 1b
+    mov %r8, %rsp
+    lea 3b(%rip), %rdx
+    hlt
+    .size chain_smc, . - chain_smc
+
+/*
+ * Trace chaining and interrupts: two traces chained into a loop; on the 100th pass an
+ * MMIO store raises interrupt 64 in the middle of the first, which must be taken at the
+ * next trace boundary (2:), not after more chained traces.  The handler is chain_irq_isr.
+ */
+SNIP chain_irq
+    xor %eax, %eax
+    xor %esi, %esi
+    mov $0xfed00078, %edi           /* X86T_MMIO_IRQ */
+    lea 2f(%rip), %r9
+    sti
+    jmp 1f
+1:  inc %eax
+    cmp $100, %eax
+    jne 2f
+    movl $64, (%rdi)
+    jmp 2f
+2:  jmp 1b
+    .size chain_irq, . - chain_irq
+
+SNIP chain_irq_isr
+    mov (%rsp), %rsi                /* the interrupted RIP */
+    hlt
+    .size chain_irq_isr, . - chain_irq_isr
+
+/*
  * A fault right after a flag-setting instruction: the exception frame's RFLAGS must
  * hold its flags, though the XOR after the fault would overwrite them.
  */

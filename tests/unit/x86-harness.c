@@ -68,6 +68,11 @@ static void t_mmio_write(void *opaque, uint64_t paddr, uint64_t val, unsigned si
     if (paddr >= X86T_MMIO_BASE && paddr + size <= X86T_MMIO_BASE + sizeof(m->mmio)) {
         memcpy((uint8_t *)m->mmio + (paddr - X86T_MMIO_BASE), &val, size);
         m->mmio_writes++;
+        if (paddr == X86T_MMIO_IRQ) {
+            /* Like a device raising its line in the middle of a trace. */
+            m->irq_vector = val & 0xff;
+            x86_cpu_interrupt(m->cpu, X86_INT_HARD);
+        }
     }
 }
 

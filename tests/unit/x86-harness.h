@@ -15,6 +15,7 @@
 
 #define X86T_RAM_SIZE     (32 * MiB)
 #define X86T_MMIO_BASE    0xfed00000ULL   /* 16 x 8-byte scratch registers */
+#define X86T_MMIO_IRQ     (X86T_MMIO_BASE + 0x78)  /* writing v raises interrupt v */
 #define X86T_PORT_CONSOLE 0xe9
 #define X86T_PORT_EXIT    0xf4
 

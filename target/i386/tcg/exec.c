@@ -21,6 +21,20 @@
  * trace that just ran, the table is not read.  A link never outlives its target's ops:
  * both go when the pool is flushed, and a stale generation makes it miss.
  *
+ * Chaining: an op that ends a trace (a branch, call, return, or the fall-through at the
+ * end) calls x86_chain, which runs the next trace right there, without returning to the
+ * main loop, when the main loop would have nothing to do but follow a link: no interrupt
+ * request, local event or SMC stop pending, no pool flush since the main loop last
+ * looked, the target in the page the last trace came from (so the fetch translation the
+ * main loop would use is the one at hand), a link matching its paddr, mode and the
+ * page's current generation, the CS limit covering it, and budget for all of it.  So
+ * chaining follows exactly the links the main loop would follow, and every invalidation
+ * (SMC and DMA writes, page unmapping and CR3/CR0/CR4/EFER changes through the fetch
+ * translation, mode changes through the mode key, pool flushes) stops it the same way.
+ * Nothing is patched, so nothing needs unlinking.  loops_left bounds a chained run, as
+ * it bounds a trace looping to itself, to keep the host stack bounded where the calls
+ * are not compiled as jumps; the main loop then starts a new run.
+ *
  * Instructions that cross a page boundary, code executed from MMIO, and single
  * stepping (TF, interrupt shadows, exact budgets, stop addresses) run uncached
  * through a one-instruction scratch trace.
@@ -181,6 +195,7 @@ void x86_op_trace_end(X86CPU *cpu, const KiteOp *op)
 {
     cpu->smc_hit = false;
     cpu->env.rip += op->next_off;
+    x86_chain(cpu);
 }
 
 /* First way of the set for paddr (the second way is the next entry). */
@@ -306,6 +321,7 @@ static void exec_uncached(X86CPU *cpu, uint64_t la)
     cpu->icount_left -= 1;
     cpu->cur_ops = cpu->scratch;
     cpu->cur_n = 1;
+    cpu->cur_head = NULL;
     cpu->scratch[0].exec(cpu, cpu->scratch);
 }
 
@@ -451,12 +467,56 @@ static inline bool link_valid(const X86TraceLink *l, uint64_t paddr, uint32_t mo
     return l->paddr == paddr && l->mode == mode && l->gen == gen;
 }
 
+/* Run the next trace without the main loop, if nothing needs it (see the top). */
+
+void x86_chain(X86CPU *cpu)
+{
+    CPUX86State *env = &cpu->env;
+    X86TraceHead *prev = cpu->cur_head, *h;
+    uint64_t la, paddr;
+    uint32_t mode, gen;
+
+    if (unlikely(!prev || cpu->loops_left <= 0 ||
+                 (cpu->smc_hit | cpu->pending_local |
+                  atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed)) ||
+                 cpu->cache->flushes != cpu->chain_flushes)) {
+        return;
+    }
+    la = (cpu->seg_base[R_CS] + env->rip) & cpu->la_mask;
+    if ((la & X86_PAGE_MASK) != cpu->fetch_vpage || !cpu->fetch_page) {
+        return;
+    }
+    paddr = cpu->fetch_ppage | (la & 0xfff);
+    mode = env->hflags & X86_MODE_KEY;
+    gen = cpu->fetch_page->gen;
+    if (likely(link_valid(&prev->link[0], paddr, mode, gen))) {
+        h = prev->link[0].next;
+    } else if (link_valid(&prev->link[1], paddr, mode, gen)) {
+        h = prev->link[1].next;
+    } else {
+        return;
+    }
+    if (unlikely(cpu->seg_checks) && env->rip + h->bytes - 1 > env->segs[R_CS].limit) {
+        return;
+    }
+    if (h->n_insns > cpu->icount_left) {
+        return;
+    }
+    cpu->icount_left -= h->n_insns;
+    cpu->cur_ops = x86_trace_ops(h);
+    cpu->cur_n = h->n_insns;
+    cpu->cur_head = h;
+    cpu->stats.traces_run++;
+    cpu->stats.traces_chained++;
+    cpu->loops_left--;
+    cpu->cur_ops->exec(cpu, cpu->cur_ops);
+}
+
 static X86ExitReason exec_loop(X86CPU *cpu)
 {
     CPUX86State *env = &cpu->env;
     X86CodeCache *c = cpu->cache;
     X86TraceHead *prev = NULL;      /* the trace that ran last, if nothing came between */
-    uint64_t flushes = c->flushes;
 
     for (;;) {
         uint64_t la, paddr;
@@ -491,9 +551,9 @@ static X86ExitReason exec_loop(X86CPU *cpu)
         paddr = cpu->fetch_ppage | (la & 0xfff);
         mode = env->hflags & X86_MODE_KEY;
         gen = cpu->fetch_page->gen;
-        if (unlikely(c->flushes != flushes)) {
+        if (unlikely(c->flushes != cpu->chain_flushes)) {
             /* The pool was flushed (by a trace build, or x86_code_cache_flush). */
-            flushes = c->flushes;
+            cpu->chain_flushes = c->flushes;
             prev = NULL;
         }
         if (prev && likely(link_valid(&prev->link[0], paddr, mode, gen))) {
@@ -509,8 +569,8 @@ static X86ExitReason exec_loop(X86CPU *cpu)
                     prev = NULL;
                     continue;
                 }
-                if (c->flushes != flushes) {
-                    flushes = c->flushes;
+                if (c->flushes != cpu->chain_flushes) {
+                    cpu->chain_flushes = c->flushes;
                     prev = NULL;
                 }
             }
@@ -537,8 +597,9 @@ static X86ExitReason exec_loop(X86CPU *cpu)
         cpu->cur_n = h->n_insns;
         cpu->stats.traces_run++;
         cpu->loops_left = X86_LOOPS_MAX;
-        prev = h;
+        cpu->cur_head = h;
         cpu->cur_ops->exec(cpu, cpu->cur_ops);
+        prev = cpu->cur_head;       /* the last one of a chained run */
     }
 }
 
