@@ -340,7 +340,8 @@ void x86_cpu_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t subleaf,
 typedef struct X86CPUStats {
     uint64_t insns, traces_run, traces_built, trace_cache_flushes, smc_invalidations,
              tlb_flushes, tlb_misses, exceptions, interrupts,
-             traces_chained;     /* of traces_run: entered from the previous one (x86_chain) */
+             traces_chained;     /* of traces_run: entered from the one before (chained or
+                                   looping), not through the main loop */
 } X86CPUStats;
 void x86_cpu_get_stats(X86CPU *cpu, X86CPUStats *stats);
 

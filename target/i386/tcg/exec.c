@@ -24,13 +24,14 @@
  * Chaining: an op that ends a trace (a branch, call, return, or the fall-through at the
  * end) calls x86_chain, which runs the next trace right there, without returning to the
  * main loop, when the main loop would have nothing to do but follow a link: no interrupt
- * request, local event or SMC stop pending, no pool flush since the main loop last
- * looked, the target in the page the last trace came from (so the fetch translation the
- * main loop would use is the one at hand), a link matching its paddr, mode and the
- * page's current generation, the CS limit covering it, and budget for all of it.  So
- * chaining follows exactly the links the main loop would follow, and every invalidation
- * (SMC and DMA writes, page unmapping and CR3/CR0/CR4/EFER changes through the fetch
- * translation, mode changes through the mode key, pool flushes) stops it the same way.
+ * request it would act on, no local event or SMC stop pending, the fetch translation it
+ * would use at hand (the page the last trace came from, or an ITLB hit), a link of the
+ * trace that ended matching the target's paddr, mode and its page's current generation,
+ * the CS limit covering it, and budget for all of it.  So chaining follows exactly the
+ * links the main loop would follow, and every invalidation (SMC and DMA writes, page
+ * unmapping and CR3/CR0/CR4/EFER changes through the TLB flushes that drop the fetch
+ * translation and ITLB, mode changes through the mode key, pool flushes through the
+ * generations) stops it the same way.
  * Nothing is patched, so nothing needs unlinking.  loops_left bounds a chained run, as
  * it bounds a trace looping to itself, to keep the host stack bounded where the calls
  * are not compiled as jumps; the main loop then starts a new run.
@@ -461,37 +462,70 @@ static int exec_events(X86CPU *cpu)
 
 /* ---- main loop -------------------------------------------------------------------- */
 
-static inline bool link_valid(const X86TraceLink *l, uint64_t paddr, uint32_t mode,
-                              uint32_t gen)
+static inline uint64_t link_key(uint32_t mode, uint32_t gen)
 {
-    return l->paddr == paddr && l->mode == mode && l->gen == gen;
+    return mode | (uint64_t)gen << 32;
 }
 
-/* Run the next trace without the main loop, if nothing needs it (see the top). */
+static inline bool link_valid(const X86TraceLink *l, uint64_t paddr, uint64_t key)
+{
+    return l->paddr == paddr && l->key == key;
+}
+
+/*
+ * Run the next trace without the main loop, if nothing needs it (see the top).  The
+ * main loop's check for pool flushes is not needed here: only the main loop builds
+ * traces, so prev and its links' targets are intact, and a flush bumps the generation
+ * of every page holding code, so no link of before it can match.
+ */
+static bool chain_blocked(X86CPU *cpu)
+{
+    uint32_t req = atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed);
+
+    /*
+     * A maskable interrupt requested while the guest runs with IF = 0 stays requested
+     * (it is level-triggered) and exec_events has nothing to do for it: chain on.
+     */
+    return cpu->smc_hit || cpu->pending_local || (req & ~X86_INT_HARD) ||
+           hard_irq_deliverable(cpu, req);
+}
 
 void x86_chain(X86CPU *cpu)
 {
     CPUX86State *env = &cpu->env;
     X86TraceHead *prev = cpu->cur_head, *h;
-    uint64_t la, paddr;
-    uint32_t mode, gen;
+    X86CodePage *page;
+    uint64_t la, paddr, key;
 
-    if (unlikely(!prev || cpu->loops_left <= 0 ||
-                 (cpu->smc_hit | cpu->pending_local |
-                  atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed)) ||
-                 cpu->cache->flushes != cpu->chain_flushes)) {
+    if (unlikely(!prev || cpu->loops_left <= 0)) {
+        return;
+    }
+    if (unlikely(cpu->smc_hit | cpu->pending_local |
+                 atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed)) &&
+        chain_blocked(cpu)) {
         return;
     }
     la = (cpu->seg_base[R_CS] + env->rip) & cpu->la_mask;
-    if ((la & X86_PAGE_MASK) != cpu->fetch_vpage || !cpu->fetch_page) {
+    if (unlikely((la & X86_PAGE_MASK) != cpu->fetch_vpage)) {
+        /* Another page: what x86_fetch_page does when the ITLB has it; else the main loop. */
+        X86ITLBEntry *ie = &cpu->itlb[cpu->mmu_idx][(la >> 12) & (X86_ITLB_SIZE - 1)];
+        if (ie->vpage != (la & X86_PAGE_MASK) || !ie->page) {
+            return;
+        }
+        cpu->fetch_vpage = ie->vpage;
+        cpu->fetch_ppage = ie->ppage;
+        cpu->fetch_host = ie->host;
+        cpu->fetch_page = ie->page;
+    }
+    page = cpu->fetch_page;
+    if (unlikely(!page)) {
         return;
     }
     paddr = cpu->fetch_ppage | (la & 0xfff);
-    mode = env->hflags & X86_MODE_KEY;
-    gen = cpu->fetch_page->gen;
-    if (likely(link_valid(&prev->link[0], paddr, mode, gen))) {
+    key = link_key(env->hflags & X86_MODE_KEY, page->gen);
+    if (likely(link_valid(&prev->link[0], paddr, key))) {
         h = prev->link[0].next;
-    } else if (link_valid(&prev->link[1], paddr, mode, gen)) {
+    } else if (link_valid(&prev->link[1], paddr, key)) {
         h = prev->link[1].next;
     } else {
         return;
@@ -507,7 +541,6 @@ void x86_chain(X86CPU *cpu)
     cpu->cur_n = h->n_insns;
     cpu->cur_head = h;
     cpu->stats.traces_run++;
-    cpu->stats.traces_chained++;
     cpu->loops_left--;
     cpu->cur_ops->exec(cpu, cpu->cur_ops);
 }
@@ -517,6 +550,7 @@ static X86ExitReason exec_loop(X86CPU *cpu)
     CPUX86State *env = &cpu->env;
     X86CodeCache *c = cpu->cache;
     X86TraceHead *prev = NULL;      /* the trace that ran last, if nothing came between */
+    uint64_t flushes = c->flushes;
 
     for (;;) {
         uint64_t la, paddr;
@@ -531,7 +565,7 @@ static X86ExitReason exec_loop(X86CPU *cpu)
             if (r >= 0) {
                 return r;
             }
-            prev = NULL;
+            /* prev stays: a link is a cache entry checked by its key, wherever we are. */
             if (cpu->pending_local) {
                 continue;
             }
@@ -551,14 +585,14 @@ static X86ExitReason exec_loop(X86CPU *cpu)
         paddr = cpu->fetch_ppage | (la & 0xfff);
         mode = env->hflags & X86_MODE_KEY;
         gen = cpu->fetch_page->gen;
-        if (unlikely(c->flushes != cpu->chain_flushes)) {
+        if (unlikely(c->flushes != flushes)) {
             /* The pool was flushed (by a trace build, or x86_code_cache_flush). */
-            cpu->chain_flushes = c->flushes;
+            flushes = c->flushes;
             prev = NULL;
         }
-        if (prev && likely(link_valid(&prev->link[0], paddr, mode, gen))) {
+        if (prev && likely(link_valid(&prev->link[0], paddr, link_key(mode, gen)))) {
             h = prev->link[0].next;
-        } else if (prev && link_valid(&prev->link[1], paddr, mode, gen)) {
+        } else if (prev && link_valid(&prev->link[1], paddr, link_key(mode, gen))) {
             h = prev->link[1].next;
         } else {
             t = trace_lookup(c, paddr, mode, gen, &hit);
@@ -569,15 +603,15 @@ static X86ExitReason exec_loop(X86CPU *cpu)
                     prev = NULL;
                     continue;
                 }
-                if (c->flushes != cpu->chain_flushes) {
-                    cpu->chain_flushes = c->flushes;
+                if (c->flushes != flushes) {
+                    flushes = c->flushes;
                     prev = NULL;
                 }
             }
             h = t->head;
             if (prev) {
                 prev->link[1] = prev->link[0];
-                prev->link[0] = (X86TraceLink){ paddr, mode, gen, h };
+                prev->link[0] = (X86TraceLink){ paddr, link_key(mode, gen), h };
             }
         }
         /* A limit can shrink under a cached trace (built with a larger one). */
@@ -596,6 +630,7 @@ static X86ExitReason exec_loop(X86CPU *cpu)
         cpu->cur_ops = x86_trace_ops(h);
         cpu->cur_n = h->n_insns;
         cpu->stats.traces_run++;
+        cpu->dispatches++;
         cpu->loops_left = X86_LOOPS_MAX;
         cpu->cur_head = h;
         cpu->cur_ops->exec(cpu, cpu->cur_ops);

@@ -116,7 +116,7 @@ typedef struct X86Trace {
  */
 typedef struct X86TraceLink {
     uint64_t paddr;
-    uint32_t mode, gen;
+    uint64_t key;           /* mode | gen << 32 (exec.c: link_key) */
     X86TraceHead *next;
 } X86TraceLink;
 
@@ -163,7 +163,7 @@ struct X86CPU {
     int cur_n;                    /* its instruction count */
     int loops_left;               /* traces it may still chain to or loop (X86_LOOPS_MAX) */
     X86TraceHead *cur_head;       /* head of the running trace; NULL: the scratch trace */
-    uint64_t chain_flushes;       /* cache->flushes when the main loop last checked it */
+    uint64_t dispatches;          /* traces the main loop started (x86_cpu_get_stats) */
 
     X86TLBEntry tlb[2][X86_TLB_SIZE];
     void *tlb_log[2][X86_TLB_SIZE];  /* ram_page_logged's cookie for NOTDIRTY writes, or NULL */
