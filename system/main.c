@@ -657,6 +657,9 @@ static char *add_default_nic(void)
  * -netdev backends, then -nic (a backend plus a NIC device).  QEMU's board creates -nic NICs
  * before any -device, so their devices go to the front of the device list, in order.
  */
+/* How many of device_opts, at its front, are -nic's NICs (see create_devices). */
+static guint board_nic_count;
+
 static void create_netdevs(void)
 {
     g_autoptr(GPtrArray) nic_devs = g_ptr_array_new_with_free_func(g_free);
@@ -693,6 +696,7 @@ static void create_netdevs(void)
             g_ptr_array_add(nic_devs, dev);
         }
     }
+    board_nic_count = nic_devs->len;
     if (nic_devs->len) {
         GPtrArray *saved = kite_config.device_opts;
         kite_config.device_opts = NULL;
@@ -878,7 +882,8 @@ static void create_devices(void)
         g_autofree char *s = kite_opts_to_string(o);
 
         loc_push_option("device", s);
-        if (!qdev_device_add(o, false, &err)) {
+        if (!(i < board_nic_count ? qdev_device_add_board(o, &err)
+                                  : qdev_device_add(o, false, &err))) {
             error_report_err(err);
             exit(1);
         }

@@ -148,7 +148,7 @@ static BusState *find_bus_for(DeviceClass *dc, const char *busname, Error **errp
     return bus;
 }
 
-DeviceState *qdev_device_add(KiteOpts *opts, bool hotplug, Error **errp)
+static DeviceState *device_add(KiteOpts *opts, bool hotplug, bool board, Error **errp)
 {
     g_autofree char *driver = kite_opts_take(opts, "driver");
     g_autofree char *busname = kite_opts_take(opts, "bus");
@@ -212,7 +212,9 @@ DeviceState *qdev_device_add(KiteOpts *opts, bool hotplug, Error **errp)
         o->used = true;
     }
     parent = container_get(qdev_get_machine(), id ? "peripheral" : "peripheral-anon");
-    if (id) {
+    if (board && !id) {
+        /* Realize puts it in /machine/unattached. */
+    } else if (id) {
         if (!object_property_add_child(parent, id, OBJECT(dev), errp)) {
             object_unref(dev);
             return NULL;
@@ -228,4 +230,14 @@ DeviceState *qdev_device_add(KiteOpts *opts, bool hotplug, Error **errp)
     }
     object_unref(dev);
     return dev;
+}
+
+DeviceState *qdev_device_add(KiteOpts *opts, bool hotplug, Error **errp)
+{
+    return device_add(opts, hotplug, false, errp);
+}
+
+DeviceState *qdev_device_add_board(KiteOpts *opts, Error **errp)
+{
+    return device_add(opts, false, true, errp);
 }

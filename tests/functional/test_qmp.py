@@ -628,6 +628,29 @@ def check_event_order(emulator, tmp, accel):
             proc.wait()
 
 
+def check_board_nic(emulator, tmp):
+    """-nic's NIC is the board's in QEMU (pci_nic_init_nofail): /machine/unattached, while a
+    -device without id= goes to /machine/peripheral-anon."""
+    path = os.path.join(tmp, "nic")
+    proc = subprocess.Popen([emulator, "-M", "pc", "-m", "32", "-nodefaults", "-display",
+                             "none", "-S", "-nic", "user,model=e1000",
+                             "-device", "isa-debug-exit", "-qmp",
+                             f"unix:{path},server=on,wait=off"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        q = QMP(path, timeout=30, connect_timeout=10)
+        un = [p["type"] for p in q.cmd("qom-list", {"path": "/machine/unattached"})["return"]]
+        anon = q.cmd("qom-list", {"path": "/machine/peripheral-anon"})["return"]
+        check("-nic's NIC in /machine/unattached", "child<e1000>" in un, un)
+        check("-device without id in /machine/peripheral-anon",
+              [p["type"] for p in anon if p["type"].startswith("child<")] ==
+              ["child<isa-debug-exit>"], anon)
+        q.close()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def check_default_cdrom(emulator, tmp):
     """QEMU's pc has an empty IDE CD-ROM at ide1-cd0 unless -nodefaults or a drive already
     sits at index 2 (-cdrom, -hdc); a disc goes into the empty drive with
@@ -890,7 +913,7 @@ def main():
         if results["fail"]:
             print(out[-2000:])
     for what, fn in (("query-pci", check_query_pci), ("default CD-ROM", check_default_cdrom),
-                     ("socat", check_socat), ("tcp", check_tcp), ("no-reboot", check_no_reboot),
+                     ("socat", check_socat), ("tcp", check_tcp), ("board NIC", check_board_nic), ("no-reboot", check_no_reboot),
                      ("slow reader", check_slow_reader)):
         try:
             fn(a.emulator, tmp)
