@@ -259,6 +259,16 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt, KiteOpts *opt
     }
     flags = b ? flags | BDRV_O_NO_FLUSH : flags & ~BDRV_O_NO_FLUSH;
     flags &= ~BDRV_O_PROBED;
+    /* QEMU's force-share: lock nothing against other users; only for reading. */
+    b = !!(flags & BDRV_O_FORCE_SHARE);
+    if (!kite_opts_get_bool(opts, "force-share", &b, errp)) {
+        return NULL;
+    }
+    flags = b ? flags | BDRV_O_FORCE_SHARE : flags & ~BDRV_O_FORCE_SHARE;
+    if ((flags & BDRV_O_FORCE_SHARE) && (flags & BDRV_O_RDWR)) {
+        error_setg(errp, "force-share=on can only be used with read-only images");
+        return NULL;
+    }
     /* discard=ignore (QEMU's default) makes guest discards successful no-ops. */
     discard = kite_opts_get(opts, "discard");
     if (discard) {

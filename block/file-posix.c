@@ -108,6 +108,11 @@ static int file_lock(BlockDriverState *bs, FileState *s, Error **errp)
     /* A writer lets others read; a reader lets others do anything but write. */
     int shared = PERM_CONSISTENT_READ | PERM_WRITE_UNCHANGED |
                  (bs->read_only ? PERM_RESIZE : 0);
+
+    /* force-share (kite-img -U): others may even write; results may be inconsistent. */
+    if (bs->open_flags & BDRV_O_FORCE_SHARE) {
+        shared = (1 << PERM_COUNT) - 1;
+    }
     bool conflict;
     int ret;
 

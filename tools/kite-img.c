@@ -12,14 +12,16 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: kite-img create [-q] [-f fmt] [-o opts] [-b backing -F fmt] file [size]\n"
-            "       kite-img info [-f fmt] [--output=human|json] [--backing-chain] file\n"
-            "       kite-img check [-f fmt] [--output=human|json] [-r leaks|all] file\n"
-            "       kite-img convert [-f fmt] [-O fmt] [-c] [-p] [-o opts] src dst\n"
+            "       kite-img info [-f fmt] [--output=human|json] [--backing-chain] [-U] file\n"
+            "       kite-img check [-f fmt] [--output=human|json] [-r leaks|all] [-U] file\n"
+            "       kite-img convert [-f fmt] [-O fmt] [-c] [-p] [-o opts] [-U] src dst\n"
             "       kite-img resize [-q] [-f fmt] [--shrink] file [+|-]size\n"
             "       kite-img map [-f fmt] [--output=human|json] [--start-offset=N] "
-            "[--max-length=N] file\n"
-            "       kite-img compare [-f fmt] [-F fmt] [-p] [-q] [-s] file1 file2\n"
-            "       kite-img snapshot -l file\n");
+            "[--max-length=N] [-U] file\n"
+            "       kite-img compare [-f fmt] [-F fmt] [-p] [-q] [-s] [-U] file1 file2\n"
+            "       kite-img snapshot -l [-U] file\n"
+            "  -U, --force-share: open the images even if another process uses them "
+            "(read-only)\n");
     exit(1);
 }
 
@@ -241,14 +243,19 @@ static int cmd_create(int argc, char **argv)
     return 0;
 }
 
+/* -U / --force-share: open the images without locking others out (read-only only). */
+static bool force_share;
+
 static BlockDriverState *open_image(const char *file, const char *fmt, int flags)
 {
     Error *err = NULL;
-    BlockDriverState *bs = bdrv_open(file, fmt, NULL, flags, &err);
+    BlockDriverState *bs = bdrv_open(file, fmt, NULL,
+                                     flags | (force_share ? BDRV_O_FORCE_SHARE : 0), &err);
 
     if (!bs) {
-        error_report("Could not open '%s': %s", file, error_get_pretty(err));
-        error_free(err);
+        /* With the hint, as qemu-img ("Is another process using the image [...]?"). */
+        error_prepend(&err, "Could not open '%s': ", file);
+        error_report_err(err);
     }
     return bs;
 }
@@ -444,11 +451,13 @@ static int cmd_info(int argc, char **argv)
     BlockDriverState *bs;
     int c;
     static struct option lo[] = { { "output", required_argument, NULL, 'O' },
-                                  { "backing-chain", no_argument, NULL, 'B' }, { 0 } };
+                                  { "backing-chain", no_argument, NULL, 'B' },
+                                  { "force-share", no_argument, NULL, 'U' }, { 0 } };
 
-    while ((c = getopt_long(argc, argv, "f:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:U", lo, NULL)) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
+        case 'U': force_share = true; break;
         case 'O': json = !strcmp(optarg, "json"); break;
         case 'B': chain = true; break;
         default: usage();
@@ -561,11 +570,13 @@ static int cmd_check(int argc, char **argv)
     bool json = false;
     BlockDriverState *bs;
     BdrvCheckResult r;
-    static struct option lo[] = { { "output", required_argument, NULL, 'O' }, { 0 } };
+    static struct option lo[] = { { "output", required_argument, NULL, 'O' },
+                                  { "force-share", no_argument, NULL, 'U' }, { 0 } };
 
-    while ((c = getopt_long(argc, argv, "f:r:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:r:U", lo, NULL)) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
+        case 'U': force_share = true; break;
         case 'O':
             if (strcmp(optarg, "json") && strcmp(optarg, "human")) {
                 error_report("--output must be used with human or json as argument.");
@@ -660,9 +671,12 @@ static int cmd_convert(int argc, char **argv)
     g_autofree uint8_t *buf = NULL;
     int c, ret = 0;
 
-    while ((c = getopt(argc, argv, "f:O:o:cpq")) != -1) {
+    bool share_src = false;
+
+    while ((c = getopt(argc, argv, "f:O:o:cpqU")) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
+        case 'U': share_src = true; break;      /* the source only: the target is written */
         case 'O': ofmt = optarg; break;
         case 'o': oopts = optarg; break;
         case 'c': compress = true; break;
@@ -678,7 +692,7 @@ static int cmd_convert(int argc, char **argv)
         error_report("Compression not supported for this file format");
         return 1;
     }
-    src = open_image(argv[optind], fmt, 0);
+    src = open_image(argv[optind], fmt, share_src ? BDRV_O_FORCE_SHARE : 0);
     if (!src) {
         return 1;
     }
@@ -935,7 +949,7 @@ static int cmd_map(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "f:hU", lo, NULL)) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
-        case 'U': break;
+        case 'U': force_share = true; break;
         case 'O':
             if (!strcmp(optarg, "json")) {
                 json = true;
@@ -1072,7 +1086,8 @@ static int cmd_compare(int argc, char **argv)
         case 'p': progress = true; break;
         case 'q': quiet = true; break;
         case 's': strict = true; break;
-        case 'T': case 'U': break;
+        case 'T': break;
+        case 'U': force_share = true; break;
         default: usage();
         }
     }
@@ -1219,7 +1234,8 @@ static int cmd_snapshot(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "la:c:d:hqU", lo, NULL)) != -1) {
         switch (c) {
         case 'l': list = true; break;
-        case 'q': case 'U': break;
+        case 'q': break;
+        case 'U': force_share = true; break;
         case 'a': case 'c': case 'd':
             error_report("snapshot -%c is not supported yet (only -l lists snapshots)", c);
             return 1;

@@ -35,6 +35,8 @@ typedef struct BlockBackend BlockBackend;
 #define BDRV_O_NO_FLUSH     0x0200   /* flush is a no-op (cache=unsafe) */
 #define BDRV_O_NO_IO        0x10000  /* a hint: no guest data I/O (kite-img info) */
 #define BDRV_O_PROBED       0x40000  /* internal: the format was guessed, not given */
+/* force-share=on / kite-img -U: share every permission with other users (read-only only) */
+#define BDRV_O_FORCE_SHARE  0x80000
 
 /* Request flags (pwritev, pwrite_zeroes). */
 #define BDRV_REQ_FUA        0x1      /* the data is on stable storage when the request completes */

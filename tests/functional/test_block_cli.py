@@ -199,23 +199,63 @@ def run_case(emulator, name, argv, status, text):
         return "timed out", ""
 
 
+def start_holder(emulator, img, drive_opts):
+    """A Kite that keeps img open (paused); returns once its fd shows in /proc."""
+    holder = subprocess.Popen([emulator, "-nodefaults", "-accel", "qtest", "-S", "-display",
+                               "none", "-drive", f"file={img},{drive_opts}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 10
+    while time.time() < deadline and holder.poll() is None:
+        fds = f"/proc/{holder.pid}/fd"
+        try:
+            if any(os.path.realpath(os.path.join(fds, n)) == os.path.realpath(img)
+                   for n in os.listdir(fds)):
+                break
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return holder
+
+
+def force_share(emulator, d):
+    """kite-img on a qcow2 image a running Kite writes: refused with qemu-img's message and
+    hint; -U / --force-share opens it anyway (read-only only), as qemu-img -U."""
+    kite_img = os.path.join(os.path.dirname(os.path.abspath(emulator)), "kite-img")
+    img = os.path.join(d, "shared.qcow2")
+    p = subprocess.run([kite_img, "create", "-q", "-f", "qcow2", img, "1M"],
+                       capture_output=True, text=True, timeout=30)
+    if p.returncode:
+        return "kite-img create failed", p.stderr
+    holder = start_holder(emulator, img, "format=qcow2,if=none,id=d0")
+    try:
+        checks = [
+            (["info", img], 1, 'Could not open \'%s\': Failed to get shared "write" lock\n'
+             'Is another process using the image [%s]?\n' % (img, img)),
+            (["info", "-U", img], 0, "file format: qcow2"),
+            (["info", "--force-share", "--output=json", img], 0, '"format": "qcow2"'),
+            (["check", "-U", img], 0, "No errors were found on the image."),
+            (["map", "-U", img], 0, "Offset"),
+            (["compare", "-U", img, img], 0, "Images are identical."),
+            (["check", "-U", "-r", "all", img], 1,
+             "force-share=on can only be used with read-only images"),
+        ]
+        for args, status, text in checks:
+            p = subprocess.run([kite_img] + args, capture_output=True, text=True, timeout=30)
+            out = p.stdout + p.stderr
+            if p.returncode != status or text not in out:
+                return f"kite-img {' '.join(args)}: status {p.returncode}, lacks {text!r}", out
+        if holder.poll() is not None:
+            return "the holder exited: " + holder.stderr.read(), ""
+        return None, ""
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def two_processes(emulator, img):
     """A running Kite holds the write lock; a second one is refused, and QEMU too."""
-    holder = subprocess.Popen([emulator, "-nodefaults", "-accel", "qtest", "-S", "-display",
-                               "none", "-drive", f"file={img},format=raw,if=none,id=d0"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    holder = start_holder(emulator, img, "format=raw,if=none,id=d0")
     try:
-        # Wait until the holder has the image open (its fd shows in /proc).
-        deadline = time.time() + 10
-        while time.time() < deadline and holder.poll() is None:
-            fds = f"/proc/{holder.pid}/fd"
-            try:
-                if any(os.path.realpath(os.path.join(fds, n)) == os.path.realpath(img)
-                       for n in os.listdir(fds)):
-                    break
-            except OSError:
-                pass
-            time.sleep(0.05)
         why, out = run_case(emulator, "second", DUMP + ["-drive",
                             f"file={img},format=raw,if=none"], 1, 'Failed to get "write" lock')
         if why:
@@ -250,6 +290,7 @@ def main():
                  for n, a, s, t in cases(img, img2) +
                  if_cases(args.emulator, img, img2, devs) + malformed_cases(d)]
         tests.append(("two-processes", lambda: two_processes(args.emulator, img)))
+        tests.append(("force-share", lambda: force_share(args.emulator, d)))
         for name, fn in tests:
             why, out = fn()
             if why:
