@@ -237,15 +237,17 @@ static JsonNode *prop_value_node(const char *type, const char *val)
 typedef struct ImplicitProp {
     const char *name;
     const char *type;
-    bool device_only;
+    const char *owner;      /* the type that has it; NULL: every object */
 } ImplicitProp;
 
 static const ImplicitProp implicit_props[] = {
-    { "type", "string", false },
-    { "parent_bus", "link<bus>", true },
-    { "realized", "bool", true },
-    { "hotplugged", "bool", true },
-    { "hotpluggable", "bool", true },
+    { "type", "string", NULL },
+    { "parent_bus", "link<bus>", TYPE_DEVICE },
+    { "realized", "bool", TYPE_DEVICE },
+    { "hotplugged", "bool", TYPE_DEVICE },
+    { "hotpluggable", "bool", TYPE_DEVICE },
+    /* The machine's -smp topology (QEMU's SMPConfiguration, an object value). */
+    { "smp", "SMPConfiguration", TYPE_MACHINE },
 };
 
 static const ImplicitProp *implicit_prop(Object *obj, const char *name)
@@ -255,8 +257,7 @@ static const ImplicitProp *implicit_prop(Object *obj, const char *name)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(implicit_props); i++) {
         const ImplicitProp *p = &implicit_props[i];
-        if (!strcmp(p->name, name) &&
-            (!p->device_only || object_dynamic_cast(obj, TYPE_DEVICE))) {
+        if (!strcmp(p->name, name) && (!p->owner || object_dynamic_cast(obj, p->owner))) {
             return p;
         }
     }
@@ -266,11 +267,28 @@ static const ImplicitProp *implicit_prop(Object *obj, const char *name)
 static JsonNode *implicit_get(Object *obj, const ImplicitProp *p)
 {
     JsonNode *n = json_node_alloc();
-    DeviceState *dev = p->device_only ? DEVICE(obj) : NULL;
+    DeviceState *dev;
 
-    if (!dev) {
+    if (!p->owner) {
         return json_node_init_string(n, object_get_typename(obj));
     }
+    if (!strcmp(p->name, "smp")) {
+        /* QEMU's member order (machine_get_smp); x86 has no clusters: always 1. */
+        const SMPConfig *smp = &MACHINE(obj)->smp;
+        JsonObject *o = json_object_new();
+
+        json_object_set_int_member(o, "cpus", smp->cpus);
+        json_object_set_int_member(o, "maxcpus", smp->max_cpus);
+        json_object_set_int_member(o, "threads", smp->threads);
+        json_object_set_int_member(o, "cores", smp->cores);
+        json_object_set_int_member(o, "dies", smp->dies);
+        json_object_set_int_member(o, "sockets", smp->sockets);
+        json_object_set_int_member(o, "clusters", 1);
+        json_node_init_object(n, o);
+        json_object_unref(o);
+        return n;
+    }
+    dev = DEVICE(obj);
     if (!strcmp(p->name, "parent_bus")) {
         g_autofree char *path = dev->parent_bus ?
                                 object_get_canonical_path(OBJECT(dev->parent_bus)) : NULL;

@@ -65,6 +65,15 @@ def check_machine_commands(q):
     check("qom-get type of a vCPU", r == {"return": "qemu64-x86_64-cpu"}, r)
     r = q.cmd("qom-get", {"path": "/machine", "property": "type"})
     check("machine QOM type", r == {"return": "pc-i440fx-7.2-machine"}, r)
+    # An object-valued property: QMP's object, HMP's pretty layout (QEMU 7.2's bytes).
+    r = q.cmd("qom-get", {"path": "/machine", "property": "smp"})
+    check("qom-get smp", r == {"return": {"cpus": 2, "maxcpus": 3, "threads": 1, "cores": 3,
+                                          "dies": 1, "sockets": 1, "clusters": 1}}, r)
+    r = q.cmd("human-monitor-command", {"command-line": "qom-get /machine smp"})
+    check("HMP qom-get of an object", r == {"return": '{\r\n    "cpus": 2,\r\n    "maxcpus": 3,'
+                                            '\r\n    "threads": 1,\r\n    "cores": 3,\r\n    '
+                                            '"dies": 1,\r\n    "sockets": 1,\r\n    '
+                                            '"clusters": 1\r\n}\r\n'}, r)
     # QEMU's layout: the host bridge at /machine/i440fx with the IOAPIC and pci.0 under it,
     # both peripheral containers present while empty.
     r = q.cmd("qom-list", {"path": "/machine/i440fx"})["return"]
