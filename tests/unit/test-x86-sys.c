@@ -216,6 +216,24 @@ static void test_invlpg(void)
     x86t_free(m);
 }
 
+static void test_chain_remap(void)
+{
+    X86T *m = long_machine();
+    CPUX86State *env = m->env;
+    /* mov $1, %eax; ret -- and the same with 2 */
+    uint8_t one[] = { 0xb8, 1, 0, 0, 0, 0xc3 }, two[] = { 0xb8, 2, 0, 0, 0, 0xc3 };
+
+    split_2m(m, 0x800000);
+    x86t_write_bytes(m, 0x805000, one, sizeof(one));
+    x86t_write_bytes(m, 0x806000, two, sizeof(two));
+    env->regs[R_EDI] = 0x805000;
+    env->regs[R_ESI] = 0x806000 | 7;
+    env->regs[R_EDX] = pte_addr(0x805000);
+    run(m, x86t_sym(m, "sys_chain_remap"));
+    g_assert_cmphex(env->regs[R_EBX], ==, 0x112);
+    x86t_free(m);
+}
+
 static void test_exceptions(void)
 {
     X86T *m = long_machine();
@@ -432,6 +450,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/sys/mode-switch", test_mode_switch);
     g_test_add_func("/x86/sys/page-faults", test_page_faults);
     g_test_add_func("/x86/sys/invlpg", test_invlpg);
+    g_test_add_func("/x86/sys/chain-remap", test_chain_remap);
     g_test_add_func("/x86/sys/exceptions", test_exceptions);
     g_test_add_func("/x86/sys/ist", test_ist);
     g_test_add_func("/x86/sys/double-fault", test_double_fault);

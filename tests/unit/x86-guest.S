@@ -1100,6 +1100,28 @@ SNIP sys_invlpg
     mov %rcx, %cr3
     hlt
     .size sys_invlpg, . - sys_invlpg
+
+/*
+ * Trace chaining across pages: the CALL's trace is linked to the code at rdi (another
+ * page) by the first pass and chains to it on the second; before the third, that page is
+ * remapped (PTE at rdx := rsi) and INVLPG'd, so the chained call must not reach the old
+ * code.  rbx collects each pass's EAX a nibble at a time.
+ */
+SNIP sys_chain_remap
+    xor %ebx, %ebx
+    mov $3, %ecx
+    jmp 1f
+1:  call *%rdi
+    shl $4, %ebx
+    add %eax, %ebx
+    cmp $2, %ecx
+    jne 2f
+    mov %rsi, (%rdx)
+    invlpg (%rdi)
+2:  dec %ecx
+    jnz 1b
+    hlt
+    .size sys_chain_remap, . - sys_chain_remap
 SNIP sys_sti_hlt
     sti
     hlt
