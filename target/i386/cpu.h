@@ -339,9 +339,7 @@ void x86_cpu_cpuid(X86CPU *cpu, uint32_t leaf, uint32_t subleaf,
 /* Statistics, for benchmarks and -d: counters since x86_cpu_new(). */
 typedef struct X86CPUStats {
     uint64_t insns, traces_run, traces_built, trace_cache_flushes, smc_invalidations,
-             tlb_flushes, tlb_misses, exceptions, interrupts,
-             traces_chained;     /* of traces_run: entered from the one before (chained or
-                                   looping), not through the main loop */
+             tlb_flushes, tlb_misses, exceptions, interrupts;
 } X86CPUStats;
 void x86_cpu_get_stats(X86CPU *cpu, X86CPUStats *stats);
 

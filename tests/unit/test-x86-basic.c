@@ -129,9 +129,10 @@ static void test_loop_budget(void)
 }
 
 /*
- * Trace exits chain to the next trace without the main loop (exec.c): a store into
- * linked code must still invalidate the link, and an interrupt raised inside a chained
- * loop must be taken at the next trace boundary.
+ * Linked traces (exec.c's trace links; these tests were written for trace chaining, which
+ * was tried and taken out again): a store into linked code must still invalidate the
+ * link, and an interrupt raised inside a loop of linked traces must be taken at the next
+ * trace boundary.
  */
 static void test_chain_smc(void)
 {
@@ -150,7 +151,6 @@ static void test_chain_irq(void)
 {
     X86T *m = x86t_new();
     CPUX86State *env = m->env;
-    X86CPUStats st;
 
     x86t_setup_long64(m);
     x86t_set_gate64(m, 64, x86t_sym(m, "chain_irq_isr"), 0, 0, false);
@@ -158,9 +158,6 @@ static void test_chain_irq(void)
     run_to_hlt(m, x86t_sym(m, "chain_irq"));
     g_assert_cmpint(env->regs[R_EAX], ==, 100);
     g_assert_cmphex(env->regs[R_ESI], ==, env->regs[9]);
-    /* The 99 passes before ran through chained exits (not asserting how many). */
-    x86_cpu_get_stats(m->cpu, &st);
-    g_assert_cmpuint(st.traces_chained, >, 0);
     x86t_free(m);
 }
 

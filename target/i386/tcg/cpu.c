@@ -246,7 +246,6 @@ void x86_cpu_get_stats(X86CPU *cpu, X86CPUStats *stats)
     stats->traces_built = cpu->cache->traces_built;
     stats->trace_cache_flushes = cpu->cache->flushes;
     stats->smc_invalidations = cpu->cache->smc_invalidations;
-    stats->traces_chained = cpu->stats.traces_run - cpu->dispatches;
 }
 
 /* ---- reset ---------------------------------------------------------------------- */

@@ -21,21 +21,6 @@
  * trace that just ran, the table is not read.  A link never outlives its target's ops:
  * both go when the pool is flushed, and a stale generation makes it miss.
  *
- * Chaining: an op that ends a trace (a branch, call, return, or the fall-through at the
- * end) calls x86_chain, which runs the next trace right there, without returning to the
- * main loop, when the main loop would have nothing to do but follow a link: no interrupt
- * request it would act on, no local event or SMC stop pending, the fetch translation it
- * would use at hand (the page the last trace came from, or an ITLB hit), a link of the
- * trace that ended matching the target's paddr, mode and its page's current generation,
- * the CS limit covering it, and budget for all of it.  So chaining follows exactly the
- * links the main loop would follow, and every invalidation (SMC and DMA writes, page
- * unmapping and CR3/CR0/CR4/EFER changes through the TLB flushes that drop the fetch
- * translation and ITLB, mode changes through the mode key, pool flushes through the
- * generations) stops it the same way.
- * Nothing is patched, so nothing needs unlinking.  loops_left bounds a chained run, as
- * it bounds a trace looping to itself, to keep the host stack bounded where the calls
- * are not compiled as jumps; the main loop then starts a new run.
- *
  * Instructions that cross a page boundary, code executed from MMIO, and single
  * stepping (TF, interrupt shadows, exact budgets, stop addresses) run uncached
  * through a one-instruction scratch trace.
@@ -196,7 +181,6 @@ void x86_op_trace_end(X86CPU *cpu, const KiteOp *op)
 {
     cpu->smc_hit = false;
     cpu->env.rip += op->next_off;
-    x86_chain(cpu);
 }
 
 /* First way of the set for paddr (the second way is the next entry). */
@@ -322,7 +306,6 @@ static void exec_uncached(X86CPU *cpu, uint64_t la)
     cpu->icount_left -= 1;
     cpu->cur_ops = cpu->scratch;
     cpu->cur_n = 1;
-    cpu->cur_head = NULL;
     cpu->scratch[0].exec(cpu, cpu->scratch);
 }
 
@@ -462,87 +445,10 @@ static int exec_events(X86CPU *cpu)
 
 /* ---- main loop -------------------------------------------------------------------- */
 
-static inline uint64_t link_key(uint32_t mode, uint32_t gen)
+static inline bool link_valid(const X86TraceLink *l, uint64_t paddr, uint32_t mode,
+                              uint32_t gen)
 {
-    return mode | (uint64_t)gen << 32;
-}
-
-static inline bool link_valid(const X86TraceLink *l, uint64_t paddr, uint64_t key)
-{
-    return l->paddr == paddr && l->key == key;
-}
-
-/*
- * Run the next trace without the main loop, if nothing needs it (see the top).  The
- * main loop's check for pool flushes is not needed here: only the main loop builds
- * traces, so prev and its links' targets are intact, and a flush bumps the generation
- * of every page holding code, so no link of before it can match.
- */
-static bool chain_blocked(X86CPU *cpu)
-{
-    uint32_t req = atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed);
-
-    /*
-     * A maskable interrupt requested while the guest runs with IF = 0 stays requested
-     * (it is level-triggered) and exec_events has nothing to do for it: chain on.
-     */
-    return cpu->smc_hit || cpu->pending_local || (req & ~X86_INT_HARD) ||
-           hard_irq_deliverable(cpu, req);
-}
-
-void x86_chain(X86CPU *cpu)
-{
-    CPUX86State *env = &cpu->env;
-    X86TraceHead *prev = cpu->cur_head, *h;
-    X86CodePage *page;
-    uint64_t la, paddr, key;
-
-    if (unlikely(!prev || cpu->loops_left <= 0)) {
-        return;
-    }
-    if (unlikely(cpu->smc_hit | cpu->pending_local |
-                 atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed)) &&
-        chain_blocked(cpu)) {
-        return;
-    }
-    la = (cpu->seg_base[R_CS] + env->rip) & cpu->la_mask;
-    if (unlikely((la & X86_PAGE_MASK) != cpu->fetch_vpage)) {
-        /* Another page: what x86_fetch_page does when the ITLB has it; else the main loop. */
-        X86ITLBEntry *ie = &cpu->itlb[cpu->mmu_idx][(la >> 12) & (X86_ITLB_SIZE - 1)];
-        if (ie->vpage != (la & X86_PAGE_MASK) || !ie->page) {
-            return;
-        }
-        cpu->fetch_vpage = ie->vpage;
-        cpu->fetch_ppage = ie->ppage;
-        cpu->fetch_host = ie->host;
-        cpu->fetch_page = ie->page;
-    }
-    page = cpu->fetch_page;
-    if (unlikely(!page)) {
-        return;
-    }
-    paddr = cpu->fetch_ppage | (la & 0xfff);
-    key = link_key(env->hflags & X86_MODE_KEY, page->gen);
-    if (likely(link_valid(&prev->link[0], paddr, key))) {
-        h = prev->link[0].next;
-    } else if (link_valid(&prev->link[1], paddr, key)) {
-        h = prev->link[1].next;
-    } else {
-        return;
-    }
-    if (unlikely(cpu->seg_checks) && env->rip + h->bytes - 1 > env->segs[R_CS].limit) {
-        return;
-    }
-    if (h->n_insns > cpu->icount_left) {
-        return;
-    }
-    cpu->icount_left -= h->n_insns;
-    cpu->cur_ops = x86_trace_ops(h);
-    cpu->cur_n = h->n_insns;
-    cpu->cur_head = h;
-    cpu->stats.traces_run++;
-    cpu->loops_left--;
-    cpu->cur_ops->exec(cpu, cpu->cur_ops);
+    return l->paddr == paddr && l->mode == mode && l->gen == gen;
 }
 
 static X86ExitReason exec_loop(X86CPU *cpu)
@@ -565,7 +471,7 @@ static X86ExitReason exec_loop(X86CPU *cpu)
             if (r >= 0) {
                 return r;
             }
-            /* prev stays: a link is a cache entry checked by its key, wherever we are. */
+            prev = NULL;
             if (cpu->pending_local) {
                 continue;
             }
@@ -590,9 +496,9 @@ static X86ExitReason exec_loop(X86CPU *cpu)
             flushes = c->flushes;
             prev = NULL;
         }
-        if (prev && likely(link_valid(&prev->link[0], paddr, link_key(mode, gen)))) {
+        if (prev && likely(link_valid(&prev->link[0], paddr, mode, gen))) {
             h = prev->link[0].next;
-        } else if (prev && link_valid(&prev->link[1], paddr, link_key(mode, gen))) {
+        } else if (prev && link_valid(&prev->link[1], paddr, mode, gen)) {
             h = prev->link[1].next;
         } else {
             t = trace_lookup(c, paddr, mode, gen, &hit);
@@ -611,7 +517,7 @@ static X86ExitReason exec_loop(X86CPU *cpu)
             h = t->head;
             if (prev) {
                 prev->link[1] = prev->link[0];
-                prev->link[0] = (X86TraceLink){ paddr, link_key(mode, gen), h };
+                prev->link[0] = (X86TraceLink){ paddr, mode, gen, h };
             }
         }
         /* A limit can shrink under a cached trace (built with a larger one). */
@@ -630,11 +536,9 @@ static X86ExitReason exec_loop(X86CPU *cpu)
         cpu->cur_ops = x86_trace_ops(h);
         cpu->cur_n = h->n_insns;
         cpu->stats.traces_run++;
-        cpu->dispatches++;
         cpu->loops_left = X86_LOOPS_MAX;
-        cpu->cur_head = h;
+        prev = h;
         cpu->cur_ops->exec(cpu, cpu->cur_ops);
-        prev = cpu->cur_head;       /* the last one of a chained run */
     }
 }
 

@@ -116,7 +116,7 @@ typedef struct X86Trace {
  */
 typedef struct X86TraceLink {
     uint64_t paddr;
-    uint64_t key;           /* mode | gen << 32 (exec.c: link_key) */
+    uint32_t mode, gen;
     X86TraceHead *next;
 } X86TraceLink;
 
@@ -161,9 +161,7 @@ struct X86CPU {
     int64_t icount_left;          /* instructions left in this x86_cpu_exec() */
     const KiteOp *cur_ops;        /* ops of the running trace */
     int cur_n;                    /* its instruction count */
-    int loops_left;               /* traces it may still chain to or loop (X86_LOOPS_MAX) */
-    X86TraceHead *cur_head;       /* head of the running trace; NULL: the scratch trace */
-    uint64_t dispatches;          /* traces the main loop started (x86_cpu_get_stats) */
+    int loops_left;               /* times it may still loop to itself (X86_TRACE_LOOP) */
 
     X86TLBEntry tlb[2][X86_TLB_SIZE];
     void *tlb_log[2][X86_TLB_SIZE];  /* ram_page_logged's cookie for NOTDIRTY writes, or NULL */
@@ -257,12 +255,6 @@ bool x86_excp_has_error(int vec);
 
 /* End the trace after op, continuing at the next instruction. */
 void x86_trace_exit_next(X86CPU *cpu, const KiteOp *op);
-/*
- * Called last by an op that ended its trace with RIP set to where the guest goes next
- * (a tail call): runs the next trace directly when the main loop would find it through
- * a link of the trace that ended and has nothing else to do first (exec.c).
- */
-void x86_chain(X86CPU *cpu);
 /* End the trace after op (counted as executed), continuing at rip. */
 static inline void x86_trace_exit_to(X86CPU *cpu, const KiteOp *op, uint64_t rip)
 {
@@ -279,8 +271,7 @@ static inline void x86_trace_exit_to(X86CPU *cpu, const KiteOp *op, uint64_t rip
  * the budget, charged the whole trace at its start, is charged the b2 + 1 instructions
  * that ran.  loops_left (set by the main loop) bounds the run, so that the host stack
  * stays bounded even where the compiler does not turn the handlers' calls into jumps.
- * Anything else leaves the trace and tries to chain to the next one (x86_chain).  A tail
- * call: the handler returns after it.
+ * Anything else leaves the trace.  A tail call: the handler returns after it.
  */
 #define X86_LOOPS_MAX 64
 #define X86_TAKEN64(cpu, jop, rel) do { \
@@ -295,7 +286,6 @@ static inline void x86_trace_exit_to(X86CPU *cpu, const KiteOp *op, uint64_t rip
             return; \
         } \
         x86_trace_exit_to((cpu), (jop), (cpu)->env.rip + (rel)); \
-        x86_chain(cpu); \
         return; \
     } while (0)
 

@@ -297,7 +297,6 @@ void x86_op_jmp64(X86CPU *cpu, const KiteOp *op)
 void x86_op_jmp_legacy(X86CPU *cpu, const KiteOp *op)
 {
     cpu->env.rip = long_target(cpu, op, cpu->env.rip + op->imm, op->b2);
-    x86_chain(cpu);
 }
 
 #define DEF_JCC(cc) \
@@ -323,7 +322,6 @@ void x86_op_jcc_legacy(X86CPU *cpu, const KiteOp *op)
     if (cc_test(&cpu->env, op->b1)) {
         uint64_t t = long_target(cpu, op, cpu->env.rip + op->imm, op->b2);
         x86_trace_exit_to(cpu, op, t);
-        x86_chain(cpu);
         return;
     }
     NEXT(cpu, op);
@@ -352,7 +350,6 @@ void x86_op_loop(X86CPU *cpu, const KiteOp *op)
     if (taken) {
         uint64_t t = long_target(cpu, op, env->rip + op->imm, op->b2);
         x86_trace_exit_to(cpu, op, t);
-        x86_chain(cpu);
         return;
     }
     NEXT(cpu, op);
@@ -367,7 +364,6 @@ void x86_op_call64(X86CPU *cpu, const KiteOp *op)
     env->regs[R_ESP] = sp;
     cpu->smc_hit = false;
     env->rip += op->imm;
-    x86_chain(cpu);
 }
 
 void x86_op_call_legacy(X86CPU *cpu, const KiteOp *op)
@@ -379,7 +375,6 @@ void x86_op_call_legacy(X86CPU *cpu, const KiteOp *op)
     x86_push(cpu, op, env->rip + op->next_off, size);
     cpu->smc_hit = false;
     env->rip = t;
-    x86_chain(cpu);
 }
 
 void x86_op_ret64(X86CPU *cpu, const KiteOp *op)
@@ -393,7 +388,6 @@ void x86_op_ret64(X86CPU *cpu, const KiteOp *op)
     }
     env->regs[R_ESP] = sp + 8 + op->imm;
     env->rip = t;
-    x86_chain(cpu);
 }
 
 /* RET near (C3, C2 imm16): b1 = operand size index. */
@@ -408,7 +402,6 @@ void x86_op_ret_legacy(X86CPU *cpu, const KiteOp *op)
     t = long_target(cpu, op, t, op->b1);
     x86_set_sp(cpu, mask, sp + size + op->imm);
     env->rip = t;
-    x86_chain(cpu);
 }
 
 static uint64_t ind_target(X86CPU *cpu, const KiteOp *op)
@@ -433,13 +426,11 @@ void x86_op_call_ind(X86CPU *cpu, const KiteOp *op)
     x86_push(cpu, op, env->rip + op->next_off, 1u << op->b1);
     cpu->smc_hit = false;
     env->rip = t;
-    x86_chain(cpu);
 }
 
 void x86_op_jmp_ind(X86CPU *cpu, const KiteOp *op)
 {
     cpu->env.rip = ind_target(cpu, op);
-    x86_chain(cpu);
 }
 
 /* ---- EFLAGS ------------------------------------------------------------------------ */
