@@ -13,7 +13,9 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qmp import QMP  # noqa: E402
 
 DUMP = ["-M", "pc,dump-tree", "-nodefaults", "-accel", "qtest"]
 
@@ -200,20 +202,20 @@ def run_case(emulator, name, argv, status, text):
 
 
 def start_holder(emulator, img, drive_opts):
-    """A Kite that keeps img open (paused); returns once its fd shows in /proc."""
+    """A Kite that keeps img open and locked (paused); returns once its monitor answers.
+    Drives are opened and locked while the machine is built, before the monitor runs; the
+    image's fd showing in /proc came a moment before the locks, too early on a busy host
+    (the second process could get in first)."""
+    qmp_path = img + ".qmp"
     holder = subprocess.Popen([emulator, "-nodefaults", "-accel", "qtest", "-S", "-display",
-                               "none", "-drive", f"file={img},{drive_opts}"],
+                               "none", "-drive", f"file={img},{drive_opts}",
+                               "-qmp", f"unix:{qmp_path},server=on,wait=off"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 10
-    while time.time() < deadline and holder.poll() is None:
-        fds = f"/proc/{holder.pid}/fd"
-        try:
-            if any(os.path.realpath(os.path.join(fds, n)) == os.path.realpath(img)
-                   for n in os.listdir(fds)):
-                break
-        except OSError:
-            pass
-        time.sleep(0.05)
+    try:
+        with QMP(qmp_path, timeout=30, connect_timeout=30) as q:
+            q.cmd("query-status")
+    except (OSError, EOFError):
+        pass        # the holder died or hung: the caller's checks say so
     return holder
 
 
