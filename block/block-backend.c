@@ -63,17 +63,43 @@ BlockBackend *blk_new_open(const char *name, const char *filename, const char *f
         }
         return blk;
     }
-    bs = bdrv_open(filename, fmt, options, flags, errp);
+    bs = bdrv_open(filename, fmt, options, flags | BDRV_O_LOCK_LATER, errp);
     if (!bs) {
         return NULL;
     }
     blk = blk_new(name, bs, errp);
     if (!blk) {
         bdrv_unref(bs);
-    } else {
-        blk->open_flags = flags;
+        return NULL;
+    }
+    blk->open_flags = flags;
+    if (blk_update_perm(blk, errp) < 0) {
+        blk_unref(blk);
+        return NULL;
     }
     return blk;
+}
+
+/*
+ * Lock the medium for what the backend's user does, as QEMU: a device reads (and writes
+ * unless read-only) and lets others only read; a backend no device holds (-drive if=none)
+ * uses nothing and shares everything.  Only a raw node passes this to its file; a qcow2
+ * node keeps the lock its own metadata needs.
+ */
+int blk_update_perm(BlockBackend *blk, Error **errp)
+{
+    bool ro;
+
+    if (!blk->bs) {
+        return 0;
+    }
+    if (!blk->dev) {
+        return bdrv_set_perm(blk->bs, 0, BLK_PERM_ALL, errp);
+    }
+    ro = bdrv_is_read_only(blk->bs);
+    return bdrv_set_perm(blk->bs, BLK_PERM_CONSISTENT_READ | (ro ? 0 : BLK_PERM_WRITE),
+                         BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED |
+                         (ro ? BLK_PERM_RESIZE : 0), errp);
 }
 
 BlockBackend *blk_new_with_bs(const char *name, BlockDriverState *bs, Error **errp)
@@ -82,6 +108,7 @@ BlockBackend *blk_new_with_bs(const char *name, BlockDriverState *bs, Error **er
 
     if (blk && bs) {
         bdrv_ref(bs);
+        blk_update_perm(blk, NULL);         /* no device yet: fewer permissions */
     }
     return blk;
 }
@@ -140,6 +167,7 @@ void blk_detach_dev(BlockBackend *blk, void *dev)
 {
     if (blk->dev == dev) {
         blk->dev = NULL;
+        blk_update_perm(blk, NULL);         /* giving permissions up cannot conflict */
     }
 }
 
@@ -258,6 +286,7 @@ bool blk_remove_medium(BlockBackend *blk, const char *name, Error **errp)
         return true;                                /* already empty */
     }
     blk_drain(blk);
+    bdrv_set_perm(blk->bs, 0, BLK_PERM_ALL, NULL);     /* a -blockdev node lives on */
     bdrv_unref(blk->bs);
     blk->bs = NULL;
     if (attached && !blk_dev_has_tray(blk)) {
@@ -284,6 +313,11 @@ bool blk_insert_medium(BlockBackend *blk, BlockDriverState *bs, Error **errp)
     }
     bdrv_ref(bs);
     blk->bs = bs;
+    if (blk_update_perm(blk, errp) < 0) {
+        blk->bs = NULL;
+        bdrv_unref(bs);
+        return false;
+    }
     if (attached && !blk_dev_has_tray(blk)) {
         blk_dev_change_media(blk, true);
     }

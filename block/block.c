@@ -321,7 +321,7 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt, KiteOpts *opt
             return NULL;
         }
         file = bdrv_open(child_name ? NULL : filename, child_drv ? child_drv : "file",
-                         file_opts, flags & ~BDRV_O_SNAPSHOT, errp);
+                         file_opts, (flags & ~BDRV_O_SNAPSHOT) | BDRV_O_LOCK_LATER, errp);
         if (!file) {
             return NULL;
         }
@@ -343,11 +343,60 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt, KiteOpts *opt
             flags |= BDRV_O_PROBED;
         }
     }
-    bs = bdrv_open_driver(drv, file->filename, file, opts, node_name, flags, errp);
+    /*
+     * Lock the file now that the format is known.  A format with metadata (qcow2) uses it
+     * for itself.  raw adds nothing: it passes on what its user does, as QEMU's raw
+     * driver, so a tool only reading it shares everything (qemu-img info on a running VM's
+     * raw image works), and a BlockBackend (BDRV_O_LOCK_LATER from the caller) sets the
+     * permissions itself: none until a device attaches (-drive if=none locks nothing).
+     */
+    if (!file_ref) {
+        /* A raw reader (kite-img, qemu-io -r) lets others write; a writer does not. */
+        bool raw_ro = !strcmp(drv->format_name, "raw") && !(flags & BDRV_O_RDWR);
+        int perm = !raw_ro ? bdrv_default_perm(flags)
+                 : (flags & BDRV_O_NO_IO) ? 0 : BLK_PERM_CONSISTENT_READ;
+        bool later = !strcmp(drv->format_name, "raw") && (flags & BDRV_O_LOCK_LATER);
+        if (!later &&
+            bdrv_set_perm(file, perm, raw_ro ? BLK_PERM_ALL : bdrv_default_shared(flags),
+                          errp) < 0) {
+            bdrv_unref(file);
+            return NULL;
+        }
+    }
+    bs = bdrv_open_driver(drv, file->filename, file, opts, node_name,
+                          flags & ~BDRV_O_LOCK_LATER, errp);
     if (!bs) {
         bdrv_unref(file);
     }
     return bs;
+}
+
+int bdrv_default_perm(int flags)
+{
+    return BLK_PERM_CONSISTENT_READ |
+           ((flags & BDRV_O_RDWR) ? BLK_PERM_WRITE | BLK_PERM_RESIZE : 0);
+}
+
+int bdrv_default_shared(int flags)
+{
+    return BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED |
+           ((flags & BDRV_O_RDWR) ? 0 : BLK_PERM_RESIZE);
+}
+
+int bdrv_set_perm(BlockDriverState *bs, int perm, int shared, Error **errp)
+{
+    if (!bs || !bs->drv || !bs->drv->set_perm) {
+        return 0;
+    }
+    return bs->drv->set_perm(bs, perm, shared, errp);
+}
+
+/* A backing file (or -snapshot's base) is read and must not change under its overlay. */
+static int bdrv_lock_as_backing(BlockDriverState *bs, Error **errp)
+{
+    return bdrv_set_perm(bs, BLK_PERM_CONSISTENT_READ,
+                         BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED |
+                         BLK_PERM_RESIZE, errp);
 }
 
 /*
@@ -372,6 +421,10 @@ static BlockDriverState *bdrv_open_snapshot(const char *filename, const char *fm
     base = bdrv_open(filename, fmt, options, (flags & ~(BDRV_O_SNAPSHOT | BDRV_O_RDWR)),
                      errp);
     if (!base) {
+        return NULL;
+    }
+    if (bdrv_lock_as_backing(base, errp) < 0) {
+        bdrv_unref(base);
         return NULL;
     }
     size = bdrv_getlength(base);
@@ -407,11 +460,17 @@ int bdrv_open_backing(BlockDriverState *bs, const char *backing_name, const char
                       Error **errp)
 {
     g_autofree char *path = bdrv_get_full_backing_filename(bs, backing_name);
-    int flags = bs->open_flags & (BDRV_O_NOCACHE | BDRV_O_NO_FLUSH);
+    int flags = bs->open_flags & (BDRV_O_NOCACHE | BDRV_O_NO_FLUSH | BDRV_O_FORCE_SHARE);
 
     bs->backing = bdrv_open(path, fmt, NULL, flags, errp);
     if (!bs->backing) {
         error_prepend(errp, "Could not open backing file: ");
+        return -EINVAL;
+    }
+    if (bdrv_lock_as_backing(bs->backing, errp) < 0) {
+        error_prepend(errp, "Could not open backing file: ");
+        bdrv_unref(bs->backing);
+        bs->backing = NULL;
         return -EINVAL;
     }
     return 0;

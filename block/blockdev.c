@@ -479,8 +479,10 @@ BlockDriverState *blockdev_new(const char *optstr, Error **errp)
     }
     /* Accepted and meaningless here (QEMU's auto-read-only). */
     g_free(kite_opts_take(opts, "auto-read-only"));
-    bs = bdrv_open(NULL, NULL, opts, ro ? 0 : BDRV_O_RDWR, errp);
+    bs = bdrv_open(NULL, NULL, opts, (ro ? 0 : BDRV_O_RDWR) | BDRV_O_LOCK_LATER, errp);
     if (bs) {
+        /* No user yet: a raw or file node locks nothing until a device takes it (QEMU). */
+        bdrv_set_perm(bs, 0, BLK_PERM_ALL, NULL);
         blockdev_nodes = g_list_append(blockdev_nodes, bs);
     }
     return bs;
@@ -557,6 +559,14 @@ static bool drive_prop_parse(Object *obj, const Property *prop, void *field, con
         if (blk_attach_dev(blk, obj) < 0) {
             error_setg(errp, "Property '%s.%s' can't take value '%s', it's in use",
                        object_get_typename(obj), prop->name, text);
+            if (anonymous) {
+                blk_unref(blk);
+            }
+            return false;
+        }
+        /* The device's use of the image is locked now, as QEMU: errors name -device. */
+        if (blk_update_perm(blk, errp) < 0) {
+            blk_detach_dev(blk, obj);
             if (anonymous) {
                 blk_unref(blk);
             }

@@ -52,6 +52,7 @@ typedef struct FileState {
     int fd;
     bool is_blockdev;
     bool use_lock;
+    int lock_held;              /* lock bytes we hold (lock_set layout) */
     bool direct;
     GMutex rmw_lock;            /* serialises O_DIRECT read-modify-write of partial blocks */
     bool use_io_uring;
@@ -97,34 +98,56 @@ static int lock_byte(int fd, int byte, short type, bool test, bool *conflict)
     return fcntl(fd, F_OFD_SETLK, &fl) < 0 ? -errno : 0;
 }
 
-/*
- * Take our bytes, then look for holders of the opposite bytes: someone using a permission we
- * do not share, or not sharing one we use.  Our own read locks never conflict with a test for
- * a write lock on the same open file description, so testing after locking is safe.
- */
-static int file_lock(BlockDriverState *bs, FileState *s, Error **errp)
+/* Our lock bytes for (perm, shared): bit i = byte 100+i, bit 8+i = byte 200+i. */
+static int lock_set(int perm, int shared)
 {
-    int perm = PERM_CONSISTENT_READ | (bs->read_only ? 0 : PERM_WRITE | PERM_RESIZE);
-    /* A writer lets others read; a reader lets others do anything but write. */
-    int shared = PERM_CONSISTENT_READ | PERM_WRITE_UNCHANGED |
-                 (bs->read_only ? PERM_RESIZE : 0);
+    return (perm & 0xff) | ((~shared & ((1 << PERM_COUNT) - 1)) << 8);
+}
 
-    /* force-share (kite-img -U): others may even write; results may be inconsistent. */
-    if (bs->open_flags & BDRV_O_FORCE_SHARE) {
-        shared = (1 << PERM_COUNT) - 1;
+/* Hold exactly the bytes of set (read locks), releasing the others we held. */
+static int apply_lock_bytes(FileState *s, int set)
+{
+    for (int i = 0; i < PERM_COUNT; i++) {
+        for (int k = 0; k < 2; k++) {
+            int bit = 1 << (i + 8 * k), byte = (k ? LOCK_SHARED_BASE : LOCK_PERM_BASE) + i;
+            int ret;
+            if ((set & bit) == (s->lock_held & bit)) {
+                continue;
+            }
+            ret = lock_byte(s->fd, byte, (set & bit) ? F_RDLCK : F_UNLCK, false, NULL);
+            if (ret < 0) {
+                return ret;
+            }
+            s->lock_held ^= bit;
+        }
     }
+    return 0;
+}
+
+/*
+ * Use perm and let others use shared (QEMU's BLK_PERM_* bits), as QEMU's
+ * raw_apply_lock_bytes / raw_check_lock_bytes: take our bytes, then look for holders of the
+ * opposite bytes: someone using a permission we do not share, or not sharing one we use.
+ * Our own read locks never conflict with a test for a write lock on the same open file
+ * description, so testing after locking is safe.  On a conflict the previous bytes are
+ * restored.  force-share (kite-img -U) shares everything.
+ */
+static int file_lock_perm(BlockDriverState *bs, FileState *s, int perm, int shared,
+                          Error **errp)
+{
+    int old = s->lock_held;
     bool conflict;
     int ret;
 
-    for (int i = 0; i < PERM_COUNT; i++) {
-        if ((perm & (1 << i)) &&
-            (ret = lock_byte(s->fd, LOCK_PERM_BASE + i, F_RDLCK, false, NULL)) < 0) {
-            goto fail_set;
-        }
-        if (!(shared & (1 << i)) &&
-            (ret = lock_byte(s->fd, LOCK_SHARED_BASE + i, F_RDLCK, false, NULL)) < 0) {
-            goto fail_set;
-        }
+    if (!s->use_lock) {
+        return 0;
+    }
+    if (bs->open_flags & BDRV_O_FORCE_SHARE) {
+        shared = (1 << PERM_COUNT) - 1;
+    }
+    ret = apply_lock_bytes(s, lock_set(perm, shared));
+    if (ret < 0) {
+        goto fail_set;
     }
     for (int i = 0; i < PERM_COUNT; i++) {
         if (perm & (1 << i)) {
@@ -136,6 +159,7 @@ static int file_lock(BlockDriverState *bs, FileState *s, Error **errp)
                 error_setg(errp, "Failed to get \"%s\" lock", perm_names[i]);
                 error_append_hint(errp, "Is another process using the image [%s]?\n",
                                   bs->filename);
+                apply_lock_bytes(s, old);
                 return -EAGAIN;
             }
         }
@@ -148,6 +172,7 @@ static int file_lock(BlockDriverState *bs, FileState *s, Error **errp)
                 error_setg(errp, "Failed to get shared \"%s\" lock", perm_names[i]);
                 error_append_hint(errp, "Is another process using the image [%s]?\n",
                                   bs->filename);
+                apply_lock_bytes(s, old);
                 return -EAGAIN;
             }
         }
@@ -162,8 +187,14 @@ fail_set:
         s->use_lock = false;
         return 0;
     }
+    apply_lock_bytes(s, old);
     error_setg_errno(errp, -ret, "Failed to lock '%s'", bs->filename);
     return ret;
+}
+
+static int file_set_perm(BlockDriverState *bs, int perm, int shared, Error **errp)
+{
+    return file_lock_perm(bs, bs->opaque, perm, shared, errp);
 }
 
 /* --------------------------------------------------------------- open */
@@ -269,7 +300,13 @@ static int file_open(BlockDriverState *bs, KiteOpts *opts, int flags, Error **er
         return -EISDIR;
     }
     s->is_blockdev = S_ISBLK(st.st_mode);
-    if (s->use_lock && (ret = file_lock(bs, s, errp)) < 0) {
+    /*
+     * A user of the file node itself locks it now; a format node above (BDRV_O_LOCK_LATER)
+     * sets the permissions once it knows what it is (a raw node shares what its user does).
+     */
+    if (!(flags & BDRV_O_LOCK_LATER) &&
+        (ret = file_lock_perm(bs, s, bdrv_default_perm(flags), bdrv_default_shared(flags),
+                              errp)) < 0) {
         close(s->fd);
         return ret;
     }
@@ -933,6 +970,7 @@ static BlockDriver bdrv_file = {
     .probe = file_probe,
     .open = file_open,
     .close = file_close,
+    .set_perm = file_set_perm,
     .preadv = file_preadv,
     .pwritev = file_pwritev,
     .pwrite_zeroes = file_pwrite_zeroes,

@@ -116,11 +116,18 @@ static int raw_create(const char *filename, KiteOpts *opts, Error **errp)
     return bdrv_create_file(filename, opts, errp);
 }
 
+/* raw adds nothing of its own: its file is locked for what raw's user does (QEMU). */
+static int raw_set_perm(BlockDriverState *bs, int perm, int shared, Error **errp)
+{
+    return bdrv_set_perm(bs->file, perm, shared, errp);
+}
+
 static BlockDriver bdrv_raw = {
     .format_name = "raw",
     .probe = raw_probe,
     .open = raw_open,
     .close = raw_close,
+    .set_perm = raw_set_perm,
     .preadv = raw_preadv,
     .pwritev = raw_pwritev,
     .aio_rw = raw_aio_rw,

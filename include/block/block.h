@@ -37,6 +37,25 @@ typedef struct BlockBackend BlockBackend;
 #define BDRV_O_PROBED       0x40000  /* internal: the format was guessed, not given */
 /* force-share=on / kite-img -U: share every permission with other users (read-only only) */
 #define BDRV_O_FORCE_SHARE  0x80000
+/* internal: the protocol node is locked by bdrv_open once the format above is known */
+#define BDRV_O_LOCK_LATER   0x100000
+
+/*
+ * Image locking (QEMU's permissions, its lock bytes, so Kite and QEMU exclude each other):
+ * what a user of an image does (perm) and lets other processes do (shared).
+ */
+#define BLK_PERM_CONSISTENT_READ 0x01
+#define BLK_PERM_WRITE           0x02
+#define BLK_PERM_WRITE_UNCHANGED 0x04
+#define BLK_PERM_RESIZE          0x08
+#define BLK_PERM_ALL             0x0f
+/* A format's own use of its file (qcow2 metadata): reads; writes and resizes if rw, and
+ * nobody else may write (nor resize it while it is written). */
+int bdrv_default_perm(int flags);
+int bdrv_default_shared(int flags);
+/* Change what bs's user does and shares (a raw node passes it to its file; other formats
+ * keep their own).  Fails, changing nothing, if another process conflicts. */
+int bdrv_set_perm(BlockDriverState *bs, int perm, int shared, Error **errp);
 
 /* Request flags (pwritev, pwrite_zeroes). */
 #define BDRV_REQ_FUA        0x1      /* the data is on stable storage when the request completes */
@@ -209,6 +228,8 @@ bool blk_change_medium(BlockBackend *blk, const char *name, const char *filename
 
 /* One device per backend: -EBUSY if another device has it. */
 int blk_attach_dev(BlockBackend *blk, void *dev);
+/* Lock the medium for the attached device's use (or none without one); see block-backend.c */
+int blk_update_perm(BlockBackend *blk, Error **errp);
 void blk_detach_dev(BlockBackend *blk, void *dev);
 void *blk_get_attached_dev(BlockBackend *blk);
 

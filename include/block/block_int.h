@@ -32,6 +32,8 @@ struct BlockDriver {
      */
     int (*open)(BlockDriverState *bs, KiteOpts *options, int flags, Error **errp);
     void (*close)(BlockDriverState *bs);
+    /* Image locking: use perm, share shared (BLK_PERM_*); NULL: nothing to change. */
+    int (*set_perm)(BlockDriverState *bs, int perm, int shared, Error **errp);
 
     /* I/O.  Reads past the end of a protocol file return zeroes. */
     int (*preadv)(BlockDriverState *bs, int64_t offset, int64_t bytes,

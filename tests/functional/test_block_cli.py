@@ -122,9 +122,15 @@ def cases(img, img2):
          "index cannot be used with bus and unit"),
         ("drive-no-file", DUMP + ["-drive", "if=none,id=x"], 1, "needs a file"),
         ("drive-dir", DUMP + ["-drive", "file=/,format=raw"], 1, "directory"),
+        # As QEMU: a raw -drive locks only once a device uses it, and the error names it.
         ("drive-write-lock", DUMP + ["-drive", f"file={img},format=raw,if=none,id=a",
-                                     "-drive", f"file={img},format=raw,if=none,id=b"], 1,
-         'Failed to get "write" lock'),
+                                     "-drive", f"file={img},format=raw,if=none,id=b",
+                                     "-device", "virtio-blk-pci,drive=a",
+                                     "-device", "virtio-blk-pci,drive=b"], 1,
+         'Failed to get "write" lock\nIs another process using the image [%s]?' % img),
+        ("drive-nodev-no-lock", DUMP + ["-drive", f"file={img},format=raw,if=none,id=a",
+                                        "-drive", f"file={img},format=raw,if=none,id=b"],
+         0, "dev:"),
         ("drive-locking-off", DUMP + [
             "-drive", f"file={img},format=raw,if=none,id=a,file.locking=off",
             "-drive", f"file={img},format=raw,if=none,id=b,file.locking=off"], 0, "dev:"),
@@ -201,7 +207,7 @@ def run_case(emulator, name, argv, status, text):
         return "timed out", ""
 
 
-def start_holder(emulator, img, drive_opts):
+def start_holder(emulator, img, drive_opts, extra=()):
     """A Kite that keeps img open and locked (paused); returns once its monitor answers.
     Drives are opened and locked while the machine is built, before the monitor runs; the
     image's fd showing in /proc came a moment before the locks, too early on a busy host
@@ -209,7 +215,7 @@ def start_holder(emulator, img, drive_opts):
     qmp_path = img + ".qmp"
     holder = subprocess.Popen([emulator, "-nodefaults", "-accel", "qtest", "-S", "-display",
                                "none", "-drive", f"file={img},{drive_opts}",
-                               "-qmp", f"unix:{qmp_path},server=on,wait=off"],
+                               "-qmp", f"unix:{qmp_path},server=on,wait=off"] + list(extra),
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         with QMP(qmp_path, timeout=30, connect_timeout=30) as q:
@@ -255,13 +261,27 @@ def force_share(emulator, d):
 
 
 def two_processes(emulator, img):
-    """A running Kite holds the write lock; a second one is refused, and QEMU too."""
-    holder = start_holder(emulator, img, "format=raw,if=none,id=d0")
+    """A running Kite's device holds the write lock: a second Kite's device is refused, and
+    QEMU too; a -drive no device uses, and kite-img info, are not (as with QEMU)."""
+    kite_img = os.path.join(os.path.dirname(os.path.abspath(emulator)), "kite-img")
+    holder = start_holder(emulator, img, "format=raw,if=none,id=d0",
+                          ["-device", "virtio-blk-pci,drive=d0"])
     try:
-        why, out = run_case(emulator, "second", DUMP + ["-drive",
-                            f"file={img},format=raw,if=none"], 1, 'Failed to get "write" lock')
-        if why:
-            return why, out
+        for name, extra, status, text in [
+                ("device", ["-device", "virtio-blk-pci,drive=d1"], 1,
+                 'Failed to get "write" lock'),
+                ("device-readonly", ["-device", "virtio-blk-pci,drive=d1"], 1,
+                 'Failed to get shared "write" lock'),
+                ("no-device", [], 0, "dev:")]:
+            ro = ",readonly=on" if name == "device-readonly" else ""
+            why, out = run_case(emulator, "second", DUMP + [
+                "-drive", f"file={img},format=raw,if=none,id=d1{ro}"] + extra, status, text)
+            if why:
+                return f"second Kite, {name}: {why}", out
+        p = subprocess.run([kite_img, "info", "-f", "raw", img], capture_output=True,
+                           text=True, timeout=30)
+        if p.returncode:
+            return "kite-img info on the raw image was refused", p.stderr
         qemu_io = shutil.which("qemu-io")
         if qemu_io:
             p = subprocess.run([qemu_io, "-f", "raw", "-c", "write 0 512", img],
