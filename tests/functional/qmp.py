@@ -52,15 +52,19 @@ class QMP:
             self.greeting = self.recv_line()
             self.command("qmp_capabilities")
 
-    def recv_line(self):
-        """The next message, event or not."""
+    def recv_raw_line(self):
+        """The next message's bytes as sent, event or not, its line end included."""
         while b"\n" not in self.buf:
             data = self.sock.recv(65536)
             if not data:
                 raise EOFError("QMP connection closed")
             self.buf += data
         line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
+        return line + b"\n"
+
+    def recv_line(self):
+        """The next message, event or not."""
+        return json.loads(self.recv_raw_line())
 
     def send_raw(self, data):
         self.sock.sendall(data)

@@ -40,14 +40,19 @@ def raw_qmp(path):
 def raw_reply(q):
     """The next reply's bytes as sent (CR LF included), events skipped."""
     while True:
-        while b"\n" not in q.buf:
-            d = q.sock.recv(65536)
-            if not d:
-                raise EOFError("QMP connection closed")
-            q.buf += d
-        line, q.buf = q.buf.split(b"\n", 1)
+        line = q.recv_raw_line()
         if b'"event"' not in line:
-            return line + b"\n"
+            return line
+
+
+def accels_or_skip(what):
+    """tcg, and kvm when /dev/kvm opens (else a SKIP line naming what is not checked)."""
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+        return ["tcg", "kvm"]
+    except OSError:
+        print(f"SKIP {what} (kvm): /dev/kvm cannot be opened")
+        return ["tcg"]
 
 
 def check_machine_commands(q):
@@ -928,24 +933,13 @@ def main():
             fn(a.emulator, tmp)
         except Exception as ex:  # noqa: BLE001
             check(what + " exception", False, repr(ex))
-    order_accels = ["tcg"]
-    try:
-        os.close(os.open("/dev/kvm", os.O_RDWR))
-        order_accels.append("kvm")
-    except OSError:
-        print("SKIP event order (kvm): /dev/kvm cannot be opened")
-    for accel in order_accels:
+    for accel in accels_or_skip("event order"):
         try:
             check_event_order(a.emulator, tmp, accel)
         except Exception as ex:  # noqa: BLE001
             check(f"event order exception ({accel})", False, repr(ex))
     if a.guest_dir:
-        accels = ["tcg"]
-        try:
-            os.close(os.open("/dev/kvm", os.O_RDWR))
-            accels.append("kvm")
-        except OSError:
-            print("SKIP pvpanic (kvm): /dev/kvm cannot be opened")
+        accels = accels_or_skip("pvpanic")
         for accel in accels:
             try:
                 check_pvpanic(a.emulator, a.guest_dir, accel, tmp)
