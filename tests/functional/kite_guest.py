@@ -243,6 +243,16 @@ class Guest:
             raise GuestError(f"guest command {cmd!r} exited {rc}; output:\n{out}")
         return out
 
+    def reboot(self, cmd_timeout=60, boot_timeout=120):
+        """reboot -f in the guest (a system reset in the same process), then wait for the
+        shell again; a kernel panic on the way is a GuestError."""
+        self.sendline("reboot -f")
+        self.expect(r"reboot: Restarting system", cmd_timeout)
+        self.expect(READY_RE, boot_timeout)
+        self.shell_sync(timeout=cmd_timeout)
+        if "Kernel panic" in self.transcript:
+            raise GuestError(self.describe_failure("the guest kernel panicked"))
+
     # --- ending ------------------------------------------------------------------------
 
     def wait(self, timeout):

@@ -221,12 +221,7 @@ def run_case(args, emulator, vmlinuz, initrd, img, cd, qcow, log_path):
             g.check(f"mount -t ext2 /dev/{dev} /mnt/{dev}", args.timeout)
             expect(f"md5sum /mnt/{dev}/data | cut -d' ' -f1", sums[dev])
             g.check(f"umount /mnt/{dev} && sync", args.timeout)
-        g.sendline("reboot -f")
-        g.expect(r"reboot: Restarting system", args.timeout)
-        g.expect(READY_RE, args.timeout)
-        g.shell_sync(timeout=args.timeout)
-        if "Kernel panic" in g.transcript:
-            raise GuestError(g.describe_failure("the guest kernel panicked"))
+        g.reboot(args.timeout, args.timeout)
         # The two disks may swap names again after the reboot: find each by its size.
         hd2 = "sda" if g.check("cat /sys/block/sda/size", args.timeout).strip() == \
             str(DISK_SECTORS) else "sdb"

@@ -127,12 +127,7 @@ def case_first_boot(args, emulator, vmlinuz, initrd, tmp, log_dir):
         g.check("umount /mq && sync", args.cmd_timeout)
         # A guest reboot (system reset in the same process: every virtio device is reset
         # and set up again by the drivers) finds both files.
-        g.sendline("reboot -f")
-        g.expect(r"reboot: Restarting system", args.cmd_timeout)
-        g.expect(READY_RE, args.boot_timeout)
-        g.shell_sync(timeout=args.cmd_timeout)
-        if "Kernel panic" in g.transcript:
-            raise GuestError(g.describe_failure("the guest kernel panicked"))
+        g.reboot(args.cmd_timeout, args.boot_timeout)
         for dev, mnt, want in (("vda", "/mnt", s1), ("vdb", "/mq", q1)):
             g.check(f"mkdir -p {mnt} && mount -t ext2 -o ro /dev/{dev} {mnt}",
                     args.cmd_timeout)
